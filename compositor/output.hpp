@@ -1,0 +1,39 @@
+// One wlr_output: mode setup, its background, and rendering the scene on every frame.
+#pragma once
+
+#include "listener.hpp"
+#include "options.hpp"
+#include "wlr.hpp"
+
+#include <optional>
+
+namespace syncway {
+
+class Server;
+
+class Output {
+public:
+    // spec: the --output size for headless and nested outputs; DRM uses the preferred mode.
+    Output(Server& server, wlr_output* output, std::optional<OutputSpec> spec);
+    ~Output();
+    Output(const Output&) = delete;
+
+    // Modeset and enable; false (logged, naming the output) when the backend refuses.
+    bool enable();
+    wlr_output* wlr() const { return output_; }
+    // Moves the background to the output's place in the layout.
+    void update_layout_position();
+
+private:
+    void render_frame();
+
+    Server& server_;
+    wlr_output* output_;
+    std::optional<OutputSpec> spec_;
+    wlr_scene_rect* background_ = nullptr;
+    bool logged_commit_failure_ = false;
+    Listener frame_;
+    Listener destroy_;
+};
+
+} // namespace syncway
