@@ -16,6 +16,8 @@ Output::Output(Server& server, wlr_output* output, std::optional<OutputSpec> spe
     output_->data = this;
     frame_.connect(&output_->events.frame, [this](void*) { render_frame(); });
     destroy_.connect(&output_->events.destroy, [this](void*) { server_.remove_output(this); });
+    if (wlr_output_is_headless(output_))
+        present_relay_ = std::make_unique<HeadlessPresentRelay>(server_.event_loop(), output_);
     background_ = wlr_scene_rect_create(&server_.background_layer->node, 0, 0, background_color);
 }
 

@@ -1,10 +1,12 @@
 // One wlr_output: mode setup, its background, and rendering the scene on every frame.
 #pragma once
 
+#include "headless_present_relay.hpp"
 #include "listener.hpp"
 #include "options.hpp"
 #include "wlr.hpp"
 
+#include <memory>
 #include <optional>
 
 namespace syncway {
@@ -32,6 +34,7 @@ private:
     std::optional<OutputSpec> spec_;
     wlr_scene_rect* background_ = nullptr;
     bool logged_commit_failure_ = false;
+    std::unique_ptr<HeadlessPresentRelay> present_relay_;  // headless outputs only
     Listener frame_;
     Listener destroy_;
 };
