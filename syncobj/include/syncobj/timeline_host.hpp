@@ -18,6 +18,7 @@
 // holds its fd, and points already set through it stay valid for waits still held.
 #pragma once
 
+#include <syncobj/service_limits.hpp>
 #include <syncway/result.hpp>
 #include <syncway/unique_fd.hpp>
 
@@ -52,12 +53,6 @@ enum class TimelineKind {
 enum class WaitFor {
     Signaled,  // fire when the point is signaled or fails (implies waiting for submission)
     Available, // fire when a fence exists for the point (kernel WAIT_AVAILABLE)
-};
-
-struct ServiceLimits {
-    uint32_t max_connections = 256;
-    uint32_t max_handles_per_connection = 65536; // timelines/signalers a connection refers to
-    uint32_t max_waits_per_connection = 65536;   // pending waits/eventfds of one connection
 };
 
 struct HostOptions {
