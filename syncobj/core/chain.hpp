@@ -31,7 +31,9 @@ public:
     uint64_t completed() const noexcept { return nodes_.empty() ? head_ : collapsed_; }
     bool resolved(uint64_t point) const noexcept
     {
-        return point <= head_ && (nodes_.empty() || nodes_.begin()->first > point);
+        // nodes_.begin() is the lowest unresolved node; it covers (collapsed_, begin].
+        return point <= head_ &&
+               (nodes_.empty() || (point <= collapsed_ && point < nodes_.begin()->first));
     }
     // Error of the node `point` resolved with (0 if it signaled or is not resolved).
     int error_of(uint64_t point) const noexcept;
