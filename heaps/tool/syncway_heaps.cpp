@@ -52,6 +52,7 @@ struct Options {
     std::string heap;
     std::string name = "syncway-heaps";
     uint64_t size = 0;
+    bool size_given = false;
     std::string format;
     uint32_t width = 0, height = 0;
 };
@@ -134,6 +135,7 @@ int parse(int argc, char** argv, Options& o)
             } else if (a == "--size") {
                 if (!parse_size(v, o.size))
                     return usage_error("bad size '" + std::string(v) + "' (bytes, optional K/M/G suffix)");
+                o.size_given = true;
             } else if (!parse_number(v, a == "--width" ? o.width : o.height)) {
                 return usage_error("bad " + std::string(a.substr(2)) + " '" + std::string(v) + "'");
             }
@@ -182,7 +184,7 @@ int alloc(const Options& o)
     request.debug_name = o.name;
     request.size = o.size;
     if (!o.format.empty() || o.width || o.height) {
-        if (o.size)
+        if (o.size_given)
             return usage_error("give either --size or --format/--width/--height, not both");
         const FormatInfo* f = find_format(o.format);
         if (!f)
@@ -195,7 +197,7 @@ int alloc(const Options& o)
         std::printf("layout: %s %ux%u, stride %u, %llu bytes of pixels\n", std::string(f->name).c_str(), o.width,
                     o.height, layout->stride, static_cast<unsigned long long>(layout->data_size));
         request.size = layout->alloc_size;
-    } else if (!o.size) {
+    } else if (!o.size_given) {
         return usage_error("alloc needs --size or --format/--width/--height");
     }
 

@@ -1,6 +1,9 @@
-// CPU access to a dma-buf: DMA_BUF_IOCTL_SYNC brackets (cache maintenance for the exporter) and
-// waiting for the buffer's implicit fences with poll(). Neither waits for the other: the sync
-// ioctl does not wait for GPU writers, so readers wait first.
+// CPU access to a dma-buf: DMA_BUF_IOCTL_SYNC brackets (cache maintenance by the exporter) and
+// waiting for the buffer's implicit fences with poll().
+//
+// SYNC_START itself also waits for the implicit fences (dma-buf.c, __dma_buf_begin_cpu_access),
+// but blocking and without a timeout: an event loop must first wait with wait_for_fences() (or
+// poll the fd itself) and begin the bracket only once the buffer is ready.
 #pragma once
 
 #include "syncway/result.hpp"
