@@ -274,7 +274,7 @@ void create_buffer(wl_client* client, wl_resource* params_resource, uint32_t buf
     std::optional<Refusal> refusal;
     try {
         refusal = import(*params, wl_resource_get_version(params_resource), width, height, format, flags, buffer);
-    } catch (const std::bad_alloc&) {
+    } catch (const std::exception&) {
         wl_client_post_no_memory(client);
         return;
     }
@@ -348,13 +348,16 @@ void handle_create_params(wl_client* client, wl_resource* resource, uint32_t id)
         wl_client_post_no_memory(client);
         return;
     }
-    auto* params = new (std::nothrow) Params();
-    if (!params) {
+    Params* params = nullptr;
+    try {
+        params = new Params();
+        params->formats = manager_from(resource)->formats();
+    } catch (const std::exception&) {
+        delete params;
         wl_resource_destroy(params_resource);
         wl_client_post_no_memory(client);
         return;
     }
-    params->formats = manager_from(resource)->formats();
     wl_resource_set_implementation(params_resource, &params_impl, params, handle_params_resource_destroyed);
 }
 
@@ -367,7 +370,11 @@ void create_feedback(wl_client* client, wl_resource* resource, uint32_t id)
         return;
     }
     wl_resource_set_implementation(feedback, &feedback_impl, nullptr, nullptr);
-    manager_from(resource)->send_feedback(feedback);
+    try {
+        manager_from(resource)->send_feedback(feedback);
+    } catch (const std::exception&) {
+        wl_client_post_no_memory(client);
+    }
 }
 
 void handle_get_default_feedback(wl_client* client, wl_resource* resource, uint32_t id)
@@ -390,13 +397,24 @@ const struct zwp_linux_dmabuf_v1_interface dmabuf_impl = {
 
 void bind_trampoline(wl_client* client, void* data, uint32_t version, uint32_t id)
 {
-    static_cast<LinuxDmabufV1*>(data)->bind(client, version, id);
+    try {
+        static_cast<LinuxDmabufV1*>(data)->bind(client, version, id);
+    } catch (const std::exception&) {
+        wl_client_post_no_memory(client);
+    }
 }
 
+// Called by libwayland before it dispatches any request: the one place that sees a
+// wl_surface.commit before wlroots applies it (0.15 has no earlier hook).
 void logger_trampoline(void* data, wl_protocol_logger_type type, const wl_protocol_logger_message* message)
 {
-    if (type == WL_PROTOCOL_LOGGER_REQUEST)
+    if (type != WL_PROTOCOL_LOGGER_REQUEST)
+        return;
+    try {
         static_cast<LinuxDmabufV1*>(data)->before_request(message->resource, message->message);
+    } catch (const std::exception& e) {
+        wlr_log(WLR_ERROR, "linux-dmabuf: cannot hold a commit for its buffer's writers: %s", e.what());
+    }
 }
 
 struct FormatTableEntry {
