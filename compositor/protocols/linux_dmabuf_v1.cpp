@@ -159,16 +159,6 @@ void handle_params_add(wl_client*, wl_resource* resource, int32_t fd, uint32_t p
         Plane{std::move(owned), offset, stride, (uint64_t{modifier_hi} << 32) | modifier_lo};
 }
 
-std::string fourcc_name(uint32_t code)
-{
-    std::string s;
-    for (int i = 0; i < 4; ++i) {
-        char c = static_cast<char>((code >> (8 * i)) & 0xff);
-        s += (c >= 0x20 && c < 0x7f) ? c : '?';
-    }
-    return s;
-}
-
 // Validates the request and maps the plane. On success `out` holds the new buffer.
 std::optional<Refusal> import(Params& params, uint32_t version, int32_t width, int32_t height, uint32_t format,
                               uint32_t flags, std::unique_ptr<DmabufBuffer>& out)
@@ -178,7 +168,7 @@ std::optional<Refusal> import(Params& params, uint32_t version, int32_t width, i
     for (uint32_t i = 1; i < max_planes; ++i) {
         if (params.planes[i])
             return Refusal{true, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INCOMPLETE,
-                           "plane " + std::to_string(i) + " given, but format " + fourcc_name(format) +
+                           "plane " + std::to_string(i) + " given, but format " + heaps::fourcc_name(format) +
                                " has one plane"};
     }
     const LinuxDmabufV1::Format* info = nullptr;
@@ -187,7 +177,7 @@ std::optional<Refusal> import(Params& params, uint32_t version, int32_t width, i
             info = &f;
     if (!info)
         return Refusal{true, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT,
-                       "format " + fourcc_name(format) + " is not supported"};
+                       "format " + heaps::fourcc_name(format) + " is not supported"};
     Plane& plane = *params.planes[0];
     // Clients before version 3 cannot name modifiers; their implicit one is linear here.
     bool linear = plane.modifier == modifier_linear || (version < 3 && plane.modifier == modifier_invalid);
@@ -279,7 +269,7 @@ void create_buffer(wl_client* client, wl_resource* params_resource, uint32_t buf
         return;
     }
     if (refusal) {
-        wlr_log(WLR_INFO, "linux-dmabuf: refusing a %dx%d %s buffer: %s", width, height, fourcc_name(format).c_str(),
+        wlr_log(WLR_INFO, "linux-dmabuf: refusing a %dx%d %s buffer: %s", width, height, heaps::fourcc_name(format).c_str(),
                 refusal->message.c_str());
         if (refusal->fatal)
             wl_resource_post_error(params_resource, refusal->code, "%s", refusal->message.c_str());

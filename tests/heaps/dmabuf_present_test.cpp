@@ -5,6 +5,7 @@
 #include "compositor_process.hpp"
 #include "dmabuf_client.hpp"
 #include "screenshot.hpp"
+#include "sw_sync_timeline.hpp"
 #include "test_support.hpp"
 
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
@@ -437,18 +438,6 @@ TEST_F(BadDmabuf, CompositorStillPresentsAfterwards)
 
 // ---- implicit sync: a commit waits for the dma-buf's write fence (VM tier) ----
 
-namespace {
-
-struct sw_sync_create_fence_data {
-    __u32 value;
-    char name[32];
-    __s32 fence;
-};
-#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
-#define SW_SYNC_IOC_INC _IOW('W', 1, __u32)
-
-} // namespace
-
 TEST_F(DmabufOnPixman, ImplicitWriteFenceHoldsTheCommit)
 {
     const FormatInfo& xrgb = *find_format("XRGB8888");
@@ -457,8 +446,8 @@ TEST_F(DmabufOnPixman, ImplicitWriteFenceHoldsTheCommit)
         image = make_image(BackendChoice::Udmabuf, xrgb);
     if (!image.ok())
         GTEST_SKIP() << "no kernel dma-buf backend here (" << image.error().message << "); the VM tier runs this";
-    UniqueFd timeline(open("/sys/kernel/debug/sync/sw_sync", O_RDWR | O_CLOEXEC));
-    if (!timeline)
+    SwSyncTimeline timeline;
+    if (!timeline.valid())
         GTEST_SKIP() << "no sw_sync (CONFIG_SW_SYNC, debugfs); the VM tier has it";
 
     DmabufClient client;
@@ -468,18 +457,14 @@ TEST_F(DmabufOnPixman, ImplicitWriteFenceHoldsTheCommit)
     ASSERT_NE(buffer, nullptr);
     ASSERT_TRUE(client.present(buffer)) << "first frame (no fence) not presented";
 
-    sw_sync_create_fence_data create{};
-    create.value = 1;
-    ASSERT_EQ(ioctl(timeline.get(), SW_SYNC_IOC_CREATE_FENCE, &create), 0);
-    UniqueFd fence(create.fence);
-    dma_buf_import_sync_file import{DMA_BUF_SYNC_WRITE, fence.get()};
-    if (ioctl(image->buffer.fd.get(), DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &import) != 0)
+    UniqueFd fence = timeline.create_fence(1);
+    ASSERT_TRUE(fence);
+    if (!attach_write_fence(image->buffer.fd.get(), fence.get()))
         GTEST_SKIP() << "DMA_BUF_IOCTL_IMPORT_SYNC_FILE unsupported: " << strerror(errno);
 
     ASSERT_TRUE(client.present(buffer, /*wait=*/false));
     EXPECT_FALSE(client.wait_frame(300)) << "the commit applied while its buffer's writer was still pending";
-    __u32 one = 1;
-    ASSERT_EQ(ioctl(timeline.get(), SW_SYNC_IOC_INC, &one), 0);
+    ASSERT_TRUE(timeline.advance());
     EXPECT_TRUE(client.wait_frame(3000)) << "the commit never applied after the fence signaled";
     wl_buffer_destroy(buffer);
     client.roundtrip();
