@@ -25,8 +25,18 @@ constexpr uint32_t wl_surface_commit_opcode = 6;
 
 // ---- wl_buffer: a CPU-mapped linear dma-buf (or sealed memfd) as a wlr_buffer -------------
 
+struct DmabufBuffer;
+
+// Standard-layout, so the wlr_buffer wlroots hands back converts to it (DmabufBuffer itself
+// holds C++ members and is not).
+struct WlrBufferHandle {
+    wlr_buffer base;
+    DmabufBuffer* owner;
+};
+
 struct DmabufBuffer {
-    wlr_buffer base;  // first: wlroots hands us &base
+    WlrBufferHandle handle{{}, this};
+    wlr_buffer& base = handle.base;
     wl_resource* resource = nullptr;
     UniqueFd fd;
     Mapping mapping;  // the whole image, mapped once at import
@@ -40,8 +50,7 @@ struct DmabufBuffer {
 
 DmabufBuffer* buffer_from_wlr(wlr_buffer* base)
 {
-    DmabufBuffer* buffer = wl_container_of(base, buffer, base);
-    return buffer;
+    return reinterpret_cast<WlrBufferHandle*>(base)->owner;
 }
 
 void buffer_destroy(wlr_buffer* base) { delete buffer_from_wlr(base); }

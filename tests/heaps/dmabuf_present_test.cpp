@@ -237,19 +237,22 @@ TEST_F(DmabufOnPixman, ReleasesTheBufferWhenReplaced)
 class BadDmabuf : public DmabufOnPixman {
 protected:
     // The request sequence `send` on a fresh params object must end the connection with
-    // `code` on zwp_linux_buffer_params_v1.
-    void expect_error(int code, const std::function<void(DmabufClient&, zwp_linux_buffer_params_v1*)>& send)
+    // `code` on zwp_linux_buffer_params_v1. `send` returns the wl_buffer proxy create_immed
+    // made, if any (freed here).
+    void expect_error(int code, const std::function<wl_buffer*(DmabufClient&, zwp_linux_buffer_params_v1*)>& send)
     {
         int before = open_fd_count();
         {
             DmabufClient client;
             ASSERT_TRUE(client.error().empty()) << client.error();
             zwp_linux_buffer_params_v1* params = client.create_params();
-            send(client, params);
+            wl_buffer* immediate = send(client, params);
             EXPECT_FALSE(client.roundtrip()) << "the compositor accepted it";
             std::string iface;
             EXPECT_EQ(client.protocol_error(&iface), code);
             EXPECT_EQ(iface, "zwp_linux_buffer_params_v1");
+            if (immediate)
+                wl_buffer_destroy(immediate);
             zwp_linux_buffer_params_v1_destroy(params);
         }
         EXPECT_EQ(open_fd_count(), before);
@@ -267,101 +270,111 @@ protected:
 TEST_F(BadDmabuf, HeightBeyondTheBufferIsOutOfBounds)
 {
     Image img = good();
-    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) {
+    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
         zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, img.layout.stride, 0, 0);
         zwp_linux_buffer_params_v1_create(p, 64, 64 * 1024, xrgb, 0);
+        return nullptr;
     });
 }
 
 TEST_F(BadDmabuf, OffsetBeyondTheBufferIsOutOfBounds)
 {
     Image img = good();
-    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) {
+    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
         zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, static_cast<uint32_t>(img.buffer.size), 256, 0, 0);
-        zwp_linux_buffer_params_v1_create_immed(p, 64, 64, xrgb, 0);
+        return zwp_linux_buffer_params_v1_create_immed(p, 64, 64, xrgb, 0);
     });
 }
 
 TEST_F(BadDmabuf, HugeStrideOverflowsNothingAndIsOutOfBounds)
 {
     Image img = good();
-    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) {
+    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
         zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0xffffff00u, 0xfffffff0u, 0, 0);
         zwp_linux_buffer_params_v1_create(p, 0x3ffffff, 0x7fffffff, xrgb, 0);
+        return nullptr;
     });
 }
 
 TEST_F(BadDmabuf, StrideShorterThanARowIsOutOfBounds)
 {
     Image img = good();
-    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) {
+    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
         zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, 64 * 4 - 4, 0, 0);
         zwp_linux_buffer_params_v1_create(p, 64, 64, xrgb, 0);
+        return nullptr;
     });
 }
 
 TEST_F(BadDmabuf, UnsupportedFormat)
 {
     Image img = good();
-    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) {
+    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
         zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, img.layout.stride, 0, 0);
         zwp_linux_buffer_params_v1_create(p, 64, 64, fourcc('N', 'V', '1', '2'), 0);
+        return nullptr;
     });
 }
 
 TEST_F(BadDmabuf, TiledModifier)
 {
     Image img = good();
-    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) {
+    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
         // I915_FORMAT_MOD_X_TILED
         zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, img.layout.stride, 0x01000000, 1);
         zwp_linux_buffer_params_v1_create(p, 64, 64, xrgb, 0);
+        return nullptr;
     });
 }
 
 TEST_F(BadDmabuf, TooManyPlanes)
 {
     Image img = good();
-    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INCOMPLETE, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) {
+    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INCOMPLETE, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
         zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, img.layout.stride, 0, 0);
         zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 1, 0, img.layout.stride, 0, 0);
         zwp_linux_buffer_params_v1_create(p, 64, 64, xrgb, 0);
+        return nullptr;
     });
 }
 
 TEST_F(BadDmabuf, MissingPlaneZero)
 {
     Image img = good();
-    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INCOMPLETE, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) {
+    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INCOMPLETE, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
         zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 1, 0, img.layout.stride, 0, 0);
-        zwp_linux_buffer_params_v1_create_immed(p, 64, 64, xrgb, 0);
+        return zwp_linux_buffer_params_v1_create_immed(p, 64, 64, xrgb, 0);
     });
 }
 
 TEST_F(BadDmabuf, PlaneIndexOutOfBounds)
 {
     Image img = good();
-    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_PLANE_IDX, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) {
+    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_PLANE_IDX, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
         zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 4, 0, img.layout.stride, 0, 0);
+        return nullptr;
     });
 }
 
 TEST_F(BadDmabuf, PlaneSetTwice)
 {
     Image img = good();
-    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_PLANE_SET, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) {
+    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_PLANE_SET, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
         zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, img.layout.stride, 0, 0);
         zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, img.layout.stride, 0, 0);
+        return nullptr;
     });
 }
 
 TEST_F(BadDmabuf, ParamsUsedTwice)
 {
     Image img = good();
-    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_ALREADY_USED, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) {
+    expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_ALREADY_USED, [&](DmabufClient& c, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
         zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, img.layout.stride, 0, 0);
         zwp_linux_buffer_params_v1_create(p, 64, 64, xrgb, 0);
+        c.roundtrip(); // the `created` buffer is taken (and freed) by the client
         zwp_linux_buffer_params_v1_create(p, 64, 64, xrgb, 0);
+        return nullptr;
     });
 }
 
@@ -369,9 +382,10 @@ TEST_F(BadDmabuf, ZeroWidth)
 {
     Image img = good();
     expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_DIMENSIONS,
-                 [&](DmabufClient&, zwp_linux_buffer_params_v1* p) {
+                 [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
                      zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, img.layout.stride, 0, 0);
                      zwp_linux_buffer_params_v1_create(p, 0, 64, xrgb, 0);
+                     return nullptr;
                  });
 }
 
@@ -381,9 +395,9 @@ TEST_F(BadDmabuf, UnmappableFdWithCreateImmedIsInvalidWlBuffer)
     ASSERT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);
     UniqueFd r(pipe_fds[0]), w(pipe_fds[1]);
     expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_WL_BUFFER,
-                 [&](DmabufClient&, zwp_linux_buffer_params_v1* p) {
+                 [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
                      zwp_linux_buffer_params_v1_add(p, r.get(), 0, 0, 256, 0, 0);
-                     zwp_linux_buffer_params_v1_create_immed(p, 64, 64, xrgb, 0);
+                     return zwp_linux_buffer_params_v1_create_immed(p, 64, 64, xrgb, 0);
                  });
 }
 
