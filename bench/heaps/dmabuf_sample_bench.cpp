@@ -69,7 +69,7 @@ int main(int argc, char** argv)
     auto layout = compute_layout(static_cast<uint32_t>(xrgb.format), width, height);
     Allocator allocator;
     std::vector<Buffer> keep;
-    Mode shm{"wl_shm"}, dmabuf{"dmabuf"};
+    Mode shm{"wl_shm"}, dmabuf{"dmabuf"}, memfd_dmabuf{"dmabuf-memfd"};
     std::string dmabuf_backend;
     for (int i = 0; i < 2; ++i) {
         // wl_shm: a plain memfd, as shm clients make them
@@ -99,6 +99,14 @@ int main(int argc, char** argv)
             return 1;
         }
         dmabuf.buffers.push_back(d);
+        // the same protocol over a plain memfd: separates the protocol path from the memory
+        if (dma_buffer->backend != Backend::Memfd) {
+            wl_buffer* m = client.create_buffer({PlaneSpec{shm_buffer->fd.get(), 0, 0, layout->stride, 0}}, width,
+                                                height, static_cast<uint32_t>(xrgb.format), true);
+            if (!m)
+                return 1;
+            memfd_dmabuf.buffers.push_back(m);
+        }
         keep.push_back(std::move(shm_buffer.value()));
         keep.push_back(std::move(dma_buffer.value()));
     }
@@ -109,7 +117,9 @@ int main(int argc, char** argv)
     shm.cpu_seconds = dmabuf.cpu_seconds = 0;
     shm.frames = dmabuf.frames = 0;
     for (int round = 0; round < 2; ++round) {
-        if (!run_round(client, compositor, shm, frames / 2) || !run_round(client, compositor, dmabuf, frames / 2)) {
+        bool ok = run_round(client, compositor, shm, frames / 2) && run_round(client, compositor, dmabuf, frames / 2) &&
+                  (memfd_dmabuf.buffers.empty() || run_round(client, compositor, memfd_dmabuf, frames / 2));
+        if (!ok) {
             std::fprintf(stderr, "a frame never came\n");
             return 1;
         }
@@ -122,7 +132,11 @@ int main(int argc, char** argv)
     std::printf("%-28s %10.1f us/frame\n", "wl_shm (baseline)", shm_us);
     std::printf("%-28s %10.1f us/frame   ratio %.2f\n", ("linux-dmabuf (" + dmabuf_backend + ")").c_str(), dma_us,
                 dma_us / shm_us);
-    for (Mode* m : {&shm, &dmabuf})
+    if (memfd_dmabuf.frames) {
+        double m_us = memfd_dmabuf.cpu_seconds / memfd_dmabuf.frames * 1e6;
+        std::printf("%-28s %10.1f us/frame   ratio %.2f\n", "linux-dmabuf (memfd)", m_us, m_us / shm_us);
+    }
+    for (Mode* m : {&shm, &dmabuf, &memfd_dmabuf})
         for (wl_buffer* b : m->buffers)
             wl_buffer_destroy(b);
     client.roundtrip();
