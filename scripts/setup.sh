@@ -22,6 +22,8 @@ packages=(
   imagemagick procps util-linux psmisc
   # VM tier
   qemu-system-x86 busybox-static kmod cpio
+  # VM tier: udevd inside the guest, so libinput and wlroots' DRM session see the devices
+  udev
 )
 
 SUDO=""

@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from qmp_input import QmpInputRelay
+
 SKIP = 77
 HERE = Path(__file__).resolve().parent
 QEMU = "qemu-system-x86_64"
@@ -133,6 +135,10 @@ class Session:
     def __init__(self, args):
         self.name = args.session
         self.checks = [c for c in args.checks.split(",") if c]
+        # A check named GROUP.NAME is recorded by the guest script GROUP.sh (one compositor
+        # start serves several checks); the guest runs each group once, in order.
+        self.groups = list(dict.fromkeys(c.split(".")[0] for c in self.checks))
+        self.guest_env = dict(e.split("=", 1) for e in args.env)
         self.checks_dir = Path(args.checks_dir).resolve()
         self.source_root = Path(args.source_root).resolve()
         self.build_root = Path(args.build_root).resolve()
@@ -142,6 +148,11 @@ class Session:
         self.check_timeout = int(os.environ.get("SYNCWAY_VM_CHECK_TIMEOUT", args.check_timeout))
         self.memory = args.memory
 
+    def qmp_path(self):
+        # AF_UNIX paths are limited to 107 bytes; deep build dirs fall back to /tmp.
+        path = self.dir / "qmp.sock"
+        return path if len(str(path)) < 100 else Path(f"/tmp/syncway-vm-{os.getpid()}.qmp")
+
     def qemu_command(self, kernel, initrd):
         append = "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 rdinit=/init"
         return [
@@ -149,23 +160,25 @@ class Session:
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-kernel", str(kernel), "-initrd", str(initrd), "-append", append,
             "-serial", f"file:{self.dir / 'console.log'}",
+            "-qmp", f"unix:{self.qmp_path()},server=on,wait=off",
             "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
             "-virtfs", f"local,path={self.out},mount_tag=out,security_model=none,multidevs=remap",
             # A second KMS device beside the kernel's vkms and vgem, and input for libinput.
             "-device", "virtio-gpu-pci",
-            "-device", "virtio-tablet-pci", "-device", "virtio-keyboard-pci",
+            "-device", "virtio-tablet-pci,id=tablet", "-device", "virtio-keyboard-pci,id=keyboard",
         ]
 
     def write_plan(self):
         plan = {
             "VM_SESSION": self.name,
-            "VM_CHECKS": " ".join(self.checks),
+            "VM_CHECKS": " ".join(self.groups),
             "VM_CHECKS_DIR": str(self.checks_dir),
             "VM_GUEST_SCRIPT": str(HERE / "guest" / "run-checks.sh"),
             "VM_SOURCE_ROOT": str(self.source_root),
             "VM_BUILD_ROOT": str(self.build_root),
             "VM_CHECK_TIMEOUT": str(self.check_timeout),
         }
+        plan.update(self.guest_env)
         (self.out / "plan.env").write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in plan.items()))
 
     def boot(self):
@@ -176,22 +189,31 @@ class Session:
         initrd = initramfs(self.build_root / "tests" / "vm")
         shutil.rmtree(self.out, ignore_errors=True)
         (self.out / "results").mkdir(parents=True)
+        (self.out / "input").mkdir()
         for stale in ("console.log", "qemu.log", "session.key", "wall-seconds"):
             (self.dir / stale).unlink(missing_ok=True)
         self.write_plan()
         cmd = self.qemu_command(kernel, initrd)
         print(f"vm: session {self.name}: kernel {kernel} ({how}); {len(self.checks)} checks", flush=True)
+        for k, v in self.guest_env.items():
+            print(f"vm: guest environment {k}={v}", flush=True)
         start = time.monotonic()
         with open(self.dir / "qemu.log", "w") as qlog:
             qlog.write(" ".join(shlex.quote(c) for c in cmd) + "\n")
             qlog.flush()
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=subprocess.STDOUT)
+            relay = QmpInputRelay(self.qmp_path(), self.out / "input", lambda: proc.poll() is None)
+            relay.start()
             try:
                 rc = proc.wait(timeout=self.timeout)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
                 rc = None
+            relay.join(timeout=5)
+            if relay.error:
+                qlog.write(f"vm: input relay: {relay.error}\n")
+        self.qmp_path().unlink(missing_ok=True)
         wall = time.monotonic() - start
         (self.dir / "wall-seconds").write_text(f"{wall:.2f}\n")
         console = self.dir / "console.log"
@@ -242,6 +264,12 @@ class Session:
         """Prints one check's log and returns its exit status (0, 77 or 1)."""
         results = self.out / "results"
         status_file = results / f"{check}.status"
+        group = check.split(".")[0]
+        if group != check and not status_file.is_file() and (results / f"{group}.status").is_file():
+            print(f"vm: check {check}: no result: its group script {group}.sh ended without recording it."
+                  f" The group's log ({results / (group + '.log')}):")
+            print((results / f"{group}.log").read_text(errors="replace")[-6000:])
+            return 1
         if not status_file.is_file():
             why = "the guest never started it"
             if not (self.out / "boot-stamp").is_file():
@@ -255,7 +283,14 @@ class Session:
         if log.is_file():
             sys.stdout.write(log.read_text(errors="replace"))
         status = int(status_file.read_text().strip() or "1")
-        seconds = (results / f"{check}.seconds").read_text().strip() if (results / f"{check}.seconds").is_file() else "?"
+        if group != check:
+            group_log = results / f"{group}.log"
+            if status not in (0, SKIP) and group_log.is_file():
+                print(f"--- the group's log ({group_log}), last lines:")
+                print("\n".join(group_log.read_text(errors="replace").splitlines()[-60:]))
+            log = group_log
+        seconds_file = next((f for f in (results / f"{check}.seconds", results / f"{group}.seconds") if f.is_file()), None)
+        seconds = seconds_file.read_text().strip() if seconds_file else "?"
         verdict = {0: "pass", SKIP: "skip"}.get(status, f"FAIL (exit {status}{', timed out' if status == 124 else ''})")
         print(f"vm: check {check}: {verdict} in {seconds} s (guest time); full log {log}")
         return 0 if status == 0 else SKIP if status == SKIP else 1
@@ -273,6 +308,8 @@ def main():
     parser.add_argument("--timeout", default="270", help="seconds for the whole boot (env SYNCWAY_VM_TIMEOUT)")
     parser.add_argument("--check-timeout", default="90", help="seconds per check inside the guest (env SYNCWAY_VM_CHECK_TIMEOUT)")
     parser.add_argument("--memory", default="2G", help="guest memory (qemu -m)")
+    parser.add_argument("--env", action="append", default=[], metavar="K=V",
+                        help="extra environment for the guest checks (repeatable)")
     args = parser.parse_args()
     session = Session(args)
     try:

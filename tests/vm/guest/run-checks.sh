@@ -14,6 +14,15 @@ export SOURCE_ROOT=$VM_SOURCE_ROOT BUILD_ROOT=$VM_BUILD_ROOT
 export VM_LIB=$VM_SOURCE_ROOT/tests/vm/guest/lib.sh
 
 echo "vm-guest: kernel $(uname -r), $(nproc) cpus, checks: $VM_CHECKS"
+
+# udevd for the whole session, so libinput and wlroots see the virtio input devices and the
+# DRM cards with their seat tags. systemd's tools refuse to work in a chroot unless told to.
+export SYSTEMD_IGNORE_CHROOT=1
+/usr/lib/systemd/systemd-udevd > /tmp/udevd.log 2>&1 &
+udevd=$!
+for _ in $(seq 100); do [ -S /run/udev/control ] && break; sleep 0.1; done
+udevadm trigger --action=add && udevadm settle --timeout=30 ||
+    echo "vm-guest: udev did not settle: $(cat /tmp/udevd.log)"
 for check in $VM_CHECKS; do
     script=$VM_CHECKS_DIR/$check.sh
     start=$(date +%s.%N)
@@ -33,4 +42,5 @@ for check in $VM_CHECKS; do
     echo "$status" > "$results/$check.status"
     echo "vm-guest: $check -> $status ($(cat "$results/$check.seconds") s)"
 done
+kill "$udevd" 2>/dev/null
 sync

@@ -33,7 +33,8 @@ bool cap(int fd, uint64_t which)
     return drmGetCap(fd, which, &value) == 0 && value != 0;
 }
 
-// The plane's "type" property (DRM_PLANE_TYPE_*), or -1.
+} // namespace
+
 int plane_type(int fd, uint32_t plane)
 {
     Properties props(drmModeObjectGetProperties(fd, plane, DRM_MODE_OBJECT_PLANE));
@@ -46,6 +47,18 @@ int plane_type(int fd, uint32_t plane)
     }
     return -1;
 }
+
+std::string plane_type_name(int fd, uint32_t plane)
+{
+    switch (plane_type(fd, plane)) {
+    case DRM_PLANE_TYPE_PRIMARY: return "primary";
+    case DRM_PLANE_TYPE_CURSOR: return "cursor";
+    case DRM_PLANE_TYPE_OVERLAY: return "overlay";
+    }
+    return "unknown";
+}
+
+namespace {
 
 Result<DrmCard> inspect(const std::string& node)
 {

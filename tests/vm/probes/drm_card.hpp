@@ -20,6 +20,11 @@ struct DrmCard {
     std::string describe() const;
 };
 
+// A plane's "type" property (DRM_PLANE_TYPE_*, -1 when unreadable) and its name
+// (primary, cursor, overlay, unknown). Needs DRM_CLIENT_CAP_UNIVERSAL_PLANES on fd.
+int plane_type(int fd, uint32_t plane);
+std::string plane_type_name(int fd, uint32_t plane);
+
 // Every /dev/dri/card* node, in node order.
 Result<std::vector<DrmCard>> list_drm_cards();
 

@@ -1,5 +1,6 @@
 // vm-kernel-probe: the VM tier's checks of the kernel facilities syncway relies on.
 #include "drm_card.hpp"
+#include "plane_state.hpp"
 #include "probe.hpp"
 
 #include <cstdio>
@@ -15,7 +16,9 @@ constexpr const char* usage =
     "  udmabuf                  create dma-bufs from sealed memfds via /dev/udmabuf (and the rejects)\n"
     "  sw-sync                  sw_sync fences stay unsignaled until the counter passes them\n"
     "  drm-cards [DRIVER,...]   list DRM cards; each DRIVER must drive exactly one card\n"
-    "  card-for DRIVER          print the /dev/dri/cardN node of DRIVER (exit 1 if none)\n";
+    "  card-for DRIVER          print the /dev/dri/cardN node of DRIVER (exit 1 if none)\n"
+    "  planes DRIVER            print each plane of DRIVER's card as the kernel's debugfs atomic\n"
+    "                           state has it: plane ID TYPE crtc= fb= [format= size= allocated-by=] crtc-pos=\n";
 
 std::vector<std::string> split_commas(const char* s)
 {
@@ -64,6 +67,14 @@ int main(int argc, char** argv)
             }
         std::fprintf(stderr, "vm-kernel-probe: no DRM card driven by '%s'\n", argv[2]);
         return 1;
+    }
+    if (!std::strcmp(cmd, "planes") && argc == 3) {
+        auto planes = read_plane_states(argv[2]);
+        if (!planes)
+            return report(planes.error(), cmd);
+        for (auto& p : *planes)
+            std::printf("%s\n", p.describe().c_str());
+        return 0;
     }
     std::fprintf(stderr, "vm-kernel-probe: unknown command '%s'\n%s", cmd, usage);
     return 2;
