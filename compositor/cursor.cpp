@@ -1,0 +1,133 @@
+#include "cursor.hpp"
+
+#include "seat.hpp"
+#include "server.hpp"
+
+#include <ctime>
+
+namespace syncway {
+namespace {
+
+uint32_t now_msec()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint32_t>(ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+constexpr const char* default_cursor_name = "left_ptr";
+
+} // namespace
+
+Cursor::Cursor(Server& server, Seat& seat) : server_(server), seat_(seat)
+{
+    cursor_.reset(wlr_cursor_create());
+    wlr_cursor_attach_output_layout(cursor_.get(), server_.output_layout.get());
+
+    // XCURSOR_THEME/XCURSOR_SIZE as every toolkit reads them; wlroots falls back to a built-in
+    // image when the theme has no cursors at all.
+    const char* theme = std::getenv("XCURSOR_THEME");
+    const char* size_env = std::getenv("XCURSOR_SIZE");
+    int size = size_env ? std::atoi(size_env) : 24;
+    xcursor_.reset(wlr_xcursor_manager_create(theme, size > 0 && size <= 256 ? size : 24));
+    if (!xcursor_ || !wlr_xcursor_manager_load(xcursor_.get(), 1))
+        wlr_log(WLR_ERROR, "cursor: could not load the xcursor theme '%s'", theme ? theme : "default");
+    else if (!wlr_xcursor_manager_get_xcursor(xcursor_.get(), default_cursor_name, 1))
+        wlr_log(WLR_ERROR, "cursor: theme '%s' has no '%s' cursor", theme ? theme : "default",
+                default_cursor_name);
+
+    motion_.connect(&cursor_->events.motion, [this](void* data) {
+        auto* event = static_cast<wlr_event_pointer_motion*>(data);
+        wlr_cursor_move(cursor_.get(), event->device, event->delta_x, event->delta_y);
+        process_motion(event->time_msec);
+    });
+    motion_absolute_.connect(&cursor_->events.motion_absolute, [this](void* data) {
+        auto* event = static_cast<wlr_event_pointer_motion_absolute*>(data);
+        wlr_cursor_warp_absolute(cursor_.get(), event->device, event->x, event->y);
+        process_motion(event->time_msec);
+    });
+    button_.connect(&cursor_->events.button, [this](void* data) {
+        auto* event = static_cast<wlr_event_pointer_button*>(data);
+        wlr_seat_pointer_notify_button(seat_.wlr(), event->time_msec, event->button, event->state);
+        wlr_surface* focused = seat_.wlr()->pointer_state.focused_surface;
+        if (event->state == WLR_BUTTON_PRESSED && focused)
+            wl_signal_emit(&seat_.events.focus_requested, focused);
+    });
+    axis_.connect(&cursor_->events.axis, [this](void* data) {
+        auto* event = static_cast<wlr_event_pointer_axis*>(data);
+        wlr_seat_pointer_notify_axis(seat_.wlr(), event->time_msec, event->orientation, event->delta,
+                                     event->delta_discrete, event->source);
+    });
+    frame_.connect(&cursor_->events.frame, [this](void*) { wlr_seat_pointer_notify_frame(seat_.wlr()); });
+
+    request_set_cursor_.connect(&seat_.wlr()->events.request_set_cursor, [this](void* data) {
+        auto* event = static_cast<wlr_seat_pointer_request_set_cursor_event*>(data);
+        // Only the client under the pointer may change it.
+        if (event->seat_client != seat_.wlr()->pointer_state.focused_client)
+            return;
+        wlr_cursor_set_surface(cursor_.get(), event->surface, event->hotspot_x, event->hotspot_y);
+        client_image_ = true;
+        check_hardware_cursors();
+    });
+    outputs_changed_.connect(&server_.outputs_changed, [this](void*) { handle_outputs_changed(); });
+}
+
+Cursor::~Cursor() = default;
+
+void Cursor::attach(wlr_input_device* pointer) { wlr_cursor_attach_input_device(cursor_.get(), pointer); }
+
+void Cursor::set_default_image()
+{
+    if (xcursor_)
+        wlr_xcursor_manager_set_cursor_image(xcursor_.get(), default_cursor_name, cursor_.get());
+    client_image_ = false;
+    check_hardware_cursors();
+}
+
+void Cursor::handle_outputs_changed()
+{
+    if (xcursor_)
+        for (auto& output : server_.outputs)
+            wlr_xcursor_manager_load(xcursor_.get(), output->wlr()->scale);
+    if (!client_image_)
+        set_default_image();
+    check_hardware_cursors();
+}
+
+void Cursor::check_hardware_cursors()
+{
+    for (auto& output : server_.outputs) {
+        wlr_output* o = output->wlr();
+        // Only the output showing the cursor has tried the plane.
+        if (!o->enabled || reported_.contains(o->name) ||
+            !wlr_output_layout_contains_point(server_.output_layout.get(), o, cursor_->x, cursor_->y))
+            continue;
+        reported_.insert(o->name);
+        if (o->hardware_cursor)
+            wlr_log(WLR_INFO, "output %s: cursor on the hardware cursor plane", o->name);
+        else
+            wlr_log(WLR_INFO, "output %s: no usable hardware cursor plane; drawing the cursor in software",
+                    o->name);
+    }
+}
+
+void Cursor::process_motion(uint32_t time_msec)
+{
+    double sx = 0, sy = 0;
+    wlr_scene_node* node = wlr_scene_node_at(&server_.scene->node, cursor_->x, cursor_->y, &sx, &sy);
+    wlr_surface* surface = nullptr;
+    if (node && node->type == WLR_SCENE_NODE_SURFACE)
+        surface = wlr_scene_surface_from_node(node)->surface;
+    if (!surface) {
+        if (client_image_ || seat_.wlr()->pointer_state.focused_surface)
+            set_default_image();
+        wlr_seat_pointer_clear_focus(seat_.wlr());
+        return;
+    }
+    wlr_seat_pointer_notify_enter(seat_.wlr(), surface, sx, sy);
+    wlr_seat_pointer_notify_motion(seat_.wlr(), time_msec, sx, sy);
+}
+
+void Cursor::update_pointer_focus() { process_motion(now_msec()); }
+
+} // namespace syncway

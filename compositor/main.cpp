@@ -1,0 +1,133 @@
+// syncway: parse the command line, build the Server, listen, optionally run a COMMAND, and
+// turn signals and the COMMAND's exit into a clean shutdown.
+#include "child_process.hpp"
+#include "options.hpp"
+#include "runtime_dir.hpp"
+#include "server.hpp"
+#include "wlr.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using namespace syncway;
+
+void remove_source(wl_event_source* source) { wl_event_source_remove(source); }
+using EventSourcePtr = std::unique_ptr<wl_event_source, WlrDeleter<remove_source>>;
+
+// What the event loop's signal handlers share with main: no globals.
+struct Session {
+    Server* server = nullptr;
+    ChildProcess* child = nullptr;
+    int signal = 0;  // SIGINT/SIGTERM received
+};
+
+int on_terminate_signal(int signal, void* data)
+{
+    auto* session = static_cast<Session*>(data);
+    wlr_log(WLR_INFO, "received %s, shutting down", strsignal(signal));
+    session->signal = signal;
+    session->server->terminate();
+    return 0;
+}
+
+int on_child_signal(int, void* data)
+{
+    auto* session = static_cast<Session*>(data);
+    if (session->child && session->child->poll()) {
+        wlr_log(WLR_INFO, "command exited with status %d, shutting down", session->child->exit_code());
+        session->server->terminate();
+    }
+    return 0;
+}
+
+int run(int argc, char** argv)
+{
+    std::vector<std::string_view> args(argv + 1, argv + argc);
+    auto parsed = parse_options(args);
+    if (!parsed) {
+        std::fprintf(stderr, "syncway: %s\n", parsed.error().message.c_str());
+        return 2;
+    }
+    const Options& options = parsed.value();
+    if (options.help) {
+        std::fputs(usage_text("syncway").c_str(), stdout);
+        return 0;
+    }
+    if (options.version) {
+        std::printf("syncway %s (wlroots %s)\n", SYNCWAY_VERSION, WLR_VERSION_STR);
+        return 0;
+    }
+
+    // Blocked in every thread from the start (renderer threads inherit the mask), so these
+    // signals only ever arrive through the event loop's signalfd.
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGCHLD);
+    pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    wlr_log_init(options.verbose ? WLR_DEBUG : WLR_INFO, nullptr);
+
+    auto runtime_dir = RuntimeDir::ensure(options.socket.empty() ? "wayland-32" : options.socket);
+    if (!runtime_dir) {
+        std::fprintf(stderr, "syncway: %s\n", runtime_dir.error().message.c_str());
+        return 1;
+    }
+
+    auto created = Server::create(options);
+    if (!created) {
+        std::fprintf(stderr, "syncway: %s\n", created.error().message.c_str());
+        return 1;
+    }
+    std::unique_ptr<Server> server = std::move(created.value());
+    auto socket = server->add_socket(options.socket);
+    if (!socket) {
+        std::fprintf(stderr, "syncway: %s\n", socket.error().message.c_str());
+        return 1;
+    }
+    std::fprintf(stderr, "syncway: listening on WAYLAND_DISPLAY=%s (XDG_RUNTIME_DIR=%s), %s backend\n",
+                 socket.value().c_str(), runtime_dir.value().path().c_str(),
+                 std::string(backend_name(server->backend.kind)).c_str());
+
+    Session session{server.get()};
+    ChildProcess child;
+    {
+        wl_event_loop* loop = server->event_loop();
+        EventSourcePtr sigint(wl_event_loop_add_signal(loop, SIGINT, on_terminate_signal, &session));
+        EventSourcePtr sigterm(wl_event_loop_add_signal(loop, SIGTERM, on_terminate_signal, &session));
+        EventSourcePtr sigchld(wl_event_loop_add_signal(loop, SIGCHLD, on_child_signal, &session));
+
+        if (!options.command.empty()) {
+            auto spawned = ChildProcess::spawn(options.command, socket.value());
+            if (!spawned) {
+                std::fprintf(stderr, "syncway: %s\n", spawned.error().message.c_str());
+                return 127;  // what a shell reports for a command it cannot run
+            }
+            child = std::move(spawned.value());
+            session.child = &child;
+        }
+        server->run();
+    }
+
+    int status = 0;
+    if (!options.command.empty()) {
+        // Shut down by a signal while the command still runs: it is ended, and its status
+        // (usually 143) is ours.
+        child.terminate();
+        status = child.exit_code();
+    }
+    server.reset();
+    return status;
+}
+
+} // namespace
+
+int main(int argc, char** argv) { return run(argc, argv); }

@@ -1,0 +1,225 @@
+#include "options.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <optional>
+
+namespace syncway {
+namespace {
+
+constexpr int32_t max_dimension = 16384;      // beyond any real mode; keeps buffers sane
+constexpr int64_t max_refresh_mhz = 1000000;  // 1000 Hz
+
+std::optional<int32_t> parse_dimension(std::string_view text)
+{
+    int32_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value <= 0 ||
+        value > max_dimension)
+        return std::nullopt;
+    return value;
+}
+
+// Decimal hertz ("60", "59.94", "144.001") to millihertz, without floating point surprises.
+std::optional<int32_t> parse_refresh_mhz(std::string_view text)
+{
+    auto dot = text.find('.');
+    std::string_view whole = text.substr(0, dot);
+    std::string_view frac = dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
+    if (whole.empty() || (dot != std::string_view::npos && frac.empty()) || frac.size() > 3)
+        return std::nullopt;
+    int64_t hz = 0;
+    auto [end, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), hz);
+    if (ec != std::errc() || end != whole.data() + whole.size() || hz > max_refresh_mhz / 1000)
+        return std::nullopt;
+    int64_t mhz = hz * 1000;
+    int64_t scale = 100;
+    for (char c : frac) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+        mhz += (c - '0') * scale;
+        scale /= 10;
+    }
+    if (mhz <= 0 || mhz > max_refresh_mhz)
+        return std::nullopt;
+    return static_cast<int32_t>(mhz);
+}
+
+Error bad(std::string message) { return make_error(EINVAL, std::move(message)); }
+
+std::optional<BackendKind> backend_from(std::string_view name)
+{
+    for (auto kind : {BackendKind::Auto, BackendKind::Headless, BackendKind::Wayland, BackendKind::X11,
+                      BackendKind::Drm})
+        if (backend_name(kind) == name)
+            return kind;
+    return std::nullopt;
+}
+
+std::optional<RendererKind> renderer_from(std::string_view name)
+{
+    for (auto kind : {RendererKind::Auto, RendererKind::Pixman, RendererKind::Gles2})
+        if (renderer_name(kind) == name)
+            return kind;
+    return std::nullopt;
+}
+
+} // namespace
+
+std::string_view backend_name(BackendKind kind)
+{
+    switch (kind) {
+    case BackendKind::Auto: return "auto";
+    case BackendKind::Headless: return "headless";
+    case BackendKind::Wayland: return "wayland";
+    case BackendKind::X11: return "x11";
+    case BackendKind::Drm: return "drm";
+    }
+    return "?";
+}
+
+std::string_view renderer_name(RendererKind kind)
+{
+    switch (kind) {
+    case RendererKind::Auto: return "auto";
+    case RendererKind::Pixman: return "pixman";
+    case RendererKind::Gles2: return "gles2";
+    }
+    return "?";
+}
+
+Result<OutputSpec> parse_output_spec(std::string_view text)
+{
+    auto fail = [&] {
+        return bad("invalid --output '" + std::string(text) +
+                   "': expected WIDTHxHEIGHT or WIDTHxHEIGHT@HZ, e.g. 1920x1080@60 (sizes 1.." +
+                   std::to_string(max_dimension) + ", refresh up to 1000 Hz)");
+    };
+    auto x = text.find('x');
+    if (x == std::string_view::npos)
+        return fail();
+    auto at = text.find('@', x);
+    auto width = parse_dimension(text.substr(0, x));
+    auto height = parse_dimension(text.substr(x + 1, at == std::string_view::npos ? at : at - x - 1));
+    if (!width || !height)
+        return fail();
+    OutputSpec spec{*width, *height, 60000};
+    if (at != std::string_view::npos) {
+        auto mhz = parse_refresh_mhz(text.substr(at + 1));
+        if (!mhz)
+            return fail();
+        spec.refresh_mhz = *mhz;
+    }
+    return spec;
+}
+
+Result<Options> parse_options(std::span<const std::string_view> args)
+{
+    Options options;
+    for (size_t i = 0; i < args.size(); ++i) {
+        std::string_view arg = args[i];
+        if (arg == "--") {
+            for (size_t j = i + 1; j < args.size(); ++j)
+                options.command.emplace_back(args[j]);
+            if (options.command.empty())
+                return bad("'--' must be followed by a COMMAND to run");
+            break;
+        }
+        if (arg == "-h" || arg == "--help") {
+            options.help = true;
+            continue;
+        }
+        if (arg == "-V" || arg == "--version") {
+            options.version = true;
+            continue;
+        }
+        if (arg == "-v" || arg == "--verbose") {
+            options.verbose = true;
+            continue;
+        }
+
+        // Options with a value: "--name VALUE" or "--name=VALUE".
+        std::string_view name = arg;
+        std::optional<std::string_view> value;
+        if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+            name = arg.substr(0, eq);
+            value = arg.substr(eq + 1);
+        }
+        bool takes_value = name == "--backend" || name == "--renderer" || name == "--output" ||
+                           name == "--socket";
+        if (!takes_value) {
+            if (arg.starts_with("-"))
+                return bad("unknown option '" + std::string(arg) + "' (see --help)");
+            return bad("unexpected argument '" + std::string(arg) +
+                       "' (to run a command, put it after '--')");
+        }
+        if (!value) {
+            if (i + 1 >= args.size())
+                return bad("option '" + std::string(name) + "' needs a value (see --help)");
+            value = args[++i];
+        }
+
+        if (name == "--backend") {
+            auto kind = backend_from(*value);
+            if (!kind)
+                return bad("invalid --backend '" + std::string(*value) +
+                           "': expected auto, headless, wayland, x11 or drm");
+            options.backend = *kind;
+        } else if (name == "--renderer") {
+            auto kind = renderer_from(*value);
+            if (!kind)
+                return bad("invalid --renderer '" + std::string(*value) +
+                           "': expected auto, pixman or gles2");
+            options.renderer = *kind;
+        } else if (name == "--output") {
+            auto spec = parse_output_spec(*value);
+            if (!spec)
+                return spec.error();
+            options.outputs.push_back(spec.value());
+        } else if (name == "--socket") {
+            if (value->empty() || value->find('/') != std::string_view::npos)
+                return bad("invalid --socket '" + std::string(*value) +
+                           "': expected a plain name such as wayland-5 (no '/')");
+            options.socket = *value;
+        }
+    }
+    return options;
+}
+
+std::string usage_text(std::string_view program)
+{
+    std::string p(program);
+    return "Usage: " + p + " [OPTIONS] [-- COMMAND [ARGS...]]\n"
+           "\n"
+           "A small Wayland compositor (wlroots 0.15) built for explicit synchronization.\n"
+           "\n"
+           "Options:\n"
+           "  --backend auto|headless|wayland|x11|drm\n"
+           "                       where outputs live (default auto: nested in Wayland if\n"
+           "                       WAYLAND_DISPLAY is set, else in X11 if DISPLAY is set, else\n"
+           "                       KMS if a DRM card and a seat are available, else headless)\n"
+           "  --renderer auto|pixman|gles2\n"
+           "                       default auto: gles2 when a DRM render node exists, else pixman\n"
+           "  --output WxH[@HZ]    an output of that size (repeatable; default 1920x1080@60).\n"
+           "                       Headless: virtual outputs; nested: one window each;\n"
+           "                       drm: ignored (each connector uses its preferred mode)\n"
+           "  --socket NAME        listen on $XDG_RUNTIME_DIR/NAME (default: first free wayland-N)\n"
+           "  -v, --verbose        debug logging\n"
+           "  -h, --help           show this help and exit\n"
+           "  -V, --version        show the version and exit\n"
+           "\n"
+           "With '-- COMMAND [ARGS...]', COMMAND runs with WAYLAND_DISPLAY set to our socket; when\n"
+           "it exits, " + p + " shuts down and exits with its status (128+N if it died of signal N).\n"
+           "SIGINT or SIGTERM shut down cleanly (a running COMMAND gets SIGTERM first).\n"
+           "If XDG_RUNTIME_DIR is unset or too long for a socket path, a private 0700 directory\n"
+           "is created in /tmp (and removed on exit).\n"
+           "\n"
+           "Layout: each window fills the output it opens on; the newest is on top and has the\n"
+           "keyboard focus; popups are placed where xdg-positioner asks, kept on the output.\n"
+           "\n"
+           "Exit status: COMMAND's status in command mode, 0 after a signal without a command,\n"
+           "1 if the compositor cannot start (the message names the backend and the reason),\n"
+           "2 on bad command-line input.\n";
+}
+
+} // namespace syncway

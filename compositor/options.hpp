@@ -1,0 +1,47 @@
+// The command line of `syncway`: parsed into a plain value, no wlroots involved (unit-tested).
+#pragma once
+
+#include <syncway/result.hpp>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace syncway {
+
+enum class BackendKind { Auto, Headless, Wayland, X11, Drm };
+enum class RendererKind { Auto, Pixman, Gles2 };
+
+struct OutputSpec {
+    int32_t width = 1920;
+    int32_t height = 1080;
+    int32_t refresh_mhz = 60000;  // wlroots counts refresh in mHz
+
+    bool operator==(const OutputSpec&) const = default;
+};
+
+struct Options {
+    BackendKind backend = BackendKind::Auto;
+    RendererKind renderer = RendererKind::Auto;
+    std::vector<OutputSpec> outputs;   // empty: one default OutputSpec
+    std::string socket;                // empty: the first free wayland-N
+    std::vector<std::string> command;  // after `--`; empty: run until signalled
+    bool verbose = false;
+    bool help = false;
+    bool version = false;
+};
+
+// "WIDTHxHEIGHT" or "WIDTHxHEIGHT@HZ" (HZ may have decimals, e.g. 59.94).
+Result<OutputSpec> parse_output_spec(std::string_view text);
+
+// args excludes argv[0]. Errors name the offending argument.
+Result<Options> parse_options(std::span<const std::string_view> args);
+
+std::string_view backend_name(BackendKind kind);
+std::string_view renderer_name(RendererKind kind);
+
+std::string usage_text(std::string_view program);
+
+} // namespace syncway

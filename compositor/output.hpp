@@ -1,0 +1,42 @@
+// One wlr_output: mode setup, its background, and rendering the scene on every frame.
+#pragma once
+
+#include "headless_present_relay.hpp"
+#include "listener.hpp"
+#include "options.hpp"
+#include "wlr.hpp"
+
+#include <memory>
+#include <optional>
+
+namespace syncway {
+
+class Server;
+
+class Output {
+public:
+    // spec: the --output size for headless and nested outputs; DRM uses the preferred mode.
+    Output(Server& server, wlr_output* output, std::optional<OutputSpec> spec);
+    ~Output();
+    Output(const Output&) = delete;
+
+    // Modeset and enable; false (logged, naming the output) when the backend refuses.
+    bool enable();
+    wlr_output* wlr() const { return output_; }
+    // Moves the background to the output's place in the layout.
+    void update_layout_position();
+
+private:
+    void render_frame();
+
+    Server& server_;
+    wlr_output* output_;
+    std::optional<OutputSpec> spec_;
+    wlr_scene_rect* background_ = nullptr;
+    bool logged_commit_failure_ = false;
+    std::unique_ptr<HeadlessPresentRelay> present_relay_;  // headless outputs only
+    Listener frame_;
+    Listener destroy_;
+};
+
+} // namespace syncway

@@ -1,0 +1,167 @@
+#include "xdg_shell.hpp"
+
+#include "../server.hpp"
+
+#include <algorithm>
+
+namespace syncway {
+
+Toplevel::Toplevel(XdgShell& shell, wlr_xdg_surface* xdg_surface) : shell_(shell), xdg_(xdg_surface)
+{
+    tree_ = wlr_scene_tree_create(&shell_.server().window_layer->node);
+    tree_->node.data = this;
+    wlr_scene_node_set_enabled(&tree_->node, false);
+    wlr_scene_xdg_surface_create(&tree_->node, xdg_surface);
+    // Popups of this toplevel find their parent node here.
+    xdg_surface->data = &tree_->node;
+
+    map_.connect(&xdg_surface->events.map, [this](void*) { shell_.handle_map(this); });
+    unmap_.connect(&xdg_surface->events.unmap, [this](void*) { shell_.handle_unmap(this); });
+    destroy_.connect(&xdg_surface->events.destroy, [this](void*) { shell_.handle_destroy(this); });
+    // Every window is maximized to its output already; the protocol still wants a configure.
+    request_maximize_.connect(&xdg_surface->toplevel->events.request_maximize,
+                              [this](void*) { wlr_xdg_surface_schedule_configure(xdg_); });
+    request_fullscreen_.connect(&xdg_surface->toplevel->events.request_fullscreen,
+                                [this](void*) { wlr_xdg_surface_schedule_configure(xdg_); });
+
+    // The size goes into the first configure, before the client draws anything.
+    output_ = shell_.server().output_for_new_window();
+    wlr_xdg_toplevel_set_maximized(xdg_surface, true);
+    fit_to_output();
+}
+
+Toplevel::~Toplevel()
+{
+    xdg_->data = nullptr;
+    wlr_scene_node_destroy(&tree_->node);
+}
+
+void Toplevel::fit_to_output()
+{
+    output_destroy_.disconnect();
+    if (!output_)
+        return;
+    output_destroy_.connect(&output_->events.destroy, [this](void*) {
+        output_destroy_.disconnect();
+        output_ = nullptr;
+    });
+    wlr_box box = *wlr_output_layout_get_box(shell_.server().output_layout.get(), output_);
+    wlr_scene_node_set_position(&tree_->node, box.x, box.y);
+    wlr_xdg_toplevel_set_size(xdg_, box.width, box.height);
+}
+
+XdgShell::XdgShell(Server& server) : server_(server)
+{
+    shell_ = wlr_xdg_shell_create(server_.display.get());
+    new_surface_.connect(&shell_->events.new_surface,
+                         [this](void* data) { handle_new_surface(static_cast<wlr_xdg_surface*>(data)); });
+    focus_requested_.connect(&server_.seat->events.focus_requested, [this](void* data) {
+        if (Toplevel* toplevel = toplevel_of(static_cast<wlr_surface*>(data)); toplevel && toplevel != focused_)
+            focus(toplevel);
+    });
+}
+
+XdgShell::~XdgShell() { toplevels_.clear(); }
+
+void XdgShell::handle_new_surface(wlr_xdg_surface* xdg_surface)
+{
+    if (xdg_surface->role == WLR_XDG_SURFACE_ROLE_TOPLEVEL)
+        toplevels_.push_back(std::make_unique<Toplevel>(*this, xdg_surface));
+    else if (xdg_surface->role == WLR_XDG_SURFACE_ROLE_POPUP)
+        place_popup(xdg_surface);
+}
+
+void XdgShell::place_popup(wlr_xdg_surface* popup)
+{
+    wlr_surface* parent_surface = popup->popup->parent;
+    if (!parent_surface || !wlr_surface_is_xdg_surface(parent_surface))
+        return;  // parented to something we do not show (no layer-shell here)
+    wlr_xdg_surface* parent = wlr_xdg_surface_from_wlr_surface(parent_surface);
+    auto* parent_node = static_cast<wlr_scene_node*>(parent->data);
+    if (!parent_node)
+        return;
+    // The scene helper positions the popup from its xdg-positioner geometry, relative to the
+    // parent; it is destroyed with the popup's xdg_surface.
+    wlr_scene_node* node = wlr_scene_xdg_surface_create(parent_node, popup);
+    popup->data = node;
+
+    // Keep it on the toplevel's output: the constraint box is in toplevel-local coordinates.
+    Toplevel* toplevel = toplevel_of(parent_surface);
+    if (!toplevel)
+        return;
+    int lx = 0, ly = 0;
+    wlr_scene_node_coords(&toplevel->tree()->node, &lx, &ly);
+    wlr_output* output = wlr_output_layout_output_at(server_.output_layout.get(), lx, ly);
+    if (!output)
+        return;
+    wlr_box box = *wlr_output_layout_get_box(server_.output_layout.get(), output);
+    box.x -= lx;
+    box.y -= ly;
+    wlr_xdg_popup_unconstrain_from_box(popup->popup, &box);
+}
+
+Toplevel* XdgShell::toplevel_of(wlr_surface* surface) const
+{
+    if (!surface || !wlr_surface_is_xdg_surface(surface))
+        return nullptr;
+    wlr_xdg_surface* xdg = wlr_xdg_surface_from_wlr_surface(surface);
+    while (xdg && xdg->role == WLR_XDG_SURFACE_ROLE_POPUP) {
+        wlr_surface* parent = xdg->popup->parent;
+        xdg = parent && wlr_surface_is_xdg_surface(parent) ? wlr_xdg_surface_from_wlr_surface(parent) : nullptr;
+    }
+    if (!xdg || xdg->role != WLR_XDG_SURFACE_ROLE_TOPLEVEL)
+        return nullptr;
+    for (auto& t : toplevels_)
+        if (t->xdg() == xdg)
+            return t.get();
+    return nullptr;
+}
+
+void XdgShell::focus(Toplevel* toplevel)
+{
+    if (!toplevel) {
+        auto top = std::find_if(toplevels_.rbegin(), toplevels_.rend(), [](auto& t) { return t->mapped(); });
+        toplevel = top == toplevels_.rend() ? nullptr : top->get();
+    }
+    if (focused_ && focused_ != toplevel)
+        wlr_xdg_toplevel_set_activated(focused_->xdg(), false);
+    focused_ = toplevel;
+    if (!toplevel) {
+        server_.seat->focus_keyboard(nullptr);
+        return;
+    }
+    // Stacking: move it last in our list and topmost in the scene.
+    auto it = std::find_if(toplevels_.begin(), toplevels_.end(), [&](auto& t) { return t.get() == toplevel; });
+    std::rotate(it, it + 1, toplevels_.end());
+    wlr_scene_node_raise_to_top(&toplevel->tree()->node);
+    wlr_xdg_toplevel_set_activated(toplevel->xdg(), true);
+    server_.seat->focus_keyboard(toplevel->xdg()->surface);
+}
+
+void XdgShell::handle_map(Toplevel* toplevel)
+{
+    toplevel->set_mapped(true);
+    wlr_scene_node_set_enabled(&toplevel->tree()->node, true);
+    focus(toplevel);
+    server_.seat->cursor().update_pointer_focus();
+}
+
+void XdgShell::handle_unmap(Toplevel* toplevel)
+{
+    toplevel->set_mapped(false);
+    wlr_scene_node_set_enabled(&toplevel->tree()->node, false);
+    if (focused_ == toplevel) {
+        focused_ = nullptr;
+        focus(nullptr);
+    }
+    server_.seat->cursor().update_pointer_focus();
+}
+
+void XdgShell::handle_destroy(Toplevel* toplevel)
+{
+    if (focused_ == toplevel)
+        focused_ = nullptr;
+    std::erase_if(toplevels_, [&](auto& t) { return t.get() == toplevel; });
+}
+
+} // namespace syncway

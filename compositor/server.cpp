@@ -1,0 +1,185 @@
+#include "server.hpp"
+
+#include "protocols/virtual_keyboard_v1.hpp"
+#include "protocols/virtual_pointer_v1.hpp"
+#include "protocols/xdg_shell.hpp"
+
+#include <algorithm>
+
+namespace syncway {
+namespace {
+
+Result<RendererPtr> create_renderer(RendererKind kind, wlr_backend* backend)
+{
+    RendererPtr renderer;
+    switch (kind) {
+    case RendererKind::Auto:
+        // gles2 when the backend has a DRM (render) node, else pixman; honours WLR_RENDERER.
+        renderer.reset(wlr_renderer_autocreate(backend));
+        break;
+    case RendererKind::Pixman:
+        renderer.reset(wlr_pixman_renderer_create());
+        break;
+    case RendererKind::Gles2: {
+        int drm_fd = wlr_backend_get_drm_fd(backend);
+        if (drm_fd < 0)
+            return make_error(ENODEV, "gles2 renderer: no DRM render node to create an EGL display on "
+                                      "(/dev/dri/renderD* missing?); try --renderer pixman");
+        renderer.reset(wlr_gles2_renderer_create_with_drm_fd(drm_fd));
+        break;
+    }
+    }
+    if (!renderer)
+        return make_error(EIO, std::string(renderer_name(kind)) + " renderer: creation failed (see the log above)");
+    return renderer;
+}
+
+} // namespace
+
+Result<std::unique_ptr<Server>> Server::create(const Options& options)
+{
+    std::unique_ptr<Server> server(new Server());
+    if (Status status = server->init(options); !status)
+        return status.error();
+    return server;
+}
+
+Status Server::init(const Options& options)
+{
+    wl_signal_init(&outputs_changed);
+    display.reset(wl_display_create());
+    if (!display)
+        return make_error(ENOMEM, "cannot create the Wayland display");
+
+    auto created = create_backend(display.get(), options.backend);
+    if (!created)
+        return created.error();
+    backend = std::move(created.value());
+
+    auto made = create_renderer(options.renderer, backend.backend.get());
+    if (!made)
+        return made.error();
+    renderer = std::move(made.value());
+    wlr_renderer_init_wl_display(renderer.get(), display.get());
+
+    allocator.reset(wlr_allocator_autocreate(backend.backend.get(), renderer.get()));
+    if (!allocator)
+        return make_error(EIO, std::string(backend_name(backend.kind)) +
+                                   " backend: no buffer allocator fits it and the renderer");
+
+    output_layout.reset(wlr_output_layout_create());
+    scene.reset(wlr_scene_create());
+    wlr_scene_attach_output_layout(scene.get(), output_layout.get());
+    background_layer = wlr_scene_tree_create(&scene->node);
+    window_layer = wlr_scene_tree_create(&scene->node);
+
+    seat = std::make_unique<Seat>(*this);
+
+    // Globals implemented entirely by wlroots, owned by the display.
+    compositor = wlr_compositor_create(display.get(), renderer.get());  // + wl_subcompositor
+    wlr_data_device_manager_create(display.get());
+    wlr_xdg_output_manager_v1_create(display.get(), output_layout.get());
+    wlr_screencopy_manager_v1_create(display.get());
+    wlr_viewporter_create(display.get());
+    presentation = wlr_presentation_create(display.get(), backend.backend.get());
+    wlr_scene_set_presentation(scene.get(), presentation);
+
+    install_protocols();
+
+    new_output_.connect(&backend.backend->events.new_output,
+                        [this](void* data) { handle_new_output(static_cast<wlr_output*>(data)); });
+    new_input_.connect(&backend.backend->events.new_input,
+                       [this](void* data) { seat->add_device(static_cast<wlr_input_device*>(data)); });
+
+    if (!wlr_backend_start(backend.backend.get()))
+        return make_error(EIO, std::string(backend_name(backend.kind)) + " backend: failed to start (see the log above)");
+
+    std::vector<OutputSpec> specs = options.outputs;
+    if (specs.empty())
+        specs.push_back(OutputSpec{});
+    pending_specs_.assign(specs.begin(), specs.end());
+    if (Status status = request_outputs(backend, specs); !status)
+        return status;
+    if (outputs.empty() && backend.kind != BackendKind::Drm)
+        return make_error(EIO, std::string(backend_name(backend.kind)) + " backend: no output could be enabled");
+    return Ok{};
+}
+
+void Server::install_protocols()
+{
+    install<XdgShell>();
+    install<VirtualPointerV1>();
+    install<VirtualKeyboardV1>();
+}
+
+Server::~Server()
+{
+    if (!display)
+        return;
+    wl_display_destroy_clients(display.get());
+    while (!protocols_.empty())
+        protocols_.pop_back();
+    new_output_.disconnect();
+    new_input_.disconnect();
+    backend.backend.reset();  // destroys outputs (and their Output objects through remove_output)
+    backend.session.reset();
+    outputs.clear();
+    seat.reset();
+    scene.reset();
+    output_layout.reset();
+    allocator.reset();
+    renderer.reset();
+    display.reset();
+}
+
+Result<std::string> Server::add_socket(const std::string& name)
+{
+    if (name.empty()) {
+        const char* chosen = wl_display_add_socket_auto(display.get());
+        if (!chosen)
+            return make_error(EADDRINUSE, std::string("cannot create a Wayland socket in XDG_RUNTIME_DIR '") +
+                                              (std::getenv("XDG_RUNTIME_DIR") ?: "") + "' (wayland-0..32 all taken?)");
+        return std::string(chosen);
+    }
+    if (wl_display_add_socket(display.get(), name.c_str()) != 0)
+        return make_error(EADDRINUSE, "cannot listen on socket '" + name + "' in XDG_RUNTIME_DIR '" +
+                                          (std::getenv("XDG_RUNTIME_DIR") ?: "") + "' (in use by another compositor?)");
+    return name;
+}
+
+void Server::handle_new_output(wlr_output* wlr_output)
+{
+    std::optional<OutputSpec> spec;
+    if (!pending_specs_.empty()) {
+        spec = pending_specs_.front();
+        pending_specs_.pop_front();
+    }
+    auto output = std::make_unique<Output>(*this, wlr_output, spec);
+    if (!output->enable())
+        return;  // logged; the wlr_output stays unused
+    outputs.push_back(std::move(output));
+    wlr_output_layout_add_auto(output_layout.get(), wlr_output);
+    for (auto& o : outputs)
+        o->update_layout_position();
+    wl_signal_emit(&outputs_changed, nullptr);
+}
+
+void Server::remove_output(Output* output)
+{
+    std::erase_if(outputs, [&](auto& o) { return o.get() == output; });
+    wl_signal_emit(&outputs_changed, nullptr);
+    // Nested: closing the last window ends the session, as users expect of a window.
+    bool nested = backend.kind == BackendKind::Wayland || backend.kind == BackendKind::X11;
+    if (nested && outputs.empty() && backend.backend)
+        terminate();
+}
+
+wlr_output* Server::output_for_new_window() const
+{
+    wlr_cursor* cursor = seat->cursor().wlr();
+    if (wlr_output* under = wlr_output_layout_output_at(output_layout.get(), cursor->x, cursor->y))
+        return under;
+    return outputs.empty() ? nullptr : outputs.front()->wlr();
+}
+
+} // namespace syncway

@@ -1,0 +1,78 @@
+// The whole compositor in one object graph (read this first): display, backend, renderer,
+// allocator, scene, output layout, outputs, seat with cursor, and the protocols.
+#pragma once
+
+#include "backend.hpp"
+#include "listener.hpp"
+#include "options.hpp"
+#include "output.hpp"
+#include "seat.hpp"
+#include "wlr_ptr.hpp"
+
+#include <syncway/result.hpp>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace syncway {
+
+class Server {
+public:
+    // Creates everything and starts the backend; the error names what failed and why.
+    static Result<std::unique_ptr<Server>> create(const Options& options);
+    ~Server();
+
+    // Listens on options.socket (or the first free wayland-N); returns the socket name.
+    Result<std::string> add_socket(const std::string& name);
+    void run() { wl_display_run(display.get()); }
+    void terminate() { wl_display_terminate(display.get()); }
+    wl_event_loop* event_loop() const { return wl_display_get_event_loop(display.get()); }
+
+    // The object graph, in creation order (destroyed in reverse by ~Server).
+    DisplayPtr display;
+    Backend backend;
+    RendererPtr renderer;
+    AllocatorPtr allocator;
+    OutputLayoutPtr output_layout;
+    ScenePtr scene;
+    wlr_scene_tree* background_layer = nullptr;  // one solid rect per output
+    wlr_scene_tree* window_layer = nullptr;      // toplevels, newest on top; popups inside
+    std::vector<std::unique_ptr<Output>> outputs;
+    std::unique_ptr<Seat> seat;
+    wlr_compositor* compositor = nullptr;  // globals owned by the display
+    wlr_presentation* presentation = nullptr;
+
+    // Protocols with code of our own (compositor/protocols/, one file each). Each is one line
+    // in install_protocols(); they are destroyed, newest first, before the seat and outputs.
+    template <typename Protocol> Protocol& install()
+    {
+        auto protocol = std::make_shared<Protocol>(*this);
+        Protocol& ref = *protocol;
+        protocols_.push_back(std::move(protocol));
+        return ref;
+    }
+
+    // Called by Output when its wlr_output goes away.
+    void remove_output(Output* output);
+    // Toplevels are placed on the output under the cursor, else the first one.
+    wlr_output* output_for_new_window() const;
+
+    // Emitted (no data) after outputs are added or removed.
+    wl_signal outputs_changed;
+
+private:
+    Server() = default;
+    Status init(const Options& options);
+    void install_protocols();
+    void handle_new_output(wlr_output* output);
+
+    std::deque<OutputSpec> pending_specs_;  // --output sizes not yet given to new outputs
+    std::vector<std::shared_ptr<void>> protocols_;
+    Listener new_output_;
+    Listener new_input_;
+};
+
+} // namespace syncway

@@ -1,0 +1,71 @@
+// The client side of the userspace service: one SOCK_SEQPACKET connection, requests and
+// replies in order under a mutex, timeline fds mapped to service handles through a cache
+// validated by each fd's inode (so a closed and reused fd number is never confused).
+#pragma once
+
+#include "backend.hpp"
+
+#include <syncobj_service_wire.h>
+#include <syncway/result.hpp>
+#include <syncway/unique_fd.hpp>
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace syncway::syncobj {
+
+class ServiceBackend final : public Backend {
+public:
+    // path empty: $SYNCWAY_SYNCOBJ_SOCKET, else $XDG_RUNTIME_DIR/syncobjd.sock.
+    static Result<std::unique_ptr<ServiceBackend>> connect(std::string path = {});
+    static std::string default_path();
+
+    syncobj_backend kind() const override { return SYNCOBJ_BACKEND_SERVICE; }
+    int create(uint32_t flags, int* fd) override;
+    int wait(const int* fds, const uint64_t* points, uint32_t count, int64_t timeout_nsec,
+             uint32_t flags, uint32_t* first) override;
+    int reset(const int* fds, uint32_t count) override;
+    int signal(const int* fds, const uint64_t* points, uint32_t count) override;
+    int query(const int* fds, uint64_t* points, uint32_t count, uint32_t flags) override;
+    int transfer(int dst, uint64_t dst_point, int src, uint64_t src_point, uint32_t flags) override;
+    int eventfd(int fd, uint64_t point, int event_fd, uint32_t flags) override;
+    int export_sync_file(int fd, uint64_t point, int* sync_file) override;
+    int import_sync_file(int fd, uint64_t point, int sync_file) override;
+    int submit(int fd, uint64_t point, int* signaler) override;
+    int signaler_signal(int signaler) override;
+    int point_state(int fd, uint64_t point, enum syncobj_point_state* state, int* error) override;
+
+    int socket_fd() const noexcept { return sock_.get(); }
+
+private:
+    explicit ServiceBackend(UniqueFd sock) : sock_(std::move(sock)) {}
+    struct Answer {
+        syncobj_wire_reply reply{};
+        std::vector<uint64_t> payload;
+        UniqueFd fd;
+    };
+    // Sends one request (with an optional fd) and, for ops that have one, reads its reply.
+    // Caller holds mu_. Returns 0, -errno of the transport, or -reply.error (message set).
+    int call(const void* req, size_t len, int send_fd, Answer* answer);
+    int send_only(const void* req, size_t len, int send_fd);
+    int handle_for(int fd, uint32_t& handle);
+    int handles_for(const int* fds, uint32_t count, std::vector<uint32_t>& out);
+    void remember(int fd, uint32_t handle);
+    int array_op(uint16_t op, const int* fds, const uint64_t* points, uint32_t count,
+                 uint32_t flags, Answer* answer);
+
+    struct CacheEntry {
+        ino_t ino = 0;
+        uint32_t handle = 0;
+    };
+    UniqueFd sock_;
+    std::mutex mu_;
+    std::vector<CacheEntry> cache_; // indexed by fd number
+    std::atomic<uint32_t> next_wait_id_{1};
+};
+
+} // namespace syncway::syncobj

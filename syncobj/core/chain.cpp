@@ -1,0 +1,132 @@
+#include "chain.hpp"
+
+namespace syncway::syncobj::core {
+
+std::shared_ptr<Chain> Chain::with_base(FenceRef base)
+{
+    auto chain = std::make_shared<Chain>();
+    Node& node = chain->nodes_[0];
+    if (base && !base->resolved())
+        chain->watch(0, node, std::move(base));
+    else if (base)
+        node.error = base->error();
+    chain->collapse();
+    return chain;
+}
+
+int Chain::error_of(uint64_t point) const noexcept
+{
+    auto it = failures_.lower_bound(point);
+    if (it == failures_.end())
+        return 0;
+    bool inside = it->second.from < point || (it->first == 0 && point == 0);
+    return inside ? it->second.error : 0;
+}
+
+PointInfo Chain::info(uint64_t point) const noexcept
+{
+    if (point > head_)
+        return {PointPhase::Unsubmitted, 0};
+    if (!resolved(point))
+        return {PointPhase::Pending, 0};
+    int error = error_of(point);
+    return error ? PointInfo{PointPhase::Failed, error} : PointInfo{PointPhase::Signaled, 0};
+}
+
+void Chain::watch(uint64_t point, Node& node, FenceRef fence)
+{
+    node.pending++;
+    std::weak_ptr<Chain> weak = weak_from_this();
+    node.fences.push_back(fence);
+    fence->on_resolved([weak, point](int error) {
+        if (auto chain = weak.lock())
+            chain->node_resolved(point, error);
+    });
+}
+
+void Chain::add(uint64_t point, FenceRef fence)
+{
+    if (point > head_) {
+        head_ = point;
+        Node& node = nodes_[point];
+        if (fence && !fence->resolved())
+            watch(point, node, std::move(fence));
+        else if (fence)
+            node.error = fence->error();
+    } else {
+        auto it = nodes_.find(head_);
+        if (it == nodes_.end() || !fence)
+            return; // the head already resolved: a late point cannot un-signal it
+        if (!fence->resolved())
+            watch(head_, it->second, std::move(fence));
+        else if (fence->error() && !it->second.error)
+            it->second.error = fence->error();
+    }
+    collapse();
+}
+
+void Chain::node_resolved(uint64_t point, int error)
+{
+    auto it = nodes_.find(point);
+    if (it == nodes_.end())
+        return;
+    Node& node = it->second;
+    if (error && !node.error)
+        node.error = error;
+    if (node.pending > 0)
+        node.pending--;
+    collapse();
+}
+
+void Chain::collapse()
+{
+    // Waiter callbacks may re-enter (signal another point of this chain): the outer loop
+    // picks their changes up.
+    if (collapsing_)
+        return;
+    collapsing_ = true;
+    auto self = shared_from_this();
+    while (!nodes_.empty() && nodes_.begin()->second.pending == 0) {
+        auto node_it = nodes_.begin();
+        uint64_t point = node_it->first;
+        int error = node_it->second.error;
+        uint64_t from = collapsed_;
+        nodes_.erase(node_it);
+        collapsed_ = point;
+        if (error) {
+            failures_[point] = Failure{from, error};
+            if (failures_.size() > kMaxFailures)
+                failures_.erase(failures_.begin());
+        }
+        while (!waiters_.empty() && waiters_.begin()->first <= point) {
+            Waiter* w = waiters_.begin()->second;
+            waiters_.erase(waiters_.begin());
+            w->where_ = Waiter::Where::None;
+            auto keep = std::move(w->chain_); // the callback may destroy w
+            w->resolved(error);
+        }
+    }
+    collapsing_ = false;
+}
+
+void Chain::attach(Waiter& w, uint64_t point)
+{
+    if (resolved(point)) {
+        w.where_ = Waiter::Where::None;
+        w.resolved(error_of(point));
+        return;
+    }
+    w.where_ = Waiter::Where::Chain;
+    w.point_ = point;
+    w.chain_ = shared_from_this();
+    w.slot_ = waiters_.emplace(point, &w);
+}
+
+void Chain::detach(Waiter& w) noexcept
+{
+    waiters_.erase(w.slot_);
+    w.where_ = Waiter::Where::None;
+    w.chain_.reset();
+}
+
+} // namespace syncway::syncobj::core

@@ -1,0 +1,74 @@
+// The fence chain of a timeline: nodes keyed by point, each resolved when its fences are.
+// Point P resolves with the first node >= P once every node up to it has resolved (kernel
+// dma_fence_chain semantics). Resolved nodes at the bottom collapse away, so each operation
+// costs O(log n) in the number of live nodes and waiters, with no scans.
+#pragma once
+
+#include "fence.hpp"
+#include "waiter.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+
+namespace syncway::syncobj::core {
+
+enum class PointPhase { Unsubmitted, Pending, Signaled, Failed };
+
+struct PointInfo {
+    PointPhase phase = PointPhase::Unsubmitted;
+    int error = 0;
+};
+
+class Chain : public std::enable_shared_from_this<Chain> {
+public:
+    // A chain whose only node is `base` at point 0 (a binary fence replacing everything).
+    static std::shared_ptr<Chain> with_base(FenceRef base);
+    static std::shared_ptr<Chain> empty() { return std::make_shared<Chain>(); }
+
+    uint64_t head() const noexcept { return head_; }
+    // The last point signaled in order: every node up to it has resolved (kernel QUERY).
+    uint64_t completed() const noexcept { return nodes_.empty() ? head_ : collapsed_; }
+    bool resolved(uint64_t point) const noexcept
+    {
+        // nodes_.begin() is the lowest unresolved node; it covers (collapsed_, begin].
+        return point <= head_ &&
+               (nodes_.empty() || (point <= collapsed_ && point < nodes_.begin()->first));
+    }
+    // Error of the node `point` resolved with (0 if it signaled or is not resolved).
+    int error_of(uint64_t point) const noexcept;
+    PointInfo info(uint64_t point) const noexcept;
+
+    // Adds a fence at `point` > 0 (nullptr: already signaled). A point at or below the head
+    // joins the head node if it is still pending, and is ignored if the head has resolved.
+    void add(uint64_t point, FenceRef fence);
+
+    // Attaches `w` for `point` <= head(); resolves it at once if already resolved.
+    void attach(Waiter& w, uint64_t point);
+    void detach(Waiter& w) noexcept;
+
+private:
+    struct Node {
+        uint32_t pending = 0;
+        int error = 0;
+        std::vector<FenceRef> fences; // pending ones, kept alive by the chain
+    };
+    struct Failure {
+        uint64_t from = 0; // exclusive: points (from, key] failed
+        int error = 0;
+    };
+    static constexpr size_t kMaxFailures = 64;
+
+    void watch(uint64_t point, Node& node, FenceRef fence);
+    void node_resolved(uint64_t point, int error);
+    void collapse();
+
+    std::map<uint64_t, Node> nodes_;
+    std::multimap<uint64_t, Waiter*> waiters_;
+    std::map<uint64_t, Failure> failures_;
+    uint64_t head_ = 0;
+    uint64_t collapsed_ = 0;
+    bool collapsing_ = false;
+};
+
+} // namespace syncway::syncobj::core

@@ -1,0 +1,154 @@
+#include "timeline.hpp"
+
+#include <cerrno>
+
+namespace syncway::syncobj::core {
+
+void Waiter::cancel() noexcept
+{
+    switch (where_) {
+    case Where::None:
+        break;
+    case Where::Timeline:
+        timeline_->unpark(*this);
+        break;
+    case Where::Chain: {
+        auto chain = chain_; // detach() drops w's reference; the chain may die after
+        chain->detach(*this);
+        break;
+    }
+    }
+}
+
+Timeline::Timeline(bool signaled)
+{
+    if (signaled)
+        chain_ = Chain::with_base(nullptr);
+}
+
+Timeline::~Timeline()
+{
+    while (!parked_.empty()) {
+        Waiter* w = parked_.begin()->second;
+        unpark(*w);
+        w->dropped();
+    }
+}
+
+uint64_t Timeline::query(bool last_submitted) const noexcept
+{
+    if (!chain_)
+        return 0;
+    return last_submitted ? chain_->head() : chain_->completed();
+}
+
+PointInfo Timeline::info(uint64_t point) const noexcept
+{
+    if (!chain_)
+        return {PointPhase::Unsubmitted, 0};
+    return chain_->info(point == 0 ? chain_->head() : point);
+}
+
+void Timeline::signal(uint64_t point) { add(point, nullptr); }
+
+void Timeline::reset() { chain_.reset(); }
+
+void Timeline::add(uint64_t point, FenceRef fence)
+{
+    if (point == 0) {
+        chain_ = Chain::with_base(std::move(fence));
+    } else {
+        if (!chain_)
+            chain_ = Chain::empty();
+        // Keep the chain alive across add(): waiters woken inside may reset this timeline.
+        auto chain = chain_;
+        chain->add(point, std::move(fence));
+    }
+    submitted_changed();
+}
+
+void Timeline::submitted_changed()
+{
+    // Waiter callbacks may add points or reset: re-read the state on every iteration.
+    while (chain_ && !parked_.empty()) {
+        auto it = parked_.begin();
+        if (it->first != 0 && it->first > chain_->head())
+            break;
+        Waiter* w = it->second;
+        unpark(*w);
+        if (w->flags_ & kWaitAvailable)
+            w->resolved(0);
+        else
+            attach_to_chain(*w);
+    }
+}
+
+void Timeline::attach_to_chain(Waiter& w)
+{
+    auto chain = chain_;
+    chain->attach(w, w.point_ == 0 ? chain->head() : w.point_);
+}
+
+void Timeline::park(Waiter& w)
+{
+    w.where_ = Waiter::Where::Timeline;
+    w.timeline_ = this;
+    w.slot_ = parked_.emplace(w.point_, &w);
+}
+
+void Timeline::unpark(Waiter& w) noexcept
+{
+    parked_.erase(w.slot_);
+    w.where_ = Waiter::Where::None;
+    w.timeline_ = nullptr;
+}
+
+Status Timeline::wait(Waiter& w, uint64_t point, uint32_t flags)
+{
+    w.cancel();
+    w.point_ = point;
+    w.flags_ = flags;
+    if (!submitted(point)) {
+        if (!(flags & kWaitForSubmit))
+            return make_error(EINVAL, "point " + std::to_string(point) + " is not submitted");
+        park(w);
+        return Ok{};
+    }
+    if (flags & kWaitAvailable) {
+        w.resolved(0);
+        return Ok{};
+    }
+    attach_to_chain(w);
+    return Ok{};
+}
+
+namespace {
+// Resolves a fence from a point of another timeline; owned by that fence.
+class FenceLink final : public Waiter {
+public:
+    explicit FenceLink(Fence* target) : target_(target) {}
+
+protected:
+    void resolved(int error) override { target_->resolve(error); }
+    void dropped() override { target_->resolve(ENOENT); }
+
+private:
+    Fence* target_;
+};
+} // namespace
+
+Result<FenceRef> Timeline::fence_for(uint64_t point, uint32_t flags)
+{
+    if (!submitted(point) && !(flags & kWaitForSubmit))
+        return make_error(EINVAL, "point " + std::to_string(point) + " is not submitted");
+    auto fence = std::make_shared<Fence>();
+    auto link = std::make_unique<FenceLink>(fence.get());
+    FenceLink& ref = *link;
+    fence->set_source(std::move(link));
+    auto status = wait(ref, point, flags & kWaitForSubmit);
+    if (!status)
+        return status.error();
+    return fence;
+}
+
+} // namespace syncway::syncobj::core

@@ -1,0 +1,252 @@
+#include <syncobj/timeline_host.hpp>
+
+#include "../kernel/drm_syncobj_device.hpp"
+#include "../service/fd_kind.hpp"
+#include "../service/service.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace syncway::syncobj {
+
+namespace {
+
+// A host wait on a service timeline: writes its eventfd in-process, no message involved.
+class HostWaiter final : public core::Waiter {
+public:
+    explicit HostWaiter(int efd) : efd_(efd) {}
+    bool fired() const noexcept { return fired_; }
+
+protected:
+    void resolved(int) override { fire(); }
+    // The timeline died before the point was submitted: wake the host rather than hang it.
+    void dropped() override { fire(); }
+
+private:
+    void fire()
+    {
+        fired_ = true;
+        uint64_t one = 1;
+        ssize_t r = write(efd_, &one, sizeof one);
+        (void)r;
+    }
+    int efd_;
+    bool fired_ = false;
+};
+
+Result<UniqueFd> make_eventfd()
+{
+    UniqueFd efd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!efd)
+        return make_error(errno, std::string("eventfd failed: ") + strerror(errno));
+    return efd;
+}
+
+} // namespace
+
+// ---- PointWait -----------------------------------------------------------------------------
+
+struct PointWait::Impl {
+    UniqueFd efd;
+    std::unique_ptr<HostWaiter> waiter; // service timelines only; destroying it cancels
+};
+
+PointWait::PointWait() noexcept = default;
+PointWait::PointWait(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+PointWait::PointWait(PointWait&&) noexcept = default;
+PointWait& PointWait::operator=(PointWait&&) noexcept = default;
+PointWait::~PointWait() = default;
+
+int PointWait::fd() const noexcept { return impl_ ? impl_->efd.get() : -1; }
+
+bool PointWait::fired() const noexcept
+{
+    if (!impl_)
+        return false;
+    if (impl_->waiter)
+        return impl_->waiter->fired();
+    pollfd p{impl_->efd.get(), POLLIN, 0};
+    return poll(&p, 1, 0) == 1;
+}
+
+// ---- HostedTimeline ------------------------------------------------------------------------
+
+struct HostedTimeline::Impl {
+    TimelineKind kind = TimelineKind::Service;
+    UniqueFd fd; // our reference: the timeline lives at least as long as this object
+    std::shared_ptr<core::Timeline> timeline;
+    const DrmSyncobjDevice* drm = nullptr;
+    uint32_t handle = 0;
+
+    ~Impl()
+    {
+        if (drm && handle)
+            drm->destroy(handle);
+    }
+    int drm_query(uint64_t& point, bool last_submitted) const
+    {
+        uint32_t h = handle;
+        return drm->query(&h, &point, 1, last_submitted ? 1u : 0u);
+    }
+};
+
+HostedTimeline::HostedTimeline(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+HostedTimeline::~HostedTimeline() = default;
+
+TimelineKind HostedTimeline::kind() const noexcept { return impl_->kind; }
+
+Result<PointWait> HostedTimeline::wait(uint64_t point, WaitFor what)
+{
+    auto efd = make_eventfd();
+    if (!efd)
+        return efd.error();
+    auto impl = std::make_unique<PointWait::Impl>();
+    impl->efd = std::move(efd.value());
+    uint32_t flags = core::kWaitForSubmit | (what == WaitFor::Available ? core::kWaitAvailable : 0);
+    if (impl_->kind == TimelineKind::Service) {
+        impl->waiter = std::make_unique<HostWaiter>(impl->efd.get());
+        auto st = impl_->timeline->wait(*impl->waiter, point, flags);
+        if (!st)
+            return st.error();
+    } else {
+        int r = impl_->drm->eventfd(impl_->handle, point, impl->efd.get(),
+                                    what == WaitFor::Available ? core::kWaitAvailable : 0);
+        if (r)
+            return make_error(-r, std::string("DRM_IOCTL_SYNCOBJ_EVENTFD failed: ") + strerror(-r));
+    }
+    return PointWait(std::move(impl));
+}
+
+Result<PointStatus> HostedTimeline::query(uint64_t point) const
+{
+    if (impl_->kind == TimelineKind::Service) {
+        core::PointInfo info = impl_->timeline->info(point);
+        return PointStatus{static_cast<PointState>(info.phase), info.error};
+    }
+    // The syncobj uapi shows no fence errors: a kernel point is pending or signaled.
+    uint64_t head = 0, done = 0;
+    if (int r = impl_->drm_query(head, true))
+        return make_error(-r, std::string("DRM_IOCTL_SYNCOBJ_QUERY failed: ") + strerror(-r));
+    if (int r = impl_->drm_query(done, false))
+        return make_error(-r, std::string("DRM_IOCTL_SYNCOBJ_QUERY failed: ") + strerror(-r));
+    if (point > head)
+        return PointStatus{PointState::Unsubmitted, 0};
+    return PointStatus{point <= done ? PointState::Signaled : PointState::Pending, 0};
+}
+
+Result<uint64_t> HostedTimeline::last_signaled() const
+{
+    if (impl_->kind == TimelineKind::Service)
+        return impl_->timeline->query(false);
+    uint64_t p = 0;
+    if (int r = impl_->drm_query(p, false))
+        return make_error(-r, std::string("DRM_IOCTL_SYNCOBJ_QUERY failed: ") + strerror(-r));
+    return p;
+}
+
+Result<uint64_t> HostedTimeline::last_submitted() const
+{
+    if (impl_->kind == TimelineKind::Service)
+        return impl_->timeline->query(true);
+    uint64_t p = 0;
+    if (int r = impl_->drm_query(p, true))
+        return make_error(-r, std::string("DRM_IOCTL_SYNCOBJ_QUERY failed: ") + strerror(-r));
+    return p;
+}
+
+Status HostedTimeline::signal(uint64_t point)
+{
+    if (impl_->kind == TimelineKind::Service) {
+        auto tl = impl_->timeline;
+        tl->signal(point);
+        return Ok{};
+    }
+    uint32_t h = impl_->handle;
+    if (int r = impl_->drm->signal(&h, &point, 1))
+        return make_error(-r, std::string("DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL failed: ") + strerror(-r));
+    return Ok{};
+}
+
+// ---- TimelineHost --------------------------------------------------------------------------
+
+struct TimelineHost::Impl {
+    std::unique_ptr<Service> service;
+    std::unique_ptr<DrmSyncobjDevice> drm;
+    std::string kernel_device;
+    std::string kernel_absent_reason;
+};
+
+TimelineHost::TimelineHost(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+TimelineHost::~TimelineHost() = default;
+
+Result<std::unique_ptr<TimelineHost>> TimelineHost::create(HostOptions options)
+{
+    std::string path = options.socket_path;
+    if (path.empty()) {
+        const char* dir = getenv("XDG_RUNTIME_DIR");
+        if (!dir || !*dir)
+            return make_error(EINVAL, "XDG_RUNTIME_DIR is not set: give HostOptions::socket_path");
+        path = std::string(dir) + "/syncway-syncobj-" + std::to_string(getpid()) + ".sock";
+    }
+    Service::Options sopt;
+    sopt.limits = options.limits;
+    auto service = Service::listen_at(path, std::move(sopt));
+    if (!service)
+        return service.error();
+    auto impl = std::make_unique<Impl>();
+    impl->service = std::move(service.value());
+    if (options.import_kernel_timelines) {
+        auto dev = DrmSyncobjDevice::open_first();
+        if (dev) {
+            impl->kernel_device = dev->path();
+            impl->drm = std::make_unique<DrmSyncobjDevice>(std::move(dev.value()));
+        } else {
+            impl->kernel_absent_reason = dev.error().message;
+        }
+    } else {
+        impl->kernel_absent_reason = "kernel timelines disabled by the host";
+    }
+    return std::unique_ptr<TimelineHost>(new TimelineHost(std::move(impl)));
+}
+
+int TimelineHost::fd() const noexcept { return impl_->service->fd(); }
+void TimelineHost::dispatch() { impl_->service->dispatch(0); }
+const std::string& TimelineHost::socket_path() const noexcept { return impl_->service->path(); }
+const std::string& TimelineHost::kernel_device() const noexcept { return impl_->kernel_device; }
+
+Result<std::shared_ptr<HostedTimeline>> TimelineHost::import_timeline(int fd)
+{
+    FdInfo info = inspect_fd(fd);
+    if (info.kind == FdKind::Invalid)
+        return make_error(EBADF, describe_fd(fd, info) + " is not a timeline");
+    auto impl = std::make_unique<HostedTimeline::Impl>();
+    if (info.kind == FdKind::SeqpacketSocket) {
+        impl->timeline = impl_->service->find_timeline(info.inode);
+        if (!impl->timeline)
+            return make_error(EINVAL, describe_fd(fd, info) + " (clients must use the service at " +
+                                          socket_path() + ", given to them in $" + kSocketEnv + ")");
+        impl->kind = TimelineKind::Service;
+    } else if (info.kind == FdKind::KernelSyncobj) {
+        if (!impl_->drm)
+            return make_error(EINVAL, "a kernel syncobj fd, but this host cannot import kernel timelines: " +
+                                          impl_->kernel_absent_reason);
+        impl->kind = TimelineKind::DrmSyncobj;
+        impl->drm = impl_->drm.get();
+        if (int r = impl_->drm->fd_to_handle(fd, impl->handle))
+            return make_error(EINVAL, std::string("kernel syncobj fd rejected by ") + impl_->kernel_device +
+                                          ": " + strerror(-r));
+    } else {
+        return make_error(EINVAL, describe_fd(fd, info) + " is not a timeline");
+    }
+    impl->fd.reset(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+    if (!impl->fd)
+        return make_error(errno, std::string("cannot duplicate the timeline fd: ") + strerror(errno));
+    return std::make_shared<HostedTimeline>(std::move(impl));
+}
+
+} // namespace syncway::syncobj

@@ -1,0 +1,94 @@
+#include "drm_syncobj_device.hpp"
+
+#include <xf86drm.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace syncway::syncobj {
+
+namespace {
+const unsigned long kIoctlSyncobjEventfd = DRM_IOWR(0xCF, struct drm_syncobj_eventfd_args);
+
+int ret_errno(int r) { return r == 0 ? 0 : (errno ? -errno : -EIO); }
+} // namespace
+
+Result<DrmSyncobjDevice> DrmSyncobjDevice::open(const std::string& path)
+{
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd)
+        return make_error(ENODEV, path + ": cannot open: " + strerror(errno));
+    uint64_t cap = 0;
+    if (drmGetCap(fd.get(), DRM_CAP_SYNCOBJ_TIMELINE, &cap) != 0 || !cap)
+        return make_error(ENODEV, path + ": no timeline syncobjs (DRM_CAP_SYNCOBJ_TIMELINE)");
+    drm_syncobj_eventfd_args probe{};
+    probe.handle = 0;
+    probe.fd = -1;
+    // A kernel with the ioctl looks the handle up first: handle 0 never exists → ENOENT.
+    if (ioctl(fd.get(), kIoctlSyncobjEventfd, &probe) == 0 || errno != ENOENT)
+        return make_error(ENODEV, path + ": no DRM_IOCTL_SYNCOBJ_EVENTFD (probe gave " +
+                                      std::string(strerror(errno)) + ", kernel older than 6.6?)");
+    return DrmSyncobjDevice(std::move(fd), path);
+}
+
+Result<DrmSyncobjDevice> DrmSyncobjDevice::open_first()
+{
+    std::vector<std::string> nodes;
+    if (DIR* dir = opendir("/dev/dri")) {
+        while (dirent* e = readdir(dir))
+            if (std::strncmp(e->d_name, "renderD", 7) == 0)
+                nodes.push_back(std::string("/dev/dri/") + e->d_name);
+        closedir(dir);
+    }
+    if (nodes.empty())
+        return make_error(ENODEV, "no DRM render node (/dev/dri/renderD*)");
+    std::sort(nodes.begin(), nodes.end());
+    std::string reasons;
+    for (const auto& node : nodes) {
+        auto dev = open(node);
+        if (dev)
+            return dev;
+        reasons += (reasons.empty() ? "" : "; ") + dev.error().message;
+    }
+    return make_error(ENODEV, reasons);
+}
+
+int DrmSyncobjDevice::fd_to_handle(int syncobj_fd, uint32_t& handle) const
+{
+    return ret_errno(drmSyncobjFDToHandle(fd_.get(), syncobj_fd, &handle));
+}
+
+int DrmSyncobjDevice::handle_to_fd(uint32_t handle, int& syncobj_fd) const
+{
+    return ret_errno(drmSyncobjHandleToFD(fd_.get(), handle, &syncobj_fd));
+}
+
+void DrmSyncobjDevice::destroy(uint32_t handle) const { drmSyncobjDestroy(fd_.get(), handle); }
+
+int DrmSyncobjDevice::eventfd(uint32_t handle, uint64_t point, int event_fd, uint32_t flags) const
+{
+    drm_syncobj_eventfd_args args{};
+    args.handle = handle;
+    args.point = point;
+    args.fd = event_fd;
+    args.flags = flags;
+    return ioctl(fd_.get(), kIoctlSyncobjEventfd, &args) == 0 ? 0 : -errno;
+}
+
+int DrmSyncobjDevice::query(uint32_t* handles, uint64_t* points, uint32_t count, uint32_t flags) const
+{
+    return ret_errno(drmSyncobjQuery2(fd_.get(), handles, points, count, flags));
+}
+
+int DrmSyncobjDevice::signal(const uint32_t* handles, const uint64_t* points, uint32_t count) const
+{
+    return ret_errno(drmSyncobjTimelineSignal(fd_.get(), handles, const_cast<uint64_t*>(points), count));
+}
+
+} // namespace syncway::syncobj

@@ -1,0 +1,47 @@
+// Kernel syncobjs through a DRM render node. Usable only where the kernel has timeline
+// syncobjs and DRM_IOCTL_SYNCOBJ_EVENTFD (Linux >= 6.6); older kernels are reported as such.
+#pragma once
+
+#include <syncway/result.hpp>
+#include <syncway/unique_fd.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace syncway::syncobj {
+
+// Not in the kernel 6.1 headers this project builds against (uapi drm.h since 6.6).
+struct drm_syncobj_eventfd_args {
+    uint32_t handle;
+    uint32_t flags;
+    uint64_t point;
+    int32_t fd;
+    uint32_t pad;
+};
+
+class DrmSyncobjDevice {
+public:
+    // The first render node (/dev/dri/renderD128..) that passes the probe; ENODEV with the
+    // reason for each node otherwise (or "no render nodes").
+    static Result<DrmSyncobjDevice> open_first();
+    // Probes one node: DRM_CAP_SYNCOBJ_TIMELINE, then EVENTFD(handle 0, fd -1) must fail ENOENT.
+    static Result<DrmSyncobjDevice> open(const std::string& path);
+
+    int fd() const noexcept { return fd_.get(); }
+    const std::string& path() const noexcept { return path_; }
+
+    // Each returns 0 or -errno, like the ioctls.
+    int fd_to_handle(int syncobj_fd, uint32_t& handle) const;
+    int handle_to_fd(uint32_t handle, int& syncobj_fd) const;
+    void destroy(uint32_t handle) const;
+    int eventfd(uint32_t handle, uint64_t point, int event_fd, uint32_t flags) const;
+    int query(uint32_t* handles, uint64_t* points, uint32_t count, uint32_t flags) const;
+    int signal(const uint32_t* handles, const uint64_t* points, uint32_t count) const;
+
+private:
+    DrmSyncobjDevice(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+    UniqueFd fd_;
+    std::string path_;
+};
+
+} // namespace syncway::syncobj

@@ -1,0 +1,73 @@
+#include "fd_kind.hpp"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+
+namespace syncway::syncobj {
+
+FdInfo inspect_fd(int fd)
+{
+    FdInfo info;
+    struct stat st {};
+    if (fd < 0 || fstat(fd, &st) != 0)
+        return info;
+    info.inode = st.st_ino;
+    char path[64];
+    char target[PATH_MAX];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n > 0)
+        info.target.assign(target, static_cast<size_t>(n));
+    if (info.target == "anon_inode:[eventfd]")
+        info.kind = FdKind::Eventfd;
+    else if (info.target == "anon_inode:syncobj_file")
+        info.kind = FdKind::KernelSyncobj;
+    else if (info.target == "anon_inode:sync_file")
+        info.kind = FdKind::KernelSyncFile;
+    else if (S_ISSOCK(st.st_mode)) {
+        int type = 0;
+        socklen_t len = sizeof type;
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET)
+            info.kind = FdKind::SeqpacketSocket;
+        else
+            info.kind = FdKind::Other;
+    } else
+        info.kind = FdKind::Other;
+    return info;
+}
+
+std::string describe_fd(int fd, const FdInfo& info)
+{
+    switch (info.kind) {
+    case FdKind::Invalid:
+        return "fd " + std::to_string(fd) + " (not an open file descriptor)";
+    case FdKind::Eventfd:
+        return "an eventfd";
+    case FdKind::KernelSyncobj:
+        return "a kernel syncobj fd";
+    case FdKind::KernelSyncFile:
+        return "a kernel sync_file";
+    case FdKind::SeqpacketSocket:
+    case FdKind::Other:
+        break;
+    }
+    if (info.target.rfind("socket:", 0) == 0) {
+        struct ucred cred {};
+        socklen_t len = sizeof cred;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0)
+            return "a socket that is not a live timeline of this service (peer pid " +
+                   std::to_string(cred.pid) + ")";
+        return "a socket that is not a live timeline of this service (no peer: a dead timeline?)";
+    }
+    if (info.target.rfind("pipe:", 0) == 0)
+        return "a pipe";
+    if (info.target.rfind("/memfd:", 0) == 0)
+        return "a memfd (" + info.target + ")";
+    return "\"" + info.target + "\"";
+}
+
+} // namespace syncway::syncobj

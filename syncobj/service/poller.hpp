@@ -1,0 +1,62 @@
+// An epoll set whose entries are looked up by id, so a source destroyed while events for it
+// are still in the current batch is simply skipped instead of being used after free.
+#pragma once
+
+#include <syncway/unique_fd.hpp>
+
+#include <sys/epoll.h>
+
+#include <cstdint>
+#include <unordered_map>
+
+namespace syncway::syncobj {
+
+class Poller {
+public:
+    class Source {
+    public:
+        virtual ~Source() = default;
+        virtual void ready(uint32_t events) = 0;
+    };
+
+    Poller() : epoll_(epoll_create1(EPOLL_CLOEXEC)) {}
+    bool valid() const noexcept { return epoll_.valid(); }
+    int fd() const noexcept { return epoll_.get(); }
+
+    // events 0 still reports EPOLLHUP/EPOLLERR (how the service learns a timeline died).
+    bool add(int fd, uint32_t events, Source* source, uint64_t& id)
+    {
+        id = next_id_++;
+        epoll_event ev{};
+        ev.events = events;
+        ev.data.u64 = id;
+        if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
+            return false;
+        sources_[id] = source;
+        return true;
+    }
+    void remove(int fd, uint64_t id)
+    {
+        if (sources_.erase(id))
+            epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+    }
+    // Handles up to one batch of ready events; timeout_ms as for epoll_wait.
+    int run_once(int timeout_ms)
+    {
+        epoll_event events[64];
+        int n = epoll_wait(epoll_.get(), events, 64, timeout_ms);
+        for (int i = 0; i < n; i++) {
+            auto it = sources_.find(events[i].data.u64);
+            if (it != sources_.end())
+                it->second->ready(events[i].events);
+        }
+        return n;
+    }
+
+private:
+    UniqueFd epoll_;
+    std::unordered_map<uint64_t, Source*> sources_;
+    uint64_t next_id_ = 1;
+};
+
+} // namespace syncway::syncobj

@@ -1,0 +1,190 @@
+// syncobjd: the userspace syncobj service, standalone.
+#include "../service/service.hpp"
+
+#include <syncobj/timeline_host.hpp>
+#include <syncobj_service_wire.h>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+using namespace syncway;
+using namespace syncway::syncobj;
+
+namespace {
+
+void usage(FILE* out, const ServiceLimits& d)
+{
+    fprintf(out,
+            "Usage: syncobjd [OPTIONS]\n"
+            "\n"
+            "The syncway userspace syncobj service: timelines as file descriptors, with the\n"
+            "kernel's drm_syncobj semantics, for machines without usable DRM syncobjs.\n"
+            "\n"
+            "Socket: a SOCK_SEQPACKET Unix socket, mode 0600; only processes of the same user\n"
+            "(SO_PEERCRED) may connect. Chosen in this order:\n"
+            "  --socket PATH\n"
+            "  $%s\n"
+            "  $XDG_RUNTIME_DIR/syncobjd.sock\n"
+            "Under systemd socket activation (LISTEN_FDS=1, LISTEN_PID = this process) the\n"
+            "inherited socket is used and no path is created.\n"
+            "Clients (libsyncway-syncobj, syncobj.h) find the service through $%s, else the\n"
+            "same default path; $%s=service forces them to use it.\n"
+            "\n"
+            "Options:\n"
+            "  --socket PATH          listen on PATH (a stale socket file is replaced)\n"
+            "  --max-connections N    concurrent client connections (default %u)\n"
+            "  --max-handles N        timelines and signalers one connection may refer to\n"
+            "                         (default %u); more fail with ENOSPC\n"
+            "  --max-waits N          pending waits and eventfds of one connection\n"
+            "                         (default %u); more fail with ENOSPC\n"
+            "  --verbose              log refused connections and protocol errors to stderr\n"
+            "  --help                 show this text\n"
+            "\n"
+            "Other limits: %u timelines per WAIT/SIGNAL/RESET/QUERY request, %u-byte requests.\n"
+            "Each live timeline, unsignaled signaler and pending exported sync file costs the\n"
+            "service one fd; the soft RLIMIT_NOFILE is raised to the hard limit at start.\n"
+            "SIGTERM or SIGINT stop the service and remove its socket.\n",
+            kSocketEnv, kSocketEnv, kBackendEnv, d.max_connections, d.max_handles_per_connection,
+            d.max_waits_per_connection, SYNCOBJ_WIRE_MAX_COUNT, SYNCOBJ_WIRE_MAX_MESSAGE);
+}
+
+bool parse_u32(const char* s, uint32_t& out)
+{
+    char* end = nullptr;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || !end || *end || v == 0 || v > UINT32_MAX)
+        return false;
+    out = static_cast<uint32_t>(v);
+    return true;
+}
+
+// systemd's LISTEN_FDS protocol: fds from 3, for this pid only.
+int socket_from_systemd()
+{
+    const char* pid = getenv("LISTEN_PID");
+    const char* fds = getenv("LISTEN_FDS");
+    if (!pid || !fds || std::to_string(getpid()) != pid)
+        return -1;
+    if (atoi(fds) != 1)
+        return -2;
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    return 3;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    ServiceLimits limits;
+    std::string path;
+    bool verbose = false;
+    for (int i = 1; i < argc; i++) {
+        std::string a = argv[i];
+        auto value = [&](const char* name) -> const char* {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "syncobjd: %s needs a value\n", name);
+                exit(2);
+            }
+            return argv[++i];
+        };
+        auto number = [&](const char* name, uint32_t& out) {
+            const char* v = value(name);
+            if (!parse_u32(v, out)) {
+                fprintf(stderr, "syncobjd: %s \"%s\" is not a number between 1 and %u\n", name, v, UINT32_MAX);
+                exit(2);
+            }
+        };
+        if (a == "--help" || a == "-h") {
+            usage(stdout, ServiceLimits{});
+            return 0;
+        } else if (a == "--socket")
+            path = value("--socket");
+        else if (a == "--max-connections")
+            number("--max-connections", limits.max_connections);
+        else if (a == "--max-handles")
+            number("--max-handles", limits.max_handles_per_connection);
+        else if (a == "--max-waits")
+            number("--max-waits", limits.max_waits_per_connection);
+        else if (a == "--verbose")
+            verbose = true;
+        else {
+            fprintf(stderr, "syncobjd: unknown option \"%s\" (see --help)\n", a.c_str());
+            return 2;
+        }
+    }
+
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+
+    Service::Options opt;
+    opt.limits = limits;
+    if (verbose)
+        opt.log = [](const std::string& line) { fprintf(stderr, "syncobjd: %s\n", line.c_str()); };
+
+    Result<std::unique_ptr<Service>> service = make_error(0);
+    int inherited = socket_from_systemd();
+    if (inherited == -2) {
+        fprintf(stderr, "syncobjd: LISTEN_FDS must hand over exactly one socket\n");
+        return 1;
+    }
+    if (inherited >= 0 && path.empty()) {
+        service = Service::adopt(UniqueFd(inherited), std::move(opt));
+    } else {
+        if (path.empty())
+            if (const char* env = getenv(kSocketEnv); env && *env)
+                path = env;
+        if (path.empty()) {
+            const char* dir = getenv("XDG_RUNTIME_DIR");
+            if (!dir || !*dir) {
+                fprintf(stderr, "syncobjd: XDG_RUNTIME_DIR is not set; give --socket PATH\n");
+                return 1;
+            }
+            path = std::string(dir) + "/syncobjd.sock";
+        }
+        service = Service::listen_at(path, std::move(opt));
+    }
+    if (!service) {
+        fprintf(stderr, "syncobjd: %s\n", service.error().message.c_str());
+        return 1;
+    }
+
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    UniqueFd sfd(signalfd(-1, &mask, SFD_CLOEXEC));
+    signal(SIGPIPE, SIG_IGN);
+    if (verbose)
+        fprintf(stderr, "syncobjd: listening on %s\n", (*service)->path().c_str());
+
+    for (;;) {
+        pollfd fds[2] = {{(*service)->fd(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "syncobjd: poll failed: %s\n", strerror(errno));
+            return 1;
+        }
+        if (fds[1].revents)
+            break;
+        if (fds[0].revents)
+            (*service)->dispatch(0);
+    }
+    return 0;
+}

@@ -1,0 +1,302 @@
+// Unit tests of the timeline core (no sockets): chain lookup, in-order query, unordered
+// signals, failures, waiters, reset, transfer, 64-bit points.
+#include "core/timeline.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <vector>
+
+using namespace syncway::syncobj::core;
+
+namespace {
+
+struct Recorder final : Waiter {
+    std::vector<int> results;
+    int dropped_count = 0;
+    void resolved(int error) override { results.push_back(error); }
+    void dropped() override { dropped_count++; }
+    bool fired() const { return !results.empty(); }
+};
+
+PointPhase phase(const Timeline& t, uint64_t p) { return t.info(p).phase; }
+
+} // namespace
+
+TEST(TimelineCore, NewTimelineHasNoFence)
+{
+    Timeline t;
+    EXPECT_FALSE(t.has_fence());
+    EXPECT_EQ(t.query(false), 0u);
+    EXPECT_EQ(t.query(true), 0u);
+    EXPECT_EQ(phase(t, 0), PointPhase::Unsubmitted);
+    EXPECT_EQ(phase(t, 1), PointPhase::Unsubmitted);
+}
+
+TEST(TimelineCore, CreateSignaledIsBinarySignaled)
+{
+    Timeline t(true);
+    EXPECT_TRUE(t.has_fence());
+    EXPECT_EQ(phase(t, 0), PointPhase::Signaled);
+    EXPECT_EQ(t.query(false), 0u);
+}
+
+TEST(TimelineCore, PointResolvesToFirstNodeAtOrAbove)
+{
+    Timeline t;
+    auto f = std::make_shared<Fence>();
+    t.add(10, f);
+    EXPECT_EQ(phase(t, 5), PointPhase::Pending); // resolves to node 10
+    EXPECT_EQ(phase(t, 10), PointPhase::Pending);
+    EXPECT_EQ(phase(t, 11), PointPhase::Unsubmitted);
+    f->resolve(0);
+    EXPECT_EQ(phase(t, 5), PointPhase::Signaled);
+    EXPECT_EQ(phase(t, 10), PointPhase::Signaled);
+    EXPECT_EQ(t.query(false), 10u);
+}
+
+TEST(TimelineCore, QueryIsInOrderWhileSignalsAreNot)
+{
+    Timeline t;
+    std::vector<std::shared_ptr<Fence>> f;
+    for (uint64_t p = 1; p <= 5; p++) {
+        f.push_back(std::make_shared<Fence>());
+        t.add(p, f.back());
+    }
+    f[0]->resolve(0);
+    f[1]->resolve(0);
+    f[2]->resolve(0);
+    EXPECT_EQ(t.query(false), 3u);
+    t.signal(8); // CPU signal of 8 while 4 and 5 are pending
+    EXPECT_EQ(t.query(false), 3u);
+    EXPECT_EQ(t.query(true), 8u);
+    EXPECT_EQ(phase(t, 8), PointPhase::Pending); // waits for 4 and 5
+    f[4]->resolve(0);
+    EXPECT_EQ(t.query(false), 3u);
+    f[3]->resolve(0);
+    EXPECT_EQ(t.query(false), 8u);
+    EXPECT_EQ(phase(t, 8), PointPhase::Signaled);
+}
+
+TEST(TimelineCore, LatePointJoinsPendingHead)
+{
+    // IGT device-submit-unordered: 1, 5, then 3 (joins 5), 6, 7.
+    Timeline t;
+    auto f1 = std::make_shared<Fence>(), f5 = std::make_shared<Fence>(), f3 = std::make_shared<Fence>();
+    t.add(1, f1);
+    t.add(5, f5);
+    t.add(3, f3);
+    t.add(6, std::make_shared<Fence>());
+    f1->resolve(0);
+    f5->resolve(0);
+    EXPECT_EQ(t.query(false), 1u);
+    f3->resolve(0);
+    EXPECT_EQ(t.query(false), 5u);
+}
+
+TEST(TimelineCore, WaitOnUnsubmittedNeedsForSubmit)
+{
+    Timeline t;
+    Recorder w;
+    auto st = t.wait(w, 1, 0);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, EINVAL);
+    EXPECT_TRUE(t.wait(w, 1, kWaitForSubmit).ok());
+    EXPECT_FALSE(w.fired());
+    t.signal(1);
+    ASSERT_EQ(w.results.size(), 1u);
+    EXPECT_EQ(w.results[0], 0);
+}
+
+TEST(TimelineCore, WaitAvailableFiresOnSubmitNotSignal)
+{
+    Timeline t;
+    Recorder avail, sig;
+    ASSERT_TRUE(t.wait(avail, 2, kWaitForSubmit | kWaitAvailable).ok());
+    ASSERT_TRUE(t.wait(sig, 2, kWaitForSubmit).ok());
+    auto f = std::make_shared<Fence>();
+    t.add(2, f);
+    EXPECT_TRUE(avail.fired());
+    EXPECT_FALSE(sig.fired());
+    f->resolve(0);
+    EXPECT_TRUE(sig.fired());
+}
+
+TEST(TimelineCore, WaiterRecheckedOnEveryNewPoint)
+{
+    Timeline t;
+    Recorder w;
+    ASSERT_TRUE(t.wait(w, 3, kWaitForSubmit).ok());
+    t.signal(1);
+    EXPECT_FALSE(w.fired());
+    t.signal(2);
+    EXPECT_FALSE(w.fired());
+    t.signal(4); // 4 >= 3: point 3 resolves with node 4
+    EXPECT_TRUE(w.fired());
+}
+
+TEST(TimelineCore, FailedFenceResolvesPointWithError)
+{
+    Timeline t;
+    auto f = std::make_shared<Fence>();
+    t.add(7, f);
+    Recorder w;
+    ASSERT_TRUE(t.wait(w, 7, 0).ok());
+    f->resolve(EOWNERDEAD);
+    ASSERT_EQ(w.results.size(), 1u);
+    EXPECT_EQ(w.results[0], EOWNERDEAD);
+    EXPECT_EQ(t.info(7).phase, PointPhase::Failed);
+    EXPECT_EQ(t.info(7).error, EOWNERDEAD);
+    EXPECT_EQ(t.info(6).phase, PointPhase::Failed); // resolves to the same node
+    t.signal(8);
+    EXPECT_EQ(t.info(8).phase, PointPhase::Signaled);
+}
+
+TEST(TimelineCore, CancelledWaiterNeverFires)
+{
+    Timeline t;
+    auto f = std::make_shared<Fence>();
+    t.add(1, f);
+    Recorder w;
+    ASSERT_TRUE(t.wait(w, 1, 0).ok());
+    w.cancel();
+    f->resolve(0);
+    EXPECT_FALSE(w.fired());
+}
+
+TEST(TimelineCore, DestroyedWaiterIsUnlinked)
+{
+    Timeline t;
+    auto f = std::make_shared<Fence>();
+    t.add(1, f);
+    {
+        Recorder w;
+        ASSERT_TRUE(t.wait(w, 1, 0).ok());
+    }
+    f->resolve(0); // must not touch the destroyed waiter (ASan checks)
+    EXPECT_EQ(t.query(false), 1u);
+}
+
+TEST(TimelineCore, TimelineDeathDropsParkedWaitersSilently)
+{
+    Recorder w;
+    {
+        Timeline t;
+        ASSERT_TRUE(t.wait(w, 5, kWaitForSubmit).ok());
+    }
+    EXPECT_FALSE(w.fired());
+    EXPECT_EQ(w.dropped_count, 1);
+}
+
+TEST(TimelineCore, ResetKeepsSnapshotWaiters)
+{
+    Timeline t;
+    auto f = std::make_shared<Fence>();
+    t.add(1, f);
+    Recorder w;
+    ASSERT_TRUE(t.wait(w, 1, 0).ok());
+    t.reset();
+    EXPECT_FALSE(t.has_fence());
+    EXPECT_FALSE(w.fired());
+    f->resolve(0); // the waiter waits on the fence it snapshotted, as the kernel's does
+    EXPECT_TRUE(w.fired());
+}
+
+TEST(TimelineCore, BinarySignalReplacesChain)
+{
+    Timeline t;
+    t.signal(5);
+    EXPECT_EQ(t.query(false), 5u);
+    t.signal(0);
+    EXPECT_EQ(t.query(false), 0u);
+    EXPECT_EQ(phase(t, 0), PointPhase::Signaled);
+}
+
+TEST(TimelineCore, TransferPointToBinaryAndBack)
+{
+    Timeline src, dst;
+    auto f = std::make_shared<Fence>();
+    src.add(3, f);
+    auto linked = src.fence_for(3, 0);
+    ASSERT_TRUE(linked.ok());
+    dst.add(0, linked.value());
+    EXPECT_EQ(phase(dst, 0), PointPhase::Pending);
+    auto back = dst.fence_for(0, 0);
+    ASSERT_TRUE(back.ok());
+    src.add(9, back.value());
+    f->resolve(0);
+    EXPECT_EQ(phase(dst, 0), PointPhase::Signaled);
+    EXPECT_EQ(src.query(false), 9u);
+}
+
+TEST(TimelineCore, TransferOfUnsubmittedPointIsEinval)
+{
+    Timeline t;
+    auto r = t.fence_for(4, 0);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, EINVAL);
+}
+
+TEST(TimelineCore, TransferWithinOneTimeline)
+{
+    // IGT transfer-timeline-point: 2 -> 3 on the same timeline.
+    Timeline t;
+    t.signal(2);
+    auto f = t.fence_for(2, 0);
+    ASSERT_TRUE(f.ok());
+    t.add(3, f.value());
+    EXPECT_EQ(t.query(false), 3u);
+}
+
+TEST(TimelineCore, PointsUpToUint64Max)
+{
+    Timeline t;
+    t.signal(UINT64_MAX - 1);
+    EXPECT_EQ(t.query(false), UINT64_MAX - 1);
+    EXPECT_EQ(phase(t, UINT64_MAX), PointPhase::Unsubmitted);
+    auto f = std::make_shared<Fence>();
+    t.add(UINT64_MAX, f);
+    EXPECT_EQ(phase(t, UINT64_MAX), PointPhase::Pending);
+    f->resolve(0);
+    EXPECT_EQ(t.query(false), UINT64_MAX);
+    EXPECT_EQ(phase(t, UINT64_MAX), PointPhase::Signaled);
+}
+
+TEST(TimelineCore, ManyWaitersOnePassNoScan)
+{
+    // Each waiter is woken exactly once, in point order, when the chain collapses.
+    Timeline t;
+    std::vector<std::unique_ptr<Recorder>> ws;
+    for (uint64_t p = 1; p <= 1000; p++) {
+        ws.push_back(std::make_unique<Recorder>());
+        ASSERT_TRUE(t.wait(*ws.back(), p, kWaitForSubmit).ok());
+    }
+    t.signal(500);
+    for (size_t i = 0; i < 1000; i++)
+        EXPECT_EQ(ws[i]->results.size(), i < 500 ? 1u : 0u) << i;
+    t.signal(1000);
+    for (auto& w : ws)
+        EXPECT_EQ(w->results.size(), 1u);
+}
+
+TEST(TimelineCore, WaiterCallbackMayReenter)
+{
+    struct Reentrant final : Waiter {
+        Timeline* t = nullptr;
+        int fired = 0;
+        void resolved(int) override
+        {
+            fired++;
+            t->signal(20); // signal from inside a wake-up
+            t->reset();
+        }
+    };
+    Timeline t;
+    Reentrant w;
+    w.t = &t;
+    ASSERT_TRUE(t.wait(w, 10, kWaitForSubmit).ok());
+    t.signal(10);
+    EXPECT_EQ(w.fired, 1);
+    EXPECT_FALSE(t.has_fence());
+}
