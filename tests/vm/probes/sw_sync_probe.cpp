@@ -2,6 +2,7 @@
 // reaches their value, a blocked waiter wakes when it does, and merged fences follow suit.
 #include "ioctl_retry.hpp"
 #include "probe.hpp"
+#include "sw_sync_timeline.hpp"
 
 #include <syncway/unique_fd.hpp>
 
@@ -16,34 +17,6 @@
 namespace syncway::vm {
 
 namespace {
-
-constexpr const char* sw_sync_path = "/sys/kernel/debug/sync/sw_sync";
-
-// The kernel keeps these in drivers/dma-buf/sw_sync.c, not in a uapi header.
-struct SwSyncCreateFence {
-    uint32_t value;
-    char name[32];
-    int32_t fence;
-};
-constexpr unsigned long sw_sync_create_fence = _IOWR('W', 0, SwSyncCreateFence);
-constexpr unsigned long sw_sync_inc = _IOW('W', 1, uint32_t);
-
-Result<UniqueFd> create_fence(int timeline, uint32_t value)
-{
-    SwSyncCreateFence data{};
-    data.value = value;
-    std::snprintf(data.name, sizeof data.name, "probe-%u", value);
-    if (ioctl_retry(timeline, sw_sync_create_fence, &data) != 0)
-        return sys_error("SW_SYNC_IOC_CREATE_FENCE at " + std::to_string(value));
-    return UniqueFd(data.fence);
-}
-
-Status advance(int timeline, uint32_t by)
-{
-    if (ioctl_retry(timeline, sw_sync_inc, &by) != 0)
-        return sys_error("SW_SYNC_IOC_INC");
-    return Ok{};
-}
 
 // The sync_file's status by both of its interfaces, which must agree: 1 signaled, 0 active.
 Result<int> status(int fence)
@@ -76,11 +49,11 @@ Status expect_status(int fence, int want, const char* which, uint32_t counter)
 
 Status probe_sw_sync()
 {
-    UniqueFd timeline(::open(sw_sync_path, O_RDWR | O_CLOEXEC));
+    auto timeline = SwSyncTimeline::open();
     if (!timeline)
-        return sys_error(std::string("open ") + sw_sync_path + " (is debugfs mounted?)");
-    auto f1 = create_fence(timeline.get(), 1);
-    auto f3 = create_fence(timeline.get(), 3);
+        return timeline.error();
+    auto f1 = timeline->fence_at(1);
+    auto f3 = timeline->fence_at(3);
     if (!f1)
         return f1.error();
     if (!f3)
@@ -106,19 +79,19 @@ Status probe_sw_sync()
         int r = ::poll(&p, 1, 10000);
         return std::pair{r, std::chrono::steady_clock::now() - start};
     });
-    if (auto s = advance(timeline.get(), 1); !s)
+    if (auto s = timeline->advance(1); !s)
         return s;
     for (auto s : {expect_status(f1->get(), 1, "fence 1", 1), expect_status(f3->get(), 0, "fence 3", 1),
                    expect_status(merged.get(), 0, "merged fence", 1)})
         if (!s)
             return s;
-    if (auto s = advance(timeline.get(), 1); !s)
+    if (auto s = timeline->advance(1); !s)
         return s;
     if (auto s = expect_status(f3->get(), 0, "fence 3", 2); !s)
         return s;
     if (waiter.wait_for(std::chrono::milliseconds(200)) == std::future_status::ready)
         return wrong("a poll() on fence 3 returned with the counter at 2");
-    if (auto s = advance(timeline.get(), 1); !s)
+    if (auto s = timeline->advance(1); !s)
         return s;
     auto [ready, waited] = waiter.get();
     if (ready != 1)
