@@ -1,5 +1,6 @@
 #include "server.hpp"
 
+#include "protocols/linux_dmabuf_v1.hpp"
 #include "protocols/virtual_keyboard_v1.hpp"
 #include "protocols/virtual_pointer_v1.hpp"
 #include "protocols/xdg_shell.hpp"
@@ -109,6 +110,7 @@ void Server::install_protocols()
     install<XdgShell>();
     install<VirtualPointerV1>();
     install<VirtualKeyboardV1>();
+    install<LinuxDmabufV1>();
 }
 
 Server::~Server()
