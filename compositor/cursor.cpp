@@ -17,6 +17,11 @@ uint32_t now_msec()
 
 constexpr const char* default_cursor_name = "left_ptr";
 
+// wlroots 0.15 marks an output cursor as the hardware one even when it only ever put "no
+// image" on the plane (its image then failing to render): only a front buffer proves the
+// plane shows wlroots' cursor.
+bool wlroots_drives_plane(const wlr_output* output) { return output->hardware_cursor && output->cursor_front_buffer; }
+
 } // namespace
 
 Cursor::Cursor(Server& server, Seat& seat) : server_(server), seat_(seat)
@@ -102,7 +107,7 @@ void Cursor::update_cursor_planes()
 {
     for (auto& output : server_.outputs) {
         wlr_output* o = output->wlr();
-        if (!o->enabled || o->hardware_cursor || !wlr_output_is_drm(o) || plane_tried_.contains(o->name))
+        if (!o->enabled || wlroots_drives_plane(o) || !wlr_output_is_drm(o) || plane_tried_.contains(o->name))
             continue;
         plane_tried_.insert(o->name);
         if (auto plane = CursorPlane::create(o, server_.allocator.get()))
@@ -160,7 +165,7 @@ void Cursor::check_hardware_cursors()
             !wlr_output_layout_contains_point(server_.output_layout.get(), o, cursor_->x, cursor_->y))
             continue;
         reported_.insert(o->name);
-        if (o->hardware_cursor)
+        if (wlroots_drives_plane(o))
             wlr_log(WLR_INFO, "output %s: cursor on the hardware cursor plane", o->name);
         else
             wlr_log(WLR_INFO, "output %s: no usable hardware cursor plane; drawing the cursor in software",

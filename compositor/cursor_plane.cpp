@@ -1,5 +1,7 @@
 #include "cursor_plane.hpp"
 
+#include "linear_buffer.hpp"
+
 #include <xf86drm.h>
 
 #include <algorithm>
@@ -28,6 +30,9 @@ std::unique_ptr<CursorPlane> CursorPlane::create(wlr_output* output, wlr_allocat
     format->modifiers[0] = DRM_FORMAT_MOD_LINEAR;
     BufferPtr buffer(
         wlr_allocator_create_buffer(allocator, static_cast<int>(width), static_cast<int>(height), format));
+    // Dumb buffers are linear, but reported with the implicit modifier: say LINEAR.
+    if (buffer)
+        buffer = wrap_as_linear(std::move(buffer));
     if (!buffer) {
         wlr_log(WLR_INFO, "output %s: cannot allocate a %llux%llu LINEAR ARGB8888 cursor buffer; software cursor",
                 output->name, static_cast<unsigned long long>(width), static_cast<unsigned long long>(height));
@@ -55,8 +60,10 @@ bool CursorPlane::show(const wlr_xcursor_image* image)
         uint32_t format = 0;
         size_t stride = 0;
         if (!wlr_buffer_begin_data_ptr_access(buffer_.get(), WLR_BUFFER_DATA_PTR_ACCESS_WRITE, &data, &format,
-                                              &stride))
+                                              &stride)) {
+            wlr_log(WLR_ERROR, "output %s: the cursor buffer cannot be mapped for writing", output_->name);
             return false;
+        }
         // xcursor pixels are premultiplied ARGB8888 rows, as the plane wants them.
         auto* dst = static_cast<uint8_t*>(data);
         int width = buffer_->width, height = buffer_->height;
@@ -72,6 +79,9 @@ bool CursorPlane::show(const wlr_xcursor_image* image)
     }
     shown_ = output_->impl->set_cursor(output_, buffer_.get(), static_cast<int>(image->hotspot_x),
                                        static_cast<int>(image->hotspot_y));
+    if (!shown_)
+        wlr_log(WLR_ERROR, "output %s: the backend refused a %dx%d LINEAR ARGB8888 cursor buffer", output_->name,
+                buffer_->width, buffer_->height);
     return shown_;
 }
 

@@ -2,7 +2,8 @@
 // renderer, wlr_output_cursor intersects the cursor plane's formats (LINEAR only, when the
 // driver lacks modifiers) with pixman's render formats (implicit modifier only), finds nothing
 // and falls back to a software cursor. The plane itself is fine with a LINEAR ARGB8888 buffer,
-// which the DRM dumb allocator makes: so we allocate one of the plane's size, copy the xcursor
+// which the DRM dumb allocator makes (reported as implicit, so we relabel it LINEAR, see
+// linear_buffer.hpp): so we allocate one of the plane's size, copy the xcursor
 // image into it on the CPU, and hand it to the backend through the output's impl (set_cursor /
 // move_cursor in wlr/interfaces/wlr_output.h). The next output commit puts it on the plane.
 //
