@@ -11,6 +11,8 @@
 //   build/bench/compositor/bench-compositor-frame-cost [--seconds S] [--syncway PATH]
 #include "frame_counter.hpp"
 
+#include <syncway/cstring_array.hpp>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -38,6 +40,8 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+using syncway::CStringArray;
 
 struct User {
     uid_t uid;
@@ -72,6 +76,7 @@ public:
         std::vector<std::string> env_strings;
         for (auto& [k, v] : env)
             env_strings.push_back(k + "=" + v);
+        CStringArray args(argv), envp(std::move(env_strings));  // built before fork: no malloc after
         pid_ = fork();
         if (pid_ == 0) {
             int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -84,14 +89,7 @@ public:
                 _exit(126);
             if (chdir("/tmp") != 0)
                 _exit(126);
-            std::vector<char*> args, envp;
-            for (auto& a : const_cast<std::vector<std::string>&>(argv))
-                args.push_back(a.data());
-            args.push_back(nullptr);
-            for (auto& e : env_strings)
-                envp.push_back(e.data());
-            envp.push_back(nullptr);
-            execvpe(args[0], args.data(), envp.data());
+            execvpe(argv[0].c_str(), args.data(), envp.data());
             _exit(127);
         }
     }
