@@ -242,12 +242,21 @@ Measurement measure(const Peer& peer, const User& user, int clients, std::chrono
     for (auto& c : shm_clients)
         all_alive = all_alive && c->alive();
     shm_clients.clear();
+    std::string client_tail;
+    {
+        std::ifstream in(dir + ".clients.log");
+        std::string line;
+        while (std::getline(in, line))
+            if (!line.empty())
+                client_tail = line;
+    }
     compositor.stop();
     std::filesystem::remove_all(dir);
     std::filesystem::remove(log);
     std::filesystem::remove(dir + ".clients.log");
     if (frames == 0 || !all_alive) {
-        m.error = frames == 0 ? "no frames during the window" : "a weston-simple-shm client died";
+        m.error = frames == 0 ? "no frames during the window"
+                              : "a weston-simple-shm client died (its last words: \"" + client_tail + "\")";
         return m;
     }
     m.ok = true;
