@@ -137,7 +137,8 @@ int ServiceBackend::call(const void* req, size_t len, int send_fd, Answer* answe
         return fail(answer->reply.error, text.empty() ? strerror(answer->reply.error) : text);
     }
     answer->payload.resize(rest / sizeof(uint64_t));
-    std::memcpy(answer->payload.data(), buf + sizeof answer->reply, answer->payload.size() * sizeof(uint64_t));
+    if (!answer->payload.empty())
+        std::memcpy(answer->payload.data(), buf + sizeof answer->reply, answer->payload.size() * sizeof(uint64_t));
     return 0;
 }
 

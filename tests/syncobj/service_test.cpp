@@ -262,8 +262,11 @@ TEST(SyncobjService, BadInputGetsErrnoAndHurtsNoOne)
     EXPECT_EQ(raw_request(es, s, &zero, sizeof zero), EINVAL) << "count 0";
     syncobj_wire_array absurd{{SYNCOBJ_OP_QUERY, 0}, 0, 0xffffffffu, 0};
     EXPECT_EQ(raw_request(es, s, &absurd, sizeof absurd), EINVAL) << "absurd count";
-    syncobj_wire_array reset_pad{{SYNCOBJ_OP_RESET, 0}, 0, 1, 5}; // IGT invalid-reset-bad-pad
-    EXPECT_EQ(raw_request(es, s, &reset_pad, sizeof reset_pad + 4), EINVAL);
+    struct {
+        syncobj_wire_array a;
+        uint32_t h;
+    } reset_pad{{{SYNCOBJ_OP_RESET, 0}, 0, 1, 5}, 1}; // IGT invalid-reset-bad-pad
+    EXPECT_EQ(raw_request(es, s, &reset_pad, sizeof(syncobj_wire_array) + 4), EINVAL);
     struct {
         syncobj_wire_array a;
         uint64_t p;
