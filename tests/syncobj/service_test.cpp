@@ -430,3 +430,50 @@ TEST(SyncobjService, ManyClientsManyTimelinesNoLeak)
     EXPECT_EQ(es.svc->pending_object_count(), 0u);
     EXPECT_EQ(count_open_fds(), fds_before);
 }
+
+TEST(SyncobjService, ReusedFdNumberNamesTheNewTimeline)
+{
+    // The library caches fd → service handle; a closed fd number reused for another timeline
+    // (received from elsewhere, so the library never saw it created) must not act on the old one.
+    EmbeddedService es;
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    es.spawn([&] {
+        syncobj_device* dev = open_dev();
+        int other;
+        CHILD_CHECK(dev && syncobj_create(dev, 0, &other) == 0, 10);
+        uint64_t p = 40;
+        CHILD_CHECK(syncobj_signal(dev, &other, &p, 1) == 0, 11);
+        CHILD_CHECK(send_fd(sv[0], other), 12);
+        char go;
+        CHILD_CHECK(read(sv[0], &go, 1) == 1, 13);
+        return 0;
+    });
+    es.spawn([&] {
+        syncobj_device* dev = open_dev();
+        int a, keep;
+        CHILD_CHECK(dev && syncobj_create(dev, 0, &a) == 0, 20);
+        uint64_t p = 7;
+        CHILD_CHECK(syncobj_signal(dev, &a, &p, 1) == 0, 21);
+        keep = dup(a); // timeline A stays alive under another number
+        int num = a;
+        close(a);
+        int b = recv_fd(sv[1]);
+        CHILD_CHECK(b >= 0, 22);
+        if (b != num) { // make the received timeline take A's old number
+            CHILD_CHECK(dup2(b, num) == num, 23);
+            close(b);
+        }
+        uint64_t q = 0;
+        CHILD_CHECK(syncobj_query(dev, &num, &q, 1, 0) == 0, 24);
+        CHILD_CHECK(q == 40, 25); // B's value, not A's 7
+        CHILD_CHECK(syncobj_query(dev, &keep, &q, 1, 0) == 0 && q == 7, 26);
+        CHILD_CHECK(write(sv[1], "g", 1) == 1, 27);
+        return 0;
+    });
+    auto st = es.run();
+    close(sv[0]);
+    close(sv[1]);
+    EXPECT_EQ(st[0], 0);
+    EXPECT_EQ(st[1], 0);
+}
