@@ -267,6 +267,8 @@ TEST(SyncobjService, BadInputGetsErrnoAndHurtsNoOne)
         uint32_t h;
     } reset_pad{{{SYNCOBJ_OP_RESET, 0}, 0, 1, 5}, 1}; // IGT invalid-reset-bad-pad
     EXPECT_EQ(raw_request(es, s, &reset_pad, sizeof(syncobj_wire_array) + 4), EINVAL);
+    reset_pad.a.hdr.op = SYNCOBJ_OP_QUERY; // IGT invalid-query-bad-pad
+    EXPECT_EQ(raw_request(es, s, &reset_pad, sizeof(syncobj_wire_array) + 4), EINVAL);
     struct {
         syncobj_wire_array a;
         uint64_t p;
