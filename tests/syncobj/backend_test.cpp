@@ -111,8 +111,9 @@ TEST(SyncobjBackend, EnvVariableForcesABackend)
     syncobj_close(d);
     setenv("SYNCWAY_SYNCOBJ_BACKEND", "auto", 1);
     ASSERT_EQ(syncobj_open(SYNCOBJ_BACKEND_AUTO, &d), 0) << syncobj_last_error();
-    if (!have_drm_render_node())
+    if (!have_drm_render_node()) {
         EXPECT_EQ(syncobj_backend_of(d), SYNCOBJ_BACKEND_SERVICE) << "auto falls through to the service";
+    }
     syncobj_close(d);
 }
 

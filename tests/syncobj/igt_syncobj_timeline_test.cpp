@@ -155,8 +155,9 @@ TEST_P(igt_syncobj_timeline_single, wait)
     uint32_t flags = wait_flags_for(c.flags);
     EXPECT_EQ(wait1(tl, point, 0, flags), c.expect);
     EXPECT_EQ(wait1(tl, point, short_timeout(), flags), c.expect);
-    if (c.expect != -ETIME)
+    if (c.expect != -ETIME) {
         EXPECT_EQ(wait1(tl, point, INT64_MAX, flags), c.expect);
+    }
 }
 INSTANTIATE_TEST_SUITE_P(igt, igt_syncobj_timeline_single, ::testing::ValuesIn(single_wait_cases(true)),
                          [](const auto& info) { return info.param.name; });
@@ -184,8 +185,9 @@ TEST_P(igt_syncobj_timeline_multi, wait)
     uint32_t flags = wait_flags_for(c.flags);
     EXPECT_EQ(wait_err(fds, points, 5, 0, flags), c.expect);
     EXPECT_EQ(wait_err(fds, points, 5, short_timeout(), flags), c.expect);
-    if (c.expect != -ETIME)
+    if (c.expect != -ETIME) {
         EXPECT_EQ(wait_err(fds, points, 5, INT64_MAX, flags), c.expect);
+    }
 }
 INSTANTIATE_TEST_SUITE_P(igt, igt_syncobj_timeline_multi, ::testing::ValuesIn(multi_wait_cases(true)),
                          [](const auto& info) { return info.param.name; });

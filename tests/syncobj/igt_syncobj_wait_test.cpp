@@ -87,8 +87,9 @@ TEST_P(igt_syncobj_wait_single, wait)
     uint32_t flags = wait_flags_for(c.flags);
     EXPECT_EQ(wait1(s, 0, 0, flags), c.expect);
     EXPECT_EQ(wait1(s, 0, short_timeout(), flags), c.expect);
-    if (c.expect != -ETIME)
+    if (c.expect != -ETIME) {
         EXPECT_EQ(wait1(s, 0, INT64_MAX, flags), c.expect);
+    }
 }
 INSTANTIATE_TEST_SUITE_P(igt, igt_syncobj_wait_single, ::testing::ValuesIn(single_wait_cases(false)),
                          [](const auto& info) { return info.param.name; });
@@ -115,8 +116,9 @@ TEST_P(igt_syncobj_wait_multi, wait)
     uint32_t flags = wait_flags_for(c.flags);
     EXPECT_EQ(wait_err(fds, points, 5, 0, flags), c.expect);
     EXPECT_EQ(wait_err(fds, points, 5, short_timeout(), flags), c.expect);
-    if (c.expect != -ETIME)
+    if (c.expect != -ETIME) {
         EXPECT_EQ(wait_err(fds, points, 5, INT64_MAX, flags), c.expect);
+    }
 }
 INSTANTIATE_TEST_SUITE_P(igt, igt_syncobj_wait_multi, ::testing::ValuesIn(multi_wait_cases(false)),
                          [](const auto& info) { return info.param.name; });

@@ -97,8 +97,9 @@ protected:
         }
         t.join();
         EXPECT_EQ(rc.load(), 0) << syncobj_last_error();
-        if (!(flags & SYNCOBJ_WAIT_ALL))
+        if (!(flags & SYNCOBJ_WAIT_ALL)) {
             EXPECT_EQ(static_cast<int>(first), first_signaled);
+        }
     }
 
     // wait-{any,all}-interrupted: signals hitting the waiting thread do not end the wait early.
