@@ -193,8 +193,8 @@ TEST(Syncobjd, RemovesItsOwnSocketOnSigterm)
         path = d.path();
         struct stat sb {};
         ASSERT_EQ(stat(path.c_str(), &sb), 0);
-        kill(d.pid(), SIGTERM);
-        usleep(100000);
+        int st = d.stop();
+        EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
         EXPECT_NE(stat(path.c_str(), &sb), 0) << "socket left behind";
     }
 }
