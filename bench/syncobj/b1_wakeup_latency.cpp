@@ -3,6 +3,8 @@
 // printed beside an eventfd ping-pong round trip between two processes, measured in this run.
 #include "bench_support.hpp"
 
+#include "service/fd_passing.hpp"
+
 #include <syncobj/syncobj.h>
 
 #include <sys/eventfd.h>
@@ -14,41 +16,6 @@
 using namespace syncobj_bench;
 
 namespace {
-
-bool send_fd(int sock, int fd)
-{
-    char b = 'F';
-    iovec iov{&b, 1};
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    return sendmsg(sock, &msg, 0) == 1;
-}
-
-int recv_fd(int sock)
-{
-    char b;
-    iovec iov{&b, 1};
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    if (recvmsg(sock, &msg, 0) != 1)
-        return -1;
-    int fd;
-    std::memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof fd);
-    return fd;
-}
 
 void must(bool ok, const char* what)
 {
@@ -100,7 +67,7 @@ std::vector<int64_t> signal_to_wakeup(int iterations)
         must(syncobj_open(SYNCOBJ_BACKEND_SERVICE, &dev) == 0, "open");
         int tl;
         must(syncobj_create(dev, 0, &tl) == 0, "create");
-        must(send_fd(ctl[0], tl), "send timeline");
+        must(syncway::syncobj::send_one_fd(ctl[0], tl), "send timeline");
         char c;
         for (int i = 0; i < iterations; i++) {
             int sig;
@@ -116,7 +83,7 @@ std::vector<int64_t> signal_to_wakeup(int iterations)
     }
     std::vector<int64_t> lat;
     lat.reserve(iterations);
-    int tl = recv_fd(ctl[1]);
+    int tl = syncway::syncobj::recv_one_fd(ctl[1]);
     syncobj_device* dev;
     must(syncobj_open(SYNCOBJ_BACKEND_SERVICE, &dev) == 0, "open");
     int efd = eventfd(0, EFD_CLOEXEC);

@@ -1,5 +1,7 @@
 #include "service_backend.hpp"
 
+#include "../service/fd_passing.hpp"
+
 #include <syncobj/timeline_host.hpp>
 
 #include <poll.h>
@@ -73,16 +75,9 @@ int ServiceBackend::send_only(const void* req, size_t len, int send_fd)
     msghdr msg{};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-    if (send_fd >= 0) {
-        msg.msg_control = cbuf;
-        msg.msg_controllen = sizeof cbuf;
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(c), &send_fd, sizeof send_fd);
-    }
+    OneFdControl control;
+    if (send_fd >= 0)
+        attach_fd(msg, control, send_fd);
     for (;;) {
         if (sendmsg(sock_.get(), &msg, MSG_NOSIGNAL) >= 0)
             return 0;
@@ -100,30 +95,17 @@ int ServiceBackend::call(const void* req, size_t len, int send_fd, Answer* answe
         return r;
     if (!answer)
         return 0;
-    alignas(8) uint8_t buf[SYNCOBJ_WIRE_MAX_MESSAGE];
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-    iovec iov{buf, sizeof buf};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
+    ReceiveBuffer<SYNCOBJ_WIRE_MAX_MESSAGE, 4> rb;
+    uint8_t* buf = rb.data;
+    msghdr& msg = rb.msg;
     ssize_t n;
     do
         n = recvmsg(sock_.get(), &msg, MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); n >= 0 && c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-            continue;
-        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < count; i++) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-            if (!answer->fd)
-                answer->fd.reset(fd);
-            else
-                close(fd);
-        }
+    if (n >= 0) {
+        auto fds = take_fds(msg); // replies carry at most one; extras close here
+        if (!fds.empty())
+            answer->fd = std::move(fds[0]);
     }
     if (n <= 0)
         return fail(EPIPE, n == 0 ? "the syncobj service closed the connection"

@@ -2,6 +2,7 @@
 // live embedded service over a real socket (with a valid timeline handle and an eventfd around
 // so deeper paths are reachable). The service must answer or drop the connection, never crash,
 // leak or misbehave (ASan/UBSan watch).
+#include "service/fd_passing.hpp"
 #include "service/service.hpp"
 #include "service/wire_request.hpp"
 
@@ -64,28 +65,15 @@ struct Harness {
     void drain()
     {
         for (;;) {
-            char buf[SYNCOBJ_WIRE_MAX_MESSAGE];
-            alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-            iovec iov{buf, sizeof buf};
-            msghdr msg{};
-            msg.msg_iov = &iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = cbuf;
-            msg.msg_controllen = sizeof cbuf;
+            ReceiveBuffer<SYNCOBJ_WIRE_MAX_MESSAGE, 4> rb;
+            msghdr& msg = rb.msg;
             ssize_t n = recvmsg(client, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
             if (n <= 0) {
                 if (n == 0)
                     connect_client(); // the service hung up on us: start again
                 return;
             }
-            for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-                size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                for (size_t i = 0; i < count; i++) {
-                    int fd;
-                    std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                    close(fd);
-                }
-            }
+            take_fds(msg); // closes whatever the reply carried
         }
     }
 };
@@ -104,16 +92,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     msghdr msg{};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-    if (efd >= 0) {
-        msg.msg_control = cbuf;
-        msg.msg_controllen = sizeof cbuf;
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(c), &efd, sizeof efd);
-    }
+    OneFdControl control;
+    if (efd >= 0)
+        attach_fd(msg, control, efd);
     if (size > 0 && sendmsg(h.client, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
         h.connect_client();
     if (efd >= 0)
