@@ -202,6 +202,8 @@ struct Service::State {
     std::string path;
     bool unlink_path = false;
     uid_t uid = getuid();
+    // Held in reserve so a connection can still be refused when the process is out of fds.
+    UniqueFd spare_fd{open("/dev/null", O_RDONLY | O_CLOEXEC)};
 
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections;
     std::unordered_map<uint64_t, std::unique_ptr<TimelineObject>> timelines;
@@ -362,8 +364,20 @@ void Listener::ready(uint32_t)
     for (;;) {
         UniqueFd fd(accept4(s.listen_fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (!fd) {
-            if (errno != EAGAIN && errno != EINTR)
+            if (errno == EMFILE || errno == ENFILE) {
+                // Out of fds: the pending connection would keep the listener readable and
+                // spin the loop. Spend the spare fd to take it and hang up on it.
+                s.spare_fd.reset();
+                int refused = accept4(s.listen_fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
+                if (refused >= 0)
+                    close(refused);
+                s.spare_fd.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+                s.log("refused a connection: the service is out of file descriptors");
+                if (refused >= 0 && s.spare_fd)
+                    continue;
+            } else if (errno != EAGAIN && errno != EINTR) {
                 s.log(std::string("accept failed: ") + errno_text(errno));
+            }
             return;
         }
         struct ucred cred {};

@@ -5,6 +5,7 @@
 #include <syncobj_service_wire.h>
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 using namespace syncobj_test;
 using syncway::syncobj::ServiceLimits;
@@ -478,4 +479,62 @@ TEST(SyncobjService, ReusedFdNumberNamesTheNewTimeline)
     close(sv[1]);
     EXPECT_EQ(st[0], 0);
     EXPECT_EQ(st[1], 0);
+}
+
+TEST(SyncobjService, OutOfFdsRefusesClearlyAndDoesNotSpin)
+{
+    // The service runs in a child with a tiny fd limit; a client exhausts it.
+    std::string dir = make_temp_dir();
+    std::string path = dir + "/s.sock";
+    int report[2];
+    ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        rlimit rl{48, 48};
+        setrlimit(RLIMIT_NOFILE, &rl);
+        auto svc = syncway::syncobj::Service::listen_at(path, {});
+        if (!svc)
+            _exit(1);
+        int iterations = 0;
+        int64_t end = now_ns() + 1500000000;
+        while (now_ns() < end) {
+            (*svc)->dispatch(10);
+            iterations++;
+        }
+        ssize_t w = write(report[1], &iterations, sizeof iterations);
+        (void)w;
+        _exit(0);
+    }
+    close(report[1]);
+    while (!can_connect(path))
+        usleep(2000);
+    setenv("SYNCWAY_SYNCOBJ_SOCKET", path.c_str(), 1);
+    syncobj_device* dev = nullptr;
+    ASSERT_EQ(syncobj_open(SYNCOBJ_BACKEND_SERVICE, &dev), 0) << syncobj_last_error();
+    std::vector<int> tls;
+    int r = 0;
+    for (int i = 0; i < 100; i++) {
+        int tl;
+        r = syncobj_create(dev, 0, &tl);
+        if (r != 0)
+            break;
+        tls.push_back(tl);
+    }
+    EXPECT_EQ(r, -EMFILE);
+    EXPECT_NE(std::string(syncobj_last_error()).find("socket pair"), std::string::npos) << syncobj_last_error();
+    std::vector<int> extra;
+    for (int i = 0; i < 5; i++)
+        extra.push_back(raw_connect(path));
+    int iterations = 0;
+    EXPECT_EQ(read(report[0], &iterations, sizeof iterations), static_cast<ssize_t>(sizeof iterations));
+    EXPECT_LT(iterations, 1000) << "the service spun on a listener it could not accept from";
+    waitpid(pid, nullptr, 0);
+    for (int fd : tls)
+        close(fd);
+    for (int fd : extra)
+        close(fd);
+    syncobj_close(dev);
+    close(report[0]);
+    unlink(path.c_str());
+    rmdir(dir.c_str());
 }
