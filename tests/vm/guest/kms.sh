@@ -2,7 +2,7 @@
 # one renderer, a client of known colour, the virtio tablet, and the kernel's atomic state.
 # Sub-checks (GROUP.NAME): modeset, frame, cursor-plane, cursor-follows, cursor-primary-idle.
 
-SYNCWAY=$BUILD_ROOT/compositor/syncway
+SYNCWAY=${SYNCWAY:-$BUILD_ROOT/compositor/syncway}
 SOLID_CLIENT=$BUILD_ROOT/tests/vm/vm-solid-client
 KMS_SOCKET=vm-kms
 CLIENT_RGB=3366cc
@@ -10,14 +10,10 @@ CLIENT_RGB=3366cc
 # The primary or cursor plane line of DRIVER (see vm-kernel-probe planes).
 kms_plane() { vm_planes "$KMS_DRIVER" | awk -v t="$1" '$3 == t'; }
 kms_fb() { vm_field "$(kms_plane "$1")" fb; }
-kms_primary_is_ours() {
-    local p; p=$(kms_plane primary)
-    [ "$(vm_field "$p" fb)" != 0 ] && [ "$(vm_field "$p" allocated-by)" = syncway ]
-}
-kms_cursor_has_fb() { [ "$(kms_fb cursor)" != 0 ]; }
-# crtc-pos WxH+X+Y of the cursor plane, as "X Y".
-kms_cursor_xy() { vm_field "$(kms_plane cursor)" crtc-pos | sed 's/.*+\(-\{0,1\}[0-9]*\)+\(-\{0,1\}[0-9]*\)$/\1 \2/'; }
-kms_cursor_moved_from() { [ "$(kms_cursor_xy)" != "$1" ]; }
+# Waits (in one process) until DRIVER's TYPE plane meets CONDITION; prints its state line.
+kms_plane_wait() { "$VM_PROBE" plane-wait "$KMS_DRIVER" "$@"; }
+# "X Y" of a plane line's crtc-pos (WxH+X+Y).
+kms_xy_of() { vm_field "$1" crtc-pos | sed 's/.*+\(-\{0,1\}[0-9]*\)+\(-\{0,1\}[0-9]*\)$/\1 \2/'; }
 
 # The mode's size from the primary plane's crtc-pos (WxH+0+0) as "W H".
 kms_mode_size() { vm_field "$(kms_plane primary)" crtc-pos | sed 's/^\([0-9]*\)x\([0-9]*\)+.*/\1 \2/'; }
@@ -53,12 +49,19 @@ kms_start() {
     KMS_T0=$(awk '{print $1}' /proc/uptime)
     vm_spawn "$SYNCWAY" ${KMS_VERBOSE:+-v} --backend drm --renderer "$KMS_RENDERER" --socket "$KMS_SOCKET" > "$CHECK_TMP/syncway.log" 2>&1
     KMS_PID=$VM_LAST_PID
-    if ! vm_wait_for 60 test -S "$XDG_RUNTIME_DIR/$KMS_SOCKET"; then
+    vm_wait_for 60 kms_listening_or_dead
+    if ! kill -0 "$KMS_PID" 2>/dev/null; then
+        tail -40 "$CHECK_TMP/syncway.log"
+        vm_fail "syncway ($SYNCWAY) exited during start-up"
+    fi
+    if ! test -S "$XDG_RUNTIME_DIR/$KMS_SOCKET"; then
         tail -40 "$CHECK_TMP/syncway.log"
         vm_fail "syncway did not listen on $KMS_SOCKET within 60 s"
     fi
     export WAYLAND_DISPLAY=$KMS_SOCKET
 }
+
+kms_listening_or_dead() { test -S "$XDG_RUNTIME_DIR/$KMS_SOCKET" || ! kill -0 "$KMS_PID" 2>/dev/null; }
 
 kms_log_tail() { echo "--- syncway log (last lines):"; tail -n "${1:-25}" "$CHECK_TMP/syncway.log"; }
 
@@ -66,10 +69,12 @@ kms_checks() {
     kms_start "$1" "$2"
 
     # modeset: syncway enabled the connector and scans out its own framebuffer.
-    if vm_wait_for 60 kms_primary_is_ours; then
-        vm_pass modeset "primary plane: $(kms_plane primary)"
+    local primary
+    primary=$(kms_plane_wait primary has-fb 60)
+    if [ "$(vm_field "$primary" allocated-by)" = syncway ]; then
+        vm_pass modeset "primary plane: $primary"
     else
-        vm_failed modeset "no framebuffer of syncway's on the primary plane after 60 s: $(kms_plane primary)"
+        vm_failed modeset "no framebuffer of syncway's on the primary plane after 60 s: $primary"
         kms_log_tail
         vm_group_status; return
     fi
@@ -94,12 +99,12 @@ kms_checks() {
 
     # cursor-plane: with the pointer over the output, the cursor is on the hardware plane.
     vm_tablet_move 16384 16384
-    local have_plane=0
-    if vm_wait_for 8 kms_cursor_has_fb; then
+    local have_plane=0 cursor
+    if cursor=$(kms_plane_wait cursor has-fb 8); then
         have_plane=1
-        vm_pass cursor-plane "cursor plane: $(kms_plane cursor)"
+        vm_pass cursor-plane "cursor plane: $cursor"
     else
-        vm_failed cursor-plane "the cursor plane carries no framebuffer 8 s after the pointer entered the output: $(kms_plane cursor); syncway says: $(grep -i cursor "$CHECK_TMP/syncway.log" | tail -3)"
+        vm_failed cursor-plane "the cursor plane carries no framebuffer 8 s after the pointer entered the output: $cursor; syncway says: $(grep -i cursor "$CHECK_TMP/syncway.log" | tail -3)"
     fi
 
     # cursor-follows: the plane's position follows the tablet (qemu's 0..32767 range spans the mode).
@@ -108,14 +113,14 @@ kms_checks() {
     for pos in "8192 8192" "24576 16384" "4096 28672"; do
         [ $ok = 1 ] || break
         read -r ax ay <<<"$pos"
-        prev=$(kms_cursor_xy)
+        prev=$(kms_xy_of "$cursor")
         vm_tablet_move "$ax" "$ay"
         target_x=$((ax * mode_w / 32768)) target_y=$((ay * mode_h / 32768))
-        if ! vm_wait_for 5 kms_cursor_moved_from "$prev"; then
+        if ! cursor=$(kms_plane_wait cursor "moved-from=${prev/ /,}" 5); then
             vm_note cursor-follows "tablet at ($target_x, $target_y): the cursor plane stayed at $prev"
             ok=0; break
         fi
-        read -r x y <<<"$(kms_cursor_xy)"
+        read -r x y <<<"$(kms_xy_of "$cursor")"
         vm_note cursor-follows "tablet at ($target_x, $target_y): cursor plane at ($x, $y)"
         # The plane's top-left is the pointer minus the image's hotspot (< 64 px).
         if [ $((target_x - x)) -lt 0 ] || [ $((target_x - x)) -gt 64 ] || [ $((target_y - y)) -lt 0 ] || [ $((target_y - y)) -gt 64 ]; then
@@ -123,7 +128,7 @@ kms_checks() {
         fi
     done
     if [ $ok = 1 ]; then vm_pass cursor-follows "the cursor plane followed three tablet positions"
-    else vm_failed cursor-follows "the cursor plane did not follow the tablet: $(kms_plane cursor)"; fi
+    else vm_failed cursor-follows "the cursor plane did not follow the tablet: $cursor"; fi
 
     # cursor-primary-idle: moving the cursor alone flips no new primary framebuffer. Each
     # move is one motion event, hence at most one frame; a re-rendered primary would show a
