@@ -83,6 +83,22 @@ vm_tablet_move() {
     [ "$answer" = ok ] || vm_fail "qemu refused the tablet events: $answer"
 }
 
+# Moves the tablet along COUNT points of a circle-ish path, INTERVAL ms apart, timed by the
+# host (one request for the whole motion): vm_tablet_path COUNT INTERVAL_MS.
+vm_tablet_path() {
+    local id dir=$VM_OUT/input points
+    id=$(date +%s%N)-$RANDOM
+    points=$(awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) {
+        a = 6.2831853 * i / n; printf "%s[%d,%d]", (i ? "," : ""), 16384 + 9000 * cos(a), 16384 + 9000 * sin(a) } }')
+    printf '{"interval_ms":%d,"path":[%s]}' "$2" "$points" > "$dir/$id.tmp"
+    mv "$dir/$id.tmp" "$dir/$id.req"
+    vm_wait_for $(( $1 * $2 / 1000 + 20 )) test -f "$dir/$id.done" || vm_fail "the host's QMP input relay did not finish the path"
+    local answer
+    answer=$(cat "$dir/$id.done")
+    rm -f "$dir/$id.done"
+    [ "$answer" = ok ] || vm_fail "qemu refused the tablet path: $answer"
+}
+
 # A private XDG_RUNTIME_DIR for the compositor and its clients.
 vm_runtime_dir() {
     export XDG_RUNTIME_DIR=/run/user/0
