@@ -1,5 +1,6 @@
 #include "server.hpp"
 
+#include "protocols/linux_drm_syncobj_v1.hpp"
 #include "protocols/virtual_keyboard_v1.hpp"
 #include "protocols/virtual_pointer_v1.hpp"
 #include "protocols/xdg_shell.hpp"
@@ -84,7 +85,7 @@ Status Server::init(const Options& options)
     presentation = wlr_presentation_create(display.get(), backend.backend.get());
     wlr_scene_set_presentation(scene.get(), presentation);
 
-    install_protocols();
+    install_protocols(options);
 
     new_output_.connect(&backend.backend->events.new_output,
                         [this](void* data) { handle_new_output(static_cast<wlr_output*>(data)); });
@@ -105,11 +106,12 @@ Status Server::init(const Options& options)
     return Ok{};
 }
 
-void Server::install_protocols()
+void Server::install_protocols(const Options& options)
 {
     install<XdgShell>();
     install<VirtualPointerV1>();
     install<VirtualKeyboardV1>();
+    install<LinuxDrmSyncobjV1>(options.syncobj);
 }
 
 Server::~Server()
