@@ -1,0 +1,121 @@
+// Unit tests of the command-line parser (compositor/options.cpp).
+#include "options.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string_view>
+#include <vector>
+
+using namespace syncway;
+
+namespace {
+
+Result<Options> parse(std::vector<std::string_view> args) { return parse_options(args); }
+
+} // namespace
+
+TEST(OutputSpec, Parses)
+{
+    auto spec = parse_output_spec("1920x1080");
+    ASSERT_TRUE(spec);
+    EXPECT_EQ(spec.value(), (OutputSpec{1920, 1080, 60000}));
+    spec = parse_output_spec("800x600@30");
+    ASSERT_TRUE(spec);
+    EXPECT_EQ(spec.value(), (OutputSpec{800, 600, 30000}));
+    spec = parse_output_spec("1280x720@59.94");
+    ASSERT_TRUE(spec);
+    EXPECT_EQ(spec->refresh_mhz, 59940);
+    spec = parse_output_spec("1x1@144.001");
+    ASSERT_TRUE(spec);
+    EXPECT_EQ(spec->refresh_mhz, 144001);
+}
+
+TEST(OutputSpec, RejectsMalformed)
+{
+    for (std::string_view bad : {"", "x", "1920", "1920x", "x1080", "0x1080", "1920x0", "-1x5", "1920x1080@",
+                                 "1920x1080@0", "1920x1080@abc", "1920x1080@60.", "1920x1080@60.1234",
+                                 "1920x1080@1001", "99999x100", "1920 x1080", "1920x1080x3", "+5x5", "5x5@-60",
+                                 "1920X1080", "19.5x10"}) {
+        auto spec = parse_output_spec(bad);
+        EXPECT_FALSE(spec) << "accepted '" << bad << "'";
+        if (!spec)
+            EXPECT_NE(spec.error().message.find("'" + std::string(bad) + "'"), std::string::npos)
+                << spec.error().message;
+    }
+}
+
+TEST(Options, Defaults)
+{
+    auto options = parse({});
+    ASSERT_TRUE(options);
+    EXPECT_EQ(options->backend, BackendKind::Auto);
+    EXPECT_EQ(options->renderer, RendererKind::Auto);
+    EXPECT_TRUE(options->outputs.empty());
+    EXPECT_TRUE(options->socket.empty());
+    EXPECT_TRUE(options->command.empty());
+    EXPECT_FALSE(options->help);
+}
+
+TEST(Options, AllForms)
+{
+    auto options = parse({"--backend", "headless", "--renderer=pixman", "--output", "800x600", "--output=640x480@75",
+                          "--socket", "wl-test", "-v", "--", "foot", "--", "-e", "sh"});
+    ASSERT_TRUE(options) << options.error().message;
+    EXPECT_EQ(options->backend, BackendKind::Headless);
+    EXPECT_EQ(options->renderer, RendererKind::Pixman);
+    ASSERT_EQ(options->outputs.size(), 2u);
+    EXPECT_EQ(options->outputs[1], (OutputSpec{640, 480, 75000}));
+    EXPECT_EQ(options->socket, "wl-test");
+    EXPECT_TRUE(options->verbose);
+    // Everything after the first `--` belongs to the command, `--` included.
+    EXPECT_EQ(options->command, (std::vector<std::string>{"foot", "--", "-e", "sh"}));
+}
+
+TEST(Options, EveryBackendAndRendererName)
+{
+    for (auto kind : {BackendKind::Auto, BackendKind::Headless, BackendKind::Wayland, BackendKind::X11, BackendKind::Drm}) {
+        std::string arg = "--backend=" + std::string(backend_name(kind));
+        auto options = parse({arg});
+        ASSERT_TRUE(options) << arg;
+        EXPECT_EQ(options->backend, kind);
+    }
+    for (auto kind : {RendererKind::Auto, RendererKind::Pixman, RendererKind::Gles2}) {
+        std::string arg = "--renderer=" + std::string(renderer_name(kind));
+        auto options = parse({arg});
+        ASSERT_TRUE(options) << arg;
+        EXPECT_EQ(options->renderer, kind);
+    }
+}
+
+TEST(Options, ErrorsNameTheInput)
+{
+    struct Case {
+        std::vector<std::string_view> args;
+        std::string named;
+    };
+    for (const Case& c : std::vector<Case>{{{"--backend", "gpu"}, "'gpu'"},
+                                           {{"--renderer", "vulkan"}, "'vulkan'"},
+                                           {{"--output", "big"}, "'big'"},
+                                           {{"--what"}, "'--what'"},
+                                           {{"-x"}, "'-x'"},
+                                           {{"stray"}, "'stray'"},
+                                           {{"--backend"}, "'--backend'"},
+                                           {{"--socket="}, "''"},
+                                           {{"--socket", "../x"}, "'../x'"},
+                                           {{"--"}, "'--'"}}) {
+        auto options = parse(c.args);
+        ASSERT_FALSE(options) << c.args[0];
+        EXPECT_NE(options.error().message.find(c.named), std::string::npos) << options.error().message;
+    }
+}
+
+TEST(Options, HelpAndVersionFlags)
+{
+    EXPECT_TRUE(parse({"--help"})->help);
+    EXPECT_TRUE(parse({"-h"})->help);
+    EXPECT_TRUE(parse({"--version"})->version);
+    EXPECT_TRUE(parse({"-V"})->version);
+    std::string usage = usage_text("syncway");
+    for (const char* word : {"--backend", "--renderer", "--output", "--socket", "--help", "--version", "128+N"})
+        EXPECT_NE(usage.find(word), std::string::npos) << word;
+}
