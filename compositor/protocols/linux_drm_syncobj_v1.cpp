@@ -168,6 +168,7 @@ struct LinuxDrmSyncobjV1::Impl {
     void on_request(const wl_protocol_logger_message* message);
     void track_release(wlr_buffer* buffer, TimelinePoint point);
     void forget(ReleaseTracker* tracker) { trackers.erase(tracker); }
+    void dispatch_host();
 
     Server& server;
     SyncobjMode mode;
@@ -176,6 +177,7 @@ struct LinuxDrmSyncobjV1::Impl {
     wl_global* global = nullptr;
     wl_protocol_logger* logger = nullptr;
     std::unordered_set<ReleaseTracker*> trackers;
+    std::unordered_set<SurfaceSync*> armed;  // surfaces with an acquire wait in progress
 };
 
 using Impl = LinuxDrmSyncobjV1::Impl;
@@ -270,6 +272,18 @@ public:
 
     // wl_surface.commit, before wlroots handles it.
     void on_commit();
+    // True if a dispatch of the host resolved this surface's wait (only service timelines
+    // resolve there; kernel ones write the eventfd from the kernel).
+    bool wait_fired() const
+    {
+        return !held_.empty() && held_.front().acquire.timeline->kind() == so::TimelineKind::Service &&
+               wait_.fired();
+    }
+    void on_wait_fired()
+    {
+        disarm();
+        advance(true);
+    }
 
 private:
     struct Held {
@@ -289,11 +303,11 @@ private:
     // Releases every held commit whose acquire point resolved, oldest first, and arms an
     // eventfd for the first one still waiting. `fired`: the front's eventfd just fired.
     void advance(bool fired);
-    void on_wait_fired()
+    void disarm()
     {
         wait_source_.reset();
         wait_ = so::PointWait();
-        advance(true);
+        proto_.armed.erase(this);
     }
     void destroy()
     {
@@ -302,6 +316,7 @@ private:
     }
     ~SurfaceSync()
     {
+        proto_.armed.erase(this);
         if (resource_)
             wl_resource_set_user_data(resource_, nullptr);  // later requests: no_surface
     }
@@ -389,6 +404,7 @@ void SurfaceSync::advance(bool fired)
                     return 0;
                 },
                 this));
+            proto_.armed.insert(this);
             return;
         }
         // The eventfd fires when the point is signaled or fails; anything else after it
@@ -410,6 +426,20 @@ void SurfaceSync::advance(bool fired)
     }
     if (!resource_)
         destroy();
+}
+
+// Points a client signals reach us through the host's socket; the waits they resolve are
+// handled right here rather than one more trip through epoll for their eventfds (B3).
+void Impl::dispatch_host()
+{
+    host->dispatch();
+    std::vector<SurfaceSync*> fired;
+    for (SurfaceSync* sync : armed)
+        if (sync->wait_fired())
+            fired.push_back(sync);
+    for (SurfaceSync* sync : fired)
+        if (armed.contains(sync))  // still waiting: not destroyed by an earlier one's commit
+            sync->on_wait_fired();
 }
 
 void Impl::track_release(wlr_buffer* buffer, TimelinePoint point)
@@ -587,7 +617,7 @@ Impl::Impl(Server& server_, SyncobjMode mode_) : server(server_), mode(mode_)
     host_source.reset(wl_event_loop_add_fd(
         server.event_loop(), host->fd(), WL_EVENT_READABLE,
         [](int, uint32_t, void* data) {
-            static_cast<Impl*>(data)->host->dispatch();
+            static_cast<Impl*>(data)->dispatch_host();
             return 0;
         },
         this));
