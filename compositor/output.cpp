@@ -5,11 +5,6 @@
 #include <ctime>
 
 namespace syncway {
-namespace {
-// A blue-grey that no test client draws, so screenshots tell "window" from "nothing".
-constexpr float background_color[4] = {0x2e / 255.f, 0x34 / 255.f, 0x40 / 255.f, 1.f};
-} // namespace
-
 Output::Output(Server& server, wlr_output* output, std::optional<OutputSpec> spec)
     : server_(server), output_(output), spec_(spec)
 {
@@ -18,15 +13,9 @@ Output::Output(Server& server, wlr_output* output, std::optional<OutputSpec> spe
     destroy_.connect(&output_->events.destroy, [this](void*) { server_.remove_output(this); });
     if (wlr_output_is_headless(output_))
         present_relay_ = std::make_unique<HeadlessPresentRelay>(server_.event_loop(), output_);
-    background_ = wlr_scene_rect_create(&server_.background_layer->node, 0, 0, background_color);
 }
 
-Output::~Output()
-{
-    if (background_)
-        wlr_scene_node_destroy(&background_->node);
-    output_->data = nullptr;
-}
+Output::~Output() { output_->data = nullptr; }
 
 bool Output::enable()
 {
@@ -48,13 +37,6 @@ bool Output::enable()
     wlr_log(WLR_INFO, "output %s: %dx%d@%.3f Hz", output_->name, output_->width, output_->height,
             output_->refresh / 1000.0);
     return true;
-}
-
-void Output::update_layout_position()
-{
-    wlr_box box = *wlr_output_layout_get_box(server_.output_layout.get(), output_);
-    wlr_scene_node_set_position(&background_->node, box.x, box.y);
-    wlr_scene_rect_set_size(background_, box.width, box.height);
 }
 
 void Output::render_frame()

@@ -23,8 +23,6 @@ public:
     // Modeset and enable; false (logged, naming the output) when the backend refuses.
     bool enable();
     wlr_output* wlr() const { return output_; }
-    // Moves the background to the output's place in the layout.
-    void update_layout_position();
 
 private:
     void render_frame();
@@ -32,7 +30,6 @@ private:
     Server& server_;
     wlr_output* output_;
     std::optional<OutputSpec> spec_;
-    wlr_scene_rect* background_ = nullptr;
     bool logged_commit_failure_ = false;
     std::unique_ptr<HeadlessPresentRelay> present_relay_;  // headless outputs only
     Listener frame_;

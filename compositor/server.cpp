@@ -1,5 +1,6 @@
 #include "server.hpp"
 
+#include "protocols/linux_dmabuf_v1.hpp"
 #include "protocols/linux_drm_syncobj_v1.hpp"
 #include "protocols/virtual_keyboard_v1.hpp"
 #include "protocols/virtual_pointer_v1.hpp"
@@ -71,7 +72,6 @@ Status Server::init(const Options& options)
     output_layout.reset(wlr_output_layout_create());
     scene.reset(wlr_scene_create());
     wlr_scene_attach_output_layout(scene.get(), output_layout.get());
-    background_layer = wlr_scene_tree_create(&scene->node);
     window_layer = wlr_scene_tree_create(&scene->node);
 
     seat = std::make_unique<Seat>(*this);
@@ -111,6 +111,7 @@ void Server::install_protocols(const Options& options)
     install<XdgShell>();
     install<VirtualPointerV1>();
     install<VirtualKeyboardV1>();
+    install<LinuxDmabufV1>();
     install<LinuxDrmSyncobjV1>(options.syncobj);
 }
 
@@ -161,8 +162,6 @@ void Server::handle_new_output(wlr_output* wlr_output)
         return;  // logged; the wlr_output stays unused
     outputs.push_back(std::move(output));
     wlr_output_layout_add_auto(output_layout.get(), wlr_output);
-    for (auto& o : outputs)
-        o->update_layout_position();
     wl_signal_emit(&outputs_changed, nullptr);
 }
 

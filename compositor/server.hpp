@@ -38,7 +38,9 @@ public:
     AllocatorPtr allocator;
     OutputLayoutPtr output_layout;
     ScenePtr scene;
-    wlr_scene_tree* background_layer = nullptr;  // one solid rect per output
+    // No background node: the scene clears what no window covers to black, which costs a
+    // pixman fill of the damage; a full-output wlr_scene_rect would cost a full-size image
+    // allocation and composite per frame in wlroots 0.15's pixman renderer.
     wlr_scene_tree* window_layer = nullptr;      // toplevels, newest on top; popups inside
     std::vector<std::unique_ptr<Output>> outputs;
     std::unique_ptr<Seat> seat;

@@ -22,6 +22,8 @@ packages=(
   imagemagick procps util-linux psmisc
   # VM tier
   qemu-system-x86 busybox-static kmod cpio
+  # VM tier: udevd inside the guest, so libinput and wlroots' DRM session see the devices
+  udev
 )
 
 SUDO=""
@@ -49,4 +51,7 @@ if [ ! -f build/build.ninja ]; then
   meson setup build --buildtype=debugoptimized
 fi
 ninja -C build
+# The VM tier's kernel (tests/vm): nothing to do when ../shared/vm/bzImage or
+# $SYNCWAY_VM_KERNEL provides one; otherwise built once per machine into ~/.cache/syncway.
+tests/vm/kernel/build-kernel.sh --if-needed
 echo "setup: built into $here/build"

@@ -15,7 +15,16 @@ constexpr std::array formats{
     FormatInfo{PixelFormat::ARGB8888, "ARGB8888", 4, true},
     FormatInfo{PixelFormat::XBGR8888, "XBGR8888", 4, false},
     FormatInfo{PixelFormat::ABGR8888, "ABGR8888", 4, true},
+    FormatInfo{PixelFormat::RGBA8888, "RGBA8888", 4, true},
+    FormatInfo{PixelFormat::RGBX8888, "RGBX8888", 4, false},
+    FormatInfo{PixelFormat::BGRA8888, "BGRA8888", 4, true},
+    FormatInfo{PixelFormat::BGRX8888, "BGRX8888", 4, false},
+    FormatInfo{PixelFormat::ARGB2101010, "ARGB2101010", 4, true},
+    FormatInfo{PixelFormat::XRGB2101010, "XRGB2101010", 4, false},
+    FormatInfo{PixelFormat::ABGR2101010, "ABGR2101010", 4, true},
+    FormatInfo{PixelFormat::XBGR2101010, "XBGR2101010", 4, false},
     FormatInfo{PixelFormat::RGB565, "RGB565", 2, false},
+    FormatInfo{PixelFormat::BGR565, "BGR565", 2, false},
     FormatInfo{PixelFormat::RGB888, "RGB888", 3, false},
 };
 

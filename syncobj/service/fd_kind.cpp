@@ -1,5 +1,6 @@
 #include "fd_kind.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,6 +57,9 @@ std::string describe_fd(int fd, const FdInfo& info)
         break;
     }
     if (info.target.rfind("socket:", 0) == 0) {
+        pollfd p{fd, POLLIN | POLLRDHUP, 0};
+        if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
+            return "a dead timeline (a socket whose other end is closed: its service is gone)";
         struct ucred cred {};
         socklen_t len = sizeof cred;
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0)

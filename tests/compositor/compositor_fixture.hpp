@@ -16,8 +16,8 @@ namespace syncway::test {
 constexpr auto startup_timeout = 20s;
 constexpr auto client_timeout = 30s;
 
-// The colour syncway clears outputs to (compositor/output.cpp).
-constexpr Rgb background{0x2e, 0x34, 0x40};
+// What syncway shows where no window is (the scene's clear colour).
+constexpr Rgb background{0, 0, 0};
 
 class Compositor {
 public:

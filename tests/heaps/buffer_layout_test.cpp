@@ -19,6 +19,8 @@ TEST(BufferLayout, FourccValuesMatchDrm)
     EXPECT_EQ(code(PixelFormat::XBGR8888), 0x34324258u);
     EXPECT_EQ(code(PixelFormat::ABGR8888), 0x34324241u);
     EXPECT_EQ(code(PixelFormat::RGB565), 0x36314752u);
+    EXPECT_EQ(code(PixelFormat::XRGB2101010), 0x30335258u);
+    EXPECT_EQ(code(PixelFormat::BGRX8888), 0x34325842u);
 }
 
 TEST(BufferLayout, FullHdXrgb)

@@ -22,7 +22,16 @@ enum class PixelFormat : uint32_t {
     ARGB8888 = fourcc('A', 'R', '2', '4'),
     XBGR8888 = fourcc('X', 'B', '2', '4'),
     ABGR8888 = fourcc('A', 'B', '2', '4'),
+    RGBA8888 = fourcc('R', 'A', '2', '4'),
+    RGBX8888 = fourcc('R', 'X', '2', '4'),
+    BGRA8888 = fourcc('B', 'A', '2', '4'),
+    BGRX8888 = fourcc('B', 'X', '2', '4'),
+    ARGB2101010 = fourcc('A', 'R', '3', '0'),
+    XRGB2101010 = fourcc('X', 'R', '3', '0'),
+    ABGR2101010 = fourcc('A', 'B', '3', '0'),
+    XBGR2101010 = fourcc('X', 'B', '3', '0'),
     RGB565 = fourcc('R', 'G', '1', '6'),
+    BGR565 = fourcc('B', 'G', '1', '6'),
     RGB888 = fourcc('R', 'G', '2', '4'),
 };
 

@@ -1,0 +1,331 @@
+// B4 (DESIGN.md §7): compositor CPU time per presented frame and peak RSS, headless 1920x1080,
+// with 1 and 4 weston-simple-shm clients, for syncway beside sway 1.7 (wlroots headless, pixman)
+// and weston 10 (headless backend, pixman), all measured in this run; plus the time from
+// starting each compositor to the first frame presented to a client.
+//
+// Every compositor and client runs as an unprivileged user (sway refuses root): as root this
+// uses (and creates if missing) the system user `syncway-bench`; otherwise the current user.
+// Presented frames are counted by a small client of ours (FrameCounter) through frame
+// callbacks, the one signal all three send on headless outputs.
+//
+//   build/bench/compositor/bench-compositor-frame-cost [--seconds S] [--syncway PATH]
+#include "frame_counter.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct User {
+    uid_t uid;
+    gid_t gid;
+    std::string name;
+};
+
+std::optional<User> bench_user()
+{
+    if (geteuid() != 0) {
+        passwd* pw = getpwuid(getuid());
+        return User{getuid(), getgid(), pw ? pw->pw_name : "self"};
+    }
+    const char* name = "syncway-bench";
+    if (!getpwnam(name)) {
+        std::fprintf(stderr, "b4: creating the unprivileged system user %s for the compositors\n", name);
+        if (std::system("useradd --system --no-create-home --shell /usr/sbin/nologin syncway-bench") != 0)
+            return std::nullopt;
+    }
+    passwd* pw = getpwnam(name);
+    if (!pw)
+        return std::nullopt;
+    return User{pw->pw_uid, pw->pw_gid, name};
+}
+
+// A process started as `user`, with exactly `env`, output to `log`; killed on destruction.
+class Child {
+public:
+    Child(const User& user, const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+          const std::string& log)
+    {
+        std::vector<std::string> env_strings;
+        for (auto& [k, v] : env)
+            env_strings.push_back(k + "=" + v);
+        pid_ = fork();
+        if (pid_ == 0) {
+            int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+            int null = open("/dev/null", O_RDONLY);
+            dup2(null, 0);
+            dup2(fd, 1);
+            dup2(fd, 2);
+            setpgid(0, 0);
+            if (geteuid() == 0 && (setgroups(0, nullptr) != 0 || setgid(user.gid) != 0 || setuid(user.uid) != 0))
+                _exit(126);
+            if (chdir("/tmp") != 0)
+                _exit(126);
+            std::vector<char*> args, envp;
+            for (auto& a : const_cast<std::vector<std::string>&>(argv))
+                args.push_back(a.data());
+            args.push_back(nullptr);
+            for (auto& e : env_strings)
+                envp.push_back(e.data());
+            envp.push_back(nullptr);
+            execvpe(args[0], args.data(), envp.data());
+            _exit(127);
+        }
+    }
+    ~Child() { stop(); }
+    Child(const Child&) = delete;
+
+    pid_t pid() const { return pid_; }
+    bool alive() { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
+    void stop()
+    {
+        if (pid_ <= 0)
+            return;
+        kill(-pid_, SIGTERM);
+        for (int i = 0; i < 300 && waitpid(pid_, nullptr, WNOHANG) == 0; ++i)
+            std::this_thread::sleep_for(10ms);
+        kill(-pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+    }
+
+private:
+    pid_t pid_ = -1;
+};
+
+// utime + stime of a process (all its threads), in seconds.
+double cpu_seconds(pid_t pid)
+{
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');
+    if (close == std::string::npos)
+        return 0;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string f;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i) {
+        if (i == 14)
+            utime = std::stoull(f);
+        if (i == 15)
+            stime = std::stoull(f);
+    }
+    return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
+}
+
+double peak_rss_mib(pid_t pid)
+{
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmHWM:", 0) == 0)
+            return std::stod(line.substr(6)) / 1024.0;
+    return 0;
+}
+
+struct Peer {
+    std::string name;
+    std::vector<std::string> argv;
+    std::map<std::string, std::string> env;
+    std::string socket;  // empty: find wayland-N in the runtime dir
+};
+
+struct Measurement {
+    bool ok = false;
+    std::string error;
+    double first_frame_ms = 0;
+    double fps = 0;
+    double cpu_ms_per_frame = 0;
+    double peak_rss_mib = 0;
+};
+
+std::string find_socket(const std::string& dir, const std::string& fixed)
+{
+    if (!fixed.empty())
+        return access((dir + "/" + fixed).c_str(), F_OK) == 0 ? dir + "/" + fixed : "";
+    for (auto& entry : std::filesystem::directory_iterator(dir)) {
+        std::string name = entry.path().filename();
+        if (name.rfind("wayland-", 0) == 0 && name.find(".lock") == std::string::npos && entry.is_socket())
+            return entry.path();
+    }
+    return "";
+}
+
+Measurement measure(const Peer& peer, const User& user, int clients, std::chrono::milliseconds window)
+{
+    Measurement m;
+    char tmpl[] = "/tmp/syncway-b4-XXXXXX";
+    std::string dir = mkdtemp(tmpl);
+    if (geteuid() == 0 && chown(dir.c_str(), user.uid, user.gid) != 0) {
+        m.error = "chown runtime dir";
+        return m;
+    }
+    std::string log = dir + ".log";
+    auto env = peer.env;
+    env["XDG_RUNTIME_DIR"] = dir;
+    env["PATH"] = std::getenv("PATH") ?: "/usr/bin:/bin";
+    env["HOME"] = dir;
+    std::vector<std::string> argv = peer.argv;
+    for (auto& a : argv)
+        if (auto at = a.find("@DIR@"); at != std::string::npos)
+            a.replace(at, 5, dir);
+    if (peer.name == "sway") {
+        std::ofstream(dir + "/sway.conf") << "output HEADLESS-1 resolution 1920x1080@60Hz\n";
+        if (geteuid() == 0 && chown((dir + "/sway.conf").c_str(), user.uid, user.gid) != 0) {
+            m.error = "chown sway.conf";
+            return m;
+        }
+    }
+
+    auto t0 = Clock::now();
+    Child compositor(user, argv, env, log);
+    syncway::bench::FrameCounter counter;
+    std::string socket, error = "socket never appeared";
+    bool mapped = false;
+    while (Clock::now() - t0 < 20s && compositor.alive()) {
+        socket = find_socket(dir, peer.socket);
+        if (!socket.empty() && (mapped = counter.map_window(socket, 20s, &error)))
+            break;
+        if (!socket.empty())
+            break;
+        std::this_thread::sleep_for(1ms);
+    }
+    if (!mapped) {
+        std::ifstream in(log);
+        std::string tail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        m.error = error + (tail.size() > 400 ? " ..." + tail.substr(tail.size() - 400) : " " + tail);
+        std::filesystem::remove_all(dir);
+        std::filesystem::remove(log);
+        return m;
+    }
+    m.first_frame_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+
+    std::map<std::string, std::string> client_env = {{"XDG_RUNTIME_DIR", dir},
+                                                     {"WAYLAND_DISPLAY", std::filesystem::path(socket).filename()},
+                                                     {"PATH", env["PATH"]},
+                                                     {"HOME", dir}};
+    std::vector<std::unique_ptr<Child>> shm_clients;
+    for (int i = 0; i < clients; ++i)
+        shm_clients.push_back(std::make_unique<Child>(user, std::vector<std::string>{"weston-simple-shm"}, client_env,
+                                                      dir + ".clients.log"));
+    counter.count_frames(1500ms);  // clients mapped and animating
+    double cpu0 = cpu_seconds(compositor.pid());
+    auto w0 = Clock::now();
+    uint64_t frames = counter.count_frames(window);
+    double seconds = std::chrono::duration<double>(Clock::now() - w0).count();
+    double cpu = cpu_seconds(compositor.pid()) - cpu0;
+    m.peak_rss_mib = peak_rss_mib(compositor.pid());
+    bool all_alive = true;
+    for (auto& c : shm_clients)
+        all_alive = all_alive && c->alive();
+    shm_clients.clear();
+    compositor.stop();
+    std::filesystem::remove_all(dir);
+    std::filesystem::remove(log);
+    std::filesystem::remove(dir + ".clients.log");
+    if (frames == 0 || !all_alive) {
+        m.error = frames == 0 ? "no frames during the window" : "a weston-simple-shm client died";
+        return m;
+    }
+    m.ok = true;
+    m.fps = frames / seconds;
+    m.cpu_ms_per_frame = cpu * 1000.0 / frames;
+    return m;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    std::string syncway = SYNCWAY_BIN;
+    double seconds = 5;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--seconds" && i + 1 < argc)
+            seconds = std::atof(argv[++i]);
+        else if (a == "--syncway" && i + 1 < argc)
+            syncway = argv[++i];
+        else {
+            std::fprintf(stderr, "usage: %s [--seconds S] [--syncway PATH]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (seconds <= 0) {
+        std::fprintf(stderr, "b4: --seconds must be positive\n");
+        return 2;
+    }
+    auto user = bench_user();
+    if (!user) {
+        std::fprintf(stderr, "b4: no unprivileged user to run the compositors as (useradd failed)\n");
+        return 1;
+    }
+    std::vector<Peer> peers = {
+        {"syncway", {syncway, "--backend", "headless", "--renderer", "pixman", "--output", "1920x1080@60", "--socket", "b4"},
+         {}, "b4"},
+        {"sway 1.7", {"sway", "-c", "@DIR@/sway.conf"},
+         {{"WLR_BACKENDS", "headless"}, {"WLR_RENDERER", "pixman"}, {"WLR_LIBINPUT_NO_DEVICES", "1"}}, ""},
+        {"weston 10", {"weston", "--backend=headless-backend.so", "--use-pixman", "--width=1920", "--height=1080",
+                       "--socket=b4", "--idle-time=0"},
+         {}, "b4"},
+    };
+    peers[1].name = "sway";  // measure() keys the config file on it
+
+    auto window = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+    std::printf("B4: compositor CPU per presented frame, headless 1920x1080 pixman, weston-simple-shm clients\n");
+    std::printf("(compositors and clients run as user '%s'; %.1f s window per row)\n\n", user->name.c_str(), seconds);
+    std::printf("| compositor | clients | first frame (ms) | frames/s | CPU ms/frame | peak RSS (MiB) |\n");
+    std::printf("|------------|---------|------------------|----------|--------------|----------------|\n");
+    std::map<std::pair<std::string, int>, Measurement> results;
+    for (int clients : {1, 4}) {
+        for (auto& peer : peers) {
+            Measurement m = measure(peer, *user, clients, window);
+            results[{peer.name, clients}] = m;
+            if (m.ok)
+                std::printf("| %-10s | %7d | %16.1f | %8.1f | %12.3f | %14.1f |\n", peer.name.c_str(), clients,
+                            m.first_frame_ms, m.fps, m.cpu_ms_per_frame, m.peak_rss_mib);
+            else
+                std::printf("| %-10s | %7d | failed: %s |\n", peer.name.c_str(), clients, m.error.c_str());
+            std::fflush(stdout);
+        }
+    }
+    std::printf("\n");
+    for (int clients : {1, 4}) {
+        auto& ours = results[{"syncway", clients}];
+        double best = 0;
+        std::string best_name;
+        for (auto& peer : peers) {
+            auto& m = results[{peer.name, clients}];
+            if (peer.name != "syncway" && m.ok && (best == 0 || m.cpu_ms_per_frame < best)) {
+                best = m.cpu_ms_per_frame;
+                best_name = peer.name;
+            }
+        }
+        if (ours.ok && best > 0)
+            std::printf("%d client(s): syncway %.3f ms/frame vs best peer (%s) %.3f ms/frame: ratio %.2f\n", clients,
+                        ours.cpu_ms_per_frame, best_name.c_str(), best, ours.cpu_ms_per_frame / best);
+    }
+    return 0;
+}

@@ -1,0 +1,67 @@
+// zwp_linux_dmabuf_v1 for the CPU (pixman) renderer. wlroots 0.15 offers linux-dmabuf only
+// with a renderer that imports dma-bufs as textures (gles2, which wlr_renderer_init_wl_display
+// sets up itself); with pixman this file provides it: linear single-plane buffers, CPU-mapped
+// once per wl_buffer, sampled through wlr_buffer's data-pointer access, with implicit sync
+// (the dma-buf's write fences) honoured before a commit applies unless the surface syncs
+// explicitly. Version 4 (with feedback) when a DRM device exists to name as the main device,
+// else 3 (DESIGN.md §6).
+#pragma once
+
+#include "../listener.hpp"
+
+#include <syncway/unique_fd.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace syncway {
+
+class Server;
+
+class LinuxDmabufV1 {
+public:
+    explicit LinuxDmabufV1(Server& server);
+    ~LinuxDmabufV1();
+    LinuxDmabufV1(const LinuxDmabufV1&) = delete;
+    LinuxDmabufV1& operator=(const LinuxDmabufV1&) = delete;
+
+    // False when the renderer imports dma-bufs itself (gles2: wlroots' own global is used).
+    bool active() const noexcept { return global_ != nullptr; }
+    uint32_t version() const noexcept { return version_; }
+
+    // For linux-drm-syncobj-v1: a surface with explicit sync has its implicit fences ignored.
+    void set_explicit_sync_query(std::function<bool(wlr_surface*)> query) { explicit_sync_ = std::move(query); }
+
+    // Requests and protocol-logger hooks (called from C; public for the file's trampolines).
+    struct Format {
+        uint32_t fourcc;
+        uint32_t bytes_per_pixel;
+    };
+    const std::vector<Format>& formats() const noexcept { return formats_; }
+    void bind(wl_client* client, uint32_t version, uint32_t id);
+    void send_feedback(wl_resource* feedback);
+    void before_request(wl_resource* resource, const wl_message* message);
+
+private:
+    class ImplicitWait;
+    void forget(ImplicitWait* wait, bool unlock);
+
+    Server& server_;
+    wl_global* global_ = nullptr;
+    uint32_t version_ = 0;
+    std::vector<Format> formats_;
+    std::optional<dev_t> main_device_;  // v4 only
+    UniqueFd format_table_;             // v4 feedback: sealed memfd of {format, pad, modifier}
+    size_t format_table_size_ = 0;
+    wl_protocol_logger* logger_ = nullptr;
+    std::function<bool(wlr_surface*)> explicit_sync_;
+    std::list<std::unique_ptr<ImplicitWait>> waits_;
+};
+
+} // namespace syncway

@@ -1,0 +1,126 @@
+#include "compositor_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace syncway::heaps::test {
+
+CompositorProcess::CompositorProcess(const std::string& binary, const std::string& output,
+                                     const std::vector<std::string>& extra)
+{
+    char tmpl[] = "/tmp/syncway-heaps-runtime-XXXXXX";
+    if (!mkdtemp(tmpl)) {
+        error_ = "mkdtemp failed";
+        return;
+    }
+    runtime_dir_ = tmpl;
+    log_path_ = runtime_dir_ + "/syncway.log";
+
+    std::vector<std::string> args = {binary, "--backend", "headless", "--renderer", "pixman",
+                                     "--output", output, "--socket", socket_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    pid_ = fork();
+    if (pid_ < 0) {
+        error_ = "fork failed";
+        return;
+    }
+    if (pid_ == 0) {
+        setenv("XDG_RUNTIME_DIR", runtime_dir_.c_str(), 1);
+        unsetenv("WAYLAND_DISPLAY");
+        unsetenv("DISPLAY");
+        int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (log >= 0) {
+            dup2(log, STDOUT_FILENO);
+            dup2(log, STDERR_FILENO);
+        }
+        std::vector<char*> argv;
+        for (auto& a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    std::string socket_path = runtime_dir_ + "/" + socket_;
+    for (int i = 0; i < 500; ++i) {
+        struct stat st {};
+        if (stat(socket_path.c_str(), &st) == 0)
+            return;
+        if (!alive())
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::ifstream log(log_path_);
+    std::stringstream text;
+    text << log.rdbuf();
+    error_ = "syncway did not create " + socket_path + "; its log:\n" + text.str();
+}
+
+CompositorProcess::~CompositorProcess()
+{
+    if (pid_ > 0) {
+        kill(pid_, SIGTERM);
+        int status = 0;
+        waitpid(pid_, &status, 0);
+    }
+    if (!runtime_dir_.empty()) {
+        unlink(log_path_.c_str());
+        // the compositor removes its socket and lock; anything else left is a bug to see
+        rmdir(runtime_dir_.c_str());
+    }
+}
+
+bool CompositorProcess::alive()
+{
+    if (pid_ <= 0)
+        return false;
+    int status = 0;
+    pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+        pid_ = -1;
+        return false;
+    }
+    return true;
+}
+
+void CompositorProcess::export_environment() const
+{
+    setenv("XDG_RUNTIME_DIR", runtime_dir_.c_str(), 1);
+    setenv("WAYLAND_DISPLAY", socket_.c_str(), 1);
+}
+
+double CompositorProcess::cpu_seconds() const
+{
+    // schedstat: nanoseconds on a CPU (precise); stat: clock ticks (10 ms), the fallback
+    std::ifstream sched("/proc/" + std::to_string(pid_) + "/schedstat");
+    unsigned long long ns = 0;
+    if (sched >> ns && ns > 0)
+        return static_cast<double>(ns) / 1e9;
+    std::ifstream stat("/proc/" + std::to_string(pid_) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // fields after the ")" that ends the command name: state is field 3, utime 14, stime 15
+    size_t close = text.rfind(')');
+    if (close == std::string::npos)
+        return -1;
+    std::istringstream rest(text.substr(close + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+        if (i == 14)
+            utime = std::stoull(field);
+        if (i == 15)
+            stime = std::stoull(field);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+} // namespace syncway::heaps::test

@@ -1,0 +1,39 @@
+// A syncway compositor for one test: headless, pixman, in a private XDG_RUNTIME_DIR, stopped
+// (SIGTERM, then waited for) on destruction.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace syncway::heaps::test {
+
+class CompositorProcess {
+public:
+    // `binary`: the syncway executable; `output`: "WxH". Check error() afterwards.
+    CompositorProcess(const std::string& binary, const std::string& output, const std::vector<std::string>& extra = {});
+    ~CompositorProcess();
+    CompositorProcess(const CompositorProcess&) = delete;
+    CompositorProcess& operator=(const CompositorProcess&) = delete;
+
+    const std::string& error() const { return error_; }
+    const std::string& runtime_dir() const { return runtime_dir_; }
+    const std::string& socket() const { return socket_; }
+    pid_t pid() const { return pid_; }
+    // Still running (not exited or crashed).
+    bool alive();
+    // Sets WAYLAND_DISPLAY and XDG_RUNTIME_DIR in this process so clients and grim find it.
+    void export_environment() const;
+    // Total CPU time (user + system) the compositor has used, in seconds.
+    double cpu_seconds() const;
+
+private:
+    std::string runtime_dir_;
+    std::string socket_ = "wayland-heaps-test";
+    std::string log_path_;
+    std::string error_;
+    pid_t pid_ = -1;
+};
+
+} // namespace syncway::heaps::test

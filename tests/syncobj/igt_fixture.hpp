@@ -1,0 +1,104 @@
+// The fixture of the IGT-derived cases: a device on the backend chosen by
+// $SYNCWAY_SYNCOBJ_BACKEND (default here: a private syncobjd), fd-leak checks around each test,
+// and the sw_sync stand-ins: attach() submits an unsignaled point and returns its signaler,
+// inc() signals it.
+#pragma once
+
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+namespace syncobj_test {
+
+constexpr int64_t kShortNs = 20 * 1000 * 1000;
+
+class IgtFixture : public ::testing::Test {
+protected:
+    static void SetUpTestSuite()
+    {
+        const char* forced = getenv("SYNCOBJ_TEST_BACKEND"); // the VM tier sets drm
+        if (!forced || std::string(forced) == "service")
+            daemon_ = new Daemon();
+        else
+            setenv("SYNCWAY_SYNCOBJ_BACKEND", forced, 1);
+    }
+    static void TearDownTestSuite()
+    {
+        delete daemon_;
+        daemon_ = nullptr;
+    }
+    void SetUp() override
+    {
+        fds_before_ = count_open_fds();
+        ASSERT_EQ(syncobj_open(SYNCOBJ_BACKEND_AUTO, &dev_), 0) << syncobj_last_error();
+    }
+    void TearDown() override
+    {
+        for (int fd : owned_)
+            close(fd);
+        syncobj_close(dev_);
+        EXPECT_EQ(count_open_fds(), fds_before_) << "fd leak";
+    }
+
+    int create(uint32_t flags = 0)
+    {
+        int fd = -1;
+        EXPECT_EQ(syncobj_create(dev_, flags, &fd), 0) << syncobj_last_error();
+        return own(fd);
+    }
+    int own(int fd)
+    {
+        if (fd >= 0)
+            owned_.push_back(fd);
+        return fd;
+    }
+    void drop(int fd)
+    {
+        for (auto& o : owned_)
+            if (o == fd)
+                o = -1;
+        close(fd);
+    }
+    // sw_sync_timeline_create + create_fence + import at `point`.
+    int attach(int tl, uint64_t point)
+    {
+        int sig = -1;
+        int r = syncobj_submit(dev_, tl, point, &sig);
+        if (r == -EOPNOTSUPP)
+            return -1;
+        EXPECT_EQ(r, 0) << syncobj_last_error();
+        return own(sig);
+    }
+    void inc(int signaler) { EXPECT_EQ(syncobj_signaler_signal(dev_, signaler), 0) << syncobj_last_error(); }
+    void require_submit()
+    {
+        if (syncobj_backend_of(dev_) != SYNCOBJ_BACKEND_SERVICE)
+            GTEST_SKIP() << "needs unsignaled submissions (service backend)";
+    }
+    int wait_err(const int* fds, const uint64_t* points, uint32_t count, int64_t timeout, uint32_t flags,
+                 uint32_t* first = nullptr)
+    {
+        return syncobj_wait(dev_, fds, points, count, timeout, flags, first);
+    }
+    int wait1(int fd, uint64_t point, int64_t timeout, uint32_t flags)
+    {
+        return wait_err(&fd, &point, 1, timeout, flags);
+    }
+    uint64_t query1(int fd, uint32_t flags = 0)
+    {
+        uint64_t v = ~0ull;
+        EXPECT_EQ(syncobj_query(dev_, &fd, &v, 1, flags), 0) << syncobj_last_error();
+        return v;
+    }
+    static int64_t short_timeout() { return now_ns() + kShortNs; }
+
+    syncobj_device* dev_ = nullptr;
+    std::vector<int> owned_;
+    int fds_before_ = 0;
+    static inline Daemon* daemon_ = nullptr;
+};
+
+} // namespace syncobj_test

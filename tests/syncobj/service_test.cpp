@@ -1,0 +1,429 @@
+// The service with several real processes over real sockets: capabilities passed between
+// processes, lifetimes, dying signalers, bad input, limits, same-user only.
+#include "embedded_service.hpp"
+
+#include <syncobj_service_wire.h>
+
+#include <sys/mman.h>
+
+using namespace syncobj_test;
+using syncway::syncobj::ServiceLimits;
+
+namespace {
+
+syncobj_device* open_dev()
+{
+    syncobj_device* dev = nullptr;
+    return syncobj_open(SYNCOBJ_BACKEND_SERVICE, &dev) == 0 ? dev : nullptr;
+}
+
+int raw_connect(const std::string& path)
+{
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Sends raw bytes (and fds) and returns the reply's errno (0), or -1 if no reply came.
+int raw_request(EmbeddedService& es, int sock, const void* data, size_t len, std::vector<int> fds = {},
+                std::string* text = nullptr)
+{
+    iovec iov{const_cast<void*>(data), len};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * 8)];
+    if (!fds.empty()) {
+        msg.msg_control = cbuf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+    }
+    if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+        return -2;
+    es.pump(5);
+    char buf[4096];
+    ssize_t n = recv(sock, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < static_cast<ssize_t>(sizeof(syncobj_wire_reply)))
+        return -1;
+    syncobj_wire_reply r;
+    std::memcpy(&r, buf, sizeof r);
+    if (text && r.error)
+        *text = std::string(buf + sizeof r);
+    return r.error;
+}
+
+} // namespace
+
+TEST(SyncobjService, TimelinePassesBetweenProcesses)
+{
+    EmbeddedService es;
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    es.spawn([&] { // creator: creates, hands the fd over, signals point 5 later
+        syncobj_device* dev = open_dev();
+        CHILD_CHECK(dev, 10);
+        int tl;
+        CHILD_CHECK(syncobj_create(dev, 0, &tl) == 0, 11);
+        CHILD_CHECK(send_fd(sv[0], tl), 12);
+        usleep(20000);
+        uint64_t p = 5;
+        CHILD_CHECK(syncobj_signal(dev, &tl, &p, 1) == 0, 13);
+        return 0;
+    });
+    es.spawn([&] { // waiter: receives the fd, waits for 5 through its own connection
+        int tl = recv_fd(sv[1]);
+        CHILD_CHECK(tl >= 0, 20);
+        syncobj_device* dev = open_dev();
+        CHILD_CHECK(dev, 21);
+        uint64_t p = 5;
+        int r = syncobj_wait(dev, &tl, &p, 1, now_ns() + 5000000000, SYNCOBJ_WAIT_FOR_SUBMIT, nullptr);
+        CHILD_CHECK(r == 0, 22);
+        uint64_t q = 0;
+        CHILD_CHECK(syncobj_query(dev, &tl, &q, 1, 0) == 0 && q == 5, 23);
+        return 0;
+    });
+    auto st = es.run();
+    close(sv[0]);
+    close(sv[1]);
+    EXPECT_EQ(st[0], 0);
+    EXPECT_EQ(st[1], 0);
+    EXPECT_EQ(es.svc->timeline_count(), 0u) << "timeline outlived every holder";
+    EXPECT_EQ(es.svc->connection_count(), 0u);
+}
+
+TEST(SyncobjService, SignalerThatDiesFailsThePoint)
+{
+    EmbeddedService es;
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    es.spawn([&] { // submits point 1 and dies without signaling it
+        syncobj_device* dev = open_dev();
+        CHILD_CHECK(dev, 10);
+        int tl, sig;
+        CHILD_CHECK(syncobj_create(dev, 0, &tl) == 0, 11);
+        CHILD_CHECK(syncobj_submit(dev, tl, 1, &sig) == 0, 12);
+        CHILD_CHECK(send_fd(sv[0], tl), 13);
+        char go;
+        CHILD_CHECK(read(sv[0], &go, 1) == 1, 14); // the waiter is waiting
+        _exit(0);                                  // the signaler dies with the process
+    });
+    es.spawn([&] {
+        int tl = recv_fd(sv[1]);
+        CHILD_CHECK(tl >= 0, 20);
+        syncobj_device* dev = open_dev();
+        CHILD_CHECK(dev, 21);
+        int efd = new_eventfd();
+        CHILD_CHECK(syncobj_eventfd(dev, tl, 1, efd, 0) == 0, 22);
+        CHILD_CHECK(write(sv[1], "g", 1) == 1, 23);
+        uint64_t p = 1;
+        int r = syncobj_wait(dev, &tl, &p, 1, now_ns() + 5000000000, 0, nullptr);
+        CHILD_CHECK(r == -EOWNERDEAD, 24); // woken, and not told "signaled"
+        CHILD_CHECK(readable(efd, 1000), 25);
+        enum syncobj_point_state state;
+        int error = 0;
+        CHILD_CHECK(syncobj_point_state(dev, tl, 1, &state, &error) == 0, 26);
+        CHILD_CHECK(state == SYNCOBJ_POINT_FAILED && error == EOWNERDEAD, 27);
+        return 0;
+    });
+    auto st = es.run();
+    close(sv[0]);
+    close(sv[1]);
+    EXPECT_EQ(st[0], 0);
+    EXPECT_EQ(st[1], 0);
+    EXPECT_EQ(es.svc->pending_object_count(), 0u);
+}
+
+TEST(SyncobjService, SignalerHandedToAnotherProcessStillSignals)
+{
+    // The submitter is whoever holds the signaler, not whoever holds the timeline.
+    EmbeddedService es;
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    es.spawn([&] {
+        syncobj_device* dev = open_dev();
+        CHILD_CHECK(dev, 10);
+        int tl, sig;
+        CHILD_CHECK(syncobj_create(dev, 0, &tl) == 0, 11);
+        CHILD_CHECK(syncobj_submit(dev, tl, 3, &sig) == 0, 12);
+        CHILD_CHECK(send_fd(sv[0], sig), 13);
+        close(sig);
+        uint64_t p = 3;
+        int r = syncobj_wait(dev, &tl, &p, 1, now_ns() + 5000000000, 0, nullptr);
+        CHILD_CHECK(r == 0, 14);
+        return 0;
+    });
+    es.spawn([&] {
+        int sig = recv_fd(sv[1]);
+        CHILD_CHECK(sig >= 0, 20);
+        syncobj_device* dev = open_dev();
+        CHILD_CHECK(dev, 21);
+        usleep(10000);
+        CHILD_CHECK(syncobj_signaler_signal(dev, sig) == 0, 22);
+        return 0;
+    });
+    auto st = es.run();
+    close(sv[0]);
+    close(sv[1]);
+    EXPECT_EQ(st[0], 0);
+    EXPECT_EQ(st[1], 0);
+}
+
+TEST(SyncobjService, TimelineLivesExactlyAsLongAsAHolder)
+{
+    EmbeddedService es;
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    es.spawn([&] {
+        syncobj_device* dev = open_dev();
+        int tl;
+        CHILD_CHECK(dev && syncobj_create(dev, 0, &tl) == 0, 10);
+        CHILD_CHECK(send_fd(sv[0], tl), 11);
+        return 0; // exits: its fd and connection go
+    });
+    auto st = es.run();
+    EXPECT_EQ(st[0], 0);
+    int tl = recv_fd(sv[1]);
+    ASSERT_GE(tl, 0);
+    es.pump(20);
+    EXPECT_EQ(es.svc->timeline_count(), 1u) << "the parent still holds the timeline";
+    close(tl);
+    es.pump(20);
+    EXPECT_EQ(es.svc->timeline_count(), 0u);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+TEST(SyncobjService, ExportedSyncFileImportsIntoAnotherTimeline)
+{
+    EmbeddedService es;
+    es.spawn([&] {
+        syncobj_device* dev = open_dev();
+        int a, b, sig, sf;
+        CHILD_CHECK(dev && syncobj_create(dev, 0, &a) == 0 && syncobj_create(dev, 0, &b) == 0, 10);
+        CHILD_CHECK(syncobj_submit(dev, a, 2, &sig) == 0, 11);
+        CHILD_CHECK(syncobj_export_sync_file(dev, a, 2, &sf) == 0, 12);
+        CHILD_CHECK(!readable(sf, 10), 13);
+        CHILD_CHECK(syncobj_import_sync_file(dev, b, 7, sf) == 0, 14);
+        uint64_t p = 7;
+        CHILD_CHECK(syncobj_wait(dev, &b, &p, 1, 0, 0, nullptr) == -ETIME, 15);
+        CHILD_CHECK(syncobj_signaler_signal(dev, sig) == 0, 16);
+        CHILD_CHECK(readable(sf, 2000), 17);
+        CHILD_CHECK(syncobj_wait(dev, &b, &p, 1, now_ns() + 2000000000, 0, nullptr) == 0, 18);
+        // A signaled export imports as signaled; anything else is refused.
+        int sf2;
+        CHILD_CHECK(syncobj_export_sync_file(dev, a, 2, &sf2) == 0, 19);
+        CHILD_CHECK(syncobj_import_sync_file(dev, b, 9, sf2) == 0, 20);
+        p = 9;
+        CHILD_CHECK(syncobj_wait(dev, &b, &p, 1, 0, 0, nullptr) == 0, 21);
+        int pipefd[2];
+        CHILD_CHECK(pipe(pipefd) == 0, 22);
+        CHILD_CHECK(syncobj_import_sync_file(dev, b, 10, pipefd[0]) == -EINVAL, 23);
+        CHILD_CHECK(syncobj_export_sync_file(dev, a, 50, &sf2) == -EINVAL, 24); // unsubmitted
+        return 0;
+    });
+    auto st = es.run();
+    EXPECT_EQ(st[0], 0);
+    EXPECT_EQ(es.svc->pending_object_count(), 0u);
+}
+
+TEST(SyncobjService, BadInputGetsErrnoAndHurtsNoOne)
+{
+    EmbeddedService es;
+    int fds_before = count_open_fds();
+    int s = raw_connect(es.path());
+    ASSERT_GE(s, 0);
+    es.pump(5);
+    std::string text;
+    uint8_t one = 1;
+    EXPECT_EQ(raw_request(es, s, &one, 1), EINVAL) << "truncated header";
+    syncobj_wire_header unknown{999, 0};
+    EXPECT_EQ(raw_request(es, s, &unknown, sizeof unknown, {}, &text), EINVAL);
+    EXPECT_NE(text.find("unknown request op 999"), std::string::npos) << text;
+    syncobj_wire_header padded{SYNCOBJ_OP_HELLO, 7};
+    EXPECT_EQ(raw_request(es, s, &padded, sizeof padded), EINVAL) << "bad pad";
+    std::vector<uint8_t> huge(SYNCOBJ_WIRE_MAX_MESSAGE + 100, 0);
+    huge[0] = SYNCOBJ_OP_HELLO;
+    EXPECT_EQ(raw_request(es, s, huge.data(), huge.size()), EINVAL) << "oversized";
+    syncobj_wire_create create_short{{SYNCOBJ_OP_CREATE, 0}, 0};
+    EXPECT_EQ(raw_request(es, s, &create_short, sizeof create_short - 1), EINVAL) << "truncated body";
+    syncobj_wire_create bad_flags{{SYNCOBJ_OP_CREATE, 0}, 0x80};
+    EXPECT_EQ(raw_request(es, s, &bad_flags, sizeof bad_flags), EINVAL);
+    syncobj_wire_array zero{{SYNCOBJ_OP_RESET, 0}, 0, 0, 0};
+    EXPECT_EQ(raw_request(es, s, &zero, sizeof zero), EINVAL) << "count 0";
+    syncobj_wire_array absurd{{SYNCOBJ_OP_QUERY, 0}, 0, 0xffffffffu, 0};
+    EXPECT_EQ(raw_request(es, s, &absurd, sizeof absurd), EINVAL) << "absurd count";
+    syncobj_wire_array reset_pad{{SYNCOBJ_OP_RESET, 0}, 0, 1, 5}; // IGT invalid-reset-bad-pad
+    EXPECT_EQ(raw_request(es, s, &reset_pad, sizeof reset_pad + 4), EINVAL);
+    struct {
+        syncobj_wire_array a;
+        uint64_t p;
+        uint32_t h;
+    } signal_pad{{{SYNCOBJ_OP_SIGNAL, 0}, 0, 1, 9}, 1, 1}; // IGT invalid-signal-bad-pad
+    EXPECT_EQ(raw_request(es, s, &signal_pad, sizeof(syncobj_wire_array) + 12), EINVAL);
+    syncobj_wire_eventfd ev_pad{{SYNCOBJ_OP_EVENTFD, 0}, 1, 0, 0, 0xdeadbeef}; // eventfd invalid-bad-pad
+    int efd = new_eventfd();
+    EXPECT_EQ(raw_request(es, s, &ev_pad, sizeof ev_pad, {efd}), EINVAL);
+    syncobj_wire_point unknown_handle{{SYNCOBJ_OP_POINT_STATE, 0}, 12345, 1};
+    EXPECT_EQ(raw_request(es, s, &unknown_handle, sizeof unknown_handle), ENOENT);
+    syncobj_wire_header import{SYNCOBJ_OP_IMPORT, 0};
+    EXPECT_EQ(raw_request(es, s, &import, sizeof import), EBADF) << "import without an fd";
+    EXPECT_EQ(raw_request(es, s, &import, sizeof import, {efd}, &text), EINVAL);
+    EXPECT_NE(text.find("eventfd"), std::string::npos) << text;
+    // An fd flood: fds on a request that takes none, and more fds than any request takes.
+    syncobj_wire_header hello{SYNCOBJ_OP_HELLO, 0};
+    EXPECT_EQ(raw_request(es, s, &hello, sizeof hello, {efd, efd, efd}), EINVAL);
+    EXPECT_EQ(raw_request(es, s, &hello, sizeof hello, {efd, efd, efd, efd, efd, efd, efd, efd}), EINVAL);
+    EXPECT_EQ(raw_request(es, s, &hello, sizeof hello), 0) << "the connection still works";
+    close(efd);
+
+    // A client that dies in the middle of a request.
+    int d = raw_connect(es.path());
+    syncobj_wire_create create{{SYNCOBJ_OP_CREATE, 0}, 0};
+    send(d, &create, sizeof create, 0);
+    close(d);
+    es.pump(10);
+    close(s);
+    es.pump(10);
+    EXPECT_EQ(es.svc->connection_count(), 0u);
+    EXPECT_EQ(es.svc->timeline_count(), 0u);
+    EXPECT_EQ(count_open_fds(), fds_before) << "the service leaked fds";
+
+    // Others are unaffected.
+    es.spawn([] {
+        syncobj_device* dev = open_dev();
+        int tl;
+        CHILD_CHECK(dev && syncobj_create(dev, SYNCOBJ_CREATE_SIGNALED, &tl) == 0, 10);
+        uint64_t p = 0;
+        CHILD_CHECK(syncobj_wait(dev, &tl, &p, 1, 0, 0, nullptr) == 0, 11);
+        return 0;
+    });
+    EXPECT_EQ(es.run()[0], 0);
+}
+
+TEST(SyncobjService, ClientThatNeverReadsIsDropped)
+{
+    EmbeddedService es;
+    int s = raw_connect(es.path());
+    int small = 4096;
+    setsockopt(s, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    syncobj_wire_header hello{SYNCOBJ_OP_HELLO, 0};
+    int sent = 0;
+    for (int i = 0; i < 5000; i++) {
+        if (send(s, &hello, sizeof hello, MSG_DONTWAIT) < 0)
+            break;
+        sent++;
+        if (i % 50 == 0)
+            es.pump(1);
+    }
+    es.pump(50);
+    EXPECT_GT(sent, 0);
+    EXPECT_EQ(es.svc->connection_count(), 0u) << "a client that does not read its replies is dropped";
+    close(s);
+}
+
+TEST(SyncobjService, PerConnectionLimitsGiveClearErrors)
+{
+    ServiceLimits limits;
+    limits.max_handles_per_connection = 8;
+    limits.max_waits_per_connection = 4;
+    EmbeddedService es(limits);
+    es.spawn([] {
+        syncobj_device* dev = open_dev();
+        CHILD_CHECK(dev, 10);
+        int tl[9];
+        for (int i = 0; i < 8; i++)
+            CHILD_CHECK(syncobj_create(dev, 0, &tl[i]) == 0, 11);
+        CHILD_CHECK(syncobj_create(dev, 0, &tl[8]) == -ENOSPC, 12);
+        CHILD_CHECK(std::string(syncobj_last_error()).find("limit 8") != std::string::npos, 13);
+        for (int i = 0; i < 4; i++)
+            CHILD_CHECK(syncobj_eventfd(dev, tl[0], 100, new_eventfd(), 0) == 0, 14);
+        CHILD_CHECK(syncobj_eventfd(dev, tl[0], 100, new_eventfd(), 0) == -ENOSPC, 15);
+        CHILD_CHECK(std::string(syncobj_last_error()).find("pending waits") != std::string::npos, 16);
+        uint64_t p = 100; // firing them frees the budget
+        CHILD_CHECK(syncobj_signal(dev, &tl[0], &p, 1) == 0, 17);
+        CHILD_CHECK(syncobj_eventfd(dev, tl[0], 200, new_eventfd(), 0) == 0, 18);
+        return 0;
+    });
+    EXPECT_EQ(es.run()[0], 0);
+}
+
+TEST(SyncobjService, ConnectionLimit)
+{
+    ServiceLimits limits;
+    limits.max_connections = 2;
+    EmbeddedService es(limits);
+    int a = raw_connect(es.path()), b = raw_connect(es.path()), c = raw_connect(es.path());
+    es.pump(10);
+    EXPECT_EQ(es.svc->connection_count(), 2u);
+    syncobj_wire_header hello{SYNCOBJ_OP_HELLO, 0};
+    EXPECT_EQ(raw_request(es, a, &hello, sizeof hello), 0);
+    EXPECT_LT(raw_request(es, c, &hello, sizeof hello), 0) << "the third connection was closed";
+    bool logged = false;
+    for (auto& l : es.log)
+        logged |= l.find("limit of 2 connections") != std::string::npos;
+    EXPECT_TRUE(logged);
+    close(a);
+    close(b);
+    close(c);
+}
+
+TEST(SyncobjService, OnlyTheSameUserMayConnect)
+{
+    if (getuid() != 0)
+        GTEST_SKIP() << "needs root to become another user";
+    EmbeddedService es;
+    chmod(es.path().c_str(), 0666); // the file mode is not the only guard: SO_PEERCRED is
+    chmod(es.path().substr(0, es.path().rfind('/')).c_str(), 0755);
+    es.spawn([] {
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            return 10;
+        syncobj_device* dev = open_dev();
+        CHILD_CHECK(dev, 11); // connect succeeds; the service hangs up at once
+        int tl;
+        CHILD_CHECK(syncobj_create(dev, 0, &tl) == -EPIPE, 12);
+        return 0;
+    });
+    EXPECT_EQ(es.run()[0], 0);
+    bool logged = false;
+    for (auto& l : es.log)
+        logged |= l.find("refused a connection from uid 65534") != std::string::npos;
+    EXPECT_TRUE(logged);
+}
+
+TEST(SyncobjService, ManyClientsManyTimelinesNoLeak)
+{
+    EmbeddedService es;
+    int fds_before = count_open_fds();
+    for (int c = 0; c < 4; c++)
+        es.spawn([] {
+            syncobj_device* dev = open_dev();
+            CHILD_CHECK(dev, 10);
+            for (int i = 0; i < 200; i++) {
+                int tl, sig;
+                CHILD_CHECK(syncobj_create(dev, 0, &tl) == 0, 11);
+                CHILD_CHECK(syncobj_submit(dev, tl, 1, &sig) == 0, 12);
+                CHILD_CHECK(syncobj_eventfd(dev, tl, 1, new_eventfd(), 0) == 0, 13);
+                if (i % 2)
+                    CHILD_CHECK(syncobj_signaler_signal(dev, sig) == 0, 14);
+                close(sig);
+                close(tl);
+            }
+            return 0;
+        });
+    for (int st : es.run())
+        EXPECT_EQ(st, 0);
+    es.pump(20);
+    EXPECT_EQ(es.svc->timeline_count(), 0u);
+    EXPECT_EQ(es.svc->pending_object_count(), 0u);
+    EXPECT_EQ(count_open_fds(), fds_before);
+}

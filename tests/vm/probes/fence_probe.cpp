@@ -1,0 +1,175 @@
+// vm-fence-probe: syncobj/ against the VM's real kernel objects. Which backend syncobj_open
+// picks on a machine whose DRM devices lack timeline syncobjs, and kernel fences (sw_sync,
+// vgem's implicit write fence exported with DMA_BUF_IOCTL_EXPORT_SYNC_FILE) imported into a
+// timeline point: the point must signal exactly when the fence does.
+#include "ioctl_retry.hpp"
+#include "probe.hpp"
+#include "sw_sync_timeline.hpp"
+#include "vgem_buffer.hpp"
+
+#include <syncobj/syncobj.h>
+#include <syncway/unique_fd.hpp>
+
+#include <linux/dma-buf.h>
+#include <poll.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <thread>
+
+namespace syncway::vm {
+
+namespace {
+
+using Device = std::unique_ptr<syncobj_device, decltype(&syncobj_close)>;
+
+Result<Device> open_backend(syncobj_backend backend)
+{
+    syncobj_device* dev = nullptr;
+    int r = syncobj_open(backend, &dev);
+    if (r != 0)
+        return make_error(-r, std::string("syncobj_open(") + syncobj_backend_name(backend) +
+                                  "): " + std::strerror(-r) + ": " + syncobj_last_error());
+    return Device(dev, &syncobj_close);
+}
+
+int64_t deadline_in(std::chrono::milliseconds ms)
+{
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec * 1000000000ll + now.tv_nsec + std::chrono::nanoseconds(ms).count();
+}
+
+// 0 when signaled within `ms`, -ETIME when not, another -errno on failure.
+int wait_point(syncobj_device* dev, int timeline, uint64_t point, std::chrono::milliseconds ms)
+{
+    uint64_t p = point;
+    return syncobj_wait(dev, &timeline, &p, 1, ms.count() ? deadline_in(ms) : 0, SYNCOBJ_WAIT_FOR_SUBMIT,
+                        nullptr);
+}
+
+// The fence imported at `point` must hold the point back until `fire` signals it, then
+// release it at once. `what` names the fence in messages.
+template <typename Fire>
+Status expect_point_follows_fence(syncobj_device* dev, int sync_file, const char* what, Fire fire)
+{
+    int timeline = -1;
+    if (int r = syncobj_create(dev, 0, &timeline); r != 0)
+        return make_error(-r, std::string("syncobj_create: ") + syncobj_last_error());
+    UniqueFd tl(timeline);
+    constexpr uint64_t point = 5;
+    if (int r = syncobj_import_sync_file(dev, tl.get(), point, sync_file); r != 0)
+        return make_error(-r, std::string("syncobj_import_sync_file of the ") + what + ": " + std::strerror(-r) +
+                                  ": " + syncobj_last_error());
+    int r = wait_point(dev, tl.get(), point, std::chrono::milliseconds(300));
+    if (r == 0)
+        return wrong(std::string("point 5 signaled while the ") + what + " was still unsignaled");
+    if (r != -ETIME)
+        return make_error(-r, std::string("wait on point 5: ") + std::strerror(-r) + ": " + syncobj_last_error());
+    auto fired = std::chrono::steady_clock::now();
+    if (auto s = fire(); !s)
+        return s;
+    r = wait_point(dev, tl.get(), point, std::chrono::milliseconds(5000));
+    if (r != 0)
+        return make_error(-r, std::string("point 5 did not signal within 5 s of the ") + what + " signaling: " +
+                                  std::strerror(-r) + " " + syncobj_last_error());
+    std::printf("%s imported at point 5: unsignaled for 300 ms while the fence was, signaled %.1f ms after it\n",
+                what, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - fired).count());
+    return Ok{};
+}
+
+Status probe_backends()
+{
+    for (auto kernel : {SYNCOBJ_BACKEND_SYNCOBJ_DEV, SYNCOBJ_BACKEND_DRM}) {
+        auto dev = open_backend(kernel);
+        if (dev)
+            return wrong(std::string("forcing ") + syncobj_backend_name(kernel) +
+                         " succeeded, but no device of this kernel offers it");
+        if (dev.error().code != ENODEV)
+            return wrong(dev.error().message + " (expected ENODEV)");
+        std::printf("forced %s: refused as it should be: %s\n", syncobj_backend_name(kernel),
+                    dev.error().message.c_str());
+    }
+    auto dev = open_backend(SYNCOBJ_BACKEND_AUTO);
+    if (!dev)
+        return dev.error();
+    auto picked = syncobj_backend_of(dev->get());
+    std::printf("auto picked %s\n", syncobj_backend_name(picked));
+    if (picked != SYNCOBJ_BACKEND_SERVICE)
+        return wrong(std::string("auto picked ") + syncobj_backend_name(picked) +
+                     ", but only the userspace service works on this kernel");
+    return Ok{};
+}
+
+Status probe_import_sw_sync()
+{
+    auto dev = open_backend(SYNCOBJ_BACKEND_AUTO);
+    if (!dev)
+        return dev.error();
+    auto timeline = SwSyncTimeline::open();
+    if (!timeline)
+        return timeline.error();
+    auto fence = timeline->fence_at(1);
+    if (!fence)
+        return fence.error();
+    return expect_point_follows_fence(dev->get(), fence->get(), "sw_sync fence", [&] { return timeline->advance(1); });
+}
+
+Status probe_import_vgem()
+{
+    auto dev = open_backend(SYNCOBJ_BACKEND_AUTO);
+    if (!dev)
+        return dev.error();
+    auto buf = VgemBuffer::create(64, 64);
+    if (!buf)
+        return buf.error();
+    auto fence = buf->attach_write_fence();
+    if (!fence)
+        return fence.error();
+    // What a reader must wait for: the writers' fences, i.e. ours.
+    dma_buf_export_sync_file exp{DMA_BUF_SYNC_READ, -1};
+    if (ioctl_retry(buf->dmabuf(), DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp) != 0)
+        return sys_error("DMA_BUF_IOCTL_EXPORT_SYNC_FILE");
+    UniqueFd sync_file(exp.fd);
+    // Implicit sync seen by a CPU reader: the dma-buf itself is not readable-ready either.
+    pollfd p{buf->dmabuf(), POLLIN, 0};
+    if (::poll(&p, 1, 0) != 0)
+        return wrong("poll(POLLIN) on the vgem dma-buf is ready while its write fence is unsignaled");
+    auto s = expect_point_follows_fence(dev->get(), sync_file.get(), "vgem write fence (exported sync_file)",
+                                        [&] { return buf->signal_fence(*fence); });
+    if (!s)
+        return s;
+    if (::poll(&p, 1, 1000) != 1)
+        return wrong("poll(POLLIN) on the vgem dma-buf not ready after VGEM_FENCE_SIGNAL");
+    return Ok{};
+}
+
+} // namespace
+
+} // namespace syncway::vm
+
+int main(int argc, char** argv)
+{
+    using namespace syncway::vm;
+    const char* usage =
+        "usage: vm-fence-probe COMMAND\n"
+        "syncobj/ against the kernel's fences (run inside the VM tier; needs syncobjd for the service).\n"
+        "  backends        forced /dev/syncobj and DRM backends are refused (ENODEV), auto picks the service\n"
+        "  import-sw-sync  a sw_sync fence imported at a timeline point signals it exactly when it signals\n"
+        "  import-vgem     the same for vgem's implicit write fence, exported as a sync_file\n";
+    if (argc != 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+        std::fputs(usage, argc == 2 ? stdout : stderr);
+        return argc == 2 ? 0 : 2;
+    }
+    std::string cmd = argv[1];
+    syncway::Status s = cmd == "backends"         ? probe_backends()
+                        : cmd == "import-sw-sync" ? probe_import_sw_sync()
+                        : cmd == "import-vgem"    ? probe_import_vgem()
+                                                  : syncway::make_error(EINVAL, "unknown command '" + cmd + "'");
+    if (s)
+        return 0;
+    std::fprintf(stderr, "vm-fence-probe %s: FAIL: %s\n", cmd.c_str(), s.error().message.c_str());
+    return 1;
+}

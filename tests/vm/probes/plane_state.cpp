@@ -1,0 +1,112 @@
+#include "plane_state.hpp"
+
+#include "drm_card.hpp"
+#include "probe.hpp"
+
+#include <syncway/unique_fd.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <xf86drm.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace syncway::vm {
+
+namespace {
+
+// "key=value" with exactly `depth` leading tabs, else false.
+bool field(const std::string& line, int depth, const char* key, std::string& value)
+{
+    size_t tabs = line.find_first_not_of('\t');
+    if (tabs != static_cast<size_t>(depth))
+        return false;
+    size_t klen = std::strlen(key);
+    if (line.compare(tabs, klen, key) != 0 || line.size() <= tabs + klen || line[tabs + klen] != '=')
+        return false;
+    value = line.substr(tabs + klen + 1);
+    return true;
+}
+
+} // namespace
+
+std::string PlaneState::describe() const
+{
+    std::string s = "plane " + std::to_string(id) + " " + type + " crtc=" + crtc + " fb=" + std::to_string(fb);
+    if (fb)
+        s += " format=" + format + " size=" + fb_size + " allocated-by=" + allocated_by;
+    s += " crtc-pos=" + crtc_pos;
+    return s;
+}
+
+std::vector<PlaneState> parse_plane_states(const std::string& text)
+{
+    std::vector<PlaneState> planes;
+    std::istringstream in(text);
+    std::string line, value;
+    bool in_plane = false;
+    while (std::getline(in, line)) {
+        if (line.rfind("plane[", 0) == 0) {
+            PlaneState p;
+            p.id = static_cast<uint32_t>(std::strtoul(line.c_str() + 6, nullptr, 10));
+            planes.push_back(p);
+            in_plane = true;
+            continue;
+        }
+        // Anything not indented ends the plane section (crtc[...], connector[...]).
+        if (line.empty() || line[0] != '\t') {
+            in_plane = false;
+            continue;
+        }
+        if (!in_plane)
+            continue;
+        PlaneState& p = planes.back();
+        if (field(line, 1, "crtc", value))
+            p.crtc = value;
+        else if (field(line, 1, "fb", value))
+            p.fb = static_cast<uint32_t>(std::strtoul(value.c_str(), nullptr, 10));
+        else if (field(line, 1, "crtc-pos", value))
+            p.crtc_pos = value;
+        else if (field(line, 2, "format", value))
+            p.format = value.substr(0, value.find(' '));
+        else if (field(line, 2, "size", value))
+            p.fb_size = value;
+        else if (field(line, 2, "allocated by ", value))  // the kernel prints "allocated by = comm"
+            p.allocated_by = value.substr(std::min(value.size(), value.find_first_not_of(' ')));
+    }
+    return planes;
+}
+
+Result<std::vector<PlaneState>> read_plane_states(const std::string& driver)
+{
+    auto cards = list_drm_cards();
+    if (!cards)
+        return cards.error();
+    auto card = std::find_if(cards->begin(), cards->end(), [&](auto& c) { return c.driver == driver; });
+    if (card == cards->end())
+        return make_error(ENOENT, "no DRM card driven by '" + driver + "'");
+    struct stat st{};
+    if (::stat(card->node.c_str(), &st) != 0)
+        return sys_error("stat " + card->node);
+    std::string path = "/sys/kernel/debug/dri/" + std::to_string(minor(st.st_rdev)) + "/state";
+    std::ifstream in(path);
+    if (!in)
+        return sys_error("open " + path + " (is debugfs mounted?)");
+    std::stringstream text;
+    text << in.rdbuf();
+    auto planes = parse_plane_states(text.str());
+
+    UniqueFd fd(::open(card->node.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd)
+        return sys_error("open " + card->node);
+    drmSetClientCap(fd.get(), DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1);
+    for (auto& p : planes)
+        p.type = plane_type_name(fd.get(), p.id);
+    return planes;
+}
+
+} // namespace syncway::vm

@@ -1,0 +1,340 @@
+#!/usr/bin/env python3
+"""The VM tier's host side: boots a kernel under qemu (TCG), runs checks inside, reports them.
+
+One *session* is one boot: the guest runs every check of the session in turn (scripts in a
+checks directory, one file per check) and writes each one's exit status and log to a writable
+9p share. Each meson test is one check: `check NAME` makes sure the session ran during this
+`meson test` invocation (the first test to get the session's lock boots the VM, the others wait
+on the lock and then read what it wrote), then prints that check's log and exits with its
+status. `run` boots a session unconditionally and prints a summary (for people and benchmarks).
+
+Kernel: $SYNCWAY_VM_KERNEL, else <source>/../shared/vm/bzImage (its bzImage.sha256 must match),
+else the one tests/vm/kernel/build-kernel.sh builds into ~/.cache/syncway/vm-kernel/.
+Exit 77 (skip) only when qemu cannot run here (missing, or it refuses to start).
+"""
+
+import argparse
+import fcntl
+import hashlib
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from qmp_input import QmpInputRelay
+
+SKIP = 77
+HERE = Path(__file__).resolve().parent
+QEMU = "qemu-system-x86_64"
+# The kernel cache is shared with build-kernel.sh (keep the two in step).
+KERNEL_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "syncway" / "vm-kernel"
+
+
+class TierError(Exception):
+    """A problem with the tier itself (no kernel, broken boot): the check fails with this."""
+
+
+class QemuCannotRun(Exception):
+    """qemu is missing or refuses to start here: the check is skipped with this reason."""
+
+
+def sha256_of(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def find_kernel(source_root):
+    """Returns (path, how it was chosen) or raises TierError naming every place looked at."""
+    env = os.environ.get("SYNCWAY_VM_KERNEL")
+    if env:
+        if not Path(env).is_file():
+            raise TierError(f"SYNCWAY_VM_KERNEL={env} is not a file")
+        return Path(env), "SYNCWAY_VM_KERNEL"
+    looked = []
+    shared = (Path(source_root) / ".." / "shared" / "vm" / "bzImage").resolve()
+    if shared.is_file():
+        sums = shared.with_name("bzImage.sha256")
+        if not sums.is_file():
+            raise TierError(f"{shared} has no {sums.name} beside it: refusing an unverified kernel")
+        expected = sums.read_text().split()[0]
+        actual = sha256_of(shared)
+        if actual != expected:
+            raise TierError(f"{shared}: sha256 {actual} does not match {sums} ({expected})")
+        return shared, f"prebuilt, sha256 verified ({expected[:12]}…)"
+    looked.append(str(shared))
+    cached = KERNEL_CACHE / "bzImage"
+    if cached.is_file():
+        return cached, "built by tests/vm/kernel/build-kernel.sh"
+    looked.append(str(cached))
+    raise TierError(
+        "no kernel for the VM tier: looked at $SYNCWAY_VM_KERNEL (unset), " + ", ".join(looked)
+        + ". Build one once per machine with tests/vm/kernel/build-kernel.sh (~11 min on 2 cores)."
+    )
+
+
+def cpio_newc(entries):
+    """A newc cpio archive from (name, mode, data, rdev_major, rdev_minor) tuples."""
+    out = bytearray()
+
+    def pad4():
+        out.extend(b"\0" * (-len(out) % 4))
+
+    for ino, (name, mode, data, rmaj, rmin) in enumerate(entries + [("TRAILER!!!", 0, b"", 0, 0)], 1):
+        fields = [ino, mode, 0, 0, 1, 0, len(data), 0, 0, rmaj, rmin, len(name) + 1, 0]
+        out.extend(b"070701" + b"".join(b"%08X" % v for v in fields))
+        out.extend(name.encode() + b"\0")
+        pad4()
+        out.extend(data)
+        pad4()
+    return bytes(out)
+
+
+def initramfs(cache_dir):
+    """Builds (once per content) the busybox initramfs; returns its path."""
+    busybox = shutil.which("busybox") or "/bin/busybox"
+    if not Path(busybox).is_file():
+        raise TierError("busybox not found (Debian package busybox-static)")
+    bb = Path(busybox).read_bytes()
+    init = (HERE / "guest" / "init").read_bytes()
+    digest = hashlib.sha256(b"newc-v1\0" + bb + b"\0" + init).hexdigest()[:16]
+    path = Path(cache_dir) / f"initramfs-{digest}.cpio"
+    if path.is_file():
+        return path
+    S_IFDIR, S_IFREG, S_IFCHR = 0o040000, 0o100000, 0o020000
+    entries = [(d, S_IFDIR | 0o755, b"", 0, 0) for d in ("bin", "dev", "proc", "sys", "host", "out")]
+    entries += [
+        ("dev/console", S_IFCHR | 0o600, b"", 5, 1),  # the kernel opens it before init runs
+        ("bin/busybox", S_IFREG | 0o755, bb, 0, 0),
+        ("init", S_IFREG | 0o755, init, 0, 0),
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp%d" % os.getpid())
+    tmp.write_bytes(cpio_newc(entries))
+    tmp.replace(path)
+    return path
+
+
+def meson_invocation():
+    """Identifies the `meson test` process we run under, or None when run by hand."""
+    ppid = os.getppid()
+    try:
+        cmdline = Path(f"/proc/{ppid}/cmdline").read_bytes().replace(b"\0", b" ")
+        start = Path(f"/proc/{ppid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except OSError:
+        return None
+    return f"{ppid}:{start}" if b"meson" in cmdline else None
+
+
+class Session:
+    def __init__(self, args):
+        self.name = args.session
+        self.checks = [c for c in args.checks.split(",") if c]
+        # A check named GROUP.NAME is recorded by the guest script GROUP.sh (one compositor
+        # start serves several checks); the guest runs each group once, in order.
+        self.groups = list(dict.fromkeys(c.split(".")[0] for c in self.checks))
+        self.guest_env = dict(e.split("=", 1) for e in args.env)
+        self.checks_dir = Path(args.checks_dir).resolve()
+        self.source_root = Path(args.source_root).resolve()
+        self.build_root = Path(args.build_root).resolve()
+        self.dir = self.build_root / "tests" / "vm" / "sessions" / self.name
+        self.out = self.dir / "out"
+        self.timeout = float(os.environ.get("SYNCWAY_VM_TIMEOUT", args.timeout))
+        self.check_timeout = int(os.environ.get("SYNCWAY_VM_CHECK_TIMEOUT", args.check_timeout))
+        self.memory = args.memory
+
+    def qmp_path(self):
+        # AF_UNIX paths are limited to 107 bytes; deep build dirs fall back to /tmp.
+        path = self.dir / "qmp.sock"
+        return path if len(str(path)) < 100 else Path(f"/tmp/syncway-vm-{os.getpid()}.qmp")
+
+    def qemu_command(self, kernel, initrd):
+        append = "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 rdinit=/init"
+        return [
+            QEMU, "-accel", "tcg,thread=multi", "-smp", "2", "-cpu", "max", "-m", self.memory,
+            "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+            "-kernel", str(kernel), "-initrd", str(initrd), "-append", append,
+            "-serial", f"file:{self.dir / 'console.log'}",
+            "-qmp", f"unix:{self.qmp_path()},server=on,wait=off",
+            "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
+            "-virtfs", f"local,path={self.out},mount_tag=out,security_model=none,multidevs=remap",
+            # A second KMS device beside the kernel's vkms and vgem, and input for libinput.
+            "-device", "virtio-gpu-pci",
+            "-device", "virtio-tablet-pci,id=tablet", "-device", "virtio-keyboard-pci,id=keyboard",
+        ]
+
+    def write_plan(self):
+        plan = {
+            "VM_SESSION": self.name,
+            "VM_CHECKS": " ".join(self.groups),
+            "VM_CHECKS_DIR": str(self.checks_dir),
+            "VM_GUEST_SCRIPT": str(HERE / "guest" / "run-checks.sh"),
+            "VM_SOURCE_ROOT": str(self.source_root),
+            "VM_BUILD_ROOT": str(self.build_root),
+            "VM_CHECK_TIMEOUT": str(self.check_timeout),
+        }
+        plan.update(self.guest_env)
+        (self.out / "plan.env").write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in plan.items()))
+
+    def boot(self):
+        """Boots the VM once and waits for it; the results are left in self.out."""
+        if shutil.which(QEMU) is None:
+            raise QemuCannotRun(f"{QEMU} not found (Debian package qemu-system-x86)")
+        kernel, how = find_kernel(self.source_root)
+        initrd = initramfs(self.build_root / "tests" / "vm")
+        shutil.rmtree(self.out, ignore_errors=True)
+        (self.out / "results").mkdir(parents=True)
+        (self.out / "input").mkdir()
+        for stale in ("console.log", "qemu.log", "session.key", "wall-seconds"):
+            (self.dir / stale).unlink(missing_ok=True)
+        self.write_plan()
+        cmd = self.qemu_command(kernel, initrd)
+        print(f"vm: session {self.name}: kernel {kernel} ({how}); {len(self.checks)} checks", flush=True)
+        for k, v in self.guest_env.items():
+            print(f"vm: guest environment {k}={v}", flush=True)
+        start = time.monotonic()
+        with open(self.dir / "qemu.log", "w") as qlog:
+            qlog.write(" ".join(shlex.quote(c) for c in cmd) + "\n")
+            qlog.flush()
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=subprocess.STDOUT)
+            relay = QmpInputRelay(self.qmp_path(), self.out / "input", lambda: proc.poll() is None)
+            relay.start()
+            try:
+                rc = proc.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                rc = None
+            relay.join(timeout=5)
+            if relay.error:
+                qlog.write(f"vm: input relay: {relay.error}\n")
+        self.qmp_path().unlink(missing_ok=True)
+        wall = time.monotonic() - start
+        (self.dir / "wall-seconds").write_text(f"{wall:.2f}\n")
+        console = self.dir / "console.log"
+        booted = (self.out / "boot-stamp").is_file()
+        if rc not in (0, None) and not booted and (not console.is_file() or console.stat().st_size == 0):
+            raise QemuCannotRun(f"{QEMU} exited with {rc} before the guest started:\n"
+                                + (self.dir / "qemu.log").read_text()[-2000:])
+        if rc is None:
+            print(f"vm: session {self.name} timed out after {self.timeout:.0f} s (SYNCWAY_VM_TIMEOUT)", flush=True)
+        return wall
+
+    def ensure(self):
+        """Boots the session unless it already ran under this `meson test` invocation."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        key = meson_invocation()
+        with open(self.dir / "lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            key_file = self.dir / "session.key"
+            already_ran = key is not None and key_file.is_file() and key_file.read_text() == key
+            if not already_ran:
+                self.boot_recording_verdict(key_file, key)
+        if (self.dir / "skip-reason").is_file():
+            raise QemuCannotRun((self.dir / "skip-reason").read_text())
+        if (self.dir / "tier-error").is_file():
+            raise TierError((self.dir / "tier-error").read_text())
+
+    def boot_recording_verdict(self, key_file, key):
+        for verdict in ("skip-reason", "tier-error"):
+            (self.dir / verdict).unlink(missing_ok=True)
+        try:
+            self.boot()
+        except QemuCannotRun as e:
+            (self.dir / "skip-reason").write_text(str(e))
+        except TierError as e:
+            (self.dir / "tier-error").write_text(str(e))
+        finally:
+            # Written even when the boot failed, so the other checks report the same
+            # outcome instead of booting again.
+            key_file.write_text(key or "")
+
+    def console_tail(self, lines=40):
+        console = self.dir / "console.log"
+        if not console.is_file():
+            return "(no console log)"
+        return "\n".join(console.read_text(errors="replace").splitlines()[-lines:])
+
+    def report(self, check):
+        """Prints one check's log and returns its exit status (0, 77 or 1)."""
+        results = self.out / "results"
+        status_file = results / f"{check}.status"
+        group = check.split(".")[0]
+        if group != check and not status_file.is_file() and (results / f"{group}.status").is_file():
+            print(f"vm: check {check}: no result: its group script {group}.sh ended without recording it."
+                  f" The group's log ({results / (group + '.log')}):")
+            print((results / f"{group}.log").read_text(errors="replace")[-6000:])
+            return 1
+        if not status_file.is_file():
+            why = "the guest never started it"
+            if not (self.out / "boot-stamp").is_file():
+                why = "the VM did not boot to its init"
+            elif not (self.out / "guest-exit").is_file():
+                why = "the VM stopped (timeout or crash) before the check finished"
+            print(f"vm: check {check}: no result: {why}. Console tail ({self.dir / 'console.log'}):")
+            print(self.console_tail())
+            return 1
+        log = results / f"{check}.log"
+        if log.is_file():
+            sys.stdout.write(log.read_text(errors="replace"))
+        status = int(status_file.read_text().strip() or "1")
+        if group != check:
+            group_log = results / f"{group}.log"
+            if status not in (0, SKIP) and group_log.is_file():
+                print(f"--- the group's log ({group_log}), last lines:")
+                print("\n".join(group_log.read_text(errors="replace").splitlines()[-60:]))
+            log = group_log
+        seconds_file = next((f for f in (results / f"{check}.seconds", results / f"{group}.seconds") if f.is_file()), None)
+        seconds = seconds_file.read_text().strip() if seconds_file else "?"
+        verdict = {0: "pass", SKIP: "skip"}.get(status, f"FAIL (exit {status}{', timed out' if status == 124 else ''})")
+        print(f"vm: check {check}: {verdict} in {seconds} s (guest time); full log {log}")
+        return 0 if status == 0 else SKIP if status == SKIP else 1
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["check", "run"], help="check: report one check; run: boot and summarise")
+    parser.add_argument("name", nargs="?", help="the check to report (command check)")
+    parser.add_argument("--session", required=True, help="session name (one boot; results under build/tests/vm/sessions/NAME)")
+    parser.add_argument("--checks", required=True, help="comma-separated checks the session runs, in order")
+    parser.add_argument("--checks-dir", default=str(HERE / "checks"), help="directory of the checks' guest scripts (NAME.sh)")
+    parser.add_argument("--source-root", required=True)
+    parser.add_argument("--build-root", required=True)
+    parser.add_argument("--timeout", default="270", help="seconds for the whole boot (env SYNCWAY_VM_TIMEOUT)")
+    parser.add_argument("--check-timeout", default="90", help="seconds per check inside the guest (env SYNCWAY_VM_CHECK_TIMEOUT)")
+    parser.add_argument("--memory", default="2G", help="guest memory (qemu -m)")
+    parser.add_argument("--env", action="append", default=[], metavar="K=V",
+                        help="extra environment for the guest checks (repeatable)")
+    args = parser.parse_args()
+    session = Session(args)
+    try:
+        if args.command == "check":
+            if args.name not in session.checks:
+                print(f"vm: check {args.name!r} is not one of the session's checks: {session.checks}")
+                return 1
+            session.ensure()
+            return session.report(args.name)
+        session.dir.mkdir(parents=True, exist_ok=True)
+        with open(session.dir / "lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            wall = session.boot()
+        worst = 0
+        for check in session.checks:
+            worst = max(worst, 1 if session.report(check) == 1 else 0)
+        print(f"vm: session {session.name}: {wall:.1f} s wall")
+        return worst
+    except QemuCannotRun as e:
+        print(f"vm: SKIP: qemu cannot run here: {e}")
+        return SKIP
+    except TierError as e:
+        print(f"vm: FAIL: {e}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
