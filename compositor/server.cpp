@@ -111,8 +111,8 @@ void Server::install_protocols(const Options& options)
     install<XdgShell>();
     install<VirtualPointerV1>();
     install<VirtualKeyboardV1>();
-    install<LinuxDmabufV1>();
-    install<LinuxDrmSyncobjV1>(options.syncobj);
+    auto& syncobj = install<LinuxDrmSyncobjV1>(options.syncobj);
+    install<LinuxDmabufV1>().set_explicit_sync_query([&syncobj](wlr_surface* s) { return syncobj.synchronizes(s); });
 }
 
 Server::~Server()

@@ -671,4 +671,10 @@ LinuxDrmSyncobjV1::LinuxDrmSyncobjV1(Server& server, std::optional<SyncobjMode> 
 
 LinuxDrmSyncobjV1::~LinuxDrmSyncobjV1() = default;
 
+bool LinuxDrmSyncobjV1::synchronizes(wlr_surface* surface) const
+{
+    SurfaceSync* sync = SurfaceSync::find(*impl_, surface);
+    return sync && sync->resource();
+}
+
 } // namespace syncway

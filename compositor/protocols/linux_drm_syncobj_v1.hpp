@@ -9,6 +9,8 @@
 #include <memory>
 #include <optional>
 
+struct wlr_surface;
+
 namespace syncway {
 
 class Server;
@@ -21,6 +23,10 @@ public:
     ~LinuxDrmSyncobjV1();
     LinuxDrmSyncobjV1(const LinuxDrmSyncobjV1&) = delete;
     LinuxDrmSyncobjV1& operator=(const LinuxDrmSyncobjV1&) = delete;
+
+    // Whether the surface's commits carry explicit points (it has a live
+    // wp_linux_drm_syncobj_surface_v1): implicit fences of its buffers are then ignored.
+    bool synchronizes(wlr_surface* surface) const;
 
     struct Impl;
 
