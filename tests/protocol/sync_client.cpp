@@ -1,5 +1,10 @@
 #include "sync_client.hpp"
 
+#include "syncway/heaps/allocator.hpp"
+#include "syncway/heaps/buffer_layout.hpp"
+
+#include <drm_fourcc.h>
+
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -7,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <stdexcept>
 
 namespace syncway::test {
@@ -108,6 +114,39 @@ ShmBuffer::ShmBuffer(wl_shm* shm, int width, int height, Color color) : width_(w
 
 ShmBuffer::~ShmBuffer() { wl_buffer_destroy(buffer_); }
 
+// ---- DmabufBuffer --------------------------------------------------------------------------
+
+DmabufBuffer::DmabufBuffer(zwp_linux_dmabuf_v1* dmabuf, int width, int height, Color color)
+    : width_(width), height_(height)
+{
+    auto layout = heaps::compute_layout(DRM_FORMAT_XRGB8888, uint32_t(width), uint32_t(height));
+    if (!layout)
+        throw std::runtime_error("layout: " + layout.error().message);
+    heaps::AllocationRequest request;
+    request.size = layout->alloc_size;
+    request.debug_name = "syncway-protocol-test";
+    auto allocated = heaps::Allocator().allocate(request);
+    if (!allocated)
+        throw std::runtime_error("allocation: " + allocated.error().message);
+    {
+        auto mapping = allocated->map();
+        if (!mapping)
+            throw std::runtime_error("map: " + mapping.error().message);
+        for (int y = 0; y < height; ++y) {
+            auto* row = reinterpret_cast<uint32_t*>(static_cast<char*>(mapping->data()) + size_t(y) * layout->stride);
+            std::fill(row, row + width, color.xrgb());
+        }
+    }
+    zwp_linux_buffer_params_v1* params = zwp_linux_dmabuf_v1_create_params(dmabuf);
+    uint64_t linear = DRM_FORMAT_MOD_LINEAR;
+    zwp_linux_buffer_params_v1_add(params, allocated->fd.get(), 0, 0, layout->stride, uint32_t(linear >> 32),
+                                   uint32_t(linear));
+    buffer_ = zwp_linux_buffer_params_v1_create_immed(params, width, height, DRM_FORMAT_XRGB8888, 0);
+    zwp_linux_buffer_params_v1_destroy(params);
+}
+
+DmabufBuffer::~DmabufBuffer() { wl_buffer_destroy(buffer_); }
+
 // ---- Client --------------------------------------------------------------------------------
 
 namespace {
@@ -132,10 +171,11 @@ void Client::global(void* data, wl_registry* registry, uint32_t name, const char
     else if (iface == xdg_wm_base_interface.name) {
         self->wm_base_ = static_cast<xdg_wm_base*>(wl_registry_bind(registry, name, &xdg_wm_base_interface, 1));
         xdg_wm_base_add_listener(self->wm_base_, &wm_base_listener, nullptr);
-    } else if (iface == wp_linux_drm_syncobj_manager_v1_interface.name)
+    } else if (iface == zwp_linux_dmabuf_v1_interface.name && version >= 3)
+        self->dmabuf_ = static_cast<zwp_linux_dmabuf_v1*>(wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, 3));
+    else if (iface == wp_linux_drm_syncobj_manager_v1_interface.name)
         self->syncobj_ = static_cast<wp_linux_drm_syncobj_manager_v1*>(
             wl_registry_bind(registry, name, &wp_linux_drm_syncobj_manager_v1_interface, 1));
-    (void)version;
 }
 
 Client::Client(const std::string& runtime_dir, const std::string& socket)
@@ -247,10 +287,10 @@ void Surface::destroy_surface()
     wl_surface_destroy(std::exchange(surface_, nullptr));
 }
 
-void Surface::attach(const ShmBuffer& buffer)
+void Surface::attach(wl_buffer* buffer, int width, int height)
 {
-    wl_surface_attach(surface_, buffer.get(), 0, 0);
-    wl_surface_damage_buffer(surface_, 0, 0, buffer.width(), buffer.height());
+    wl_surface_attach(surface_, buffer, 0, 0);
+    wl_surface_damage_buffer(surface_, 0, 0, width, height);
 }
 
 void Surface::set_points(wp_linux_drm_syncobj_timeline_v1* acquire, uint64_t acquire_point,

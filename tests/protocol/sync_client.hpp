@@ -2,6 +2,7 @@
 // client code and syncobj's C API, with just enough xdg-shell to put surfaces on screen.
 #pragma once
 
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "linux-drm-syncobj-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -65,6 +66,22 @@ private:
     int width_, height_;
 };
 
+// One linux-dmabuf wl_buffer of a solid colour (XRGB8888, linear, one plane) allocated by
+// heaps/ (a heap or udmabuf dma-buf where the kernel has them, else a sealed memfd).
+class DmabufBuffer {
+public:
+    DmabufBuffer(zwp_linux_dmabuf_v1* dmabuf, int width, int height, Color color);
+    ~DmabufBuffer();
+    DmabufBuffer(const DmabufBuffer&) = delete;
+    wl_buffer* get() const { return buffer_; }
+    int width() const { return width_; }
+    int height() const { return height_; }
+
+private:
+    wl_buffer* buffer_ = nullptr;
+    int width_, height_;
+};
+
 class Client {
 public:
     // Connects to $XDG_RUNTIME_DIR-less path runtime_dir/socket and binds the globals.
@@ -85,6 +102,7 @@ public:
     xdg_wm_base* wm_base() const { return wm_base_; }
     // Null when the compositor does not advertise explicit sync.
     wp_linux_drm_syncobj_manager_v1* syncobj() const { return syncobj_; }
+    zwp_linux_dmabuf_v1* dmabuf() const { return dmabuf_; }
 
     wp_linux_drm_syncobj_timeline_v1* import(int timeline_fd);
 
@@ -97,6 +115,7 @@ private:
     wl_shm* shm_ = nullptr;
     xdg_wm_base* wm_base_ = nullptr;
     wp_linux_drm_syncobj_manager_v1* syncobj_ = nullptr;
+    zwp_linux_dmabuf_v1* dmabuf_ = nullptr;
 };
 
 // A wl_surface, as an xdg_toplevel (configured, ready for buffers) or as a subsurface.
@@ -114,7 +133,9 @@ public:
     void destroy_sync();
     void destroy_surface();  // the wl_surface alone (the sync object stays)
 
-    void attach(const ShmBuffer& buffer);
+    void attach(const ShmBuffer& buffer) { attach(buffer.get(), buffer.width(), buffer.height()); }
+    void attach(const DmabufBuffer& buffer) { attach(buffer.get(), buffer.width(), buffer.height()); }
+    void attach(wl_buffer* buffer, int width, int height);
     void set_points(wp_linux_drm_syncobj_timeline_v1* acquire, uint64_t acquire_point,
                     wp_linux_drm_syncobj_timeline_v1* release, uint64_t release_point);
     void commit() { wl_surface_commit(surface_); }

@@ -393,3 +393,31 @@ TEST_F(Flow, WestonSimpleShmKeepsWorkingBeside)
     EXPECT_TRUE(session.shows(500, 400, blue, 5s));
     EXPECT_TRUE(simple_shm.running()) << simple_shm.output();
 }
+
+TEST_F(Flow, LinuxDmabufBufferHeldUntilSignaled)
+{
+    // linux-dmabuf buffers (heaps/ allocations, mapped by the pixman renderer) with explicit
+    // sync: the guaranteed case of the protocol.
+    if (!client->dmabuf())
+        GTEST_SKIP() << "zwp_linux_dmabuf_v1 (v3+) is not advertised";
+    Surface surface(*client);
+    SyncTimeline acquire(session, *client), release(session, *client), old_release(session, *client);
+    DmabufBuffer shown(client->dmabuf(), 200, 200, red), held(client->dmabuf(), 200, 200, blue);
+    surface.attach(shown);
+    surface.set_points(ready->object, 1, old_release.object, 1);
+    surface.commit();
+    ASSERT_TRUE(client->roundtrip()) << session.log();
+    ASSERT_TRUE(session.shows(probe_x, probe_y, red)) << session.log();
+
+    surface.attach(held);
+    surface.set_points(acquire.object, 1, release.object, 1);
+    surface.commit();
+    ASSERT_TRUE(client->roundtrip());
+    let_frames_pass();
+    EXPECT_EQ(session.pixel(probe_x, probe_y), rgb(red));
+    EXPECT_FALSE(signaled(old_release, 1));
+    session.dev().signal(acquire.fd.get(), 1);
+    EXPECT_TRUE(session.shows(probe_x, probe_y, blue, 5s));
+    EXPECT_TRUE(becomes_signaled(old_release, 1));
+    EXPECT_FALSE(signaled(release, 1));
+}
