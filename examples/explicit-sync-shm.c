@@ -221,7 +221,10 @@ static void toplevel_close(void *data, struct xdg_toplevel *toplevel)
 	((struct app *)data)->closed = true;
 }
 
-static const struct xdg_toplevel_listener toplevel_listener = {toplevel_configure, toplevel_close};
+static const struct xdg_toplevel_listener toplevel_listener = {
+	.configure = toplevel_configure,
+	.close = toplevel_close,
+};
 
 static void create_buffers(struct app *app)
 {
