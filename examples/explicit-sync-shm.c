@@ -58,6 +58,7 @@ struct app {
 	struct wp_linux_drm_syncobj_manager_v1 *syncobj_manager;
 	struct wl_surface *surface;
 	struct wp_linux_drm_syncobj_surface_v1 *surface_sync;
+	struct wl_callback *frame_callback;
 	bool configured, closed, frame_due;
 
 	struct syncobj_device *dev;
@@ -161,8 +162,8 @@ static void commit_next_frame(struct app *app)
 							  (uint32_t)(point >> 32), (uint32_t)point);
 	wp_linux_drm_syncobj_surface_v1_set_release_point(app->surface_sync, app->release,
 							  (uint32_t)(point >> 32), (uint32_t)point);
-	struct wl_callback *frame = wl_surface_frame(app->surface);
-	wl_callback_add_listener(frame, &frame_listener, app);
+	app->frame_callback = wl_surface_frame(app->surface);
+	wl_callback_add_listener(app->frame_callback, &frame_listener, app);
 	wl_surface_commit(app->surface);
 	app->frame_due = false;
 }
@@ -171,6 +172,7 @@ static void frame_done(void *data, struct wl_callback *callback, uint32_t time)
 {
 	struct app *app = data;
 	wl_callback_destroy(callback);
+	app->frame_callback = NULL;
 	app->frame_due = true;
 }
 
@@ -324,6 +326,8 @@ int main(int argc, char **argv)
 		printf("explicit-sync-shm: %llu frames committed with explicit sync\n",
 		       (unsigned long long)app.frame);
 
+	if (app.frame_callback)
+		wl_callback_destroy(app.frame_callback);
 	wp_linux_drm_syncobj_surface_v1_destroy(app.surface_sync);
 	xdg_toplevel_destroy(toplevel);
 	xdg_surface_destroy(xdg_surface);
@@ -336,6 +340,11 @@ int main(int argc, char **argv)
 	close(app.acquire_fd);
 	close(app.release_fd);
 	syncobj_close(app.dev);
+	wp_linux_drm_syncobj_manager_v1_destroy(app.syncobj_manager);
+	xdg_wm_base_destroy(app.wm_base);
+	wl_shm_destroy(app.shm);
+	wl_compositor_destroy(app.compositor);
+	wl_registry_destroy(registry);
 	wl_display_disconnect(app.display);
 	return status;
 }

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <algorithm>
 #include <stdexcept>
+#include <type_traits>
 
 namespace syncway::test {
 
@@ -161,21 +162,23 @@ void Client::global(void* data, wl_registry* registry, uint32_t name, const char
 {
     auto* self = static_cast<Client*>(data);
     std::string_view iface(interface);
+    auto bind = [&](auto*& slot, const wl_interface* interface, uint32_t v) {
+        using T = std::remove_reference_t<decltype(*slot)>;
+        slot = self->own(static_cast<T*>(wl_registry_bind(registry, name, interface, v)));
+    };
     if (iface == wl_compositor_interface.name)
-        self->compositor_ = static_cast<wl_compositor*>(wl_registry_bind(registry, name, &wl_compositor_interface, 4));
+        bind(self->compositor_, &wl_compositor_interface, 4);
     else if (iface == wl_subcompositor_interface.name)
-        self->subcompositor_ =
-            static_cast<wl_subcompositor*>(wl_registry_bind(registry, name, &wl_subcompositor_interface, 1));
+        bind(self->subcompositor_, &wl_subcompositor_interface, 1);
     else if (iface == wl_shm_interface.name)
-        self->shm_ = static_cast<wl_shm*>(wl_registry_bind(registry, name, &wl_shm_interface, 1));
+        bind(self->shm_, &wl_shm_interface, 1);
     else if (iface == xdg_wm_base_interface.name) {
-        self->wm_base_ = static_cast<xdg_wm_base*>(wl_registry_bind(registry, name, &xdg_wm_base_interface, 1));
+        bind(self->wm_base_, &xdg_wm_base_interface, 1);
         xdg_wm_base_add_listener(self->wm_base_, &wm_base_listener, nullptr);
     } else if (iface == zwp_linux_dmabuf_v1_interface.name && version >= 3)
-        self->dmabuf_ = static_cast<zwp_linux_dmabuf_v1*>(wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, 3));
+        bind(self->dmabuf_, &zwp_linux_dmabuf_v1_interface, 3);
     else if (iface == wp_linux_drm_syncobj_manager_v1_interface.name)
-        self->syncobj_ = static_cast<wp_linux_drm_syncobj_manager_v1*>(
-            wl_registry_bind(registry, name, &wp_linux_drm_syncobj_manager_v1_interface, 1));
+        bind(self->syncobj_, &wp_linux_drm_syncobj_manager_v1_interface, 1);
 }
 
 Client::Client(const std::string& runtime_dir, const std::string& socket)
@@ -184,7 +187,7 @@ Client::Client(const std::string& runtime_dir, const std::string& socket)
     display_ = wl_display_connect(path.c_str());
     if (!display_)
         throw std::runtime_error("cannot connect to " + path);
-    registry_ = wl_display_get_registry(display_);
+    registry_ = own(wl_display_get_registry(display_));
     static const wl_registry_listener listener = {.global = &Client::global,
                                                   .global_remove = [](void*, wl_registry*, uint32_t) {}};
     wl_registry_add_listener(registry_, &listener, this);
@@ -194,8 +197,10 @@ Client::Client(const std::string& runtime_dir, const std::string& socket)
 
 Client::~Client()
 {
-    // The proxies of objects created by the test are leaked with the connection on purpose:
-    // the compositor cleans up after a client that just disconnects, which is what we test.
+    // Client-side memory only: the compositor sees a client that just disconnects, and
+    // cleans up after it (what the tests check).
+    for (wl_proxy* proxy : owned_)
+        wl_proxy_destroy(proxy);
     wl_display_disconnect(display_);
 }
 
@@ -213,7 +218,7 @@ std::optional<ProtocolError> Client::error() const
 
 wp_linux_drm_syncobj_timeline_v1* Client::import(int timeline_fd)
 {
-    return wp_linux_drm_syncobj_manager_v1_import_timeline(syncobj_, timeline_fd);
+    return own(wp_linux_drm_syncobj_manager_v1_import_timeline(syncobj_, timeline_fd));
 }
 
 // ---- Surface -------------------------------------------------------------------------------

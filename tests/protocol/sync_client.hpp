@@ -104,7 +104,14 @@ public:
     wp_linux_drm_syncobj_manager_v1* syncobj() const { return syncobj_; }
     zwp_linux_dmabuf_v1* dmabuf() const { return dmabuf_; }
 
+    // The proxy is the client's: freed with it.
     wp_linux_drm_syncobj_timeline_v1* import(int timeline_fd);
+    // Frees a proxy the test creates and never destroys itself along with the connection.
+    template <typename Proxy> Proxy* own(Proxy* proxy)
+    {
+        owned_.push_back(reinterpret_cast<wl_proxy*>(proxy));
+        return proxy;
+    }
 
 private:
     static void global(void* data, wl_registry* registry, uint32_t name, const char* interface, uint32_t version);
@@ -116,6 +123,7 @@ private:
     xdg_wm_base* wm_base_ = nullptr;
     wp_linux_drm_syncobj_manager_v1* syncobj_ = nullptr;
     zwp_linux_dmabuf_v1* dmabuf_ = nullptr;
+    std::vector<wl_proxy*> owned_;  // globals, registry, imported timelines, ...
 };
 
 // A wl_surface, as an xdg_toplevel (configured, ready for buffers) or as a subsurface.

@@ -6,6 +6,7 @@
 #include "sync_client.hpp"
 
 #include <dirent.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -60,6 +61,18 @@ public:
     {
         auto image = compositor_.wait_for_screenshot([&](const Image& i) { return i.at(x, y) == rgb(color); }, timeout);
         return image && image->at(x, y) == rgb(color);
+    }
+    // SIGTERM, then a clean exit: status 0, which in the sanitizer build also means no leak
+    // and no memory error in the compositor (they abort it).
+    ::testing::AssertionResult shuts_down_cleanly()
+    {
+        Process& p = compositor_.process();
+        p.signal(SIGTERM);
+        if (!p.wait(client_timeout))
+            return ::testing::AssertionFailure() << "syncway did not exit after SIGTERM\n" << p.output();
+        if (p.exit_code() != 0)
+            return ::testing::AssertionFailure() << "syncway exited with " << p.exit_code() << "\n" << p.output();
+        return ::testing::AssertionSuccess();
     }
     // Open file descriptors of the compositor (for leak checks).
     int fd_count() const

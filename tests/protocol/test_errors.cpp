@@ -48,6 +48,7 @@ constexpr const char* surface_iface = "wp_linux_drm_syncobj_surface_v1";
 class Errors : public ::testing::Test {
 protected:
     void SetUp() override { ASSERT_TRUE(session.ready()) << session.log(); }
+    void TearDown() override { EXPECT_TRUE(session.shuts_down_cleanly()); }
     SyncSession session;
 };
 
@@ -65,7 +66,7 @@ TEST_F(Errors, SurfaceExists)
     Surface surface(*client);
     surface.sync();
     ASSERT_TRUE(client->roundtrip());
-    wp_linux_drm_syncobj_manager_v1_get_surface(client->syncobj(), surface.get());
+    client->own(wp_linux_drm_syncobj_manager_v1_get_surface(client->syncobj(), surface.get()));
     EXPECT_TRUE(died_with(*client, manager_iface, WP_LINUX_DRM_SYNCOBJ_MANAGER_V1_ERROR_SURFACE_EXISTS));
     EXPECT_TRUE(still_serving(session));
 }

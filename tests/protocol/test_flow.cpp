@@ -32,6 +32,12 @@ protected:
         ready = std::make_unique<SyncTimeline>(session, *client);
         session.dev().signal(ready->fd.get(), 1000000);
     }
+    void TearDown() override
+    {
+        ready.reset();
+        client.reset();
+        EXPECT_TRUE(session.shuts_down_cleanly());
+    }
     bool signaled(const SyncTimeline& t, uint64_t point) const
     {
         return session.dev().state(t.fd.get(), point) == SYNCOBJ_POINT_SIGNALED;
