@@ -128,8 +128,11 @@ Server::~Server()
     backend.session.reset();
     outputs.clear();
     seat.reset();
-    scene.reset();
+    // Layout before scene: wlroots 0.15's scene/output_layout.c listens for the scene's
+    // destruction on the layout's destroy signal, so a layout outliving its scene reads the
+    // freed scene when it goes (a crash at exit, seen with MALLOC_PERTURB_).
     output_layout.reset();
+    scene.reset();
     allocator.reset();
     renderer.reset();
     display.reset();
