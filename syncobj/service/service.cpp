@@ -76,6 +76,21 @@ struct Reply {
 
 // ---- objects -------------------------------------------------------------------------------
 
+// Counts an object the service keeps on behalf of a connection (an eventfd wait, an exported or
+// imported sync file: each may outlive the request, and the last two hold an fd) against that
+// connection's limit of pending waits, for as long as the object lives.
+struct OwnerSlot {
+    Service::State* s = nullptr;
+    uint64_t owner = 0;
+    OwnerSlot() = default;
+    void bind(Service::State& state, uint64_t conn); // once
+    // Gives the slot back now (the object is finished, even if it is destroyed later).
+    void release();
+    OwnerSlot(const OwnerSlot&) = delete;
+    OwnerSlot& operator=(const OwnerSlot&) = delete;
+    ~OwnerSlot() { release(); }
+};
+
 struct TimelineObject final : Poller::Source {
     Service::State& s;
     uint64_t id = 0;
@@ -100,6 +115,7 @@ struct SignalerObject final : Poller::Source {
 struct ExportObject final : Poller::Source {
     Service::State& s;
     uint64_t id = 0;
+    OwnerSlot slot;
     UniqueFd end;
     core::FenceRef fence;
     ExportObject(Service::State& state) : s(state) {}
@@ -110,6 +126,7 @@ struct ExportObject final : Poller::Source {
 struct ImportWatch final : Poller::Source {
     Service::State& s;
     uint64_t id = 0;
+    OwnerSlot slot;
     UniqueFd fd;
     bool kernel = false;
     core::FenceRef fence;
@@ -120,7 +137,7 @@ struct ImportWatch final : Poller::Source {
 struct EventfdWait final : core::Waiter {
     Service::State& s;
     uint64_t key = 0;
-    uint64_t owner = 0; // connection id, for its count of pending waits
+    OwnerSlot slot;
     UniqueFd efd;
     EventfdWait(Service::State& state) : s(state) {}
     void resolved(int) override;
@@ -158,7 +175,7 @@ struct Connection final : Poller::Source {
     std::unordered_map<uint32_t, uint64_t> handles; // handle -> object id
     uint32_t next_handle = 1;
     std::unordered_map<uint32_t, std::unique_ptr<WaitGroup>> waits;
-    uint32_t eventfd_waits = 0;
+    uint32_t detached_waits = 0; // OwnerSlots naming this connection
     Connection(Service::State& state) : s(state) {}
     void ready(uint32_t events) override;
     bool read_one();
@@ -169,7 +186,7 @@ struct Connection final : Poller::Source {
     Result<uint32_t> new_handle(uint64_t object_id);
     TimelineObject* timeline(uint32_t handle);
     Result<std::vector<TimelineObject*>> timelines(const std::vector<uint32_t>& hs);
-    uint32_t pending_waits() const { return static_cast<uint32_t>(waits.size()) + eventfd_waits; }
+    uint32_t pending_waits() const { return static_cast<uint32_t>(waits.size()) + detached_waits; }
     Status check_wait_limit();
 
     Reply op_create(const WireRequest& req);
@@ -230,6 +247,8 @@ struct Service::State {
         if (it == map.end())
             return;
         poller.remove(fd, id);
+        if constexpr (requires { it->second->slot.release(); })
+            it->second->slot.release();
         dead_sources.push_back(std::move(it->second));
         map.erase(it);
     }
@@ -262,8 +281,8 @@ struct Service::State {
         return Ok{};
     }
     Result<TimelineObject*> new_timeline(bool signaled, UniqueFd& client_end);
-    Result<core::FenceRef> import_sync_file(UniqueFd fd, const FdInfo& info);
-    Result<UniqueFd> export_fence(core::FenceRef fence);
+    Result<core::FenceRef> import_sync_file(UniqueFd fd, const FdInfo& info, uint64_t owner);
+    Result<UniqueFd> export_fence(core::FenceRef fence, uint64_t owner);
 };
 
 // ---- object behaviour ------------------------------------------------------------------------
@@ -319,11 +338,28 @@ void EventfdWait::resolved(int)
     dropped();
 }
 
+void OwnerSlot::bind(Service::State& state, uint64_t conn)
+{
+    s = &state;
+    owner = conn;
+    auto it = s->connections.find(owner);
+    if (it != s->connections.end())
+        it->second->detached_waits++;
+}
+
+void OwnerSlot::release()
+{
+    if (!s)
+        return;
+    auto it = s->connections.find(owner);
+    if (it != s->connections.end() && it->second->detached_waits > 0)
+        it->second->detached_waits--;
+    s = nullptr;
+}
+
 void EventfdWait::dropped()
 {
-    auto conn = s.connections.find(owner);
-    if (conn != s.connections.end() && conn->second->eventfd_waits > 0)
-        conn->second->eventfd_waits--;
+    slot.release();
     auto it = s.eventfd_waits.find(key);
     if (it != s.eventfd_waits.end()) {
         s.dead_waiters.push_back(std::move(it->second));
@@ -806,11 +842,10 @@ Reply Connection::op_eventfd(const WireRequest& req, std::vector<UniqueFd>& fds)
         return Reply::fail(lim.error());
     auto w = std::make_unique<EventfdWait>(s);
     w->key = s.next_key++;
-    w->owner = id;
+    w->slot.bind(s, id);
     w->efd = std::move(fds[0]);
     EventfdWait& ref = *w;
     s.eventfd_waits[w->key] = std::move(w);
-    eventfd_waits++;
     auto tl = t->timeline;
     (void)tl->wait(ref, req.point, req.flags | core::kWaitForSubmit);
     return {};
@@ -832,7 +867,7 @@ Reply Connection::op_transfer(const WireRequest& req)
     return {};
 }
 
-Result<UniqueFd> Service::State::export_fence(core::FenceRef fence)
+Result<UniqueFd> Service::State::export_fence(core::FenceRef fence, uint64_t owner)
 {
     auto pair = make_socket_pair();
     if (!pair)
@@ -847,6 +882,7 @@ Result<UniqueFd> Service::State::export_fence(core::FenceRef fence)
         return std::move(pair->second);
     }
     auto ex = std::make_unique<ExportObject>(*this);
+    ex->slot.bind(*this, owner);
     ex->end = std::move(pair->first);
     ex->fence = fence;
     auto st = register_source(ex->end.get(), 0, ex.get(), ex->id);
@@ -872,7 +908,10 @@ Reply Connection::op_export(const WireRequest& req)
     auto fence = t->timeline->fence_for(req.point, 0);
     if (!fence)
         return Reply::fail(fence.error());
-    auto fd = s.export_fence(std::move(fence.value()));
+    auto lim = check_wait_limit();
+    if (!lim)
+        return Reply::fail(lim.error());
+    auto fd = s.export_fence(std::move(fence.value()), id);
     if (!fd)
         return Reply::fail(fd.error());
     Reply r;
@@ -880,7 +919,7 @@ Reply Connection::op_export(const WireRequest& req)
     return r;
 }
 
-Result<core::FenceRef> Service::State::import_sync_file(UniqueFd fd, const FdInfo& info)
+Result<core::FenceRef> Service::State::import_sync_file(UniqueFd fd, const FdInfo& info, uint64_t owner)
 {
     bool kernel = info.kind == FdKind::KernelSyncFile;
     if (!kernel && info.kind != FdKind::SeqpacketSocket)
@@ -901,6 +940,7 @@ Result<core::FenceRef> Service::State::import_sync_file(UniqueFd fd, const FdInf
             return make_error(EINVAL, describe_fd(fd.get(), info) + " is not a sync file of this service");
     }
     auto watch = std::make_unique<ImportWatch>(*this);
+    watch->slot.bind(*this, owner);
     watch->fd = std::move(fd);
     watch->kernel = kernel;
     watch->fence = std::make_shared<core::Fence>();
@@ -918,7 +958,10 @@ Reply Connection::op_import_sync_file(const WireRequest& req, std::vector<Unique
     if (!t)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
     FdInfo info = inspect_fd(fds[0].get());
-    auto fence = s.import_sync_file(std::move(fds[0]), info);
+    auto lim = check_wait_limit();
+    if (!lim)
+        return Reply::fail(lim.error());
+    auto fence = s.import_sync_file(std::move(fds[0]), info, id);
     if (!fence)
         return Reply::fail(fence.error());
     auto tl = t->timeline;

@@ -358,6 +358,23 @@ TEST(SyncobjService, PerConnectionLimitsGiveClearErrors)
         uint64_t p = 100; // firing them frees the budget
         CHILD_CHECK(syncobj_signal(dev, &tl[0], &p, 1) == 0, 17);
         CHILD_CHECK(syncobj_eventfd(dev, tl[0], 200, new_eventfd(), 0) == 0, 18);
+        // Exported sync files hold a service fd each: they count as pending waits too.
+        // A closed timeline's handle is swept when the limit is reached again.
+        close(tl[7]);
+        usleep(20000);
+        int sig;
+        CHILD_CHECK(syncobj_submit(dev, tl[1], 1, &sig) == 0, 19);
+        int exported[3];
+        for (int& e : exported)
+            CHILD_CHECK(syncobj_export_sync_file(dev, tl[1], 1, &e) == 0, 20);
+        int more;
+        CHILD_CHECK(syncobj_export_sync_file(dev, tl[1], 1, &more) == -ENOSPC, 21);
+        close(exported[0]); // the service sees the hang-up and frees the slot
+        int64_t end = now_ns() + 2000000000;
+        int r;
+        while ((r = syncobj_export_sync_file(dev, tl[1], 1, &more)) == -ENOSPC && now_ns() < end)
+            usleep(1000);
+        CHILD_CHECK(r == 0, 22);
         return 0;
     });
     EXPECT_EQ(es.run()[0], 0);
