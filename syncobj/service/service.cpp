@@ -497,6 +497,9 @@ bool Connection::read_one()
         else
             reply = handle(*req, fds);
     }
+    // Expected outcomes (ETIME of a poll) are not protocol errors worth an operator's time.
+    if (reply.error && reply.error != ETIME && s.opt.log)
+        s.log("pid " + std::to_string(pid) + ": request op " + std::to_string(op) + " failed: " + reply.message);
     if (!op_has_reply(op))
         return true;
     return send_reply(op, reply);
