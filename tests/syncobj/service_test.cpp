@@ -555,3 +555,41 @@ TEST(SyncobjService, OutOfFdsRefusesClearlyAndDoesNotSpin)
     unlink(path.c_str());
     rmdir(dir.c_str());
 }
+
+TEST(SyncobjService, AbandonedExportIsFreedBeforeItsPointResolves)
+{
+    EmbeddedService es;
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    es.spawn([&] {
+        syncobj_device* dev = open_dev();
+        int tl, sig, sf;
+        CHILD_CHECK(dev && syncobj_create(dev, 0, &tl) == 0, 10);
+        CHILD_CHECK(syncobj_submit(dev, tl, 1, &sig) == 0, 11);
+        CHILD_CHECK(syncobj_export_sync_file(dev, tl, 1, &sf) == 0, 12);
+        CHILD_CHECK(write(sv[0], "e", 1) == 1, 13);
+        char go;
+        CHILD_CHECK(read(sv[0], &go, 1) == 1, 14); // parent looked: export pending
+        close(sf);
+        CHILD_CHECK(read(sv[0], &go, 1) == 1, 15); // parent looked again
+        return 0;
+    });
+    auto wait_byte = [&] {
+        int64_t end = now_ns() + 5000000000;
+        while (!readable(sv[1], 0) && now_ns() < end)
+            es.svc->dispatch(2);
+        char c;
+        return read(sv[1], &c, 1) == 1;
+    };
+    ASSERT_TRUE(wait_byte());
+    es.pump(10);
+    size_t with_export = es.svc->pending_object_count(); // signaler + export
+    EXPECT_EQ(with_export, 2u);
+    ASSERT_EQ(write(sv[1], "g", 1), 1);
+    es.pump(50);
+    EXPECT_EQ(es.svc->pending_object_count(), 1u) << "the abandoned export still holds a service fd";
+    ASSERT_EQ(write(sv[1], "g", 1), 1);
+    EXPECT_EQ(es.run()[0], 0);
+    close(sv[0]);
+    close(sv[1]);
+}
