@@ -14,6 +14,8 @@
 namespace syncobj_test {
 
 constexpr int64_t kShortNs = 20 * 1000 * 1000;
+// Deadline of waits that must succeed: generous, the CI host may be loaded (and sanitized).
+constexpr int64_t kLongNs = 10ll * 1000 * 1000 * 1000;
 
 class IgtFixture : public ::testing::Test {
 protected:

@@ -361,9 +361,12 @@ TEST(SyncobjService, PerConnectionLimitsGiveClearErrors)
         // Exported sync files hold a service fd each: they count as pending waits too.
         // A closed timeline's handle is swept when the limit is reached again.
         close(tl[7]);
-        usleep(20000);
         int sig;
-        CHILD_CHECK(syncobj_submit(dev, tl[1], 1, &sig) == 0, 19);
+        int64_t until = now_ns() + 2000000000;
+        int sr;
+        while ((sr = syncobj_submit(dev, tl[1], 1, &sig)) == -ENOSPC && now_ns() < until)
+            usleep(1000); // until the service has seen the hang-up
+        CHILD_CHECK(sr == 0, 19);
         int exported[3];
         for (int& e : exported)
             CHILD_CHECK(syncobj_export_sync_file(dev, tl[1], 1, &e) == 0, 20);
@@ -586,7 +589,9 @@ TEST(SyncobjService, AbandonedExportIsFreedBeforeItsPointResolves)
     size_t with_export = es.svc->pending_object_count(); // signaler + export
     EXPECT_EQ(with_export, 2u);
     ASSERT_EQ(write(sv[1], "g", 1), 1);
-    es.pump(50);
+    int64_t end = now_ns() + 5000000000;
+    while (es.svc->pending_object_count() != 1 && now_ns() < end)
+        es.svc->dispatch(2);
     EXPECT_EQ(es.svc->pending_object_count(), 1u) << "the abandoned export still holds a service fd";
     ASSERT_EQ(write(sv[1], "g", 1), 1);
     EXPECT_EQ(es.run()[0], 0);
