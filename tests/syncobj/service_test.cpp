@@ -68,8 +68,8 @@ int raw_request(EmbeddedService& es, int sock, const void* data, size_t len, std
 TEST(SyncobjService, TimelinePassesBetweenProcesses)
 {
     EmbeddedService es;
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    Channel ch;
+    int* sv = ch.fd;
     es.spawn([&] { // creator: creates, hands the fd over, signals point 5 later
         syncobj_device* dev = open_dev();
         CHILD_CHECK(dev, 10);
@@ -93,11 +93,7 @@ TEST(SyncobjService, TimelinePassesBetweenProcesses)
         CHILD_CHECK(syncobj_query(dev, &tl, &q, 1, 0) == 0 && q == 5, 23);
         return 0;
     });
-    auto st = es.run();
-    close(sv[0]);
-    close(sv[1]);
-    EXPECT_EQ(st[0], 0);
-    EXPECT_EQ(st[1], 0);
+    expect_children_ok(es.run());
     EXPECT_EQ(es.svc->timeline_count(), 0u) << "timeline outlived every holder";
     EXPECT_EQ(es.svc->connection_count(), 0u);
 }
@@ -105,8 +101,8 @@ TEST(SyncobjService, TimelinePassesBetweenProcesses)
 TEST(SyncobjService, SignalerThatDiesFailsThePoint)
 {
     EmbeddedService es;
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    Channel ch;
+    int* sv = ch.fd;
     es.spawn([&] { // submits point 1 and dies without signaling it
         syncobj_device* dev = open_dev();
         CHILD_CHECK(dev, 10);
@@ -136,11 +132,7 @@ TEST(SyncobjService, SignalerThatDiesFailsThePoint)
         CHILD_CHECK(state == SYNCOBJ_POINT_FAILED && error == EOWNERDEAD, 27);
         return 0;
     });
-    auto st = es.run();
-    close(sv[0]);
-    close(sv[1]);
-    EXPECT_EQ(st[0], 0);
-    EXPECT_EQ(st[1], 0);
+    expect_children_ok(es.run());
     EXPECT_EQ(es.svc->pending_object_count(), 0u);
 }
 
@@ -148,8 +140,8 @@ TEST(SyncobjService, SignalerHandedToAnotherProcessStillSignals)
 {
     // The submitter is whoever holds the signaler, not whoever holds the timeline.
     EmbeddedService es;
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    Channel ch;
+    int* sv = ch.fd;
     es.spawn([&] {
         syncobj_device* dev = open_dev();
         CHILD_CHECK(dev, 10);
@@ -172,18 +164,14 @@ TEST(SyncobjService, SignalerHandedToAnotherProcessStillSignals)
         CHILD_CHECK(syncobj_signaler_signal(dev, sig) == 0, 22);
         return 0;
     });
-    auto st = es.run();
-    close(sv[0]);
-    close(sv[1]);
-    EXPECT_EQ(st[0], 0);
-    EXPECT_EQ(st[1], 0);
+    expect_children_ok(es.run());
 }
 
 TEST(SyncobjService, TimelineLivesExactlyAsLongAsAHolder)
 {
     EmbeddedService es;
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    Channel ch;
+    int* sv = ch.fd;
     es.spawn([&] {
         syncobj_device* dev = open_dev();
         int tl;
@@ -191,8 +179,7 @@ TEST(SyncobjService, TimelineLivesExactlyAsLongAsAHolder)
         CHILD_CHECK(send_fd(sv[0], tl), 11);
         return 0; // exits: its fd and connection go
     });
-    auto st = es.run();
-    EXPECT_EQ(st[0], 0);
+    expect_children_ok(es.run());
     int tl = recv_fd(sv[1]);
     ASSERT_GE(tl, 0);
     es.pump(20);
@@ -200,8 +187,6 @@ TEST(SyncobjService, TimelineLivesExactlyAsLongAsAHolder)
     close(tl);
     es.pump(20);
     EXPECT_EQ(es.svc->timeline_count(), 0u);
-    close(sv[0]);
-    close(sv[1]);
 }
 
 TEST(SyncobjService, ExportedSyncFileImportsIntoAnotherTimeline)
@@ -459,8 +444,8 @@ TEST(SyncobjService, ReusedFdNumberNamesTheNewTimeline)
     // The library caches fd → service handle; a closed fd number reused for another timeline
     // (received from elsewhere, so the library never saw it created) must not act on the old one.
     EmbeddedService es;
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    Channel ch;
+    int* sv = ch.fd;
     es.spawn([&] {
         syncobj_device* dev = open_dev();
         int other;
@@ -494,11 +479,7 @@ TEST(SyncobjService, ReusedFdNumberNamesTheNewTimeline)
         CHILD_CHECK(write(sv[1], "g", 1) == 1, 27);
         return 0;
     });
-    auto st = es.run();
-    close(sv[0]);
-    close(sv[1]);
-    EXPECT_EQ(st[0], 0);
-    EXPECT_EQ(st[1], 0);
+    expect_children_ok(es.run());
 }
 
 TEST(SyncobjService, OutOfFdsRefusesClearlyAndDoesNotSpin)
@@ -562,8 +543,8 @@ TEST(SyncobjService, OutOfFdsRefusesClearlyAndDoesNotSpin)
 TEST(SyncobjService, AbandonedExportIsFreedBeforeItsPointResolves)
 {
     EmbeddedService es;
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    Channel ch;
+    int* sv = ch.fd;
     es.spawn([&] {
         syncobj_device* dev = open_dev();
         int tl, sig, sf;
@@ -594,7 +575,5 @@ TEST(SyncobjService, AbandonedExportIsFreedBeforeItsPointResolves)
         es.svc->dispatch(2);
     EXPECT_EQ(es.svc->pending_object_count(), 1u) << "the abandoned export still holds a service fd";
     ASSERT_EQ(write(sv[1], "g", 1), 1);
-    EXPECT_EQ(es.run()[0], 0);
-    close(sv[0]);
-    close(sv[1]);
+    expect_children_ok(es.run());
 }
