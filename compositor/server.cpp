@@ -124,8 +124,10 @@ Server::~Server()
     backend.session.reset();
     outputs.clear();
     seat.reset();
-    scene.reset();
+    // The layout before the scene: wlroots 0.15.1's scene/layout link listens only to the
+    // layout's destroy, and walks the scene's outputs then (a freed scene otherwise).
     output_layout.reset();
+    scene.reset();
     allocator.reset();
     renderer.reset();
     display.reset();
