@@ -43,6 +43,7 @@ wl_buffer* solid_buffer(wl_shm* shm, int width, int height, uint32_t argb)
 // A blue window that, once the pointer enters it, shows a 16x16 red cursor surface.
 struct CursorClient {
     wl_display* display = nullptr;
+    wl_registry* registry = nullptr;
     wl_compositor* compositor = nullptr;
     wl_shm* shm = nullptr;
     wl_seat* seat = nullptr;
@@ -73,6 +74,16 @@ struct CursorClient {
                 wl_surface_destroy(s);
         if (pointer)
             wl_pointer_release(pointer);
+        if (wm_base)
+            xdg_wm_base_destroy(wm_base);
+        if (seat)
+            wl_seat_release(seat);
+        if (shm)
+            wl_shm_destroy(shm);
+        if (compositor)
+            wl_compositor_destroy(compositor);
+        if (registry)
+            wl_registry_destroy(registry);
         if (display)
             wl_display_disconnect(display);
     }
@@ -160,8 +171,8 @@ TEST(Cursor, XcursorImageThenClientCursorSurface)
     std::string path = compositor.runtime_dir() + "/" + compositor.socket();
     c.display = wl_display_connect(path.c_str());
     ASSERT_NE(c.display, nullptr);
-    wl_registry* registry = wl_display_get_registry(c.display);
-    wl_registry_add_listener(registry, &registry_listener, &c);
+    c.registry = wl_display_get_registry(c.display);
+    wl_registry_add_listener(c.registry, &registry_listener, &c);
     ASSERT_GE(wl_display_roundtrip(c.display), 0);
     ASSERT_TRUE(c.compositor && c.shm && c.seat && c.wm_base);
     xdg_wm_base_add_listener(c.wm_base, &wm_base_listener, &c);
@@ -200,5 +211,4 @@ TEST(Cursor, XcursorImageThenClientCursorSurface)
     EXPECT_TRUE(shown) << "at (8,8): " << int(shot->at(8, 8).r) << "," << int(shot->at(8, 8).g) << ","
                        << int(shot->at(8, 8).b) << "; at (100,100): " << int(shot->at(100, 100).r) << ","
                        << int(shot->at(100, 100).g) << "," << int(shot->at(100, 100).b);
-    wl_registry_destroy(registry);
 }
