@@ -124,8 +124,9 @@ Server::~Server()
     backend.session.reset();
     outputs.clear();
     seat.reset();
-    // The layout before the scene: wlroots 0.15.1's scene/layout link listens only to the
-    // layout's destroy, and walks the scene's outputs then (a freed scene otherwise).
+    // Layout before scene: wlroots 0.15's scene/output_layout.c listens for the scene's
+    // destruction on the layout's destroy signal, so a layout outliving its scene reads the
+    // freed scene when it goes (a crash at exit, seen with MALLOC_PERTURB_).
     output_layout.reset();
     scene.reset();
     allocator.reset();
