@@ -166,7 +166,8 @@ void Cursor::check_hardware_cursors()
             continue;
         reported_.insert(o->name);
         if (wlroots_drives_plane(o))
-            wlr_log(WLR_INFO, "output %s: cursor on the hardware cursor plane", o->name);
+            wlr_log(WLR_INFO, "output %s: cursor on the backend's cursor plane (hardware on KMS, the parent's "
+                              "cursor when nested)", o->name);
         else
             wlr_log(WLR_INFO, "output %s: no usable hardware cursor plane; drawing the cursor in software",
                     o->name);

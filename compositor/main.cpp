@@ -115,6 +115,9 @@ int run(int argc, char** argv)
             session.child = &child;
         }
         server->run();
+        if (!session.signal && !(session.child && session.child->exited()))
+            wlr_log(WLR_INFO, "the %s backend ended the session (parent display gone or last output closed), "
+                              "shutting down", std::string(backend_name(server->backend.kind)).c_str());
     }
 
     int status = 0;

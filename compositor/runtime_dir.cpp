@@ -44,6 +44,11 @@ Result<RuntimeDir> RuntimeDir::ensure(const std::string& socket_name)
                                      std::strerror(errno));
     result.path_ = tmpl;
     result.owned_ = true;
+    // A parent compositor's socket is still found where it was (nested mode): libwayland
+    // accepts an absolute WAYLAND_DISPLAY.
+    const char* parent = std::getenv("WAYLAND_DISPLAY");
+    if (parent && *parent && parent[0] != '/' && current && *current)
+        ::setenv("WAYLAND_DISPLAY", (std::string(current) + "/" + parent).c_str(), 1);
     ::setenv("XDG_RUNTIME_DIR", result.path_.c_str(), 1);
     std::fprintf(stderr, "syncway: %s; using the private directory %s\n", reason.c_str(),
                  result.path_.c_str());

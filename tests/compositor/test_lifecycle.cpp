@@ -143,6 +143,20 @@ TEST(BadInput, DrmBackendFailsNamingItself)
     EXPECT_NE(r.output.find("drm backend: no DRM card"), std::string::npos) << r.output;
 }
 
+TEST(BadInput, Gles2WithoutRenderNodeFailsNamingIt)
+{
+    glob_t g{};
+    bool render_node = ::glob("/dev/dri/renderD[0-9]*", 0, nullptr, &g) == 0;
+    ::globfree(&g);
+    if (render_node)
+        GTEST_SKIP() << "a render node exists here: gles2 may work";
+    TempDir dir;
+    RunResult r = run_syncway({"--backend", "headless", "--renderer", "gles2"}, headless_env(dir.path()));
+    ASSERT_TRUE(r.exited);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("gles2 renderer: no DRM render node"), std::string::npos) << r.output;
+}
+
 TEST(BadInput, NestedWithoutParentFailsNamingItself)
 {
     TempDir dir;
