@@ -156,6 +156,16 @@ const xdg_wm_base_listener wm_base_listener = {
     .ping = [](void*, xdg_wm_base* base, uint32_t serial) { xdg_wm_base_pong(base, serial); },
 };
 
+const wl_pointer_listener pointer_listener = {
+    .enter = [](void* data, wl_pointer*, uint32_t serial, wl_surface*, wl_fixed_t, wl_fixed_t) {
+        *static_cast<uint32_t*>(data) = serial;
+    },
+    .leave = [](void*, wl_pointer*, uint32_t, wl_surface*) {},
+    .motion = [](void*, wl_pointer*, uint32_t, wl_fixed_t, wl_fixed_t) {},
+    .button = [](void*, wl_pointer*, uint32_t, uint32_t, uint32_t, uint32_t) {},
+    .axis = [](void*, wl_pointer*, uint32_t, uint32_t, wl_fixed_t) {},
+};
+
 } // namespace
 
 void Client::global(void* data, wl_registry* registry, uint32_t name, const char* interface, uint32_t version)
@@ -175,6 +185,10 @@ void Client::global(void* data, wl_registry* registry, uint32_t name, const char
     else if (iface == xdg_wm_base_interface.name) {
         bind(self->wm_base_, &xdg_wm_base_interface, 1);
         xdg_wm_base_add_listener(self->wm_base_, &wm_base_listener, nullptr);
+    } else if (iface == wl_seat_interface.name) {
+        bind(self->seat_, &wl_seat_interface, 1);
+        self->pointer_ = self->own(wl_seat_get_pointer(self->seat_));
+        wl_pointer_add_listener(self->pointer_, &pointer_listener, &self->enter_serial_);
     } else if (iface == zwp_linux_dmabuf_v1_interface.name && version >= 3)
         bind(self->dmabuf_, &zwp_linux_dmabuf_v1_interface, 3);
     else if (iface == wp_linux_drm_syncobj_manager_v1_interface.name)
@@ -243,6 +257,11 @@ Surface::Surface(Client& client) : client_(client)
     wl_surface_commit(surface_);
     while (!configured_ && client.roundtrip()) {
     }
+}
+
+Surface::Surface(Client& client, NoRole) : client_(client)
+{
+    surface_ = wl_compositor_create_surface(client.compositor());
 }
 
 Surface::Surface(Client& client, Surface& parent, int x, int y, bool desync) : client_(client)

@@ -103,6 +103,9 @@ public:
     // Null when the compositor does not advertise explicit sync.
     wp_linux_drm_syncobj_manager_v1* syncobj() const { return syncobj_; }
     zwp_linux_dmabuf_v1* dmabuf() const { return dmabuf_; }
+    // The wl_pointer of the seat, and the serial of its last enter (0: none yet).
+    wl_pointer* pointer() const { return pointer_; }
+    uint32_t enter_serial() const { return enter_serial_; }
 
     // The proxy is the client's: freed with it.
     wp_linux_drm_syncobj_timeline_v1* import(int timeline_fd);
@@ -123,6 +126,9 @@ private:
     xdg_wm_base* wm_base_ = nullptr;
     wp_linux_drm_syncobj_manager_v1* syncobj_ = nullptr;
     zwp_linux_dmabuf_v1* dmabuf_ = nullptr;
+    wl_seat* seat_ = nullptr;
+    wl_pointer* pointer_ = nullptr;
+    uint32_t enter_serial_ = 0;
     std::vector<wl_proxy*> owned_;  // globals, registry, imported timelines, ...
 };
 
@@ -131,6 +137,9 @@ class Surface {
 public:
     // A toplevel: waits for the first configure and acks it.
     explicit Surface(Client& client);
+    // A wl_surface without a role yet (e.g. for a cursor image).
+    struct NoRole {};
+    Surface(Client& client, NoRole);
     // A subsurface of parent at (x, y); synchronized unless desync.
     Surface(Client& client, Surface& parent, int x, int y, bool desync);
     ~Surface();

@@ -427,3 +427,33 @@ TEST_F(Flow, LinuxDmabufBufferHeldUntilSignaled)
     EXPECT_TRUE(becomes_signaled(old_release, 1));
     EXPECT_FALSE(signaled(release, 1));
 }
+
+TEST_F(Flow, CursorImageShownOnlyAfterItsAcquirePoint)
+{
+    // The pointer rests at (0, 0), where our window maps: we get its focus, and set a cursor
+    // surface whose images are explicitly synchronized.
+    Surface window(*client);
+    ShmBuffer content(client->shm(), 300, 300, red);
+    window.attach(content);
+    window.commit();
+    ASSERT_TRUE(wait_until([&] { return client->roundtrip() && client->enter_serial() != 0; }, client_timeout))
+        << "no wl_pointer.enter";
+    Surface cursor(*client, Surface::NoRole{});
+    SyncTimeline acquire(session, *client), release(session, *client);
+    ShmBuffer arrow(client->shm(), 24, 24, green), next_arrow(client->shm(), 24, 24, blue);
+    show_now(cursor, arrow, release, 1);
+    wl_pointer_set_cursor(client->pointer(), client->enter_serial(), cursor.get(), 0, 0);
+    ASSERT_TRUE(client->roundtrip());
+    ASSERT_TRUE(session.shows(10, 10, green)) << "the cursor image never showed";
+    EXPECT_EQ(session.pixel(100, 100), rgb(red));
+
+    cursor.attach(next_arrow);
+    cursor.set_points(acquire.object, 1, release.object, 2);
+    cursor.commit();
+    ASSERT_TRUE(client->roundtrip());
+    let_frames_pass();
+    EXPECT_EQ(session.pixel(10, 10), rgb(green)) << "the held cursor image showed";
+    session.dev().signal(acquire.fd.get(), 1);
+    EXPECT_TRUE(session.shows(10, 10, blue, 5s));
+    EXPECT_TRUE(becomes_signaled(release, 1));
+}
