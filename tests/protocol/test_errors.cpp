@@ -271,3 +271,41 @@ TEST(Modes, KernelWithoutDrmDeviceAdvertisesNothing)
     EXPECT_EQ(client->syncobj(), nullptr);
     EXPECT_NE(session.log().find("needs a DRM render node"), std::string::npos) << session.log();
 }
+
+namespace {
+
+// SYNCWAY_SYNCOBJ for the compositors started in one test (they inherit our environment).
+class ScopedModeEnv {
+public:
+    explicit ScopedModeEnv(const char* value) { setenv("SYNCWAY_SYNCOBJ", value, 1); }
+    ~ScopedModeEnv() { unsetenv("SYNCWAY_SYNCOBJ"); }
+};
+
+} // namespace
+
+TEST(Modes, EnvironmentKillSwitchWinsOverTheOption)
+{
+    ScopedModeEnv off("off");
+    SyncSession session({"--syncobj", "auto"});
+    ASSERT_TRUE(session.compositor().wait_ready());
+    EXPECT_EQ(session.connect()->syncobj(), nullptr);
+    EXPECT_NE(session.log().find("SYNCWAY_SYNCOBJ=off overrides --syncobj auto"), std::string::npos) << session.log();
+}
+
+TEST(Modes, EnvironmentGivesTheDefault)
+{
+    ScopedModeEnv service("service");
+    SyncSession session;
+    ASSERT_TRUE(session.ready()) << session.log();
+    EXPECT_NE(session.connect()->syncobj(), nullptr);
+    EXPECT_NE(session.log().find("(--syncobj service)"), std::string::npos) << session.log();
+}
+
+TEST(Modes, BadEnvironmentValueIsIgnoredLoudly)
+{
+    ScopedModeEnv bogus("sometimes");
+    SyncSession session;
+    ASSERT_TRUE(session.ready()) << session.log();
+    EXPECT_NE(session.connect()->syncobj(), nullptr);
+    EXPECT_NE(session.log().find("ignoring SYNCWAY_SYNCOBJ='sometimes'"), std::string::npos) << session.log();
+}
