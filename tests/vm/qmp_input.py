@@ -47,6 +47,24 @@ class QmpInputRelay(threading.Thread):
                 continue
             return reply
 
+    def _serve(self, stream, sock, request):
+        """A list of events is one input-send-event (one evdev frame); {"path": [[x, y], ...],
+        "interval_ms": N} moves the tablet through the points, one frame each, N ms apart
+        (host-timed, so a long motion costs the guest one request)."""
+        if isinstance(request, dict):
+            interval = float(request.get("interval_ms", 16)) / 1000
+            batches = [[{"type": "abs", "data": {"axis": "x", "value": int(x)}},
+                        {"type": "abs", "data": {"axis": "y", "value": int(y)}}] for x, y in request["path"]]
+        else:
+            interval, batches = 0, [request]
+        for i, events in enumerate(batches):
+            if i:
+                time.sleep(interval)
+            reply = self._command(stream, sock, "input-send-event", {"events": events})
+            if "return" not in reply:
+                return json.dumps(reply.get("error", reply))
+        return "ok"
+
     def run(self):
         try:
             sock = self._connect()
@@ -61,9 +79,7 @@ class QmpInputRelay(threading.Thread):
                     requests = sorted(self.dir.glob("*.req"))
                     for req in requests:
                         try:
-                            events = json.loads(req.read_text())
-                            reply = self._command(stream, sock, "input-send-event", {"events": events})
-                            answer = "ok" if "return" in reply else json.dumps(reply.get("error", reply))
+                            answer = self._serve(stream, sock, json.loads(req.read_text()))
                         except (ValueError, OSError) as e:
                             answer = f"bad request {req.name}: {e}"
                         tmp = req.with_suffix(".tmp-done")

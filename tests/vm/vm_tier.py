@@ -193,6 +193,11 @@ class Session:
         for stale in ("console.log", "qemu.log", "session.key", "wall-seconds"):
             (self.dir / stale).unlink(missing_ok=True)
         self.write_plan()
+        # The other suites' tests, for groups that run them in the guest (guest/lib.sh).
+        dump = subprocess.run(["/usr/bin/python3", str(HERE / "dump_suites.py"), str(self.build_root),
+                               str(self.out / "suites")], capture_output=True, text=True)
+        if dump.returncode != 0:
+            print(f"vm: could not list the build's meson tests: {dump.stderr.strip()}", flush=True)
         cmd = self.qemu_command(kernel, initrd)
         print(f"vm: session {self.name}: kernel {kernel} ({how}); {len(self.checks)} checks", flush=True)
         for k, v in self.guest_env.items():
@@ -305,7 +310,7 @@ def main():
     parser.add_argument("--checks-dir", default=str(HERE / "checks"), help="directory of the checks' guest scripts (NAME.sh)")
     parser.add_argument("--source-root", required=True)
     parser.add_argument("--build-root", required=True)
-    parser.add_argument("--timeout", default="270", help="seconds for the whole boot (env SYNCWAY_VM_TIMEOUT)")
+    parser.add_argument("--timeout", default="290", help="seconds for the whole boot (env SYNCWAY_VM_TIMEOUT)")
     parser.add_argument("--check-timeout", default="90", help="seconds per check inside the guest (env SYNCWAY_VM_CHECK_TIMEOUT)")
     parser.add_argument("--memory", default="2G", help="guest memory (qemu -m)")
     parser.add_argument("--env", action="append", default=[], metavar="K=V",

@@ -4,4 +4,4 @@
 # kernel backends must detect that and not use them.
 . "$VM_LIB"
 [ -e /dev/dma_heap/system ] && [ -e /dev/udmabuf ] || vm_fail "the VM lacks /dev/dma_heap/system or /dev/udmabuf"
-vm_meson_suites heaps syncobj
+vm_run_suites heaps syncobj

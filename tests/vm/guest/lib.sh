@@ -83,38 +83,62 @@ vm_tablet_move() {
     [ "$answer" = ok ] || vm_fail "qemu refused the tablet events: $answer"
 }
 
+# Moves the tablet along COUNT points of a circle-ish path, INTERVAL ms apart, timed by the
+# host (one request for the whole motion): vm_tablet_path COUNT INTERVAL_MS.
+vm_tablet_path() {
+    local id dir=$VM_OUT/input points
+    id=$(date +%s%N)-$RANDOM
+    points=$(awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) {
+        a = 6.2831853 * i / n; printf "%s[%d,%d]", (i ? "," : ""), 16384 + 9000 * cos(a), 16384 + 9000 * sin(a) } }')
+    printf '{"interval_ms":%d,"path":[%s]}' "$2" "$points" > "$dir/$id.tmp"
+    mv "$dir/$id.tmp" "$dir/$id.req"
+    vm_wait_for $(( $1 * $2 / 1000 + 20 )) test -f "$dir/$id.done" || vm_fail "the host's QMP input relay did not finish the path"
+    local answer
+    answer=$(cat "$dir/$id.done")
+    rm -f "$dir/$id.done"
+    [ "$answer" = ok ] || vm_fail "qemu refused the tablet path: $answer"
+}
+
 # A private XDG_RUNTIME_DIR for the compositor and its clients.
 vm_runtime_dir() {
     export XDG_RUNTIME_DIR=/run/user/0
     mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
 }
 
-# Runs meson suites of the (read-only) build dir inside the VM, in one meson invocation (its
-# start-up costs ~20 s under TCG). meson test writes its logs into the build dir, so it runs
-# from a tmpfs copy of the build's metadata (the tests' commands are absolute paths into the
-# real build dir). Prints meson's report; records GROUP.SUITE for each suite from its JSON log.
-vm_meson_suites() {
-    local meta=/tmp/meson-suites args=() suite
-    mkdir -p "$meta/meson-logs"
-    cp -r "$BUILD_ROOT/meson-private" "$BUILD_ROOT/meson-info" "$BUILD_ROOT/build.ninja" "$meta/"
-    for suite in "$@"; do args+=(--suite "$suite"); done
-    /usr/bin/meson test -C "$meta" --no-rebuild "${args[@]}" --print-errorlogs --num-processes 2 \
-        --timeout-multiplier 3
+# Runs meson suites of the build inside the VM, from the test list the host wrote into
+# $VM_OUT/suites/SUITE.sh (see dump_suites.py): same commands, environment, time limits and
+# expected failures as meson's. Prints one line per test; records GROUP.SUITE for each suite.
+vm_suite_test() {
+    local name=$1 should_fail=$2 limit=$3 workdir=$4 rc verdict
+    shift 4
+    (cd "$workdir" && timeout -k 5 $((limit * 3)) "$@") > "$CHECK_TMP/test.log" 2>&1
+    rc=$?
+    if [ $rc = 77 ]; then verdict=SKIP
+    elif [ $rc = 124 ] || [ $rc = 137 ]; then verdict=TIMEOUT
+    elif [ "$should_fail" = 1 ]; then [ $rc != 0 ] && verdict=EXPECTEDFAIL || verdict=UNEXPECTEDPASS
+    else [ $rc = 0 ] && verdict=OK || verdict=FAIL
+    fi
+    printf '%-34s %-14s exit %s\n' "$VM_SUITE / $name" "$verdict" "$rc"
+    case $verdict in
+        OK|EXPECTEDFAIL|SKIP) VM_SUITE_RAN=$((VM_SUITE_RAN + 1)) ;;
+        *) VM_SUITE_BAD+=("$name ($verdict)"); tail -n 30 "$CHECK_TMP/test.log" ;;
+    esac
+}
+vm_run_suites() {
+    local suite list
     for suite in "$@"; do
-        local summary
-        summary=$(python3 - "$meta/meson-logs/testlog.json" "$suite" <<'PY'
-import json, sys
-ran = [json.loads(line) for line in open(sys.argv[1])]
-# Names read "project:suite / test".
-mine = [t for t in ran if t["name"].split(" / ")[0].split(":")[-1] == sys.argv[2]]
-bad = [f"{t['name']} ({t['result']})" for t in mine if t["result"] not in ("OK", "EXPECTEDFAIL", "SKIP")]
-print(("FAIL " if bad or not mine else "ok ") + f"{len(mine)} tests" + (": failed " + ", ".join(bad) if bad else ""))
-PY
-)
-        case $summary in
-            ok*) vm_pass "$suite" "meson suite $suite in the VM: ${summary#ok }" ;;
-            *) vm_failed "$suite" "meson suite $suite in the VM: ${summary#FAIL }" ;;
-        esac
+        list=$VM_OUT/suites/$suite.sh
+        if [ ! -f "$list" ]; then
+            vm_failed "$suite" "the host listed no tests of suite $suite ($list)"
+            continue
+        fi
+        VM_SUITE=$suite VM_SUITE_RAN=0 VM_SUITE_BAD=()
+        . "$list"
+        if [ ${#VM_SUITE_BAD[@]} = 0 ]; then
+            vm_pass "$suite" "meson suite $suite in the VM: $VM_SUITE_RAN tests ok"
+        else
+            vm_failed "$suite" "meson suite $suite in the VM: failed ${VM_SUITE_BAD[*]}"
+        fi
     done
     vm_group_status
 }

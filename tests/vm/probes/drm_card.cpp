@@ -81,7 +81,8 @@ Result<DrmCard> inspect(const std::string& node)
     card.kms = true;
     card.crtcs = res->count_crtcs;
     for (int i = 0; i < res->count_connectors; ++i) {
-        Connector conn(drmModeGetConnector(fd.get(), res->connectors[i]));
+        // The current state only: a full probe (drmModeGetConnector) costs seconds under TCG.
+        Connector conn(drmModeGetConnectorCurrent(fd.get(), res->connectors[i]));
         if (!conn)
             continue;
         const char* type = drmModeGetConnectorTypeName(conn->connector_type);

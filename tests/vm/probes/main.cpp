@@ -4,6 +4,7 @@
 #include "probe.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -18,7 +19,10 @@ constexpr const char* usage =
     "  drm-cards [DRIVER,...]   list DRM cards; each DRIVER must drive exactly one card\n"
     "  card-for DRIVER          print the /dev/dri/cardN node of DRIVER (exit 1 if none)\n"
     "  planes DRIVER            print each plane of DRIVER's card as the kernel's debugfs atomic\n"
-    "                           state has it: plane ID TYPE crtc= fb= [format= size= allocated-by=] crtc-pos=\n";
+    "                           state has it: plane ID TYPE crtc= fb= [format= size= allocated-by=] crtc-pos=\n"
+    "  plane-wait DRIVER TYPE CONDITION SECONDS\n"
+    "                           wait until DRIVER's TYPE plane (primary, cursor) meets CONDITION: has-fb,\n"
+    "                           no-fb, fb-not=N, moved-from=X,Y; print it; exit 1 if it did not in time\n";
 
 std::vector<std::string> split_commas(const char* s)
 {
@@ -75,6 +79,13 @@ int main(int argc, char** argv)
         for (auto& p : *planes)
             std::printf("%s\n", p.describe().c_str());
         return 0;
+    }
+    if (!std::strcmp(cmd, "plane-wait") && argc == 6) {
+        auto waited = wait_for_plane(argv[2], argv[3], argv[4], static_cast<int>(std::atof(argv[5]) * 1000));
+        if (!waited)
+            return report(waited.error(), cmd);
+        std::printf("%s\n", waited->plane.describe().c_str());
+        return waited->met ? 0 : 1;
     }
     std::fprintf(stderr, "vm-kernel-probe: unknown command '%s'\n%s", cmd, usage);
     return 2;

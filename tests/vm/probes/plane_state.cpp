@@ -11,9 +11,11 @@
 #include <xf86drm.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace syncway::vm {
 
@@ -81,32 +83,97 @@ std::vector<PlaneState> parse_plane_states(const std::string& text)
     return planes;
 }
 
+namespace {
+
+// A card's debugfs state file and an fd to name its planes' types.
+struct StateSource {
+    std::string path;
+    UniqueFd fd;
+
+    static Result<StateSource> find(const std::string& driver)
+    {
+        auto cards = list_drm_cards();
+        if (!cards)
+            return cards.error();
+        auto card = std::find_if(cards->begin(), cards->end(), [&](auto& c) { return c.driver == driver; });
+        if (card == cards->end())
+            return make_error(ENOENT, "no DRM card driven by '" + driver + "'");
+        struct stat st{};
+        if (::stat(card->node.c_str(), &st) != 0)
+            return sys_error("stat " + card->node);
+        StateSource src;
+        src.path = "/sys/kernel/debug/dri/" + std::to_string(minor(st.st_rdev)) + "/state";
+        src.fd.reset(::open(card->node.c_str(), O_RDWR | O_CLOEXEC));
+        if (!src.fd)
+            return sys_error("open " + card->node);
+        drmSetClientCap(src.fd.get(), DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1);
+        return src;
+    }
+
+    Result<std::vector<PlaneState>> read() const
+    {
+        std::ifstream in(path);
+        if (!in)
+            return sys_error("open " + path + " (is debugfs mounted?)");
+        std::stringstream text;
+        text << in.rdbuf();
+        auto planes = parse_plane_states(text.str());
+        for (auto& p : planes)
+            p.type = plane_type_name(fd.get(), p.id);
+        return planes;
+    }
+};
+
+bool condition_holds(const PlaneState& p, const std::string& condition)
+{
+    if (condition == "has-fb")
+        return p.fb != 0;
+    if (condition == "no-fb")
+        return p.fb == 0;
+    if (condition.rfind("fb-not=", 0) == 0)
+        return std::to_string(p.fb) != condition.substr(7);
+    if (condition.rfind("moved-from=", 0) == 0) {
+        auto xy = condition.substr(11);
+        auto comma = xy.find(',');
+        std::string where = "+" + xy.substr(0, comma) + "+" + xy.substr(comma + 1);
+        return p.crtc_pos.size() < where.size() || p.crtc_pos.compare(p.crtc_pos.size() - where.size(), where.size(), where) != 0;
+    }
+    return false;
+}
+
+} // namespace
+
 Result<std::vector<PlaneState>> read_plane_states(const std::string& driver)
 {
-    auto cards = list_drm_cards();
-    if (!cards)
-        return cards.error();
-    auto card = std::find_if(cards->begin(), cards->end(), [&](auto& c) { return c.driver == driver; });
-    if (card == cards->end())
-        return make_error(ENOENT, "no DRM card driven by '" + driver + "'");
-    struct stat st{};
-    if (::stat(card->node.c_str(), &st) != 0)
-        return sys_error("stat " + card->node);
-    std::string path = "/sys/kernel/debug/dri/" + std::to_string(minor(st.st_rdev)) + "/state";
-    std::ifstream in(path);
-    if (!in)
-        return sys_error("open " + path + " (is debugfs mounted?)");
-    std::stringstream text;
-    text << in.rdbuf();
-    auto planes = parse_plane_states(text.str());
+    auto src = StateSource::find(driver);
+    if (!src)
+        return src.error();
+    return src->read();
+}
 
-    UniqueFd fd(::open(card->node.c_str(), O_RDWR | O_CLOEXEC));
-    if (!fd)
-        return sys_error("open " + card->node);
-    drmSetClientCap(fd.get(), DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1);
-    for (auto& p : planes)
-        p.type = plane_type_name(fd.get(), p.id);
-    return planes;
+Result<PlaneWait> wait_for_plane(const std::string& driver, const std::string& type, const std::string& condition,
+                                 int timeout_ms)
+{
+    if (condition != "has-fb" && condition != "no-fb" && condition.rfind("fb-not=", 0) != 0 &&
+        (condition.rfind("moved-from=", 0) != 0 || condition.find(',') == std::string::npos))
+        return make_error(EINVAL, "unknown plane condition '" + condition +
+                                      "' (has-fb, no-fb, fb-not=N, moved-from=X,Y)");
+    auto src = StateSource::find(driver);
+    if (!src)
+        return src.error();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        auto planes = src->read();
+        if (!planes)
+            return planes.error();
+        auto it = std::find_if(planes->begin(), planes->end(), [&](auto& p) { return p.type == type; });
+        if (it == planes->end())
+            return make_error(ENOENT, "the " + driver + " card has no " + type + " plane");
+        bool met = condition_holds(*it, condition);
+        if (met || std::chrono::steady_clock::now() >= deadline)
+            return PlaneWait{*it, met};
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
 }
 
 } // namespace syncway::vm

@@ -29,4 +29,15 @@ std::vector<PlaneState> parse_plane_states(const std::string& text);
 // Reads the state of the card driven by `driver` and fills in plane types.
 Result<std::vector<PlaneState>> read_plane_states(const std::string& driver);
 
+// Re-reads the state every 50 ms until the first plane of `type` satisfies `condition`
+// ("has-fb", "no-fb", "moved-from=X,Y": its crtc-pos is elsewhere, "fb-not=N") or `timeout_ms`
+// passes; returns that plane's last state and whether the condition held. One process for
+// the whole wait: under TCG every exec of a polling loop costs tens of milliseconds.
+struct PlaneWait {
+    PlaneState plane;
+    bool met = false;
+};
+Result<PlaneWait> wait_for_plane(const std::string& driver, const std::string& type, const std::string& condition,
+                                 int timeout_ms);
+
 } // namespace syncway::vm

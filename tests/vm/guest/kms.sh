@@ -1,0 +1,154 @@
+# KMS checks shared by the kms-* groups (sourced after lib.sh): syncway on one DRM card with
+# one renderer, a client of known colour, the virtio tablet, and the kernel's atomic state.
+# Sub-checks (GROUP.NAME): modeset, frame, cursor-plane, cursor-follows, cursor-primary-idle.
+
+SYNCWAY=${SYNCWAY:-$BUILD_ROOT/compositor/syncway}
+SOLID_CLIENT=$BUILD_ROOT/tests/vm/vm-solid-client
+KMS_SOCKET=vm-kms
+CLIENT_RGB=3366cc
+
+# The primary or cursor plane line of DRIVER (see vm-kernel-probe planes).
+kms_plane() { vm_planes "$KMS_DRIVER" | awk -v t="$1" '$3 == t'; }
+kms_fb() { vm_field "$(kms_plane "$1")" fb; }
+# Waits (in one process) until DRIVER's TYPE plane meets CONDITION; prints its state line.
+kms_plane_wait() { "$VM_PROBE" plane-wait "$KMS_DRIVER" "$@"; }
+# "X Y" of a plane line's crtc-pos (WxH+X+Y).
+kms_xy_of() { vm_field "$1" crtc-pos | sed 's/.*+\(-\{0,1\}[0-9]*\)+\(-\{0,1\}[0-9]*\)$/\1 \2/'; }
+
+# The mode's size from the primary plane's crtc-pos (WxH+0+0) as "W H".
+kms_mode_size() { vm_field "$(kms_plane primary)" crtc-pos | sed 's/^\([0-9]*\)x\([0-9]*\)+.*/\1 \2/'; }
+
+# RGB hex of the screenshot's pixel at (X, Y), via grim against syncway's screencopy.
+kms_screenshot_pixel() {
+    grim -t ppm "$CHECK_TMP/shot.ppm" || return 1
+    python3 - "$CHECK_TMP/shot.ppm" "$1" "$2" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+magic, size, maxval, pixels = data.split(b"\n", 3)
+w, h = map(int, size.split())
+x, y = int(sys.argv[2]), int(sys.argv[3])
+i = (y * w + x) * 3
+print(pixels[i:i + 3].hex())
+PY
+}
+
+# Starts syncway on DRIVER's card with RENDERER; fails the group if it does not listen.
+kms_start() {
+    KMS_DRIVER=$1 KMS_RENDERER=$2
+    local card
+    card=$(vm_card "$KMS_DRIVER") || vm_fail "no DRM card driven by $KMS_DRIVER"
+    vm_runtime_dir
+    export WLR_DRM_DEVICES=$card LIBSEAT_BACKEND=builtin WLR_RENDERER_ALLOW_SOFTWARE=1
+    # A cursor theme of one image (Adwaita's arrow): loading a whole theme file by file over
+    # 9p costs seconds under TCG, and one known image keeps the cursor plane's content fixed.
+    mkdir -p /tmp/vm-icons/vm-test/cursors
+    cp /usr/share/icons/Adwaita/cursors/left_ptr /tmp/vm-icons/vm-test/cursors/left_ptr
+    ln -sf left_ptr /tmp/vm-icons/vm-test/cursors/default
+    export XCURSOR_PATH=/tmp/vm-icons XCURSOR_THEME=vm-test XCURSOR_SIZE=24
+    vm_log "syncway --backend drm --renderer $KMS_RENDERER on $card ($KMS_DRIVER)"
+    KMS_T0=$(awk '{print $1}' /proc/uptime)
+    vm_spawn "$SYNCWAY" ${KMS_VERBOSE:+-v} --backend drm --renderer "$KMS_RENDERER" --socket "$KMS_SOCKET" > "$CHECK_TMP/syncway.log" 2>&1
+    KMS_PID=$VM_LAST_PID
+    vm_wait_for 60 kms_listening_or_dead
+    if ! kill -0 "$KMS_PID" 2>/dev/null; then
+        tail -40 "$CHECK_TMP/syncway.log"
+        vm_fail "syncway ($SYNCWAY) exited during start-up"
+    fi
+    if ! test -S "$XDG_RUNTIME_DIR/$KMS_SOCKET"; then
+        tail -40 "$CHECK_TMP/syncway.log"
+        vm_fail "syncway did not listen on $KMS_SOCKET within 60 s"
+    fi
+    export WAYLAND_DISPLAY=$KMS_SOCKET
+}
+
+kms_listening_or_dead() { test -S "$XDG_RUNTIME_DIR/$KMS_SOCKET" || ! kill -0 "$KMS_PID" 2>/dev/null; }
+
+kms_log_tail() { echo "--- syncway log (last lines):"; tail -n "${1:-25}" "$CHECK_TMP/syncway.log"; }
+
+kms_checks() {
+    kms_start "$1" "$2"
+
+    # modeset: syncway enabled the connector and scans out its own framebuffer.
+    local primary
+    primary=$(kms_plane_wait primary has-fb 60)
+    if [ "$(vm_field "$primary" allocated-by)" = syncway ]; then
+        vm_pass modeset "primary plane: $primary"
+    else
+        vm_failed modeset "no framebuffer of syncway's on the primary plane after 60 s: $primary"
+        kms_log_tail
+        vm_group_status; return
+    fi
+    read -r mode_w mode_h <<<"$(kms_mode_size)"
+
+    # frame: a client's frame is presented and the screen shows its colour.
+    "$SOLID_CLIENT" --color "ff$CLIENT_RGB" > "$CHECK_TMP/client.log" 2>&1 &
+    VM_PIDS+=($!)
+    if vm_wait_for 60 grep -q presented "$CHECK_TMP/client.log"; then
+        local t1 px
+        t1=$(awk '{print $1}' /proc/uptime)
+        echo "$(awk -v a="$KMS_T0" -v b="$t1" 'BEGIN{printf "%.2f", b - a}')" > "$VM_RESULTS/$CHECK_NAME.first-frame-seconds"
+        px=$(kms_screenshot_pixel $((mode_w / 2)) $((mode_h / 2)))
+        if [ "$px" = "$CLIENT_RGB" ]; then
+            vm_pass frame "client presented ($(cat "$CHECK_TMP/client.log")); screenshot centre pixel #$px"
+        else
+            vm_failed frame "client presented, but the screenshot's centre pixel is #$px, expected #$CLIENT_RGB"
+        fi
+    else
+        vm_failed frame "the client's first frame was not presented within 60 s: $(cat "$CHECK_TMP/client.log")"
+    fi
+
+    # cursor-plane: with the pointer over the output, the cursor is on the hardware plane.
+    vm_tablet_move 16384 16384
+    local have_plane=0 cursor
+    if cursor=$(kms_plane_wait cursor has-fb 8); then
+        have_plane=1
+        vm_pass cursor-plane "cursor plane: $cursor"
+    else
+        vm_failed cursor-plane "the cursor plane carries no framebuffer 8 s after the pointer entered the output: $cursor; syncway says: $(grep -i cursor "$CHECK_TMP/syncway.log" | tail -3)"
+    fi
+
+    # cursor-follows: the plane's position follows the tablet (qemu's 0..32767 range spans the mode).
+    local ok=$have_plane prev target_x target_y x y
+    [ $ok = 1 ] || vm_note cursor-follows "no framebuffer on the cursor plane, nothing to follow"
+    for pos in "8192 8192" "24576 16384" "4096 28672"; do
+        [ $ok = 1 ] || break
+        read -r ax ay <<<"$pos"
+        prev=$(kms_xy_of "$cursor")
+        vm_tablet_move "$ax" "$ay"
+        target_x=$((ax * mode_w / 32768)) target_y=$((ay * mode_h / 32768))
+        if ! cursor=$(kms_plane_wait cursor "moved-from=${prev/ /,}" 5); then
+            vm_note cursor-follows "tablet at ($target_x, $target_y): the cursor plane stayed at $prev"
+            ok=0; break
+        fi
+        read -r x y <<<"$(kms_xy_of "$cursor")"
+        vm_note cursor-follows "tablet at ($target_x, $target_y): cursor plane at ($x, $y)"
+        # The plane's top-left is the pointer minus the image's hotspot (< 64 px).
+        if [ $((target_x - x)) -lt 0 ] || [ $((target_x - x)) -gt 64 ] || [ $((target_y - y)) -lt 0 ] || [ $((target_y - y)) -gt 64 ]; then
+            ok=0; break
+        fi
+    done
+    if [ $ok = 1 ]; then vm_pass cursor-follows "the cursor plane followed three tablet positions"
+    else vm_failed cursor-follows "the cursor plane did not follow the tablet: $cursor"; fi
+
+    # cursor-primary-idle: moving the cursor alone flips no new primary framebuffer. Each
+    # move is one motion event, hence at most one frame; a re-rendered primary would show a
+    # different framebuffer of the swapchain after it (sampled after every move, since an even
+    # number of flips returns to the same one).
+    local before seen=() fb
+    before=$(kms_fb primary)
+    for pos in "9000 9000" "12000 10000" "15000 11000" "18000 12000" "21000 13000"; do
+        vm_tablet_move ${pos% *} ${pos#* }
+        sleep 0.3
+        fb=$(kms_fb primary)
+        seen+=("$fb")
+    done
+    if [ "$(printf '%s\n' "${seen[@]}" | sort -u)" = "$before" ]; then
+        vm_pass cursor-primary-idle "primary plane kept framebuffer $before through five cursor moves"
+    else
+        vm_failed cursor-primary-idle "cursor motion flipped the primary plane (framebuffer $before, then ${seen[*]} after each move): the primary was re-rendered"
+    fi
+
+    kill -0 "$KMS_PID" 2>/dev/null || { kms_log_tail; vm_fail "syncway died during the checks"; }
+    kms_log_tail 12
+    vm_group_status
+}
