@@ -92,9 +92,9 @@ bool SyncobjDevice::wait_signaled(int timeline, uint64_t point, std::chrono::mil
     return true;
 }
 
-// ---- ShmBuffer -----------------------------------------------------------------------------
+// ---- Buffer -----------------------------------------------------------------------------
 
-ShmBuffer::ShmBuffer(wl_shm* shm, int width, int height, Color color) : width_(width), height_(height)
+Buffer::Buffer(wl_shm* shm, int width, int height, Color color) : width_(width), height_(height)
 {
     int stride = width * 4;
     size_t size = size_t(stride) * height;
@@ -113,11 +113,7 @@ ShmBuffer::ShmBuffer(wl_shm* shm, int width, int height, Color color) : width_(w
     wl_shm_pool_destroy(pool);
 }
 
-ShmBuffer::~ShmBuffer() { wl_buffer_destroy(buffer_); }
-
-// ---- DmabufBuffer --------------------------------------------------------------------------
-
-DmabufBuffer::DmabufBuffer(zwp_linux_dmabuf_v1* dmabuf, int width, int height, Color color)
+Buffer::Buffer(zwp_linux_dmabuf_v1* dmabuf, int width, int height, Color color)
     : width_(width), height_(height)
 {
     auto layout = heaps::compute_layout(DRM_FORMAT_XRGB8888, uint32_t(width), uint32_t(height));
@@ -146,7 +142,7 @@ DmabufBuffer::DmabufBuffer(zwp_linux_dmabuf_v1* dmabuf, int width, int height, C
     zwp_linux_buffer_params_v1_destroy(params);
 }
 
-DmabufBuffer::~DmabufBuffer() { wl_buffer_destroy(buffer_); }
+Buffer::~Buffer() { wl_buffer_destroy(buffer_); }
 
 // ---- Client --------------------------------------------------------------------------------
 
@@ -311,10 +307,10 @@ void Surface::destroy_surface()
     wl_surface_destroy(std::exchange(surface_, nullptr));
 }
 
-void Surface::attach(wl_buffer* buffer, int width, int height)
+void Surface::attach(const Buffer& buffer)
 {
-    wl_surface_attach(surface_, buffer, 0, 0);
-    wl_surface_damage_buffer(surface_, 0, 0, width, height);
+    wl_surface_attach(surface_, buffer.get(), 0, 0);
+    wl_surface_damage_buffer(surface_, 0, 0, buffer.width(), buffer.height());
 }
 
 void Surface::set_points(wp_linux_drm_syncobj_timeline_v1* acquire, uint64_t acquire_point,
