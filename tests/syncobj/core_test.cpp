@@ -300,3 +300,17 @@ TEST(TimelineCore, WaiterCallbackMayReenter)
     EXPECT_EQ(w.fired, 1);
     EXPECT_FALSE(t.has_fence());
 }
+
+TEST(TimelineCore, TransferWaitingForSubmitFailsWhenTheSourceDies)
+{
+    Timeline dst;
+    {
+        Timeline src;
+        auto f = src.fence_for(3, kWaitForSubmit);
+        ASSERT_TRUE(f.ok());
+        dst.add(1, f.value());
+        EXPECT_EQ(dst.info(1).phase, PointPhase::Pending);
+    } // the source timeline dies before point 3 was ever submitted
+    EXPECT_EQ(dst.info(1).phase, PointPhase::Failed);
+    EXPECT_EQ(dst.info(1).error, ENOENT);
+}

@@ -19,6 +19,29 @@ using syncway::syncobj::send_one_fd;
 inline bool send_fd(int sock, int fd) { return send_one_fd(sock, fd); }
 inline int recv_fd(int sock) { return recv_one_fd(sock); }
 
+// A socketpair between the test's processes, closed when the test ends.
+struct Channel {
+    int fd[2] = {-1, -1};
+    Channel()
+    {
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fd) != 0)
+            throw std::runtime_error("socketpair failed");
+    }
+    ~Channel()
+    {
+        close(fd[0]);
+        close(fd[1]);
+    }
+    Channel(const Channel&) = delete;
+    Channel& operator=(const Channel&) = delete;
+};
+
+inline void expect_children_ok(const std::vector<int>& status)
+{
+    for (size_t i = 0; i < status.size(); i++)
+        EXPECT_EQ(status[i], 0) << "child " << i << " failed at step " << status[i];
+}
+
 class EmbeddedService {
 public:
     explicit EmbeddedService(syncway::syncobj::ServiceLimits limits = {})

@@ -213,7 +213,7 @@ void delayed(syncobj_device* dev, int tl, uint64_t point, bool submit_first, int
         uint64_t point = 1;                                                                         \
         int sig = ((flags) & SYNCOBJ_WAIT_FOR_SUBMIT) ? -1 : attach(tl, point);                     \
         std::thread t(delayed, dev_, tl, point, false, sig);                                        \
-        EXPECT_EQ(wait1(tl, point, now_ns() + 20 * kShortNs, flags), 0) << syncobj_last_error();    \
+        EXPECT_EQ(wait1(tl, point, now_ns() + kLongNs, flags), 0) << syncobj_last_error();    \
         t.join();                                                                                   \
     }
 DELAYED_CASE(wait_delayed_signal, 0)
@@ -259,7 +259,7 @@ TEST_F(igt_syncobj_timeline, reset_during_wait_for_submit)
         syncobj_reset(dev_, &tl, 1); // a no-op for a wait still waiting for submission
         syncobj_signal(dev_, &tl, &point, 1);
     });
-    EXPECT_EQ(wait1(tl, point, now_ns() + 20 * kShortNs, SYNCOBJ_WAIT_FOR_SUBMIT), 0) << syncobj_last_error();
+    EXPECT_EQ(wait1(tl, point, now_ns() + kLongNs, SYNCOBJ_WAIT_FOR_SUBMIT), 0) << syncobj_last_error();
     t.join();
 }
 

@@ -136,7 +136,7 @@ INSTANTIATE_TEST_SUITE_P(igt, igt_syncobj_wait_multi, ::testing::ValuesIn(multi_
             else                                                                                    \
                 syncobj_signal(dev_, &s, nullptr, 1);                                               \
         });                                                                                         \
-        EXPECT_EQ(wait1(s, 0, now_ns() + 20 * kShortNs, flags), 0) << syncobj_last_error();         \
+        EXPECT_EQ(wait1(s, 0, now_ns() + kLongNs, flags), 0) << syncobj_last_error();         \
         t.join();                                                                                   \
     }
 BINARY_DELAYED_CASE(wait_delayed_signal, 0)
@@ -178,7 +178,7 @@ TEST_F(igt_syncobj_wait, reset_during_wait_for_submit)
         syncobj_reset(dev_, &s, 1);
         syncobj_signal(dev_, &s, nullptr, 1);
     });
-    EXPECT_EQ(wait1(s, 0, now_ns() + 20 * kShortNs, SYNCOBJ_WAIT_FOR_SUBMIT), 0) << syncobj_last_error();
+    EXPECT_EQ(wait1(s, 0, now_ns() + kLongNs, SYNCOBJ_WAIT_FOR_SUBMIT), 0) << syncobj_last_error();
     t.join();
 }
 

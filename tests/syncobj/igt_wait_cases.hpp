@@ -30,7 +30,7 @@ protected:
             for (int i = 0; i < 2; i++)
                 sigs[i] = attach(fds[i], point);
         std::atomic<int> rc{1};
-        std::thread t([&] { rc = wait_err(fds, points, 2, now_ns() + 50 * kShortNs, flags); });
+        std::thread t([&] { rc = wait_err(fds, points, 2, now_ns() + kLongNs, flags); });
         sleep_short();
         if (for_submit)
             for (int i = 0; i < 2; i++)
@@ -71,7 +71,7 @@ protected:
         }
         std::atomic<int> rc{1};
         uint32_t first = ~0u;
-        std::thread t([&] { rc = wait_err(fds, points, 8, now_ns() + 100 * kShortNs, flags, &first); });
+        std::thread t([&] { rc = wait_err(fds, points, 8, now_ns() + kLongNs, flags, &first); });
         sleep_short();
         int signaled = 0, first_signaled = -1;
         for (int i : order) {

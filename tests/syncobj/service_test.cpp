@@ -68,8 +68,8 @@ int raw_request(EmbeddedService& es, int sock, const void* data, size_t len, std
 TEST(SyncobjService, TimelinePassesBetweenProcesses)
 {
     EmbeddedService es;
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    Channel ch;
+    int* sv = ch.fd;
     es.spawn([&] { // creator: creates, hands the fd over, signals point 5 later
         syncobj_device* dev = open_dev();
         CHILD_CHECK(dev, 10);
@@ -93,11 +93,7 @@ TEST(SyncobjService, TimelinePassesBetweenProcesses)
         CHILD_CHECK(syncobj_query(dev, &tl, &q, 1, 0) == 0 && q == 5, 23);
         return 0;
     });
-    auto st = es.run();
-    close(sv[0]);
-    close(sv[1]);
-    EXPECT_EQ(st[0], 0);
-    EXPECT_EQ(st[1], 0);
+    expect_children_ok(es.run());
     EXPECT_EQ(es.svc->timeline_count(), 0u) << "timeline outlived every holder";
     EXPECT_EQ(es.svc->connection_count(), 0u);
 }
@@ -105,8 +101,8 @@ TEST(SyncobjService, TimelinePassesBetweenProcesses)
 TEST(SyncobjService, SignalerThatDiesFailsThePoint)
 {
     EmbeddedService es;
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    Channel ch;
+    int* sv = ch.fd;
     es.spawn([&] { // submits point 1 and dies without signaling it
         syncobj_device* dev = open_dev();
         CHILD_CHECK(dev, 10);
@@ -136,11 +132,7 @@ TEST(SyncobjService, SignalerThatDiesFailsThePoint)
         CHILD_CHECK(state == SYNCOBJ_POINT_FAILED && error == EOWNERDEAD, 27);
         return 0;
     });
-    auto st = es.run();
-    close(sv[0]);
-    close(sv[1]);
-    EXPECT_EQ(st[0], 0);
-    EXPECT_EQ(st[1], 0);
+    expect_children_ok(es.run());
     EXPECT_EQ(es.svc->pending_object_count(), 0u);
 }
 
@@ -148,8 +140,8 @@ TEST(SyncobjService, SignalerHandedToAnotherProcessStillSignals)
 {
     // The submitter is whoever holds the signaler, not whoever holds the timeline.
     EmbeddedService es;
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    Channel ch;
+    int* sv = ch.fd;
     es.spawn([&] {
         syncobj_device* dev = open_dev();
         CHILD_CHECK(dev, 10);
@@ -172,18 +164,14 @@ TEST(SyncobjService, SignalerHandedToAnotherProcessStillSignals)
         CHILD_CHECK(syncobj_signaler_signal(dev, sig) == 0, 22);
         return 0;
     });
-    auto st = es.run();
-    close(sv[0]);
-    close(sv[1]);
-    EXPECT_EQ(st[0], 0);
-    EXPECT_EQ(st[1], 0);
+    expect_children_ok(es.run());
 }
 
 TEST(SyncobjService, TimelineLivesExactlyAsLongAsAHolder)
 {
     EmbeddedService es;
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    Channel ch;
+    int* sv = ch.fd;
     es.spawn([&] {
         syncobj_device* dev = open_dev();
         int tl;
@@ -191,8 +179,7 @@ TEST(SyncobjService, TimelineLivesExactlyAsLongAsAHolder)
         CHILD_CHECK(send_fd(sv[0], tl), 11);
         return 0; // exits: its fd and connection go
     });
-    auto st = es.run();
-    EXPECT_EQ(st[0], 0);
+    expect_children_ok(es.run());
     int tl = recv_fd(sv[1]);
     ASSERT_GE(tl, 0);
     es.pump(20);
@@ -200,8 +187,6 @@ TEST(SyncobjService, TimelineLivesExactlyAsLongAsAHolder)
     close(tl);
     es.pump(20);
     EXPECT_EQ(es.svc->timeline_count(), 0u);
-    close(sv[0]);
-    close(sv[1]);
 }
 
 TEST(SyncobjService, ExportedSyncFileImportsIntoAnotherTimeline)
@@ -358,6 +343,26 @@ TEST(SyncobjService, PerConnectionLimitsGiveClearErrors)
         uint64_t p = 100; // firing them frees the budget
         CHILD_CHECK(syncobj_signal(dev, &tl[0], &p, 1) == 0, 17);
         CHILD_CHECK(syncobj_eventfd(dev, tl[0], 200, new_eventfd(), 0) == 0, 18);
+        // Exported sync files hold a service fd each: they count as pending waits too.
+        // A closed timeline's handle is swept when the limit is reached again.
+        close(tl[7]);
+        int sig;
+        int64_t until = now_ns() + 2000000000;
+        int sr;
+        while ((sr = syncobj_submit(dev, tl[1], 1, &sig)) == -ENOSPC && now_ns() < until)
+            usleep(1000); // until the service has seen the hang-up
+        CHILD_CHECK(sr == 0, 19);
+        int exported[3];
+        for (int& e : exported)
+            CHILD_CHECK(syncobj_export_sync_file(dev, tl[1], 1, &e) == 0, 20);
+        int more;
+        CHILD_CHECK(syncobj_export_sync_file(dev, tl[1], 1, &more) == -ENOSPC, 21);
+        close(exported[0]); // the service sees the hang-up and frees the slot
+        int64_t end = now_ns() + 2000000000;
+        int r;
+        while ((r = syncobj_export_sync_file(dev, tl[1], 1, &more)) == -ENOSPC && now_ns() < end)
+            usleep(1000);
+        CHILD_CHECK(r == 0, 22);
         return 0;
     });
     EXPECT_EQ(es.run()[0], 0);
@@ -439,8 +444,8 @@ TEST(SyncobjService, ReusedFdNumberNamesTheNewTimeline)
     // The library caches fd → service handle; a closed fd number reused for another timeline
     // (received from elsewhere, so the library never saw it created) must not act on the old one.
     EmbeddedService es;
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    Channel ch;
+    int* sv = ch.fd;
     es.spawn([&] {
         syncobj_device* dev = open_dev();
         int other;
@@ -474,11 +479,7 @@ TEST(SyncobjService, ReusedFdNumberNamesTheNewTimeline)
         CHILD_CHECK(write(sv[1], "g", 1) == 1, 27);
         return 0;
     });
-    auto st = es.run();
-    close(sv[0]);
-    close(sv[1]);
-    EXPECT_EQ(st[0], 0);
-    EXPECT_EQ(st[1], 0);
+    expect_children_ok(es.run());
 }
 
 TEST(SyncobjService, OutOfFdsRefusesClearlyAndDoesNotSpin)
@@ -537,4 +538,42 @@ TEST(SyncobjService, OutOfFdsRefusesClearlyAndDoesNotSpin)
     close(report[0]);
     unlink(path.c_str());
     rmdir(dir.c_str());
+}
+
+TEST(SyncobjService, AbandonedExportIsFreedBeforeItsPointResolves)
+{
+    EmbeddedService es;
+    Channel ch;
+    int* sv = ch.fd;
+    es.spawn([&] {
+        syncobj_device* dev = open_dev();
+        int tl, sig, sf;
+        CHILD_CHECK(dev && syncobj_create(dev, 0, &tl) == 0, 10);
+        CHILD_CHECK(syncobj_submit(dev, tl, 1, &sig) == 0, 11);
+        CHILD_CHECK(syncobj_export_sync_file(dev, tl, 1, &sf) == 0, 12);
+        CHILD_CHECK(write(sv[0], "e", 1) == 1, 13);
+        char go;
+        CHILD_CHECK(read(sv[0], &go, 1) == 1, 14); // parent looked: export pending
+        close(sf);
+        CHILD_CHECK(read(sv[0], &go, 1) == 1, 15); // parent looked again
+        return 0;
+    });
+    auto wait_byte = [&] {
+        int64_t end = now_ns() + 5000000000;
+        while (!readable(sv[1], 0) && now_ns() < end)
+            es.svc->dispatch(2);
+        char c;
+        return read(sv[1], &c, 1) == 1;
+    };
+    ASSERT_TRUE(wait_byte());
+    es.pump(10);
+    size_t with_export = es.svc->pending_object_count(); // signaler + export
+    EXPECT_EQ(with_export, 2u);
+    ASSERT_EQ(write(sv[1], "g", 1), 1);
+    int64_t end = now_ns() + 5000000000;
+    while (es.svc->pending_object_count() != 1 && now_ns() < end)
+        es.svc->dispatch(2);
+    EXPECT_EQ(es.svc->pending_object_count(), 1u) << "the abandoned export still holds a service fd";
+    ASSERT_EQ(write(sv[1], "g", 1), 1);
+    expect_children_ok(es.run());
 }

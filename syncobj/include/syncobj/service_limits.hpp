@@ -8,7 +8,7 @@ namespace syncway::syncobj {
 struct ServiceLimits {
     uint32_t max_connections = 256;
     uint32_t max_handles_per_connection = 65536; // timelines/signalers a connection refers to
-    uint32_t max_waits_per_connection = 65536;   // pending waits/eventfds of one connection
+    uint32_t max_waits_per_connection = 65536;   // pending waits, eventfds, sync files of one connection
 };
 
 } // namespace syncway::syncobj

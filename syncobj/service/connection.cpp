@@ -1,0 +1,471 @@
+#include "service_state.hpp"
+
+namespace syncway::syncobj {
+
+// ---- connections ---------------------------------------------------------------------------
+
+void Connection::close_connection(const std::string& why)
+{
+    if (!why.empty())
+        s.log("connection of pid " + std::to_string(pid) + " closed: " + why);
+    for (auto& [wid, group] : waits)
+        s.dead_groups.push_back(std::move(group));
+    waits.clear();
+    s.retire(s.connections, id, sock.get());
+}
+
+void Connection::ready(uint32_t events)
+{
+    if (events & EPOLLIN) {
+        for (int i = 0; i < kMessagesPerWakeup; i++)
+            if (!read_one())
+                return;
+        return;
+    }
+    if (events & (EPOLLHUP | EPOLLERR))
+        close_connection("");
+}
+
+bool Connection::read_one()
+{
+    ReceiveBuffer<SYNCOBJ_WIRE_MAX_MESSAGE, kMaxFdsPerMessage> rb;
+    uint8_t* buf = rb.data;
+    msghdr& msg = rb.msg;
+    ssize_t n = recvmsg(sock.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+            return false;
+        close_connection(std::string("receive failed: ") + errno_text(errno));
+        return false;
+    }
+    std::vector<UniqueFd> fds = take_fds(msg);
+    if (n == 0) {
+        close_connection("");
+        return false;
+    }
+    uint16_t op = 0;
+    if (static_cast<size_t>(n) >= sizeof op)
+        std::memcpy(&op, buf, sizeof op);
+    Reply reply;
+    if (msg.msg_flags & MSG_TRUNC)
+        reply = Reply::fail(EINVAL, "request longer than " + std::to_string(SYNCOBJ_WIRE_MAX_MESSAGE) + " bytes");
+    else if (msg.msg_flags & MSG_CTRUNC)
+        reply = Reply::fail(EINVAL, "more than " + std::to_string(kMaxFdsPerMessage) + " fds in one request");
+    else {
+        auto req = decode_request(buf, static_cast<size_t>(n));
+        if (!req)
+            reply = Reply::fail(req.error());
+        else if (fds.size() < req->fds_expected)
+            reply = Reply::fail(EBADF, "request op " + std::to_string(op) + " needs an fd and none came");
+        else if (fds.size() > req->fds_expected)
+            reply = Reply::fail(EINVAL, "request op " + std::to_string(op) + " carries unexpected fds");
+        else
+            reply = handle(*req, fds);
+    }
+    // Expected outcomes (ETIME of a poll) are not protocol errors worth an operator's time.
+    if (reply.error && reply.error != ETIME && s.opt.log)
+        s.log("pid " + std::to_string(pid) + ": request op " + std::to_string(op) + " failed: " + reply.message);
+    if (!op_has_reply(op))
+        return true;
+    return send_reply(op, reply);
+}
+
+bool Connection::send_reply(uint16_t op, Reply& r)
+{
+    syncobj_wire_reply head{};
+    head.error = r.error;
+    head.aux = r.aux;
+    head.value = r.value;
+    uint8_t buf[SYNCOBJ_WIRE_MAX_MESSAGE];
+    size_t len = sizeof head;
+    std::memcpy(buf, &head, sizeof head);
+    if (r.error) {
+        std::string text = r.message.substr(0, SYNCOBJ_WIRE_MAX_ERROR_TEXT - 1);
+        std::memcpy(buf + len, text.c_str(), text.size() + 1);
+        len += text.size() + 1;
+    } else if (!r.payload.empty()) {
+        std::memcpy(buf + len, r.payload.data(), r.payload.size() * sizeof(uint64_t));
+        len += r.payload.size() * sizeof(uint64_t);
+    }
+    iovec iov{buf, len};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    OneFdControl control;
+    if (r.fd)
+        attach_fd(msg, control, r.fd.get());
+    if (sendmsg(sock.get(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        // A client that does not read its replies would make us buffer without bound.
+        close_connection("cannot send a reply to op " + std::to_string(op) + ": " + errno_text(errno));
+        return false;
+    }
+    return true;
+}
+
+Result<uint32_t> Connection::new_handle(uint64_t object_id)
+{
+    if (handles.size() >= s.opt.limits.max_handles_per_connection) {
+        for (auto it = handles.begin(); it != handles.end();) {
+            bool live = s.timelines.count(it->second) || s.signalers.count(it->second);
+            it = live ? std::next(it) : handles.erase(it);
+        }
+        if (handles.size() >= s.opt.limits.max_handles_per_connection)
+            return make_error(ENOSPC, "this connection already holds " + std::to_string(handles.size()) +
+                                          " handles (limit " +
+                                          std::to_string(s.opt.limits.max_handles_per_connection) + ")");
+    }
+    while (next_handle == 0 || handles.count(next_handle))
+        next_handle++;
+    uint32_t h = next_handle++;
+    handles[h] = object_id;
+    return h;
+}
+
+TimelineObject* Connection::timeline(uint32_t handle)
+{
+    auto it = handles.find(handle);
+    if (it == handles.end())
+        return nullptr;
+    auto t = s.timelines.find(it->second);
+    return t == s.timelines.end() ? nullptr : t->second.get();
+}
+
+Result<std::vector<TimelineObject*>> Connection::timelines(const std::vector<uint32_t>& hs)
+{
+    std::vector<TimelineObject*> out;
+    out.reserve(hs.size());
+    for (uint32_t h : hs) {
+        TimelineObject* t = timeline(h);
+        if (!t)
+            return make_error(ENOENT, "no timeline with handle " + std::to_string(h));
+        out.push_back(t);
+    }
+    return out;
+}
+
+Status Connection::check_wait_limit()
+{
+    if (pending_waits() >= s.opt.limits.max_waits_per_connection)
+        return make_error(ENOSPC, "this connection already has " + std::to_string(pending_waits()) +
+                                      " pending waits (limit " +
+                                      std::to_string(s.opt.limits.max_waits_per_connection) + ")");
+    return Ok{};
+}
+
+Reply Connection::handle(const WireRequest& req, std::vector<UniqueFd>& fds)
+{
+    switch (req.op) {
+    case SYNCOBJ_OP_HELLO: {
+        Reply r;
+        r.value = SYNCOBJ_WIRE_VERSION;
+        return r;
+    }
+    case SYNCOBJ_OP_CREATE:
+        return op_create(req);
+    case SYNCOBJ_OP_IMPORT:
+        return op_import(fds);
+    case SYNCOBJ_OP_CLOSE_HANDLE:
+        handles.erase(req.handle);
+        return {};
+    case SYNCOBJ_OP_SUBMIT:
+        return op_submit(req);
+    case SYNCOBJ_OP_SIGNALER_SIGNAL:
+        op_signaler_signal(req);
+        return {};
+    case SYNCOBJ_OP_SIGNAL:
+        return op_signal(req);
+    case SYNCOBJ_OP_RESET:
+        return op_reset(req);
+    case SYNCOBJ_OP_QUERY:
+        return op_query(req);
+    case SYNCOBJ_OP_WAIT:
+        return op_wait(req, fds);
+    case SYNCOBJ_OP_CANCEL_WAIT: {
+        auto it = waits.find(req.wait_id);
+        if (it != waits.end()) {
+            s.dead_groups.push_back(std::move(it->second));
+            waits.erase(it);
+        }
+        return {};
+    }
+    case SYNCOBJ_OP_EVENTFD:
+        return op_eventfd(req, fds);
+    case SYNCOBJ_OP_TRANSFER:
+        return op_transfer(req);
+    case SYNCOBJ_OP_EXPORT_SYNC_FILE:
+        return op_export(req);
+    case SYNCOBJ_OP_IMPORT_SYNC_FILE:
+        return op_import_sync_file(req, fds);
+    case SYNCOBJ_OP_POINT_STATE:
+        return op_point_state(req);
+    default:
+        return Reply::fail(EINVAL, "unknown request op " + std::to_string(req.op));
+    }
+}
+
+
+Reply Connection::op_create(const WireRequest& req)
+{
+    if (req.flags & ~1u)
+        return Reply::fail(EINVAL, "unknown create flags 0x" + std::to_string(req.flags));
+    UniqueFd client_end;
+    auto t = s.new_timeline(req.flags & 1u, client_end);
+    if (!t)
+        return Reply::fail(t.error());
+    auto h = new_handle(t.value()->id);
+    if (!h) {
+        s.retire_timeline(*t.value());
+        return Reply::fail(h.error());
+    }
+    Reply r;
+    r.aux = h.value();
+    r.fd = std::move(client_end);
+    return r;
+}
+
+Reply Connection::op_import(std::vector<UniqueFd>& fds)
+{
+    int fd = fds[0].get();
+    FdInfo info = inspect_fd(fd);
+    auto it = s.by_ino.find(info.inode);
+    if (info.kind != FdKind::SeqpacketSocket || it == s.by_ino.end())
+        return Reply::fail(EINVAL, describe_fd(fd, info) + " is not a timeline of this service");
+    auto h = new_handle(it->second);
+    if (!h)
+        return Reply::fail(h.error());
+    Reply r;
+    r.aux = h.value();
+    r.value = s.timelines.count(it->second) ? SYNCOBJ_KIND_TIMELINE : SYNCOBJ_KIND_SIGNALER;
+    return r;
+}
+
+Reply Connection::op_submit(const WireRequest& req)
+{
+    TimelineObject* t = timeline(req.handle);
+    if (!t)
+        return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
+    auto pair = make_socket_pair();
+    if (!pair)
+        return Reply::fail(pair.error());
+    auto sig = std::make_unique<SignalerObject>(s);
+    sig->end = std::move(pair->first);
+    sig->ino = inode_of(pair->second.get());
+    sig->fence = std::make_shared<core::Fence>();
+    auto st = s.register_source(sig->end.get(), 0, sig.get(), sig->id);
+    if (!st)
+        return Reply::fail(st.error());
+    auto h = new_handle(sig->id);
+    if (!h) {
+        s.poller.remove(sig->end.get(), sig->id);
+        return Reply::fail(h.error());
+    }
+    s.by_ino[sig->ino] = sig->id;
+    core::FenceRef fence = sig->fence;
+    s.signalers[sig->id] = std::move(sig);
+    t->timeline->add(req.point, std::move(fence));
+    Reply r;
+    r.aux = h.value();
+    r.fd = std::move(pair->second);
+    return r;
+}
+
+void Connection::op_signaler_signal(const WireRequest& req)
+{
+    auto it = handles.find(req.handle);
+    if (it == handles.end())
+        return;
+    auto sig = s.signalers.find(it->second);
+    handles.erase(it);
+    if (sig == s.signalers.end())
+        return; // signaled already, or every copy closed: nothing to do
+    sig->second->fence->resolve(0);
+    s.retire_signaler(*sig->second);
+}
+
+Reply Connection::op_signal(const WireRequest& req)
+{
+    if (req.flags)
+        return Reply::fail(EINVAL, "signal flags must be 0");
+    auto ts = timelines(req.handles);
+    if (!ts)
+        return Reply::fail(ts.error());
+    for (size_t i = 0; i < ts->size(); i++) {
+        auto tl = (*ts)[i]->timeline; // a waiter callback may retire the object
+        tl->signal(req.points[i]);
+    }
+    return {};
+}
+
+Reply Connection::op_reset(const WireRequest& req)
+{
+    if (req.flags)
+        return Reply::fail(EINVAL, "reset flags must be 0");
+    auto ts = timelines(req.handles);
+    if (!ts)
+        return Reply::fail(ts.error());
+    for (TimelineObject* t : *ts)
+        t->timeline->reset();
+    return {};
+}
+
+Reply Connection::op_query(const WireRequest& req)
+{
+    if (req.flags & ~1u)
+        return Reply::fail(EINVAL, "unknown query flags");
+    auto ts = timelines(req.handles);
+    if (!ts)
+        return Reply::fail(ts.error());
+    Reply r;
+    for (TimelineObject* t : *ts)
+        r.payload.push_back(t->timeline->query(req.flags & 1u));
+    return r;
+}
+
+Reply Connection::op_wait(const WireRequest& req, std::vector<UniqueFd>& fds)
+{
+    constexpr uint32_t known = core::kWaitAll | core::kWaitForSubmit | core::kWaitAvailable |
+                               core::kWaitDeadline | SYNCOBJ_WIRE_WAIT_POLL_ONLY;
+    if (req.flags & ~known)
+        return Reply::fail(EINVAL, "unknown wait flags");
+    auto ts = timelines(req.handles);
+    if (!ts)
+        return Reply::fail(ts.error());
+    bool poll_only = req.flags & SYNCOBJ_WIRE_WAIT_POLL_ONLY;
+    if (!poll_only) {
+        FdInfo info = inspect_fd(fds[0].get());
+        if (info.kind != FdKind::Eventfd)
+            return Reply::fail(EINVAL, describe_fd(fds[0].get(), info) + " is not an eventfd");
+        if (waits.count(req.wait_id))
+            return Reply::fail(EEXIST, "wait id " + std::to_string(req.wait_id) + " is already pending");
+        auto lim = check_wait_limit();
+        if (!lim)
+            return Reply::fail(lim.error());
+    }
+    for (size_t i = 0; i < ts->size(); i++)
+        if (!(req.flags & core::kWaitForSubmit) && !(*ts)[i]->timeline->submitted(req.points[i]))
+            return Reply::fail(EINVAL, "point " + std::to_string(req.points[i]) +
+                                           " is not submitted (entry " + std::to_string(i) + ")");
+    auto group = std::make_unique<WaitGroup>();
+    group->conn = this;
+    group->wait_id = req.wait_id;
+    group->all = req.flags & core::kWaitAll;
+    uint32_t flags = req.flags & (core::kWaitForSubmit | core::kWaitAvailable);
+    for (uint32_t i = 0; i < ts->size() && !group->done; i++) {
+        auto e = std::make_unique<WaitGroup::Entry>();
+        e->group = group.get();
+        e->index = i;
+        group->entries.push_back(std::move(e));
+        auto tl = (*ts)[i]->timeline;
+        auto st = tl->wait(*group->entries.back(), req.points[i], flags);
+        if (!st)
+            return Reply::fail(st.error());
+    }
+    Reply r;
+    if (group->done) {
+        r.aux = group->first;
+        r.value = 1;
+        if (group->error)
+            return Reply::fail(group->error, "point " + std::to_string(req.points[group->first]) +
+                                                 " failed: " + errno_text(group->error));
+        return r;
+    }
+    if (poll_only)
+        return Reply::fail(ETIME, "not signaled");
+    group->efd = std::move(fds[0]);
+    group->registered = true;
+    waits[req.wait_id] = std::move(group);
+    return r;
+}
+
+Reply Connection::op_eventfd(const WireRequest& req, std::vector<UniqueFd>& fds)
+{
+    if (req.flags & ~core::kWaitAvailable)
+        return Reply::fail(EINVAL, "eventfd flags may only hold WAIT_AVAILABLE");
+    TimelineObject* t = timeline(req.handle);
+    if (!t)
+        return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
+    FdInfo info = inspect_fd(fds[0].get());
+    if (info.kind != FdKind::Eventfd)
+        return Reply::fail(EINVAL, describe_fd(fds[0].get(), info) + " is not an eventfd");
+    auto lim = check_wait_limit();
+    if (!lim)
+        return Reply::fail(lim.error());
+    auto w = std::make_unique<EventfdWait>(s);
+    w->key = s.next_key++;
+    w->slot.bind(s, id);
+    w->efd = std::move(fds[0]);
+    EventfdWait& ref = *w;
+    s.eventfd_waits[w->key] = std::move(w);
+    auto tl = t->timeline;
+    (void)tl->wait(ref, req.point, req.flags | core::kWaitForSubmit);
+    return {};
+}
+
+Reply Connection::op_transfer(const WireRequest& req)
+{
+    if (req.flags & ~core::kWaitForSubmit)
+        return Reply::fail(EINVAL, "transfer flags may only hold WAIT_FOR_SUBMIT");
+    TimelineObject* src = timeline(req.handle);
+    TimelineObject* dst = timeline(req.dst_handle);
+    if (!src || !dst)
+        return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(src ? req.dst_handle : req.handle));
+    auto dst_tl = dst->timeline;
+    auto fence = src->timeline->fence_for(req.point, req.flags);
+    if (!fence)
+        return Reply::fail(fence.error());
+    dst_tl->add(req.dst_point, std::move(fence.value()));
+    return {};
+}
+
+
+Reply Connection::op_export(const WireRequest& req)
+{
+    TimelineObject* t = timeline(req.handle);
+    if (!t)
+        return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
+    auto fence = t->timeline->fence_for(req.point, 0);
+    if (!fence)
+        return Reply::fail(fence.error());
+    auto lim = check_wait_limit();
+    if (!lim)
+        return Reply::fail(lim.error());
+    auto fd = s.export_fence(std::move(fence.value()), id);
+    if (!fd)
+        return Reply::fail(fd.error());
+    Reply r;
+    r.fd = std::move(fd.value());
+    return r;
+}
+
+
+Reply Connection::op_import_sync_file(const WireRequest& req, std::vector<UniqueFd>& fds)
+{
+    TimelineObject* t = timeline(req.handle);
+    if (!t)
+        return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
+    FdInfo info = inspect_fd(fds[0].get());
+    auto lim = check_wait_limit();
+    if (!lim)
+        return Reply::fail(lim.error());
+    auto fence = s.import_sync_file(std::move(fds[0]), info, id);
+    if (!fence)
+        return Reply::fail(fence.error());
+    auto tl = t->timeline;
+    tl->add(req.point, std::move(fence.value()));
+    return {};
+}
+
+Reply Connection::op_point_state(const WireRequest& req)
+{
+    TimelineObject* t = timeline(req.handle);
+    if (!t)
+        return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
+    core::PointInfo info = t->timeline->info(req.point);
+    Reply r;
+    r.aux = static_cast<uint32_t>(info.phase);
+    r.value = static_cast<uint64_t>(info.error);
+    return r;
+}
+
+
+} // namespace syncway::syncobj

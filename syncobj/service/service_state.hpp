@@ -1,0 +1,292 @@
+// Private to service/: the objects the service keeps (timelines, signalers, sync files, waits,
+// connections) and its State. service.cpp holds Service itself, service_objects.cpp the objects'
+// behaviour, connection.cpp the requests of one connection.
+#pragma once
+
+#include "service.hpp"
+
+#include "fd_kind.hpp"
+#include "fd_passing.hpp"
+#include "poller.hpp"
+#include "wire_request.hpp"
+
+#include <fcntl.h>
+#include <linux/sync_file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <unordered_map>
+#include <vector>
+
+
+namespace syncway::syncobj {
+
+
+inline constexpr size_t kMaxFdsPerMessage = 4;
+inline constexpr int kMessagesPerWakeup = 64; // fairness between busy connections
+
+inline std::string errno_text(int e) { return std::string(strerror(e)); }
+
+inline void write_eventfd(int fd, uint64_t value)
+{
+    // A full counter (a client that never reads) only loses this wake-up; never block.
+    ssize_t r = write(fd, &value, sizeof value);
+    (void)r;
+}
+
+inline Result<std::pair<UniqueFd, UniqueFd>> make_socket_pair()
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) != 0)
+        return make_error(errno, std::string("cannot create a socket pair: ") + errno_text(errno));
+    UniqueFd ours(sv[0]), theirs(sv[1]);
+    // The client end is a capability, not a channel: writes to it fail with EPIPE.
+    shutdown(ours.get(), SHUT_RD);
+    // The client's end is blocking like any fd a user expects to get.
+    int fl = fcntl(theirs.get(), F_GETFL);
+    fcntl(theirs.get(), F_SETFL, fl & ~O_NONBLOCK);
+    return std::make_pair(std::move(ours), std::move(theirs));
+}
+
+inline ino_t inode_of(int fd)
+{
+    struct stat st {};
+    return fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+struct Reply {
+    int error = 0;
+    std::string message;
+    uint32_t aux = 0;
+    uint64_t value = 0;
+    std::vector<uint64_t> payload;
+    UniqueFd fd;
+
+    static Reply fail(int error, std::string message)
+    {
+        Reply r;
+        r.error = error;
+        r.message = std::move(message);
+        return r;
+    }
+    static Reply fail(const Error& e) { return fail(e.code, e.message); }
+};
+
+
+// ---- objects -------------------------------------------------------------------------------
+
+// Counts an object the service keeps on behalf of a connection (an eventfd wait, an exported or
+// imported sync file: each may outlive the request, and the last two hold an fd) against that
+// connection's limit of pending waits, for as long as the object lives.
+struct OwnerSlot {
+    Service::State* s = nullptr;
+    uint64_t owner = 0;
+    OwnerSlot() = default;
+    void bind(Service::State& state, uint64_t conn); // once
+    // Gives the slot back now (the object is finished, even if it is destroyed later).
+    void release();
+    OwnerSlot(const OwnerSlot&) = delete;
+    OwnerSlot& operator=(const OwnerSlot&) = delete;
+    ~OwnerSlot() { release(); }
+};
+
+struct TimelineObject final : Poller::Source {
+    Service::State& s;
+    uint64_t id = 0;
+    UniqueFd end;
+    ino_t ino = 0;
+    std::shared_ptr<core::Timeline> timeline;
+    TimelineObject(Service::State& state) : s(state) {}
+    void ready(uint32_t events) override;
+};
+
+struct SignalerObject final : Poller::Source {
+    Service::State& s;
+    uint64_t id = 0;
+    UniqueFd end;
+    ino_t ino = 0;
+    core::FenceRef fence;
+    SignalerObject(Service::State& state) : s(state) {}
+    void ready(uint32_t events) override;
+};
+
+// The service's end of an exported sync file: one status message when the point resolves.
+struct ExportObject final : Poller::Source {
+    Service::State& s;
+    uint64_t id = 0;
+    OwnerSlot slot;
+    UniqueFd end;
+    core::FenceRef fence;
+    ExportObject(Service::State& state) : s(state) {}
+    void ready(uint32_t events) override;
+};
+
+// An imported sync file (kernel or ours) that has not resolved yet.
+struct ImportWatch final : Poller::Source {
+    Service::State& s;
+    uint64_t id = 0;
+    OwnerSlot slot;
+    UniqueFd fd;
+    bool kernel = false;
+    core::FenceRef fence;
+    ImportWatch(Service::State& state) : s(state) {}
+    void ready(uint32_t events) override;
+};
+
+struct EventfdWait final : core::Waiter {
+    Service::State& s;
+    uint64_t key = 0;
+    OwnerSlot slot;
+    UniqueFd efd;
+    EventfdWait(Service::State& state) : s(state) {}
+    void resolved(int) override;
+    void dropped() override;
+};
+
+struct Connection;
+
+struct WaitGroup {
+    struct Entry final : core::Waiter {
+        WaitGroup* group = nullptr;
+        uint32_t index = 0;
+        void resolved(int error) override { group->entry_resolved(index, error); }
+        void dropped() override { group->entry_resolved(index, ENOENT); }
+    };
+    Connection* conn = nullptr;
+    uint32_t wait_id = 0;
+    bool all = false;
+    bool done = false;
+    bool registered = false;
+    uint32_t resolved_count = 0;
+    uint32_t first = 0;
+    int error = 0;
+    UniqueFd efd;
+    std::vector<std::unique_ptr<Entry>> entries;
+
+    void entry_resolved(uint32_t index, int err);
+};
+
+struct Connection final : Poller::Source {
+    Service::State& s;
+    uint64_t id = 0;
+    UniqueFd sock;
+    pid_t pid = 0;
+    std::unordered_map<uint32_t, uint64_t> handles; // handle -> object id
+    uint32_t next_handle = 1;
+    std::unordered_map<uint32_t, std::unique_ptr<WaitGroup>> waits;
+    uint32_t detached_waits = 0; // OwnerSlots naming this connection
+    Connection(Service::State& state) : s(state) {}
+    void ready(uint32_t events) override;
+    bool read_one();
+    Reply handle(const WireRequest& req, std::vector<UniqueFd>& fds);
+    bool send_reply(uint16_t op, Reply& r);
+    void close_connection(const std::string& why);
+
+    Result<uint32_t> new_handle(uint64_t object_id);
+    TimelineObject* timeline(uint32_t handle);
+    Result<std::vector<TimelineObject*>> timelines(const std::vector<uint32_t>& hs);
+    uint32_t pending_waits() const { return static_cast<uint32_t>(waits.size()) + detached_waits; }
+    Status check_wait_limit();
+
+    Reply op_create(const WireRequest& req);
+    Reply op_import(std::vector<UniqueFd>& fds);
+    Reply op_submit(const WireRequest& req);
+    void op_signaler_signal(const WireRequest& req);
+    Reply op_signal(const WireRequest& req);
+    Reply op_reset(const WireRequest& req);
+    Reply op_query(const WireRequest& req);
+    Reply op_wait(const WireRequest& req, std::vector<UniqueFd>& fds);
+    Reply op_eventfd(const WireRequest& req, std::vector<UniqueFd>& fds);
+    Reply op_transfer(const WireRequest& req);
+    Reply op_export(const WireRequest& req);
+    Reply op_import_sync_file(const WireRequest& req, std::vector<UniqueFd>& fds);
+    Reply op_point_state(const WireRequest& req);
+};
+
+struct Listener final : Poller::Source {
+    Service::State& s;
+    Listener(Service::State& state) : s(state) {}
+    void ready(uint32_t events) override;
+};
+
+struct Service::State {
+    Options opt;
+    Poller poller;
+    UniqueFd listen_fd;
+    uint64_t listen_id = 0;
+    Listener listener{*this};
+    std::string path;
+    bool unlink_path = false;
+    uid_t uid = getuid();
+    // Held in reserve so a connection can still be refused when the process is out of fds.
+    UniqueFd spare_fd{open("/dev/null", O_RDONLY | O_CLOEXEC)};
+
+    std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections;
+    std::unordered_map<uint64_t, std::unique_ptr<TimelineObject>> timelines;
+    std::unordered_map<uint64_t, std::unique_ptr<SignalerObject>> signalers;
+    std::unordered_map<uint64_t, std::unique_ptr<ExportObject>> exports;
+    std::unordered_map<uint64_t, std::unique_ptr<ImportWatch>> imports;
+    std::unordered_map<uint64_t, std::unique_ptr<EventfdWait>> eventfd_waits;
+    std::unordered_map<ino_t, uint64_t> by_ino; // client-end inode -> timeline/signaler id
+    uint64_t next_key = 1;
+
+    // Objects finished inside callbacks die here, after the callback stack has unwound.
+    std::vector<std::unique_ptr<Poller::Source>> dead_sources;
+    std::vector<std::unique_ptr<core::Waiter>> dead_waiters;
+    std::vector<std::unique_ptr<WaitGroup>> dead_groups;
+
+    void log(const std::string& line)
+    {
+        if (opt.log)
+            opt.log(line);
+    }
+    template <typename Map> void retire(Map& map, uint64_t id, int fd)
+    {
+        auto it = map.find(id);
+        if (it == map.end())
+            return;
+        poller.remove(fd, id);
+        if constexpr (requires { it->second->slot.release(); })
+            it->second->slot.release();
+        dead_sources.push_back(std::move(it->second));
+        map.erase(it);
+    }
+    void retire_timeline(TimelineObject& t)
+    {
+        by_ino.erase(t.ino);
+        retire(timelines, t.id, t.end.get());
+    }
+    void retire_signaler(SignalerObject& sig)
+    {
+        by_ino.erase(sig.ino);
+        retire(signalers, sig.id, sig.end.get());
+    }
+    void collect()
+    {
+        // Destroying objects can finish more (a timeline drops its parked waiters).
+        while (!dead_sources.empty() || !dead_waiters.empty() || !dead_groups.empty()) {
+            auto sources = std::move(dead_sources);
+            auto waiters = std::move(dead_waiters);
+            auto groups = std::move(dead_groups);
+            dead_sources.clear();
+            dead_waiters.clear();
+            dead_groups.clear();
+        }
+    }
+    Status register_source(int fd, uint32_t events, Poller::Source* src, uint64_t& id)
+    {
+        if (!poller.add(fd, events, src, id))
+            return make_error(errno, "cannot watch an fd: " + errno_text(errno));
+        return Ok{};
+    }
+    Result<TimelineObject*> new_timeline(bool signaled, UniqueFd& client_end);
+    Result<core::FenceRef> import_sync_file(UniqueFd fd, const FdInfo& info, uint64_t owner);
+    Result<UniqueFd> export_fence(core::FenceRef fence, uint64_t owner);
+};
+
+} // namespace syncway::syncobj
