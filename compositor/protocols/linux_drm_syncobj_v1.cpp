@@ -23,6 +23,17 @@
 // and cached states, the current state, and the renderer's texture lock it; with pixman the
 // texture samples the client's memory directly and holds it until the surface's client buffer
 // is replaced or destroyed). The buffer's `release` event (lock count back to 0) is that moment.
+// A buffer shown on several surfaces at once is released when the last one lets go, so the
+// release points of all its commits are signaled then (late for the earlier ones, never early).
+// With gles2 a dma-buf texture may still be sampled by queued GPU work when wlroots 0.15 drops
+// it (it has no renderer timelines): release points are exact for the CPU (pixman) renderer.
+//
+// Failed acquire (the point resolved with an error, e.g. its signaler died): the buffer must
+// never show, and wlroots 0.15 cannot drop a cached state. Keeping the lock forever would freeze
+// the surface, so the buffer is taken out of the cached state before it is unlocked
+// (drop_buffer): the rest of that commit (damage, frame callbacks, role state) applies, the
+// surface keeps its previous content and size, and the buffer's release point is signaled as
+// soon as wlroots lets go of it. Logged.
 
 namespace syncway {
 namespace {
@@ -49,11 +60,6 @@ template <typename Owner> struct AddonHook {
         return reinterpret_cast<AddonHook*>(reinterpret_cast<char*>(addon) - offsetof(AddonHook, addon))->owner;
     }
 };
-
-std::string describe_point(const TimelinePoint& p)
-{
-    return std::to_string(p.point);
-}
 
 std::string describe_state(so::PointState state, int error)
 {
@@ -215,7 +221,7 @@ private:
         for (auto& p : points_)
             if (Status s = p.timeline->signal(p.point); !s)
                 wlr_log(WLR_ERROR, "linux-drm-syncobj: cannot signal release point %s: %s",
-                        describe_point(p).c_str(), s.error().message.c_str());
+                        std::to_string(p.point).c_str(), s.error().message.c_str());
         points_.clear();
     }
 
@@ -391,7 +397,7 @@ void SurfaceSync::advance(bool fired)
             auto wait = front.acquire.timeline->wait(front.acquire.point);
             if (!wait) {
                 wlr_log(WLR_ERROR, "linux-drm-syncobj: cannot wait for acquire point %s: %s",
-                        describe_point(front.acquire).c_str(), wait.error().message.c_str());
+                        std::to_string(front.acquire.point).c_str(), wait.error().message.c_str());
                 if (resource_)
                     wl_resource_post_no_memory(resource_);
                 return;  // the client is disconnected; its surface goes with it
@@ -413,7 +419,7 @@ void SurfaceSync::advance(bool fired)
             wlr_log(WLR_INFO,
                     "linux-drm-syncobj: acquire point %s of surface %p %s: commit dropped, the "
                     "previous content stays",
-                    describe_point(front.acquire).c_str(), static_cast<void*>(surface_),
+                    std::to_string(front.acquire.point).c_str(), static_cast<void*>(surface_),
                     describe_state(state, error).c_str());
             if (wlr_surface_state* cached = find_cached(surface_, front.seq);
                 cached && (cached->committed & WLR_SURFACE_STATE_BUFFER))

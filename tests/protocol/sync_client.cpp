@@ -92,9 +92,9 @@ bool SyncobjDevice::wait_signaled(int timeline, uint64_t point, std::chrono::mil
     return true;
 }
 
-// ---- ShmBuffer -----------------------------------------------------------------------------
+// ---- Buffer -----------------------------------------------------------------------------
 
-ShmBuffer::ShmBuffer(wl_shm* shm, int width, int height, Color color) : width_(width), height_(height)
+Buffer::Buffer(wl_shm* shm, int width, int height, Color color) : width_(width), height_(height)
 {
     int stride = width * 4;
     size_t size = size_t(stride) * height;
@@ -113,11 +113,7 @@ ShmBuffer::ShmBuffer(wl_shm* shm, int width, int height, Color color) : width_(w
     wl_shm_pool_destroy(pool);
 }
 
-ShmBuffer::~ShmBuffer() { wl_buffer_destroy(buffer_); }
-
-// ---- DmabufBuffer --------------------------------------------------------------------------
-
-DmabufBuffer::DmabufBuffer(zwp_linux_dmabuf_v1* dmabuf, int width, int height, Color color)
+Buffer::Buffer(zwp_linux_dmabuf_v1* dmabuf, int width, int height, Color color)
     : width_(width), height_(height)
 {
     auto layout = heaps::compute_layout(DRM_FORMAT_XRGB8888, uint32_t(width), uint32_t(height));
@@ -146,7 +142,7 @@ DmabufBuffer::DmabufBuffer(zwp_linux_dmabuf_v1* dmabuf, int width, int height, C
     zwp_linux_buffer_params_v1_destroy(params);
 }
 
-DmabufBuffer::~DmabufBuffer() { wl_buffer_destroy(buffer_); }
+Buffer::~Buffer() { wl_buffer_destroy(buffer_); }
 
 // ---- Client --------------------------------------------------------------------------------
 
@@ -154,6 +150,16 @@ namespace {
 
 const xdg_wm_base_listener wm_base_listener = {
     .ping = [](void*, xdg_wm_base* base, uint32_t serial) { xdg_wm_base_pong(base, serial); },
+};
+
+const wl_pointer_listener pointer_listener = {
+    .enter = [](void* data, wl_pointer*, uint32_t serial, wl_surface*, wl_fixed_t, wl_fixed_t) {
+        *static_cast<uint32_t*>(data) = serial;
+    },
+    .leave = [](void*, wl_pointer*, uint32_t, wl_surface*) {},
+    .motion = [](void*, wl_pointer*, uint32_t, wl_fixed_t, wl_fixed_t) {},
+    .button = [](void*, wl_pointer*, uint32_t, uint32_t, uint32_t, uint32_t) {},
+    .axis = [](void*, wl_pointer*, uint32_t, uint32_t, wl_fixed_t) {},
 };
 
 } // namespace
@@ -175,6 +181,10 @@ void Client::global(void* data, wl_registry* registry, uint32_t name, const char
     else if (iface == xdg_wm_base_interface.name) {
         bind(self->wm_base_, &xdg_wm_base_interface, 1);
         xdg_wm_base_add_listener(self->wm_base_, &wm_base_listener, nullptr);
+    } else if (iface == wl_seat_interface.name) {
+        bind(self->seat_, &wl_seat_interface, 1);
+        self->pointer_ = self->own(wl_seat_get_pointer(self->seat_));
+        wl_pointer_add_listener(self->pointer_, &pointer_listener, &self->enter_serial_);
     } else if (iface == zwp_linux_dmabuf_v1_interface.name && version >= 3)
         bind(self->dmabuf_, &zwp_linux_dmabuf_v1_interface, 3);
     else if (iface == wp_linux_drm_syncobj_manager_v1_interface.name)
@@ -245,6 +255,11 @@ Surface::Surface(Client& client) : client_(client)
     }
 }
 
+Surface::Surface(Client& client, NoRole) : client_(client)
+{
+    surface_ = wl_compositor_create_surface(client.compositor());
+}
+
 Surface::Surface(Client& client, Surface& parent, int x, int y, bool desync) : client_(client)
 {
     surface_ = wl_compositor_create_surface(client.compositor());
@@ -292,10 +307,10 @@ void Surface::destroy_surface()
     wl_surface_destroy(std::exchange(surface_, nullptr));
 }
 
-void Surface::attach(wl_buffer* buffer, int width, int height)
+void Surface::attach(const Buffer& buffer)
 {
-    wl_surface_attach(surface_, buffer, 0, 0);
-    wl_surface_damage_buffer(surface_, 0, 0, width, height);
+    wl_surface_attach(surface_, buffer.get(), 0, 0);
+    wl_surface_damage_buffer(surface_, 0, 0, buffer.width(), buffer.height());
 }
 
 void Surface::set_points(wp_linux_drm_syncobj_timeline_v1* acquire, uint64_t acquire_point,

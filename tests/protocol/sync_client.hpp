@@ -51,28 +51,15 @@ struct Color {
     uint32_t xrgb() const { return 0xff000000u | uint32_t(r) << 16 | uint32_t(g) << 8 | b; }
 };
 
-// One wl_shm buffer of a solid colour (XRGB8888), in its own memfd pool.
-class ShmBuffer {
+// One wl_buffer of a solid colour (XRGB8888): wl_shm in its own memfd pool, or linux-dmabuf
+// (linear, one plane) allocated by heaps/ (a heap or udmabuf dma-buf where the kernel has them,
+// else a sealed memfd).
+class Buffer {
 public:
-    ShmBuffer(wl_shm* shm, int width, int height, Color color);
-    ~ShmBuffer();
-    ShmBuffer(const ShmBuffer&) = delete;
-    wl_buffer* get() const { return buffer_; }
-    int width() const { return width_; }
-    int height() const { return height_; }
-
-private:
-    wl_buffer* buffer_ = nullptr;
-    int width_, height_;
-};
-
-// One linux-dmabuf wl_buffer of a solid colour (XRGB8888, linear, one plane) allocated by
-// heaps/ (a heap or udmabuf dma-buf where the kernel has them, else a sealed memfd).
-class DmabufBuffer {
-public:
-    DmabufBuffer(zwp_linux_dmabuf_v1* dmabuf, int width, int height, Color color);
-    ~DmabufBuffer();
-    DmabufBuffer(const DmabufBuffer&) = delete;
+    Buffer(wl_shm* shm, int width, int height, Color color);
+    Buffer(zwp_linux_dmabuf_v1* dmabuf, int width, int height, Color color);
+    ~Buffer();
+    Buffer(const Buffer&) = delete;
     wl_buffer* get() const { return buffer_; }
     int width() const { return width_; }
     int height() const { return height_; }
@@ -103,6 +90,9 @@ public:
     // Null when the compositor does not advertise explicit sync.
     wp_linux_drm_syncobj_manager_v1* syncobj() const { return syncobj_; }
     zwp_linux_dmabuf_v1* dmabuf() const { return dmabuf_; }
+    // The wl_pointer of the seat, and the serial of its last enter (0: none yet).
+    wl_pointer* pointer() const { return pointer_; }
+    uint32_t enter_serial() const { return enter_serial_; }
 
     // The proxy is the client's: freed with it.
     wp_linux_drm_syncobj_timeline_v1* import(int timeline_fd);
@@ -123,6 +113,9 @@ private:
     xdg_wm_base* wm_base_ = nullptr;
     wp_linux_drm_syncobj_manager_v1* syncobj_ = nullptr;
     zwp_linux_dmabuf_v1* dmabuf_ = nullptr;
+    wl_seat* seat_ = nullptr;
+    wl_pointer* pointer_ = nullptr;
+    uint32_t enter_serial_ = 0;
     std::vector<wl_proxy*> owned_;  // globals, registry, imported timelines, ...
 };
 
@@ -131,6 +124,9 @@ class Surface {
 public:
     // A toplevel: waits for the first configure and acks it.
     explicit Surface(Client& client);
+    // A wl_surface without a role yet (e.g. for a cursor image).
+    struct NoRole {};
+    Surface(Client& client, NoRole);
     // A subsurface of parent at (x, y); synchronized unless desync.
     Surface(Client& client, Surface& parent, int x, int y, bool desync);
     ~Surface();
@@ -141,9 +137,7 @@ public:
     void destroy_sync();
     void destroy_surface();  // the wl_surface alone (the sync object stays)
 
-    void attach(const ShmBuffer& buffer) { attach(buffer.get(), buffer.width(), buffer.height()); }
-    void attach(const DmabufBuffer& buffer) { attach(buffer.get(), buffer.width(), buffer.height()); }
-    void attach(wl_buffer* buffer, int width, int height);
+    void attach(const Buffer& buffer);
     void set_points(wp_linux_drm_syncobj_timeline_v1* acquire, uint64_t acquire_point,
                     wp_linux_drm_syncobj_timeline_v1* release, uint64_t release_point);
     void commit() { wl_surface_commit(surface_); }

@@ -100,6 +100,16 @@ private:
     std::unique_ptr<SyncobjDevice> dev_;
 };
 
+// A timeline of the test process, imported by one client.
+struct SyncTimeline {
+    SyncTimeline(const SyncSession& session, Client& client)
+        : fd(session.dev().create_timeline()), object(client.import(fd.get()))
+    {
+    }
+    UniqueFd fd;
+    wp_linux_drm_syncobj_timeline_v1* object;
+};
+
 // Long enough for several 60 Hz frames to be rendered (the held content must not show in any).
 inline void let_frames_pass() { std::this_thread::sleep_for(std::chrono::milliseconds(150)); }
 

@@ -36,7 +36,7 @@ constexpr const char* surface_iface = "wp_linux_drm_syncobj_surface_v1";
     auto timeline = session.dev().create_timeline();
     session.dev().signal(timeline.get(), 1);
     auto* tl = other->import(timeline.get());
-    ShmBuffer buffer(other->shm(), 32, 32, green);
+    Buffer buffer(other->shm(), 32, 32, green);
     surface.attach(buffer);
     surface.set_points(tl, 1, tl, 2);
     surface.commit();
@@ -44,6 +44,26 @@ constexpr const char* surface_iface = "wp_linux_drm_syncobj_surface_v1";
         return ::testing::AssertionFailure() << "a well-behaved client failed after another's error";
     return ::testing::AssertionSuccess();
 }
+
+// A fresh client about to break a rule: a toplevel, one imported timeline, a buffer.
+struct Offender {
+    explicit Offender(SyncSession& session)
+        : client(session.connect()), surface(*client), timeline(session, *client), buffer(client->shm(), 32, 32, red)
+    {
+    }
+    // Commits the buffer (or none) with the given points (0: not set).
+    void commit(bool attach, uint64_t acquire, uint64_t release)
+    {
+        if (attach)
+            surface.attach(buffer);
+        surface.set_points(acquire ? timeline.object : nullptr, acquire, release ? timeline.object : nullptr, release);
+        surface.commit();
+    }
+    std::unique_ptr<Client> client;
+    Surface surface;
+    SyncTimeline timeline;
+    Buffer buffer;
+};
 
 class Errors : public ::testing::Test {
 protected:
@@ -126,15 +146,12 @@ TEST_F(Errors, InvalidTimelineOfAnotherCompositor)
 
 TEST_F(Errors, NoSurface)
 {
-    auto client = session.connect();
-    Surface surface(*client);
-    auto timeline = session.dev().create_timeline();
-    auto* tl = client->import(timeline.get());
-    surface.sync();
-    surface.destroy_surface();
-    ASSERT_TRUE(client->roundtrip());
-    surface.set_points(tl, 1, nullptr, 0);
-    EXPECT_TRUE(died_with(*client, surface_iface, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_SURFACE));
+    Offender o(session);
+    o.surface.sync();
+    o.surface.destroy_surface();
+    ASSERT_TRUE(o.client->roundtrip());
+    o.surface.set_points(o.timeline.object, 1, nullptr, 0);
+    EXPECT_TRUE(died_with(*o.client, surface_iface, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_SURFACE));
     EXPECT_TRUE(still_serving(session));
 }
 
@@ -142,105 +159,66 @@ TEST_F(Errors, NoBuffer)
 {
     for (bool acquire : {true, false}) {
         SCOPED_TRACE(acquire ? "acquire point only" : "release point only");
-        auto client = session.connect();
-        Surface surface(*client);
-        auto timeline = session.dev().create_timeline();
-        auto* tl = client->import(timeline.get());
-        acquire ? surface.set_points(tl, 1, nullptr, 0) : surface.set_points(nullptr, 0, tl, 1);
-        surface.commit();
-        EXPECT_TRUE(died_with(*client, surface_iface, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_BUFFER));
+        Offender o(session);
+        o.commit(false, acquire ? 1 : 0, acquire ? 0 : 1);
+        EXPECT_TRUE(died_with(*o.client, surface_iface, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_BUFFER));
     }
     EXPECT_TRUE(still_serving(session));
 }
 
 TEST_F(Errors, NoBufferWhenDetaching)
 {
-    auto client = session.connect();
-    Surface surface(*client);
-    auto timeline = session.dev().create_timeline();
-    auto* tl = client->import(timeline.get());
-    wl_surface_attach(surface.get(), nullptr, 0, 0);
-    surface.set_points(tl, 1, tl, 2);
-    surface.commit();
-    EXPECT_TRUE(died_with(*client, surface_iface, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_BUFFER));
+    Offender o(session);
+    wl_surface_attach(o.surface.get(), nullptr, 0, 0);
+    o.commit(false, 1, 2);
+    EXPECT_TRUE(died_with(*o.client, surface_iface, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_BUFFER));
 }
 
 TEST_F(Errors, NoAcquirePoint)
 {
-    auto client = session.connect();
-    Surface surface(*client);
-    auto timeline = session.dev().create_timeline();
-    auto* tl = client->import(timeline.get());
-    ShmBuffer buffer(client->shm(), 32, 32, red);
-    surface.attach(buffer);
-    surface.set_points(nullptr, 0, tl, 1);
-    surface.commit();
-    EXPECT_TRUE(died_with(*client, surface_iface, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_ACQUIRE_POINT));
+    Offender o(session);
+    o.commit(true, 0, 1);
+    EXPECT_TRUE(died_with(*o.client, surface_iface, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_ACQUIRE_POINT));
     EXPECT_TRUE(still_serving(session));
 }
 
 TEST_F(Errors, NoReleasePoint)
 {
-    auto client = session.connect();
-    Surface surface(*client);
-    auto timeline = session.dev().create_timeline();
-    auto* tl = client->import(timeline.get());
-    ShmBuffer buffer(client->shm(), 32, 32, red);
-    surface.attach(buffer);
-    surface.set_points(tl, 1, nullptr, 0);
-    surface.commit();
-    EXPECT_TRUE(died_with(*client, surface_iface, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_RELEASE_POINT));
+    Offender o(session);
+    o.commit(true, 1, 0);
+    EXPECT_TRUE(died_with(*o.client, surface_iface, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_RELEASE_POINT));
 }
 
 TEST_F(Errors, PointsAreDoubleBuffered)
 {
     // Points set for one commit are not carried over to the next: a buffer in the next commit
     // without new points lacks an acquire point.
-    auto client = session.connect();
-    Surface surface(*client);
-    auto timeline = session.dev().create_timeline();
-    session.dev().signal(timeline.get(), 1);
-    auto* tl = client->import(timeline.get());
-    ShmBuffer first(client->shm(), 32, 32, red), second(client->shm(), 32, 32, blue);
-    surface.attach(first);
-    surface.set_points(tl, 1, tl, 2);
-    surface.commit();
-    ASSERT_TRUE(client->roundtrip());
-    surface.attach(second);
-    surface.commit();
-    EXPECT_TRUE(died_with(*client, surface_iface, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_ACQUIRE_POINT));
+    Offender o(session);
+    session.dev().signal(o.timeline.fd.get(), 1);
+    o.commit(true, 1, 2);
+    ASSERT_TRUE(o.client->roundtrip());
+    o.commit(true, 0, 0);
+    EXPECT_TRUE(died_with(*o.client, surface_iface, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_ACQUIRE_POINT));
 }
 
 TEST_F(Errors, ConflictingPoints)
 {
     for (uint64_t acquire : {5, 6}) {
         SCOPED_TRACE("acquire " + std::to_string(acquire) + ", release 5 on the same timeline");
-        auto client = session.connect();
-        Surface surface(*client);
-        auto timeline = session.dev().create_timeline();
-        auto* tl = client->import(timeline.get());
-        ShmBuffer buffer(client->shm(), 32, 32, red);
-        surface.attach(buffer);
-        surface.set_points(tl, acquire, tl, 5);
-        surface.commit();
-        EXPECT_TRUE(died_with(*client, surface_iface, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_CONFLICTING_POINTS));
+        Offender o(session);
+        o.commit(true, acquire, 5);
+        EXPECT_TRUE(died_with(*o.client, surface_iface, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_CONFLICTING_POINTS));
     }
     // Below the release point, or on different timelines, is fine.
-    auto client = session.connect();
-    Surface surface(*client);
-    auto a = session.dev().create_timeline(), b = session.dev().create_timeline();
-    session.dev().signal(a.get(), 9);
-    auto* tla = client->import(a.get());
-    auto* tlb = client->import(b.get());
-    ShmBuffer buffer(client->shm(), 32, 32, red);
-    surface.attach(buffer);
-    surface.set_points(tla, 4, tla, 5);
-    surface.commit();
-    ASSERT_TRUE(client->roundtrip());
-    surface.attach(buffer);
-    surface.set_points(tla, 9, tlb, 1);
-    surface.commit();
-    EXPECT_TRUE(client->roundtrip());
+    Offender o(session);
+    SyncTimeline other(session, *o.client);
+    session.dev().signal(o.timeline.fd.get(), 9);
+    o.commit(true, 4, 5);
+    ASSERT_TRUE(o.client->roundtrip());
+    o.surface.attach(o.buffer);
+    o.surface.set_points(o.timeline.object, 9, other.object, 1);
+    o.surface.commit();
+    EXPECT_TRUE(o.client->roundtrip());
 }
 
 TEST_F(Errors, CommitWithoutBufferOrPointsIsFine)
@@ -270,4 +248,42 @@ TEST(Modes, KernelWithoutDrmDeviceAdvertisesNothing)
     auto client = session.connect();
     EXPECT_EQ(client->syncobj(), nullptr);
     EXPECT_NE(session.log().find("needs a DRM render node"), std::string::npos) << session.log();
+}
+
+namespace {
+
+// SYNCWAY_SYNCOBJ for the compositors started in one test (they inherit our environment).
+class ScopedModeEnv {
+public:
+    explicit ScopedModeEnv(const char* value) { setenv("SYNCWAY_SYNCOBJ", value, 1); }
+    ~ScopedModeEnv() { unsetenv("SYNCWAY_SYNCOBJ"); }
+};
+
+} // namespace
+
+TEST(Modes, EnvironmentKillSwitchWinsOverTheOption)
+{
+    ScopedModeEnv off("off");
+    SyncSession session({"--syncobj", "auto"});
+    ASSERT_TRUE(session.compositor().wait_ready());
+    EXPECT_EQ(session.connect()->syncobj(), nullptr);
+    EXPECT_NE(session.log().find("SYNCWAY_SYNCOBJ=off overrides --syncobj auto"), std::string::npos) << session.log();
+}
+
+TEST(Modes, EnvironmentGivesTheDefault)
+{
+    ScopedModeEnv service("service");
+    SyncSession session;
+    ASSERT_TRUE(session.ready()) << session.log();
+    EXPECT_NE(session.connect()->syncobj(), nullptr);
+    EXPECT_NE(session.log().find("(--syncobj service)"), std::string::npos) << session.log();
+}
+
+TEST(Modes, BadEnvironmentValueIsIgnoredLoudly)
+{
+    ScopedModeEnv bogus("sometimes");
+    SyncSession session;
+    ASSERT_TRUE(session.ready()) << session.log();
+    EXPECT_NE(session.connect()->syncobj(), nullptr);
+    EXPECT_NE(session.log().find("ignoring SYNCWAY_SYNCOBJ='sometimes'"), std::string::npos) << session.log();
 }
