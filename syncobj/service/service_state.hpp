@@ -29,6 +29,9 @@ namespace syncway::syncobj {
 
 inline constexpr size_t kMaxFdsPerMessage = 4;
 inline constexpr int kMessagesPerWakeup = 64; // fairness between busy connections
+// Requests taken by one recvmmsg: a lone request costs one receive call, not a second one
+// that only reports EAGAIN.
+inline constexpr unsigned kMessagesPerReceive = 8;
 
 inline std::string errno_text(int e) { return std::string(strerror(e)); }
 
@@ -182,7 +185,8 @@ struct Connection final : Poller::Source {
     uint32_t detached_waits = 0; // OwnerSlots naming this connection
     Connection(Service::State& state) : s(state) {}
     void ready(uint32_t events) override;
-    bool read_one();
+    // One request already received: answers it. False once the connection has closed.
+    bool handle_message(const uint8_t* buf, size_t n, int msg_flags, std::vector<UniqueFd>& fds);
     Reply handle(const WireRequest& req, std::vector<UniqueFd>& fds);
     bool send_reply(uint16_t op, Reply& r);
     void close_connection(const std::string& why);
