@@ -17,17 +17,8 @@ void Connection::close_connection(const std::string& why)
 void Connection::ready(uint32_t events)
 {
     if (events & EPOLLIN) {
-        struct Batch {
-            ReceiveBuffer<SYNCOBJ_WIRE_MAX_MESSAGE, kMaxFdsPerMessage> bufs[kMessagesPerReceive];
-            mmsghdr hdrs[kMessagesPerReceive];
-        };
-        Batch storage; // on the stack: no allocation per wakeup
-        Batch* batch = &storage;
+        ReceiveBatch* batch = s.receive_batch.get();
         for (int taken = 0; taken < kMessagesPerWakeup;) {
-            for (unsigned i = 0; i < kMessagesPerReceive; i++) {
-                batch->hdrs[i] = mmsghdr{};
-                batch->hdrs[i].msg_hdr = batch->bufs[i].msg;
-            }
             int n = recvmmsg(sock.get(), batch->hdrs, kMessagesPerReceive, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, nullptr);
             if (n < 0) {
                 if (errno != EAGAIN && errno != EINTR)
@@ -41,6 +32,7 @@ void Connection::ready(uint32_t events)
                 if (open)
                     open = handle_message(batch->bufs[i].data, batch->hdrs[i].msg_len, m.msg_flags, fds);
             }
+            batch->rearm(static_cast<unsigned>(n));
             // A short batch means the socket was empty when the kernel looked; the
             // level-triggered epoll reports anything that arrived since.
             if (!open || n < static_cast<int>(kMessagesPerReceive))

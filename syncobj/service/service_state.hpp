@@ -33,6 +33,28 @@ inline constexpr int kMessagesPerWakeup = 64; // fairness between busy connectio
 // that only reports EAGAIN.
 inline constexpr unsigned kMessagesPerReceive = 8;
 
+// The buffers one recvmmsg fills, set up once per service: the service reads one connection
+// at a time, so every connection shares them.
+struct ReceiveBatch {
+    ReceiveBuffer<SYNCOBJ_WIRE_MAX_MESSAGE, kMaxFdsPerMessage> bufs[kMessagesPerReceive];
+    mmsghdr hdrs[kMessagesPerReceive]{};
+    ReceiveBatch()
+    {
+        for (unsigned i = 0; i < kMessagesPerReceive; i++)
+            hdrs[i].msg_hdr = bufs[i].msg;
+    }
+    ReceiveBatch(const ReceiveBatch&) = delete;
+    ReceiveBatch& operator=(const ReceiveBatch&) = delete;
+    // recvmmsg shrinks msg_controllen to what arrived: give back the room before reuse.
+    void rearm(unsigned used)
+    {
+        for (unsigned i = 0; i < used; i++) {
+            hdrs[i].msg_hdr.msg_controllen = sizeof bufs[i].control;
+            hdrs[i].msg_hdr.msg_flags = 0;
+        }
+    }
+};
+
 inline std::string errno_text(int e) { return std::string(strerror(e)); }
 
 inline void write_eventfd(int fd, uint64_t value)
@@ -221,6 +243,7 @@ struct Listener final : Poller::Source {
 struct Service::State {
     Options opt;
     Poller poller;
+    std::unique_ptr<ReceiveBatch> receive_batch = std::make_unique<ReceiveBatch>();
     UniqueFd listen_fd;
     uint64_t listen_id = 0;
     Listener listener{*this};
