@@ -69,7 +69,7 @@ public:
     }
     ~ServiceProcess()
     {
-        kill(pid_, SIGKILL);
+        kill(pid_, SIGTERM); // not SIGKILL: lets valgrind and gcov write their data
         waitpid(pid_, nullptr, 0);
         unlink(path_.c_str());
         rmdir(dir_.c_str());

@@ -215,12 +215,13 @@ int ServiceBackend::array_op(uint16_t op, const int* fds, const uint64_t* points
                              uint32_t flags, Answer* answer)
 {
     std::lock_guard lock(mu_);
-    std::vector<uint32_t> handles;
+    std::vector<uint32_t>& handles = handles_scratch_;
     if (int r = handles_for(fds, count, handles))
         return r;
     bool with_points = op == SYNCOBJ_OP_SIGNAL;
-    std::vector<uint8_t> msg(sizeof(syncobj_wire_array) + count * sizeof(uint32_t) +
-                             (with_points ? count * sizeof(uint64_t) : 0));
+    std::vector<uint8_t>& msg = msg_scratch_;
+    msg.resize(sizeof(syncobj_wire_array) + count * sizeof(uint32_t) +
+               (with_points ? count * sizeof(uint64_t) : 0));
     syncobj_wire_array head{header_for<syncobj_wire_array>(op), flags, count, 0};
     std::memcpy(msg.data(), &head, sizeof head);
     size_t off = sizeof head;
@@ -277,12 +278,13 @@ int ServiceBackend::wait(const int* fds, const uint64_t* points, uint32_t count,
     uint32_t wait_id = next_wait_id_++;
     {
         std::lock_guard lock(mu_);
-        std::vector<uint32_t> handles;
+        std::vector<uint32_t>& handles = handles_scratch_;
         if (int r = handles_for(fds, count, handles))
             return r;
         uint32_t wire_flags = flags | (poll_only ? SYNCOBJ_WIRE_WAIT_POLL_ONLY : 0);
         syncobj_wire_wait head{header_for<syncobj_wire_wait>(SYNCOBJ_OP_WAIT), wire_flags, count, wait_id};
-        std::vector<uint8_t> msg(sizeof head + count * (sizeof(uint64_t) + sizeof(uint32_t)));
+        std::vector<uint8_t>& msg = msg_scratch_;
+        msg.resize(sizeof head + count * (sizeof(uint64_t) + sizeof(uint32_t)));
         std::memcpy(msg.data(), &head, sizeof head);
         std::memcpy(msg.data() + sizeof head, points, count * sizeof(uint64_t));
         std::memcpy(msg.data() + sizeof head + count * sizeof(uint64_t), handles.data(), count * sizeof(uint32_t));

@@ -65,6 +65,9 @@ private:
     UniqueFd sock_;
     std::mutex mu_;
     std::vector<CacheEntry> cache_; // indexed by fd number
+    // Reused by array ops and waits (under mu_), so a request allocates nothing once warm.
+    std::vector<uint32_t> handles_scratch_;
+    std::vector<uint8_t> msg_scratch_;
     std::atomic<uint32_t> next_wait_id_{1};
 };
 

@@ -17,28 +17,36 @@ void Connection::close_connection(const std::string& why)
 void Connection::ready(uint32_t events)
 {
     if (events & EPOLLIN) {
-        for (int i = 0; i < kMessagesPerWakeup; i++)
-            if (!read_one())
+        ReceiveBatch* batch = s.receive_batch.get();
+        for (int taken = 0; taken < kMessagesPerWakeup;) {
+            int n = recvmmsg(sock.get(), batch->hdrs, kMessagesPerReceive, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, nullptr);
+            if (n < 0) {
+                if (errno != EAGAIN && errno != EINTR)
+                    close_connection(std::string("receive failed: ") + errno_text(errno));
                 return;
+            }
+            bool open = true;
+            for (int i = 0; i < n; i++) {
+                msghdr& m = batch->hdrs[i].msg_hdr;
+                std::vector<UniqueFd> fds = take_fds(m); // owned even if no longer answered
+                if (open)
+                    open = handle_message(batch->bufs[i].data, batch->hdrs[i].msg_len, m.msg_flags, fds);
+            }
+            batch->rearm(static_cast<unsigned>(n));
+            // A short batch means the socket was empty when the kernel looked; the
+            // level-triggered epoll reports anything that arrived since.
+            if (!open || n < static_cast<int>(kMessagesPerReceive))
+                return;
+            taken += n;
+        }
         return;
     }
     if (events & (EPOLLHUP | EPOLLERR))
         close_connection("");
 }
 
-bool Connection::read_one()
+bool Connection::handle_message(const uint8_t* buf, size_t n, int msg_flags, std::vector<UniqueFd>& fds)
 {
-    ReceiveBuffer<SYNCOBJ_WIRE_MAX_MESSAGE, kMaxFdsPerMessage> rb;
-    uint8_t* buf = rb.data;
-    msghdr& msg = rb.msg;
-    ssize_t n = recvmsg(sock.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR)
-            return false;
-        close_connection(std::string("receive failed: ") + errno_text(errno));
-        return false;
-    }
-    std::vector<UniqueFd> fds = take_fds(msg);
     if (n == 0) {
         close_connection("");
         return false;
@@ -47,12 +55,12 @@ bool Connection::read_one()
     if (static_cast<size_t>(n) >= sizeof op)
         std::memcpy(&op, buf, sizeof op);
     Reply reply;
-    if (msg.msg_flags & MSG_TRUNC)
+    if (msg_flags & MSG_TRUNC)
         reply = Reply::fail(EINVAL, "request longer than " + std::to_string(SYNCOBJ_WIRE_MAX_MESSAGE) + " bytes");
-    else if (msg.msg_flags & MSG_CTRUNC)
+    else if (msg_flags & MSG_CTRUNC)
         reply = Reply::fail(EINVAL, "more than " + std::to_string(kMaxFdsPerMessage) + " fds in one request");
     else {
-        auto req = decode_request(buf, static_cast<size_t>(n));
+        auto req = decode_request(buf, n);
         if (!req)
             reply = Reply::fail(req.error());
         else if (fds.size() < req->fds_expected)

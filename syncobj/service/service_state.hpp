@@ -29,6 +29,31 @@ namespace syncway::syncobj {
 
 inline constexpr size_t kMaxFdsPerMessage = 4;
 inline constexpr int kMessagesPerWakeup = 64; // fairness between busy connections
+// Requests taken by one recvmmsg: a lone request costs one receive call, not a second one
+// that only reports EAGAIN.
+inline constexpr unsigned kMessagesPerReceive = 8;
+
+// The buffers one recvmmsg fills, set up once per service: the service reads one connection
+// at a time, so every connection shares them.
+struct ReceiveBatch {
+    ReceiveBuffer<SYNCOBJ_WIRE_MAX_MESSAGE, kMaxFdsPerMessage> bufs[kMessagesPerReceive];
+    mmsghdr hdrs[kMessagesPerReceive]{};
+    ReceiveBatch()
+    {
+        for (unsigned i = 0; i < kMessagesPerReceive; i++)
+            hdrs[i].msg_hdr = bufs[i].msg;
+    }
+    ReceiveBatch(const ReceiveBatch&) = delete;
+    ReceiveBatch& operator=(const ReceiveBatch&) = delete;
+    // recvmmsg shrinks msg_controllen to what arrived: give back the room before reuse.
+    void rearm(unsigned used)
+    {
+        for (unsigned i = 0; i < used; i++) {
+            hdrs[i].msg_hdr.msg_controllen = sizeof bufs[i].control;
+            hdrs[i].msg_hdr.msg_flags = 0;
+        }
+    }
+};
 
 inline std::string errno_text(int e) { return std::string(strerror(e)); }
 
@@ -182,7 +207,8 @@ struct Connection final : Poller::Source {
     uint32_t detached_waits = 0; // OwnerSlots naming this connection
     Connection(Service::State& state) : s(state) {}
     void ready(uint32_t events) override;
-    bool read_one();
+    // One request already received: answers it. False once the connection has closed.
+    bool handle_message(const uint8_t* buf, size_t n, int msg_flags, std::vector<UniqueFd>& fds);
     Reply handle(const WireRequest& req, std::vector<UniqueFd>& fds);
     bool send_reply(uint16_t op, Reply& r);
     void close_connection(const std::string& why);
@@ -217,6 +243,7 @@ struct Listener final : Poller::Source {
 struct Service::State {
     Options opt;
     Poller poller;
+    std::unique_ptr<ReceiveBatch> receive_batch = std::make_unique<ReceiveBatch>();
     UniqueFd listen_fd;
     uint64_t listen_id = 0;
     Listener listener{*this};

@@ -301,6 +301,55 @@ TEST(SyncobjService, BadInputGetsErrnoAndHurtsNoOne)
     EXPECT_EQ(es.run()[0], 0);
 }
 
+// The service takes requests several at a time (recvmmsg); a burst longer than one batch,
+// with fds on some requests, must be answered in order with each request's own fds.
+TEST(SyncobjService, BurstOfRequestsAnsweredInOrderWithTheirFds)
+{
+    EmbeddedService es;
+    int fds_before = count_open_fds();
+    int s = raw_connect(es.path());
+    ASSERT_GE(s, 0);
+    es.pump(5);
+    syncobj_wire_create create{{SYNCOBJ_OP_CREATE, 0}, 0};
+    ASSERT_EQ(send(s, &create, sizeof create, MSG_NOSIGNAL), static_cast<ssize_t>(sizeof create));
+    es.pump(5);
+    syncway::syncobj::ReceiveBuffer<4096, 4> created;
+    ASSERT_GT(recvmsg(s, &created.msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC), 0);
+    auto timeline = syncway::syncobj::take_fds(created.msg);
+    ASSERT_EQ(timeline.size(), 1u);
+    // Requests i % 3 == 1 carry an fd: an IMPORT of the timeline (must succeed, so a receive
+    // slot that last held a request without fds must have its room for fds back), and every
+    // fourth of those a HELLO, which takes no fd (must fail, and the fd must not leak).
+    constexpr int kBurst = 21; // more than two batches of 8
+    auto expected = [](int i) { return i % 3 == 1 && i % 4 == 0 ? EINVAL : 0; };
+    for (int i = 0; i < kBurst; i++) {
+        syncobj_wire_header hdr{static_cast<uint16_t>(i % 3 == 1 && i % 4 != 0 ? SYNCOBJ_OP_IMPORT : SYNCOBJ_OP_HELLO), 0};
+        iovec iov{&hdr, sizeof hdr};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        syncway::syncobj::OneFdControl control;
+        if (i % 3 == 1)
+            syncway::syncobj::attach_fd(msg, control, timeline[0].get());
+        ASSERT_GE(sendmsg(s, &msg, MSG_NOSIGNAL), 0);
+    }
+    timeline.clear();
+    es.pump(20);
+    for (int i = 0; i < kBurst; i++) {
+        syncobj_wire_reply r{};
+        char buf[4096];
+        ssize_t n = recv(s, buf, sizeof buf, MSG_DONTWAIT);
+        ASSERT_GE(n, static_cast<ssize_t>(sizeof r)) << "no reply to request " << i;
+        std::memcpy(&r, buf, sizeof r);
+        EXPECT_EQ(r.error, expected(i)) << "request " << i << ": " << (r.error ? buf + sizeof r : "");
+    }
+    char extra;
+    EXPECT_LT(recv(s, &extra, 1, MSG_DONTWAIT), 0) << "more replies than requests";
+    close(s);
+    es.pump(5);
+    EXPECT_EQ(count_open_fds(), fds_before);
+}
+
 TEST(SyncobjService, ClientThatNeverReadsIsDropped)
 {
     EmbeddedService es;
