@@ -114,6 +114,8 @@ def initramfs(cache_dir):
         ("init", S_IFREG | 0o755, init, 0, 0),
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob("initramfs-*.cpio"):
+        stale.unlink(missing_ok=True)
     tmp = path.with_suffix(".tmp%d" % os.getpid())
     tmp.write_bytes(cpio_newc(entries))
     tmp.replace(path)
