@@ -1,5 +1,7 @@
 #include "child_process.hpp"
 
+#include <syncway/cstring_array.hpp>
+
 #include <spawn.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,16 +23,8 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv, c
         if (std::strncmp(*e, "WAYLAND_DISPLAY=", 16) != 0 && std::strncmp(*e, "WAYLAND_SOCKET=", 15) != 0)
             env_storage.emplace_back(*e);
     env_storage.push_back("WAYLAND_DISPLAY=" + socket);
-    std::vector<char*> envp;
-    for (auto& e : env_storage)
-        envp.push_back(e.data());
-    envp.push_back(nullptr);
-
-    std::vector<std::string> args_storage = argv;
-    std::vector<char*> args;
-    for (auto& a : args_storage)
-        args.push_back(a.data());
-    args.push_back(nullptr);
+    CStringArray envp(std::move(env_storage));
+    CStringArray args(argv);
 
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
@@ -42,7 +36,7 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv, c
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
     ChildProcess child;
-    int rc = ::posix_spawnp(&child.pid_, args[0], nullptr, &attr, args.data(), envp.data());
+    int rc = ::posix_spawnp(&child.pid_, argv[0].c_str(), nullptr, &attr, args.data(), envp.data());
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
         child.pid_ = -1;

@@ -17,6 +17,11 @@ uint32_t now_msec()
 
 constexpr const char* default_cursor_name = "left_ptr";
 
+// wlroots 0.15 marks an output cursor as the hardware one even when it only ever put "no
+// image" on the plane (its image then failing to render): only a front buffer proves the
+// plane shows wlroots' cursor.
+bool wlroots_drives_plane(const wlr_output* output) { return output->hardware_cursor && output->cursor_front_buffer; }
+
 } // namespace
 
 Cursor::Cursor(Server& server, Seat& seat) : server_(server), seat_(seat)
@@ -67,6 +72,7 @@ Cursor::Cursor(Server& server, Seat& seat) : server_(server), seat_(seat)
             return;
         wlr_cursor_set_surface(cursor_.get(), event->surface, event->hotspot_x, event->hotspot_y);
         client_image_ = true;
+        update_cursor_planes();
         check_hardware_cursors();
     });
     outputs_changed_.connect(&server_.outputs_changed, [this](void*) { handle_outputs_changed(); });
@@ -81,6 +87,7 @@ void Cursor::set_default_image()
     if (xcursor_)
         wlr_xcursor_manager_set_cursor_image(xcursor_.get(), default_cursor_name, cursor_.get());
     client_image_ = false;
+    update_cursor_planes();
     check_hardware_cursors();
 }
 
@@ -89,9 +96,64 @@ void Cursor::handle_outputs_changed()
     if (xcursor_)
         for (auto& output : server_.outputs)
             wlr_xcursor_manager_load(xcursor_.get(), output->wlr()->scale);
+    std::erase_if(planes_, [](auto& plane) { return !plane->alive(); });
     if (!client_image_)
         set_default_image();
+    update_cursor_planes();
     check_hardware_cursors();
+}
+
+void Cursor::update_cursor_planes()
+{
+    for (auto& output : server_.outputs) {
+        wlr_output* o = output->wlr();
+        if (!o->enabled || wlroots_drives_plane(o) || !wlr_output_is_drm(o) || plane_tried_.contains(o->name))
+            continue;
+        plane_tried_.insert(o->name);
+        if (auto plane = CursorPlane::create(o, server_.allocator.get()))
+            planes_.push_back(std::move(plane));
+    }
+    for (auto& plane : planes_) {
+        wlr_output* o = plane->output();
+        if (!o)
+            continue;
+        wlr_xcursor* xcursor =
+            xcursor_ && !client_image_ ? wlr_xcursor_manager_get_xcursor(xcursor_.get(), default_cursor_name, o->scale)
+                                       : nullptr;
+        if (!xcursor || xcursor->image_count == 0) {
+            // Client cursor surface (or no image): wlroots draws it in software meanwhile.
+            plane->hide();
+            continue;
+        }
+        // Hide wlroots' software copy on this output first: for a cursor without an image
+        // wlroots calls set_cursor(NULL) on the plane, which would undo ours if done after.
+        wlr_output_cursor* c;
+        wl_list_for_each(c, &o->cursors, link) wlr_output_cursor_set_image(c, nullptr, 0, 0, 0, 0, 0);
+        bool was_shown = plane->shown();
+        if (!plane->show(xcursor->images[0])) {
+            wlr_log(WLR_INFO, "output %s: the cursor plane refused our buffer; software cursor", o->name);
+            planes_.erase(std::find(planes_.begin(), planes_.end(), plane));
+            set_default_image();  // restores wlroots' software cursor on this output
+            return;
+        }
+        if (!was_shown)
+            wlr_log(WLR_INFO, "output %s: cursor on the hardware cursor plane (LINEAR ARGB8888, filled on the CPU)",
+                    o->name);
+        reported_.insert(o->name);
+    }
+    move_cursor_planes();
+}
+
+void Cursor::move_cursor_planes()
+{
+    for (auto& plane : planes_) {
+        wlr_output* o = plane->output();
+        if (!o || !plane->shown())
+            continue;
+        double x = cursor_->x, y = cursor_->y;
+        wlr_output_layout_output_coords(server_.output_layout.get(), o, &x, &y);
+        plane->move(x, y);
+    }
 }
 
 void Cursor::check_hardware_cursors()
@@ -103,7 +165,7 @@ void Cursor::check_hardware_cursors()
             !wlr_output_layout_contains_point(server_.output_layout.get(), o, cursor_->x, cursor_->y))
             continue;
         reported_.insert(o->name);
-        if (o->hardware_cursor)
+        if (wlroots_drives_plane(o))
             wlr_log(WLR_INFO, "output %s: cursor on the hardware cursor plane", o->name);
         else
             wlr_log(WLR_INFO, "output %s: no usable hardware cursor plane; drawing the cursor in software",
@@ -113,6 +175,7 @@ void Cursor::check_hardware_cursors()
 
 void Cursor::process_motion(uint32_t time_msec)
 {
+    move_cursor_planes();
     double sx = 0, sy = 0;
     wlr_scene_node* node = wlr_scene_node_at(&server_.scene->node, cursor_->x, cursor_->y, &sx, &sy);
     wlr_surface* surface = nullptr;

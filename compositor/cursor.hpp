@@ -2,11 +2,14 @@
 // pointer focus, and the hardware-cursor-or-software decision per output (logged once).
 #pragma once
 
+#include "cursor_plane.hpp"
 #include "listener.hpp"
 #include "wlr_ptr.hpp"
 
+#include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace syncway {
 
@@ -31,6 +34,9 @@ private:
     void process_motion(uint32_t time_msec);
     void set_default_image();
     void check_hardware_cursors();
+    // Our own cursor-plane path for DRM outputs where wlroots fell back to software.
+    void update_cursor_planes();
+    void move_cursor_planes();
 
     Server& server_;
     Seat& seat_;
@@ -38,6 +44,8 @@ private:
     XcursorManagerPtr xcursor_;
     bool client_image_ = false;           // a client's wl_pointer.set_cursor surface is shown
     std::set<std::string> reported_;      // outputs whose cursor mode we already logged
+    std::set<std::string> plane_tried_;   // outputs we tried to give a CursorPlane
+    std::vector<std::unique_ptr<CursorPlane>> planes_;
     Listener motion_;
     Listener motion_absolute_;
     Listener button_;

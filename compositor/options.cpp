@@ -66,6 +66,26 @@ std::optional<RendererKind> renderer_from(std::string_view name)
 
 } // namespace
 
+std::optional<SyncobjMode> syncobj_mode_from(std::string_view name)
+{
+    for (auto mode : {SyncobjMode::Auto, SyncobjMode::Kernel, SyncobjMode::Drm, SyncobjMode::Service, SyncobjMode::Off})
+        if (syncobj_mode_name(mode) == name)
+            return mode;
+    return std::nullopt;
+}
+
+std::string_view syncobj_mode_name(SyncobjMode mode)
+{
+    switch (mode) {
+    case SyncobjMode::Auto: return "auto";
+    case SyncobjMode::Kernel: return "kernel";
+    case SyncobjMode::Drm: return "drm";
+    case SyncobjMode::Service: return "service";
+    case SyncobjMode::Off: return "off";
+    }
+    return "?";
+}
+
 std::string_view backend_name(BackendKind kind)
 {
     switch (kind) {
@@ -146,7 +166,7 @@ Result<Options> parse_options(std::span<const std::string_view> args)
             value = arg.substr(eq + 1);
         }
         bool takes_value = name == "--backend" || name == "--renderer" || name == "--output" ||
-                           name == "--socket";
+                           name == "--socket" || name == "--syncobj";
         if (!takes_value) {
             if (arg.starts_with("-"))
                 return bad("unknown option '" + std::string(arg) + "' (see --help)");
@@ -176,6 +196,11 @@ Result<Options> parse_options(std::span<const std::string_view> args)
             if (!spec)
                 return spec.error();
             options.outputs.push_back(spec.value());
+        } else if (name == "--syncobj") {
+            options.syncobj = syncobj_mode_from(*value);
+            if (!options.syncobj)
+                return bad("invalid --syncobj '" + std::string(*value) +
+                           "': expected auto, kernel, drm, service or off");
         } else if (name == "--socket") {
             if (value->empty() || value->find('/') != std::string_view::npos)
                 return bad("invalid --socket '" + std::string(*value) +
@@ -204,6 +229,16 @@ std::string usage_text(std::string_view program)
            "                       Headless: virtual outputs; nested: one window each;\n"
            "                       drm: ignored (each connector uses its preferred mode)\n"
            "  --socket NAME        listen on $XDG_RUNTIME_DIR/NAME (default: first free wayland-N)\n"
+           "  --syncobj auto|kernel|drm|service|off\n"
+           "                       explicit sync (linux-drm-syncobj-v1) and the timelines it takes:\n"
+           "                       auto (default): hosts the userspace syncobj service (its socket\n"
+           "                       is given to COMMAND in $SYNCWAY_SYNCOBJ_SOCKET) and also takes\n"
+           "                       kernel syncobj fds when a DRM render node supports them;\n"
+           "                       service: only the userspace service; kernel, drm: only kernel\n"
+           "                       syncobj fds, imported through a DRM render node (the global is\n"
+           "                       not advertised without one); off: the global is not advertised.\n"
+           "                       $SYNCWAY_SYNCOBJ=MODE is the default when the option is absent;\n"
+           "                       SYNCWAY_SYNCOBJ=off is a kill switch that wins over the option\n"
            "  -v, --verbose        debug logging\n"
            "  -h, --help           show this help and exit\n"
            "  -V, --version        show the version and exit\n"

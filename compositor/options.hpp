@@ -4,6 +4,7 @@
 #include <syncway/result.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -13,6 +14,8 @@ namespace syncway {
 
 enum class BackendKind { Auto, Headless, Wayland, X11, Drm };
 enum class RendererKind { Auto, Pixman, Gles2 };
+// Which timelines linux-drm-syncobj-v1 accepts (compositor/protocols/linux_drm_syncobj_v1.cpp).
+enum class SyncobjMode { Auto, Kernel, Drm, Service, Off };
 
 struct OutputSpec {
     int32_t width = 1920;
@@ -27,6 +30,7 @@ struct Options {
     RendererKind renderer = RendererKind::Auto;
     std::vector<OutputSpec> outputs;   // empty: one default OutputSpec
     std::string socket;                // empty: the first free wayland-N
+    std::optional<SyncobjMode> syncobj;  // unset: $SYNCWAY_SYNCOBJ, else auto
     std::vector<std::string> command;  // after `--`; empty: run until signalled
     bool verbose = false;
     bool help = false;
@@ -41,6 +45,8 @@ Result<Options> parse_options(std::span<const std::string_view> args);
 
 std::string_view backend_name(BackendKind kind);
 std::string_view renderer_name(RendererKind kind);
+std::string_view syncobj_mode_name(SyncobjMode mode);
+std::optional<SyncobjMode> syncobj_mode_from(std::string_view name);
 
 std::string usage_text(std::string_view program);
 

@@ -1,6 +1,7 @@
 #include "server.hpp"
 
 #include "protocols/linux_dmabuf_v1.hpp"
+#include "protocols/linux_drm_syncobj_v1.hpp"
 #include "protocols/virtual_keyboard_v1.hpp"
 #include "protocols/virtual_pointer_v1.hpp"
 #include "protocols/xdg_shell.hpp"
@@ -84,7 +85,7 @@ Status Server::init(const Options& options)
     presentation = wlr_presentation_create(display.get(), backend.backend.get());
     wlr_scene_set_presentation(scene.get(), presentation);
 
-    install_protocols();
+    install_protocols(options);
 
     new_output_.connect(&backend.backend->events.new_output,
                         [this](void* data) { handle_new_output(static_cast<wlr_output*>(data)); });
@@ -105,12 +106,13 @@ Status Server::init(const Options& options)
     return Ok{};
 }
 
-void Server::install_protocols()
+void Server::install_protocols(const Options& options)
 {
     install<XdgShell>();
     install<VirtualPointerV1>();
     install<VirtualKeyboardV1>();
-    install<LinuxDmabufV1>();
+    auto& syncobj = install<LinuxDrmSyncobjV1>(options.syncobj);
+    install<LinuxDmabufV1>().set_explicit_sync_query([&syncobj](wlr_surface* s) { return syncobj.synchronizes(s); });
 }
 
 Server::~Server()
@@ -126,8 +128,11 @@ Server::~Server()
     backend.session.reset();
     outputs.clear();
     seat.reset();
-    scene.reset();
+    // Layout before scene: wlroots 0.15's scene/output_layout.c listens for the scene's
+    // destruction on the layout's destroy signal, so a layout outliving its scene reads the
+    // freed scene when it goes (a crash at exit, seen with MALLOC_PERTURB_).
     output_layout.reset();
+    scene.reset();
     allocator.reset();
     renderer.reset();
     display.reset();

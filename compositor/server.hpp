@@ -49,9 +49,9 @@ public:
 
     // Protocols with code of our own (compositor/protocols/, one file each). Each is one line
     // in install_protocols(); they are destroyed, newest first, before the seat and outputs.
-    template <typename Protocol> Protocol& install()
+    template <typename Protocol, typename... Args> Protocol& install(Args&&... args)
     {
-        auto protocol = std::make_shared<Protocol>(*this);
+        auto protocol = std::make_shared<Protocol>(*this, std::forward<Args>(args)...);
         Protocol& ref = *protocol;
         protocols_.push_back(std::move(protocol));
         return ref;
@@ -68,7 +68,7 @@ public:
 private:
     Server() = default;
     Status init(const Options& options);
-    void install_protocols();
+    void install_protocols(const Options& options);
     void handle_new_output(wlr_output* output);
 
     std::deque<OutputSpec> pending_specs_;  // --output sizes not yet given to new outputs

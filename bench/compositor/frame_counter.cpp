@@ -11,7 +11,6 @@
 #include <cstring>
 #include <string_view>
 
-#include <syncway/mapping.hpp>
 #include <syncway/unique_fd.hpp>
 
 namespace syncway::bench {
@@ -39,6 +38,13 @@ struct FrameCounterCallbacks {
     }
     static void toplevel_configure(void*, xdg_toplevel*, int32_t, int32_t, wl_array*) {}
     static void toplevel_close(void*, xdg_toplevel*) {}
+    static void release(void* data, wl_buffer* buffer)
+    {
+        auto* self = static_cast<FrameCounter*>(data);
+        for (int i = 0; i < FrameCounter::buffer_count; ++i)
+            if (self->buffers_[i] == buffer)
+                self->busy_[i] = false;
+    }
     static void done(void* data, wl_callback* callback, uint32_t)
     {
         auto* self = static_cast<FrameCounter*>(data);
@@ -53,6 +59,7 @@ struct FrameCounterCallbacks {
     static constexpr xdg_surface_listener surface_listener = {configure};
     static constexpr xdg_toplevel_listener toplevel_listener = {toplevel_configure, toplevel_close};
     static constexpr wl_callback_listener frame_listener = {done};
+    static constexpr wl_buffer_listener buffer_listener = {release};
 };
 
 FrameCounter::~FrameCounter()
@@ -61,8 +68,11 @@ FrameCounter::~FrameCounter()
         return;
     if (frame_)
         wl_callback_destroy(frame_);
-    if (buffer_)
-        wl_buffer_destroy(buffer_);
+    for (wl_buffer* buffer : buffers_)
+        if (buffer)
+            wl_buffer_destroy(buffer);
+    if (pixels_)
+        munmap(pixels_, pixels_size_);
     if (toplevel_)
         xdg_toplevel_destroy(toplevel_);
     if (xdg_surface_)
@@ -82,6 +92,18 @@ FrameCounter::~FrameCounter()
 
 void FrameCounter::request_frame()
 {
+    if (animate_) {
+        for (int i = 0; i < buffer_count; ++i) {
+            if (busy_[i])
+                continue;
+            uint32_t* frame = pixels_ + i * 64 * 64;
+            std::fill(frame, frame + 64 * 64, 0xff000000u | uint32_t(frames_ * 2654435761u));
+            wl_surface_attach(surface_, buffers_[i], 0, 0);
+            wl_surface_damage(surface_, 0, 0, 64, 64);
+            busy_[i] = true;
+            break;
+        }
+    }
     frame_ = wl_surface_frame(surface_);
     wl_callback_add_listener(frame_, &FrameCounterCallbacks::frame_listener, this);
     wl_surface_commit(surface_);
@@ -134,19 +156,25 @@ bool FrameCounter::map_window(const std::string& socket_path, std::chrono::milli
             return fail("no xdg_surface.configure");
     }
 
-    constexpr int size = 64, stride = size * 4;
+    constexpr int size = 64, stride = size * 4, frame_bytes = stride * size;
     UniqueFd fd(memfd_create("frame-counter", MFD_CLOEXEC));
-    if (!fd || ftruncate(fd.get(), stride * size) != 0)
+    if (!fd || ftruncate(fd.get(), frame_bytes * buffer_count) != 0)
         return fail("memfd");
-    Mapping pixels = Mapping::map(fd.get(), stride * size, PROT_READ | PROT_WRITE);
-    if (!pixels)
+    void* map = mmap(nullptr, frame_bytes * buffer_count, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+    if (map == MAP_FAILED)
         return fail("mmap");
-    std::memset(pixels.data(), 0x80, stride * size);
-    wl_shm_pool* pool = wl_shm_create_pool(shm_, fd.get(), stride * size);
-    buffer_ = wl_shm_pool_create_buffer(pool, 0, size, size, stride, WL_SHM_FORMAT_XRGB8888);
+    pixels_ = static_cast<uint32_t*>(map);
+    pixels_size_ = frame_bytes * buffer_count;
+    std::fill(pixels_, pixels_ + pixels_size_ / 4, 0xff808080u);
+    wl_shm_pool* pool = wl_shm_create_pool(shm_, fd.get(), frame_bytes * buffer_count);
+    for (int i = 0; i < buffer_count; ++i) {
+        buffers_[i] = wl_shm_pool_create_buffer(pool, i * frame_bytes, size, size, stride, WL_SHM_FORMAT_XRGB8888);
+        wl_buffer_add_listener(buffers_[i], &FrameCounterCallbacks::buffer_listener, this);
+    }
     wl_shm_pool_destroy(pool);
-    wl_surface_attach(surface_, buffer_, 0, 0);
+    wl_surface_attach(surface_, buffers_[0], 0, 0);
     wl_surface_damage(surface_, 0, 0, size, size);
+    busy_[0] = true;
     request_frame();
     while (frames_ == 0) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());

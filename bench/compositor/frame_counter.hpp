@@ -26,6 +26,9 @@ public:
     bool map_window(const std::string& socket_path, std::chrono::milliseconds timeout, std::string* error);
     // Keeps requesting frame callbacks for duration; returns how many arrived.
     uint64_t count_frames(std::chrono::milliseconds duration);
+    // From now on, draw a new 64x64 frame (full damage) on every frame callback, so the
+    // counter itself keeps the compositor rendering: the workload when no other client runs.
+    void set_animate(bool animate) { animate_ = animate; }
 
 private:
     bool dispatch_for(std::chrono::milliseconds timeout);
@@ -40,7 +43,12 @@ private:
     wl_surface* surface_ = nullptr;
     xdg_surface* xdg_surface_ = nullptr;
     xdg_toplevel* toplevel_ = nullptr;
-    wl_buffer* buffer_ = nullptr;
+    static constexpr int buffer_count = 4;
+    wl_buffer* buffers_[buffer_count] = {};
+    bool busy_[buffer_count] = {};
+    uint32_t* pixels_ = nullptr;  // buffer_count frames of 64x64 XRGB8888, mapped
+    size_t pixels_size_ = 0;
+    bool animate_ = false;
     wl_callback* frame_ = nullptr;
     bool configured_ = false;
     uint64_t frames_ = 0;

@@ -25,8 +25,18 @@ constexpr uint32_t wl_surface_commit_opcode = 6;
 
 // ---- wl_buffer: a CPU-mapped linear dma-buf (or sealed memfd) as a wlr_buffer -------------
 
+struct DmabufBuffer;
+
+// Standard-layout, so the wlr_buffer wlroots hands back converts to it (DmabufBuffer itself
+// holds C++ members and is not).
+struct WlrBufferHandle {
+    wlr_buffer base;
+    DmabufBuffer* owner;
+};
+
 struct DmabufBuffer {
-    wlr_buffer base;  // first: wlroots hands us &base
+    WlrBufferHandle handle{{}, this};
+    wlr_buffer& base = handle.base;
     wl_resource* resource = nullptr;
     UniqueFd fd;
     Mapping mapping;  // the whole image, mapped once at import
@@ -40,8 +50,7 @@ struct DmabufBuffer {
 
 DmabufBuffer* buffer_from_wlr(wlr_buffer* base)
 {
-    DmabufBuffer* buffer = wl_container_of(base, buffer, base);
-    return buffer;
+    return reinterpret_cast<WlrBufferHandle*>(base)->owner;
 }
 
 void buffer_destroy(wlr_buffer* base) { delete buffer_from_wlr(base); }
@@ -159,16 +168,6 @@ void handle_params_add(wl_client*, wl_resource* resource, int32_t fd, uint32_t p
         Plane{std::move(owned), offset, stride, (uint64_t{modifier_hi} << 32) | modifier_lo};
 }
 
-std::string fourcc_name(uint32_t code)
-{
-    std::string s;
-    for (int i = 0; i < 4; ++i) {
-        char c = static_cast<char>((code >> (8 * i)) & 0xff);
-        s += (c >= 0x20 && c < 0x7f) ? c : '?';
-    }
-    return s;
-}
-
 // Validates the request and maps the plane. On success `out` holds the new buffer.
 std::optional<Refusal> import(Params& params, uint32_t version, int32_t width, int32_t height, uint32_t format,
                               uint32_t flags, std::unique_ptr<DmabufBuffer>& out)
@@ -178,7 +177,7 @@ std::optional<Refusal> import(Params& params, uint32_t version, int32_t width, i
     for (uint32_t i = 1; i < max_planes; ++i) {
         if (params.planes[i])
             return Refusal{true, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INCOMPLETE,
-                           "plane " + std::to_string(i) + " given, but format " + fourcc_name(format) +
+                           "plane " + std::to_string(i) + " given, but format " + heaps::fourcc_name(format) +
                                " has one plane"};
     }
     const LinuxDmabufV1::Format* info = nullptr;
@@ -187,7 +186,7 @@ std::optional<Refusal> import(Params& params, uint32_t version, int32_t width, i
             info = &f;
     if (!info)
         return Refusal{true, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT,
-                       "format " + fourcc_name(format) + " is not supported"};
+                       "format " + heaps::fourcc_name(format) + " is not supported"};
     Plane& plane = *params.planes[0];
     // Clients before version 3 cannot name modifiers; their implicit one is linear here.
     bool linear = plane.modifier == modifier_linear || (version < 3 && plane.modifier == modifier_invalid);
@@ -274,12 +273,12 @@ void create_buffer(wl_client* client, wl_resource* params_resource, uint32_t buf
     std::optional<Refusal> refusal;
     try {
         refusal = import(*params, wl_resource_get_version(params_resource), width, height, format, flags, buffer);
-    } catch (const std::bad_alloc&) {
+    } catch (const std::exception&) {
         wl_client_post_no_memory(client);
         return;
     }
     if (refusal) {
-        wlr_log(WLR_INFO, "linux-dmabuf: refusing a %dx%d %s buffer: %s", width, height, fourcc_name(format).c_str(),
+        wlr_log(WLR_INFO, "linux-dmabuf: refusing a %dx%d %s buffer: %s", width, height, heaps::fourcc_name(format).c_str(),
                 refusal->message.c_str());
         if (refusal->fatal)
             wl_resource_post_error(params_resource, refusal->code, "%s", refusal->message.c_str());
@@ -348,13 +347,16 @@ void handle_create_params(wl_client* client, wl_resource* resource, uint32_t id)
         wl_client_post_no_memory(client);
         return;
     }
-    auto* params = new (std::nothrow) Params();
-    if (!params) {
+    Params* params = nullptr;
+    try {
+        params = new Params();
+        params->formats = manager_from(resource)->formats();
+    } catch (const std::exception&) {
+        delete params;
         wl_resource_destroy(params_resource);
         wl_client_post_no_memory(client);
         return;
     }
-    params->formats = manager_from(resource)->formats();
     wl_resource_set_implementation(params_resource, &params_impl, params, handle_params_resource_destroyed);
 }
 
@@ -367,7 +369,11 @@ void create_feedback(wl_client* client, wl_resource* resource, uint32_t id)
         return;
     }
     wl_resource_set_implementation(feedback, &feedback_impl, nullptr, nullptr);
-    manager_from(resource)->send_feedback(feedback);
+    try {
+        manager_from(resource)->send_feedback(feedback);
+    } catch (const std::exception&) {
+        wl_client_post_no_memory(client);
+    }
 }
 
 void handle_get_default_feedback(wl_client* client, wl_resource* resource, uint32_t id)
@@ -390,13 +396,24 @@ const struct zwp_linux_dmabuf_v1_interface dmabuf_impl = {
 
 void bind_trampoline(wl_client* client, void* data, uint32_t version, uint32_t id)
 {
-    static_cast<LinuxDmabufV1*>(data)->bind(client, version, id);
+    try {
+        static_cast<LinuxDmabufV1*>(data)->bind(client, version, id);
+    } catch (const std::exception&) {
+        wl_client_post_no_memory(client);
+    }
 }
 
+// Called by libwayland before it dispatches any request: the one place that sees a
+// wl_surface.commit before wlroots applies it (0.15 has no earlier hook).
 void logger_trampoline(void* data, wl_protocol_logger_type type, const wl_protocol_logger_message* message)
 {
-    if (type == WL_PROTOCOL_LOGGER_REQUEST)
+    if (type != WL_PROTOCOL_LOGGER_REQUEST)
+        return;
+    try {
         static_cast<LinuxDmabufV1*>(data)->before_request(message->resource, message->message);
+    } catch (const std::exception& e) {
+        wlr_log(WLR_ERROR, "linux-dmabuf: cannot hold a commit for its buffer's writers: %s", e.what());
+    }
 }
 
 struct FormatTableEntry {

@@ -23,6 +23,8 @@ Toplevel::Toplevel(XdgShell& shell, wlr_xdg_surface* xdg_surface) : shell_(shell
                               [this](void*) { wlr_xdg_surface_schedule_configure(xdg_); });
     request_fullscreen_.connect(&xdg_surface->toplevel->events.request_fullscreen,
                                 [this](void*) { wlr_xdg_surface_schedule_configure(xdg_); });
+    // min/max size arrive with commits (the first one before the initial configure goes out).
+    commit_.connect(&xdg_surface->surface->events.commit, [this](void*) { configure_size(); });
 
     // The size goes into the first configure, before the client draws anything.
     output_ = shell_.server().output_for_new_window();
@@ -47,7 +49,30 @@ void Toplevel::fit_to_output()
     });
     wlr_box box = *wlr_output_layout_get_box(shell_.server().output_layout.get(), output_);
     wlr_scene_node_set_position(&tree_->node, box.x, box.y);
-    wlr_xdg_toplevel_set_size(xdg_, box.width, box.height);
+    configure_size();
+}
+
+void Toplevel::configure_size()
+{
+    if (!output_)
+        return;
+    wlr_box box = *wlr_output_layout_get_box(shell_.server().output_layout.get(), output_);
+    // wlroots 0.15 copies the client's state to `current` only after the initial configure
+    // was acked; during a commit, `pending` holds what the client just committed.
+    const wlr_xdg_toplevel_state& state = xdg_->toplevel->pending;
+    int32_t width = box.width, height = box.height;
+    // A fixed-size client (max size set) gets its maximum, not a size it cannot honour.
+    if (state.max_width > 0)
+        width = std::min<int32_t>(width, static_cast<int32_t>(state.max_width));
+    if (state.max_height > 0)
+        height = std::min<int32_t>(height, static_cast<int32_t>(state.max_height));
+    width = std::max<int32_t>(width, static_cast<int32_t>(state.min_width));
+    height = std::max<int32_t>(height, static_cast<int32_t>(state.min_height));
+    if (width == configured_width_ && height == configured_height_)
+        return;
+    configured_width_ = width;
+    configured_height_ = height;
+    wlr_xdg_toplevel_set_size(xdg_, width, height);
 }
 
 XdgShell::XdgShell(Server& server) : server_(server)

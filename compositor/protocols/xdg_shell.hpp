@@ -25,6 +25,8 @@ public:
     void set_mapped(bool mapped) { mapped_ = mapped; }
     // Sizes it to its output and moves it there.
     void fit_to_output();
+    // Asks for the output's size, within the client's min/max size; configures only on change.
+    void configure_size();
 
 private:
     XdgShell& shell_;
@@ -32,12 +34,14 @@ private:
     wlr_scene_tree* tree_;
     wlr_output* output_ = nullptr;
     bool mapped_ = false;
+    int32_t configured_width_ = -1, configured_height_ = -1;
     Listener map_;
     Listener unmap_;
     Listener destroy_;
     Listener request_maximize_;
     Listener request_fullscreen_;
     Listener output_destroy_;
+    Listener commit_;
 };
 
 class XdgShell {

@@ -28,7 +28,9 @@ constexpr std::array formats{
     FormatInfo{PixelFormat::RGB888, "RGB888", 3, false},
 };
 
-std::string fourcc_text(uint32_t code)
+} // namespace
+
+std::string fourcc_name(uint32_t code)
 {
     std::string s;
     for (int i = 0; i < 4; ++i) {
@@ -37,6 +39,8 @@ std::string fourcc_text(uint32_t code)
     }
     return s;
 }
+
+namespace {
 
 // round `v` up to a multiple of the power of two `align`; false on overflow
 bool align_up(uint64_t v, uint64_t align, uint64_t& out)
@@ -88,7 +92,7 @@ Result<BufferLayout> compute_layout(uint32_t drm_fourcc, uint32_t width, uint32_
 {
     const FormatInfo* info = find_format(drm_fourcc);
     if (!info)
-        return make_error(EINVAL, "unsupported pixel format '" + fourcc_text(drm_fourcc) + "' (" +
+        return make_error(EINVAL, "unsupported pixel format '" + fourcc_name(drm_fourcc) + "' (" +
                                       std::to_string(drm_fourcc) + ")");
     std::string what = std::string(info->name) + " " + std::to_string(width) + "x" + std::to_string(height);
     if (width == 0 || height == 0)

@@ -1,6 +1,6 @@
 // The client side of the userspace service: one SOCK_SEQPACKET connection, requests and
 // replies in order under a mutex, timeline fds mapped to service handles through a cache
-// validated by each fd's inode (so a closed and reused fd number is never confused).
+// validated by each fd's socket cookie (so a closed and reused fd number is never confused).
 #pragma once
 
 #include "backend.hpp"
@@ -59,7 +59,7 @@ private:
                  uint32_t flags, Answer* answer);
 
     struct CacheEntry {
-        ino_t ino = 0;
+        uint64_t cookie = 0; // SO_COOKIE of the socket the fd named when cached
         uint32_t handle = 0;
     };
     UniqueFd sock_;

@@ -46,7 +46,8 @@ public:
         epoll_event events[64];
         int n = epoll_wait(epoll_.get(), events, 64, timeout_ms);
         for (int i = 0; i < n; i++) {
-            auto it = sources_.find(events[i].data.u64);
+            uint64_t id = events[i].data.u64; // epoll_event is packed: copy before use
+            auto it = sources_.find(id);
             if (it != sources_.end())
                 it->second->ready(events[i].events);
         }

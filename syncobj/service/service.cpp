@@ -1,6 +1,7 @@
 #include "service.hpp"
 
 #include "fd_kind.hpp"
+#include "fd_passing.hpp"
 #include "poller.hpp"
 #include "wire_request.hpp"
 
@@ -201,6 +202,8 @@ struct Service::State {
     std::string path;
     bool unlink_path = false;
     uid_t uid = getuid();
+    // Held in reserve so a connection can still be refused when the process is out of fds.
+    UniqueFd spare_fd{open("/dev/null", O_RDONLY | O_CLOEXEC)};
 
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections;
     std::unordered_map<uint64_t, std::unique_ptr<TimelineObject>> timelines;
@@ -361,8 +364,20 @@ void Listener::ready(uint32_t)
     for (;;) {
         UniqueFd fd(accept4(s.listen_fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (!fd) {
-            if (errno != EAGAIN && errno != EINTR)
+            if (errno == EMFILE || errno == ENFILE) {
+                // Out of fds: the pending connection would keep the listener readable and
+                // spin the loop. Spend the spare fd to take it and hang up on it.
+                s.spare_fd.reset();
+                int refused = accept4(s.listen_fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
+                if (refused >= 0)
+                    close(refused);
+                s.spare_fd.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+                s.log("refused a connection: the service is out of file descriptors");
+                if (refused >= 0 && s.spare_fd)
+                    continue;
+            } else if (errno != EAGAIN && errno != EINTR) {
                 s.log(std::string("accept failed: ") + errno_text(errno));
+            }
             return;
         }
         struct ucred cred {};
@@ -412,14 +427,9 @@ void Connection::ready(uint32_t events)
 
 bool Connection::read_one()
 {
-    alignas(8) uint8_t buf[SYNCOBJ_WIRE_MAX_MESSAGE];
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
-    iovec iov{buf, sizeof buf};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
+    ReceiveBuffer<SYNCOBJ_WIRE_MAX_MESSAGE, kMaxFdsPerMessage> rb;
+    uint8_t* buf = rb.data;
+    msghdr& msg = rb.msg;
     ssize_t n = recvmsg(sock.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     if (n < 0) {
         if (errno == EAGAIN || errno == EINTR)
@@ -427,17 +437,7 @@ bool Connection::read_one()
         close_connection(std::string("receive failed: ") + errno_text(errno));
         return false;
     }
-    std::vector<UniqueFd> fds;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-            continue;
-        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < count; i++) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-            fds.emplace_back(fd);
-        }
-    }
+    std::vector<UniqueFd> fds = take_fds(msg);
     if (n == 0) {
         close_connection("");
         return false;
@@ -487,17 +487,9 @@ bool Connection::send_reply(uint16_t op, Reply& r)
     msghdr msg{};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-    if (r.fd) {
-        msg.msg_control = cbuf;
-        msg.msg_controllen = sizeof cbuf;
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        int fd = r.fd.get();
-        std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    }
+    OneFdControl control;
+    if (r.fd)
+        attach_fd(msg, control, r.fd.get());
     if (sendmsg(sock.get(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
         // A client that does not read its replies would make us buffer without bound.
         close_connection("cannot send a reply to op " + std::to_string(op) + ": " + errno_text(errno));

@@ -125,6 +125,16 @@ int main(int argc, char** argv)
         }
     }
 
+    // Blocked before the socket exists: a SIGTERM that arrives as soon as clients can connect
+    // still goes through the clean shutdown (socket removed).
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    UniqueFd sfd(signalfd(-1, &mask, SFD_CLOEXEC));
+    signal(SIGPIPE, SIG_IGN);
+
     rlimit rl{};
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
@@ -163,13 +173,6 @@ int main(int argc, char** argv)
         return 1;
     }
 
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigprocmask(SIG_BLOCK, &mask, nullptr);
-    UniqueFd sfd(signalfd(-1, &mask, SFD_CLOEXEC));
-    signal(SIGPIPE, SIG_IGN);
     if (verbose)
         fprintf(stderr, "syncobjd: listening on %s\n", (*service)->path().c_str());
 

@@ -1,5 +1,7 @@
 #include "process.hpp"
 
+#include <syncway/cstring_array.hpp>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -37,15 +39,8 @@ Process::Process(const std::vector<std::string>& argv, const EnvChanges& env)
     for (auto& [name, value] : env)
         if (value)
             env_storage.push_back(name + "=" + *value);
-    std::vector<char*> envp;
-    for (auto& e : env_storage)
-        envp.push_back(e.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> args_storage = argv;
-    std::vector<char*> args;
-    for (auto& a : args_storage)
-        args.push_back(a.data());
-    args.push_back(nullptr);
+    CStringArray envp(std::move(env_storage));
+    CStringArray args(argv);
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -60,7 +55,7 @@ Process::Process(const std::vector<std::string>& argv, const EnvChanges& env)
     // Own process group: a test can signal a whole tree, and a stuck one is killed completely.
     posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
-    int rc = ::posix_spawnp(&pid_, args[0], &actions, &attr, args.data(), envp.data());
+    int rc = ::posix_spawnp(&pid_, argv[0].c_str(), &actions, &attr, args.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     ::close(log_fd);

@@ -110,3 +110,22 @@ TEST(Clients, PresentationShmReceivesFeedback)
         << "presented events: " << count() << "\n"
         << client.output().substr(0, 4000);
 }
+
+TEST(Clients, ToplevelsFillTheOutputWithinTheirMaxSize)
+{
+    Compositor compositor({"--output", "800x600"});
+    ASSERT_TRUE(compositor.wait_ready()) << compositor.process().output();
+    auto env = compositor.client_env();
+    env["WAYLAND_DEBUG"] = "1";
+    // weston-simple-egl resizes freely: it is configured to the whole output.
+    Process egl({"weston-simple-egl"}, env);
+    EXPECT_TRUE(wait_until([&] { return egl.output().find("xdg_toplevel@") != std::string::npos &&
+                                        egl.output().find(".configure(800, 600, ") != std::string::npos; },
+                           client_timeout))
+        << egl.output().substr(0, 3000);
+    // weston-presentation-shm sets max_size 250x250: it gets that, not a size it cannot draw.
+    Process fixed({"weston-presentation-shm"}, env);
+    EXPECT_TRUE(wait_until([&] { return fixed.output().find(".configure(250, 250, ") != std::string::npos; },
+                           client_timeout))
+        << fixed.output().substr(0, 3000);
+}

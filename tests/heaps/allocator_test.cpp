@@ -346,3 +346,88 @@ TEST(AllocatorRealUdmabuf, AboveTheSizeLimitIsAClearError)
     EXPECT_NE(b.error().message.find("size_limit_mb"), std::string::npos) << b.error().message;
     EXPECT_EQ(open_fd_count(), before);
 }
+
+// ---- kernel allocation failures, injected (VM tier: CONFIG_FAULT_INJECTION, fail-nth) ----
+
+namespace {
+
+// Sets a debugfs fault-injection knob for the test's duration and restores it afterwards.
+class KnobGuard {
+public:
+    KnobGuard(std::string path, const std::string& value) : path_(std::move(path))
+    {
+        std::ifstream in(path_);
+        ok_ = static_cast<bool>(std::getline(in, old_));
+        if (ok_)
+            ok_ = static_cast<bool>(std::ofstream(path_) << value);
+    }
+    ~KnobGuard()
+    {
+        if (ok_)
+            std::ofstream(path_) << old_;
+    }
+    bool ok() const { return ok_; }
+
+private:
+    std::string path_, old_;
+    bool ok_ = false;
+};
+
+} // namespace
+
+// Fails the 1st, 2nd, ... kernel allocation of one allocate() call in turn (fail-nth) until a
+// call runs without reaching its injected failure: every failure must come back as an error
+// with a message, and no fd may be left behind.
+TEST(AllocatorFaultInjection, KernelAllocationFailuresAreClearErrorsWithoutLeaks)
+{
+    if (first_real_heap().empty() && real_udmabuf().empty())
+        GTEST_SKIP() << "no dma-buf heap or udmabuf on this kernel; the VM tier runs this";
+    if (geteuid() != 0)
+        GTEST_SKIP() << "needs root for the debugfs fault-injection knobs";
+    syncway::UniqueFd fail_nth(open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC));
+    if (!fail_nth)
+        GTEST_SKIP() << "no /proc/thread-self/fail-nth (CONFIG_FAULT_INJECTION); the VM tier has it";
+    // By default failslab and fail_page_alloc spare allocations that may sleep (most of them).
+    KnobGuard slab("/sys/kernel/debug/failslab/ignore-gfp-wait", "N");
+    KnobGuard pages("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N");
+    KnobGuard verbose_slab("/sys/kernel/debug/failslab/verbose", "0");
+    KnobGuard verbose_pages("/sys/kernel/debug/fail_page_alloc/verbose", "0");
+    if (!slab.ok() || !pages.ok())
+        GTEST_SKIP() << "cannot set the failslab/fail_page_alloc debugfs knobs";
+
+    for (BackendChoice backend : {BackendChoice::Heap, BackendChoice::Udmabuf}) {
+        if ((backend == BackendChoice::Heap ? first_real_heap() : real_udmabuf()).empty())
+            continue;
+        SCOPED_TRACE(to_string(backend));
+        int failed = 0, enomem = 0;
+        std::string example;
+        bool completed = false;
+        for (int n = 1; n <= 3000 && !completed; ++n) {
+            int before = open_fd_count();
+            std::string count = std::to_string(n);
+            ASSERT_EQ(pwrite(fail_nth.get(), count.data(), count.size(), 0), static_cast<ssize_t>(count.size()));
+            auto buffer = Allocator().allocate(request(full_hd, backend));
+            char left[32] = {};
+            ssize_t got = pread(fail_nth.get(), left, sizeof left - 1, 0);
+            (void)!pwrite(fail_nth.get(), "0", 1, 0); // off again, whatever happened
+            completed = got > 0 && std::atoi(left) > 0; // the injection point was never reached
+            if (!buffer) {
+                ++failed;
+                enomem += buffer.error().code == ENOMEM;
+                if (buffer.error().code == ENOMEM && example.empty())
+                    example = buffer.error().message;
+                EXPECT_FALSE(buffer.error().message.empty()) << "fault " << n;
+            } else {
+                expect_usable(buffer.value()); // a call that survived its fault must be whole
+            }
+            buffer = syncway::make_error(0);
+            EXPECT_EQ(open_fd_count(), before) << "fault " << n << " leaked an fd";
+        }
+        EXPECT_TRUE(completed) << "still failing after 3000 injection points";
+        EXPECT_GT(failed, 0) << "no injected failure reached the caller";
+        EXPECT_GT(enomem, 0) << "no failure came back as ENOMEM";
+        std::printf("[ INFO ] %s: %d of the injected kernel allocation failures reached the caller (%d as ENOMEM, "
+                    "e.g. \"%s\")\n",
+                    to_string(backend), failed, enomem, example.c_str());
+    }
+}

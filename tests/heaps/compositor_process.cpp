@@ -15,8 +15,7 @@
 
 namespace syncway::heaps::test {
 
-CompositorProcess::CompositorProcess(const std::string& binary, const std::string& output,
-                                     const std::vector<std::string>& extra)
+CompositorProcess::CompositorProcess(const std::string& binary, const std::string& output, const std::string& backend)
 {
     char tmpl[] = "/tmp/syncway-heaps-runtime-XXXXXX";
     if (!mkdtemp(tmpl)) {
@@ -26,9 +25,8 @@ CompositorProcess::CompositorProcess(const std::string& binary, const std::strin
     runtime_dir_ = tmpl;
     log_path_ = runtime_dir_ + "/syncway.log";
 
-    std::vector<std::string> args = {binary, "--backend", "headless", "--renderer", "pixman",
-                                     "--output", output, "--socket", socket_};
-    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<std::string> args = {binary,   "--backend", backend, "--renderer", "pixman",
+                                     "--output", output,      "--socket", socket_};
     pid_ = fork();
     if (pid_ < 0) {
         error_ = "fork failed";
@@ -38,6 +36,10 @@ CompositorProcess::CompositorProcess(const std::string& binary, const std::strin
         setenv("XDG_RUNTIME_DIR", runtime_dir_.c_str(), 1);
         unsetenv("WAYLAND_DISPLAY");
         unsetenv("DISPLAY");
+        if (backend == "drm") {
+            setenv("LIBSEAT_BACKEND", "builtin", 1);
+            setenv("WLR_LIBINPUT_NO_DEVICES", "1", 1);
+        }
         int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (log >= 0) {
             dup2(log, STDOUT_FILENO);
@@ -51,7 +53,7 @@ CompositorProcess::CompositorProcess(const std::string& binary, const std::strin
         _exit(127);
     }
     std::string socket_path = runtime_dir_ + "/" + socket_;
-    for (int i = 0; i < 500; ++i) {
+    for (int i = 0; i < 3000; ++i) {
         struct stat st {};
         if (stat(socket_path.c_str(), &st) == 0)
             return;

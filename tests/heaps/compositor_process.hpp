@@ -1,5 +1,5 @@
-// A syncway compositor for one test: headless, pixman, in a private XDG_RUNTIME_DIR, stopped
-// (SIGTERM, then waited for) on destruction.
+// A syncway compositor for tests: pixman, headless (or `drm` where a test asks for real KMS),
+// in a private XDG_RUNTIME_DIR, stopped (SIGTERM, then waited for) on destruction.
 #pragma once
 
 #include <sys/types.h>
@@ -11,8 +11,10 @@ namespace syncway::heaps::test {
 
 class CompositorProcess {
 public:
-    // `binary`: the syncway executable; `output`: "WxH". Check error() afterwards.
-    CompositorProcess(const std::string& binary, const std::string& output, const std::vector<std::string>& extra = {});
+    // `binary`: the syncway executable; `output`: "WxH"; `backend`: headless or drm (the drm
+    // backend runs with libseat's builtin backend, as root, and without input devices).
+    // Waits up to a minute for the socket (the VM tier emulates the CPU). Check error().
+    CompositorProcess(const std::string& binary, const std::string& output, const std::string& backend = "headless");
     ~CompositorProcess();
     CompositorProcess(const CompositorProcess&) = delete;
     CompositorProcess& operator=(const CompositorProcess&) = delete;

@@ -71,14 +71,12 @@ struct Listeners {
     static void created(void* data, zwp_linux_buffer_params_v1*, wl_buffer* buffer)
     {
         auto* c = static_cast<DmabufClient*>(data);
-        c->created_ = buffer;
+        c->created_.push_back(buffer);
         c->answered_ = true;
     }
     static void failed(void* data, zwp_linux_buffer_params_v1*)
     {
-        auto* c = static_cast<DmabufClient*>(data);
-        c->created_ = nullptr;
-        c->answered_ = true;
+        static_cast<DmabufClient*>(data)->answered_ = true;
     }
     static constexpr zwp_linux_buffer_params_v1_listener params_listener = {created, failed};
 };
@@ -109,6 +107,8 @@ DmabufClient::~DmabufClient()
     // Destroying proxies of a dead connection is fine: only the client side is freed.
     if (frame_)
         wl_callback_destroy(frame_);
+    for (wl_buffer* b : created_)
+        wl_buffer_destroy(b);
     if (toplevel_)
         xdg_toplevel_destroy(toplevel_);
     if (xdg_surface_)
@@ -209,12 +209,15 @@ wl_buffer* DmabufClient::create_buffer(const std::vector<PlaneSpec>& planes, int
             buffer = nullptr; // a protocol error: the proxy belongs to the dead connection
     } else {
         answered_ = false;
-        created_ = nullptr;
+        size_t before = created_.size();
         zwp_linux_buffer_params_v1_create(params, width, height, format, flags);
         if (dispatch_until(answered_, 5000)) {
-            buffer = created_;
-            if (!buffer && failed)
+            if (created_.size() > before) {
+                buffer = created_.back();
+                created_.pop_back();
+            } else if (failed) {
                 *failed = true;
+            }
         }
     }
     zwp_linux_buffer_params_v1_destroy(params);

@@ -94,9 +94,10 @@ private:
     bool configured_ = false;
     bool frame_done_ = false;
     wl_callback* frame_ = nullptr;
-    // create(): the answer
+    // create(): the answer; buffers the compositor created that no caller took are destroyed
+    // with the client (e.g. a create that precedes a protocol error)
     bool answered_ = false;
-    wl_buffer* created_ = nullptr;
+    std::vector<wl_buffer*> created_;
 };
 
 // Fills a mapped buffer with four quadrants (red, green, blue, white) in `format`.

@@ -3,6 +3,7 @@
 
 #include "syncway/heaps/allocator.hpp"
 #include "syncway/unique_fd.hpp"
+#include "sw_sync_timeline.hpp"
 #include "test_support.hpp"
 
 #include <fcntl.h>
@@ -19,6 +20,8 @@
 
 using namespace syncway::heaps;
 using syncway::UniqueFd;
+using syncway::heaps::test::SwSyncTimeline;
+using syncway::heaps::test::attach_write_fence;
 
 TEST(FdInfo, ClosedFdIsEbadf)
 {
@@ -136,17 +139,6 @@ TEST(WaitForFences, ClosedFdIsEbadf)
 
 namespace {
 
-// drivers/dma-buf/sw_sync.c (not in the uapi headers)
-struct sw_sync_create_fence_data {
-    __u32 value;
-    char name[32];
-    __s32 fence;
-};
-#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
-#define SW_SYNC_IOC_INC _IOW('W', 1, __u32)
-
-constexpr const char* sw_sync_path = "/sys/kernel/debug/sync/sw_sync";
-
 // A dma-buf from whichever kernel backend exists, or an invalid buffer.
 syncway::Result<Buffer> real_dmabuf()
 {
@@ -167,20 +159,13 @@ TEST(ImplicitSync, ReadersWaitForAPendingWriteFence)
     auto buffer = real_dmabuf();
     if (!buffer)
         GTEST_SKIP() << "no dma-buf backend on this kernel (" << buffer.error().message << "); the VM tier runs this";
-    UniqueFd timeline(open(sw_sync_path, O_RDWR | O_CLOEXEC));
-    if (!timeline)
-        GTEST_SKIP() << "no " << sw_sync_path << " (CONFIG_SW_SYNC and debugfs); the VM tier has it";
-
-    sw_sync_create_fence_data create{};
-    create.value = 1;
-    std::snprintf(create.name, sizeof create.name, "heaps-test");
-    ASSERT_EQ(ioctl(timeline.get(), SW_SYNC_IOC_CREATE_FENCE, &create), 0) << strerror(errno);
-    UniqueFd fence(create.fence);
-    dma_buf_import_sync_file import{};
-    import.flags = DMA_BUF_SYNC_WRITE;
-    import.fd = fence.get();
-    if (ioctl(buffer->fd.get(), DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &import) != 0)
-        GTEST_SKIP() << "DMA_BUF_IOCTL_IMPORT_SYNC_FILE unsupported (kernel < 5.20): " << strerror(errno);
+    SwSyncTimeline timeline;
+    if (!timeline.valid())
+        GTEST_SKIP() << "no " << SwSyncTimeline::path << " (CONFIG_SW_SYNC and debugfs); the VM tier has it";
+    UniqueFd fence = timeline.create_fence(1);
+    ASSERT_TRUE(fence) << strerror(errno);
+    if (!attach_write_fence(buffer->fd.get(), fence.get()))
+        GTEST_SKIP() << "DMA_BUF_IOCTL_IMPORT_SYNC_FILE unsupported (kernel < 6.0): " << strerror(errno);
 
     auto pending = wait_for_fences(buffer->fd.get(), Access::Read, 20);
     ASSERT_TRUE(pending.ok()) << pending.error().message;
@@ -189,8 +174,7 @@ TEST(ImplicitSync, ReadersWaitForAPendingWriteFence)
     // SYNC_START blocks until the fence signals (it waits for implicit fences itself).
     std::thread signaler([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        __u32 one = 1;
-        ioctl(timeline.get(), SW_SYNC_IOC_INC, &one);
+        timeline.advance();
     });
     auto start = std::chrono::steady_clock::now();
     auto access = CpuAccess::begin(buffer->fd.get(), Access::Read);

@@ -2,6 +2,7 @@
 // service while its children use the real client library over the real socket.
 #pragma once
 
+#include "service/fd_passing.hpp"
 #include "service/service.hpp"
 #include "test_support.hpp"
 
@@ -13,43 +14,10 @@
 
 namespace syncobj_test {
 
-inline bool send_fd(int sock, int fd)
-{
-    char byte = 'F';
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1;
-}
-
-inline int recv_fd(int sock)
-{
-    char byte;
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-        return -1;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    if (!c || c->cmsg_type != SCM_RIGHTS)
-        return -1;
-    int fd;
-    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    return fd;
-}
+using syncway::syncobj::recv_one_fd;
+using syncway::syncobj::send_one_fd;
+inline bool send_fd(int sock, int fd) { return send_one_fd(sock, fd); }
+inline int recv_fd(int sock) { return recv_one_fd(sock); }
 
 class EmbeddedService {
 public:

@@ -315,8 +315,9 @@ TEST(HostCreate, NeedsARuntimeDirOrAPath)
     unsetenv("XDG_RUNTIME_DIR");
     auto h = TimelineHost::create({});
     EXPECT_FALSE(h.ok());
-    if (!h.ok())
+    if (!h.ok()) {
         EXPECT_NE(h.error().message.find("XDG_RUNTIME_DIR"), std::string::npos);
+    }
     if (saved)
         setenv("XDG_RUNTIME_DIR", keep.c_str(), 1);
 }

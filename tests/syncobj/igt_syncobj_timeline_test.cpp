@@ -1,6 +1,7 @@
 // Cases of IGT tests/syncobj_timeline.c, one test per IGT subtest (names with '_' for '-'),
 // run through the public C API (syncobj.h) against the backend under test. sw_sync fences are
 // played by signalers (syncobj_submit / syncobj_signaler_signal).
+#include "igt_wait_cases.hpp"
 #include "igt_wait_matrix.hpp"
 
 #include <atomic>
@@ -11,7 +12,7 @@
 using namespace syncobj_test;
 
 namespace {
-class igt_syncobj_timeline : public IgtFixture {};
+class igt_syncobj_timeline : public IgtWaitCases {};
 } // namespace
 
 TEST_F(igt_syncobj_timeline, invalid_wait_bad_flags)
@@ -154,8 +155,9 @@ TEST_P(igt_syncobj_timeline_single, wait)
     uint32_t flags = wait_flags_for(c.flags);
     EXPECT_EQ(wait1(tl, point, 0, flags), c.expect);
     EXPECT_EQ(wait1(tl, point, short_timeout(), flags), c.expect);
-    if (c.expect != -ETIME)
+    if (c.expect != -ETIME) {
         EXPECT_EQ(wait1(tl, point, INT64_MAX, flags), c.expect);
+    }
 }
 INSTANTIATE_TEST_SUITE_P(igt, igt_syncobj_timeline_single, ::testing::ValuesIn(single_wait_cases(true)),
                          [](const auto& info) { return info.param.name; });
@@ -183,8 +185,9 @@ TEST_P(igt_syncobj_timeline_multi, wait)
     uint32_t flags = wait_flags_for(c.flags);
     EXPECT_EQ(wait_err(fds, points, 5, 0, flags), c.expect);
     EXPECT_EQ(wait_err(fds, points, 5, short_timeout(), flags), c.expect);
-    if (c.expect != -ETIME)
+    if (c.expect != -ETIME) {
         EXPECT_EQ(wait_err(fds, points, 5, INT64_MAX, flags), c.expect);
+    }
 }
 INSTANTIATE_TEST_SUITE_P(igt, igt_syncobj_timeline_multi, ::testing::ValuesIn(multi_wait_cases(true)),
                          [](const auto& info) { return info.param.name; });
@@ -280,145 +283,16 @@ TEST_F(igt_syncobj_timeline, signal_point_0)
     EXPECT_EQ(wait1(tl, 0, 0, SYNCOBJ_WAIT_FOR_SUBMIT), 0);
 }
 
-// wait-{any,all}[-for-submit]-snapshot: a wait keeps the fences it found, so resetting and
-// resubmitting the timeline after the wait started does not change what it waits for.
-#define SNAPSHOT_CASE(name, flags)                                                                  \
-    TEST_F(igt_syncobj_timeline, name)                                                                  \
-    {                                                                                               \
-        require_submit();                                                                           \
-        int fds[2] = {create(), create()};                                                          \
-        uint64_t points[2] = {1, 1};                                                                \
-        int sigs[2] = {-1, -1};                                                                     \
-        if (!((flags) & SYNCOBJ_WAIT_FOR_SUBMIT))                                                   \
-            for (int i = 0; i < 2; i++)                                                             \
-                sigs[i] = attach(fds[i], 1);                                                        \
-        std::atomic<int> rc{1};                                                                     \
-        std::thread t([&] { rc = wait_err(fds, points, 2, now_ns() + 50 * kShortNs, flags); });    \
-        std::this_thread::sleep_for(std::chrono::nanoseconds(kShortNs));                            \
-        if ((flags) & SYNCOBJ_WAIT_FOR_SUBMIT)                                                      \
-            for (int i = 0; i < 2; i++)                                                             \
-                sigs[i] = attach(fds[i], 1);                                                        \
-        std::this_thread::sleep_for(std::chrono::nanoseconds(kShortNs));                            \
-        EXPECT_EQ(rc.load(), 1);                                                                    \
-        /* Replace the fences: the wait must keep waiting on the old ones. */                       \
-        ASSERT_EQ(syncobj_reset(dev_, fds, 2), 0);                                                  \
-        int other0 = attach(fds[0], 1);                                                             \
-        int other1 = attach(fds[1], 1);                                                             \
-        inc(other0);                                                                                \
-        inc(other1);                                                                                \
-        std::this_thread::sleep_for(std::chrono::nanoseconds(kShortNs));                            \
-        EXPECT_EQ(rc.load(), 1);                                                                    \
-        inc(sigs[0]);                                                                               \
-        if ((flags) & SYNCOBJ_WAIT_ALL) {                                                           \
-            std::this_thread::sleep_for(std::chrono::nanoseconds(kShortNs));                        \
-            EXPECT_EQ(rc.load(), 1);                                                                \
-            inc(sigs[1]);                                                                           \
-        }                                                                                           \
-        t.join();                                                                                   \
-        EXPECT_EQ(rc.load(), 0) << syncobj_last_error();                                            \
-    }
-SNAPSHOT_CASE(wait_any_snapshot, 0)
-SNAPSHOT_CASE(wait_all_snapshot, SYNCOBJ_WAIT_ALL)
-SNAPSHOT_CASE(wait_for_submit_snapshot, SYNCOBJ_WAIT_FOR_SUBMIT)
-SNAPSHOT_CASE(wait_all_for_submit_snapshot, SYNCOBJ_WAIT_ALL | SYNCOBJ_WAIT_FOR_SUBMIT)
-
-// wait-{any,all}[-for-submit]-complex: eight timelines walked through unsubmitted → submitted
-// → signaled → reset → resubmitted in a shuffled order while a thread waits.
-#define COMPLEX_CASE(name, flags)                                                                   \
-    TEST_F(igt_syncobj_timeline, name)                                                                  \
-    {                                                                                               \
-        require_submit();                                                                           \
-        static const int order[] = {4, 1, 7, 0, 2, 6, 3, 5, 1, 3, 0, 4, 5, 7, 6, 2,                  \
-                                    6, 0, 5, 2, 7, 1, 4, 3, 0, 3, 6, 4, 1, 2, 7, 5};                 \
-        int fds[8], sigs[8], stage[8];                                                              \
-        uint64_t points[8];                                                                         \
-        for (int i = 0; i < 8; i++) {                                                               \
-            fds[i] = create();                                                                      \
-            points[i] = 1;                                                                          \
-            stage[i] = 0;                                                                           \
-            sigs[i] = ((flags) & SYNCOBJ_WAIT_FOR_SUBMIT) ? -1 : attach(fds[i], 1);                 \
-        }                                                                                           \
-        std::atomic<int> rc{1};                                                                     \
-        uint32_t first = ~0u;                                                                       \
-        std::thread t([&] { rc = wait_err(fds, points, 8, now_ns() + 100 * kShortNs, flags, &first); }); \
-        std::this_thread::sleep_for(std::chrono::nanoseconds(kShortNs));                            \
-        int signaled = 0, first_signaled = -1;                                                      \
-        for (int i : order) {                                                                       \
-            switch (stage[i]++) {                                                                   \
-            case 0:                                                                                 \
-                if ((flags) & SYNCOBJ_WAIT_FOR_SUBMIT)                                              \
-                    sigs[i] = attach(fds[i], 1);                                                    \
-                break;                                                                              \
-            case 1:                                                                                 \
-                inc(sigs[i]);                                                                       \
-                if (signaled++ == 0)                                                                \
-                    first_signaled = i;                                                             \
-                break;                                                                              \
-            case 2:                                                                                 \
-                syncobj_reset(dev_, &fds[i], 1);                                                    \
-                break;                                                                              \
-            case 3:                                                                                 \
-                attach(fds[i], 1);                                                                  \
-                break;                                                                              \
-            }                                                                                       \
-            if (((flags) & SYNCOBJ_WAIT_ALL) ? signaled == 8 : signaled == 1)                       \
-                break;                                                                              \
-        }                                                                                           \
-        t.join();                                                                                   \
-        EXPECT_EQ(rc.load(), 0) << syncobj_last_error();                                            \
-        if (!((flags) & SYNCOBJ_WAIT_ALL))                                                          \
-            EXPECT_EQ(static_cast<int>(first), first_signaled);                                     \
-    }
-COMPLEX_CASE(wait_any_complex, 0)
-COMPLEX_CASE(wait_all_complex, SYNCOBJ_WAIT_ALL)
-COMPLEX_CASE(wait_for_submit_complex, SYNCOBJ_WAIT_FOR_SUBMIT)
-COMPLEX_CASE(wait_all_for_submit_complex, SYNCOBJ_WAIT_ALL | SYNCOBJ_WAIT_FOR_SUBMIT)
-
-namespace {
-void on_alarm(int) {}
-// wait-{any,all}-interrupted: signals hitting the waiting thread do not end the wait early.
-void interrupted_case(IgtFixture* fx, syncobj_device* dev, int* fds, uint32_t flags)
-{
-    struct sigaction sa {};
-    sa.sa_handler = on_alarm; // no SA_RESTART: poll returns EINTR
-    sigaction(SIGUSR1, &sa, nullptr);
-    uint64_t points[2] = {1, 1};
-    pthread_t self = pthread_self();
-    std::atomic<bool> done{false};
-    std::thread pest([&] {
-        while (!done) {
-            pthread_kill(self, SIGUSR1);
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        }
-    });
-    int64_t start = now_ns();
-    int rc = syncobj_wait(dev, fds, points, 2, start + 3 * kShortNs, flags, nullptr);
-    done = true;
-    pest.join();
-    EXPECT_EQ(rc, -ETIME);
-    EXPECT_GE(now_ns() - start, 3 * kShortNs);
-    (void)fx;
-}
-} // namespace
-
-TEST_F(igt_syncobj_timeline, wait_any_interrupted)
-{
-    require_submit();
-    int fds[2] = {create(), create()};
-    attach(fds[0], 1);
-    attach(fds[1], 1);
-    interrupted_case(this, dev_, fds, 0);
-}
-
-TEST_F(igt_syncobj_timeline, wait_all_interrupted)
-{
-    require_submit();
-    int fds[2] = {create(), create()};
-    attach(fds[0], 1);
-    uint64_t p = 1;
-    syncobj_signal(dev_, &fds[1], &p, 1);
-    interrupted_case(this, dev_, fds, SYNCOBJ_WAIT_ALL);
-}
+TEST_F(igt_syncobj_timeline, wait_any_snapshot) { snapshot_case(1, 0); }
+TEST_F(igt_syncobj_timeline, wait_all_snapshot) { snapshot_case(1, SYNCOBJ_WAIT_ALL); }
+TEST_F(igt_syncobj_timeline, wait_for_submit_snapshot) { snapshot_case(1, SYNCOBJ_WAIT_FOR_SUBMIT); }
+TEST_F(igt_syncobj_timeline, wait_all_for_submit_snapshot) { snapshot_case(1, SYNCOBJ_WAIT_ALL | SYNCOBJ_WAIT_FOR_SUBMIT); }
+TEST_F(igt_syncobj_timeline, wait_any_complex) { complex_case(1, 0); }
+TEST_F(igt_syncobj_timeline, wait_all_complex) { complex_case(1, SYNCOBJ_WAIT_ALL); }
+TEST_F(igt_syncobj_timeline, wait_for_submit_complex) { complex_case(1, SYNCOBJ_WAIT_FOR_SUBMIT); }
+TEST_F(igt_syncobj_timeline, wait_all_for_submit_complex) { complex_case(1, SYNCOBJ_WAIT_ALL | SYNCOBJ_WAIT_FOR_SUBMIT); }
+TEST_F(igt_syncobj_timeline, wait_any_interrupted) { interrupted_case(1, 0); }
+TEST_F(igt_syncobj_timeline, wait_all_interrupted) { interrupted_case(1, SYNCOBJ_WAIT_ALL); }
 
 TEST_F(igt_syncobj_timeline, host_signal_points)
 {

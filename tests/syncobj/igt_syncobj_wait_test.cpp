@@ -1,4 +1,5 @@
 // Cases of IGT tests/syncobj_wait.c (binary syncobjs: point 0), one test per IGT subtest.
+#include "igt_wait_cases.hpp"
 #include "igt_wait_matrix.hpp"
 
 #include <atomic>
@@ -8,7 +9,7 @@
 using namespace syncobj_test;
 
 namespace {
-class igt_syncobj_wait : public IgtFixture {};
+class igt_syncobj_wait : public IgtWaitCases {};
 class igt_syncobj_wait_single : public IgtFixture, public ::testing::WithParamInterface<MatrixCase> {};
 class igt_syncobj_wait_multi : public IgtFixture, public ::testing::WithParamInterface<MatrixCase> {};
 } // namespace
@@ -86,8 +87,9 @@ TEST_P(igt_syncobj_wait_single, wait)
     uint32_t flags = wait_flags_for(c.flags);
     EXPECT_EQ(wait1(s, 0, 0, flags), c.expect);
     EXPECT_EQ(wait1(s, 0, short_timeout(), flags), c.expect);
-    if (c.expect != -ETIME)
+    if (c.expect != -ETIME) {
         EXPECT_EQ(wait1(s, 0, INT64_MAX, flags), c.expect);
+    }
 }
 INSTANTIATE_TEST_SUITE_P(igt, igt_syncobj_wait_single, ::testing::ValuesIn(single_wait_cases(false)),
                          [](const auto& info) { return info.param.name; });
@@ -114,8 +116,9 @@ TEST_P(igt_syncobj_wait_multi, wait)
     uint32_t flags = wait_flags_for(c.flags);
     EXPECT_EQ(wait_err(fds, points, 5, 0, flags), c.expect);
     EXPECT_EQ(wait_err(fds, points, 5, short_timeout(), flags), c.expect);
-    if (c.expect != -ETIME)
+    if (c.expect != -ETIME) {
         EXPECT_EQ(wait_err(fds, points, 5, INT64_MAX, flags), c.expect);
+    }
 }
 INSTANTIATE_TEST_SUITE_P(igt, igt_syncobj_wait_multi, ::testing::ValuesIn(multi_wait_cases(false)),
                          [](const auto& info) { return info.param.name; });
@@ -189,40 +192,13 @@ TEST_F(igt_syncobj_wait, signal)
     EXPECT_EQ(wait1(s, 0, 0, SYNCOBJ_WAIT_FOR_SUBMIT), 0);
 }
 
-TEST_F(igt_syncobj_wait, wait_any_snapshot)
-{
-    // A binary wait snapshots the fence: replacing it (signal) after the wait started does
-    // not complete the wait; the original fence does.
-    require_submit();
-    int fds[2] = {create(), create()};
-    uint64_t points[2] = {};
-    int sig0 = attach(fds[0], 0);
-    attach(fds[1], 0);
-    std::atomic<int> rc{1};
-    std::thread t([&] { rc = wait_err(fds, points, 2, now_ns() + 50 * kShortNs, 0); });
-    std::this_thread::sleep_for(std::chrono::nanoseconds(kShortNs));
-    ASSERT_EQ(syncobj_reset(dev_, fds, 2), 0);
-    std::this_thread::sleep_for(std::chrono::nanoseconds(kShortNs));
-    EXPECT_EQ(rc.load(), 1);
-    inc(sig0);
-    t.join();
-    EXPECT_EQ(rc.load(), 0);
-}
-
-TEST_F(igt_syncobj_wait, wait_all_snapshot)
-{
-    require_submit();
-    int fds[2] = {create(), create()};
-    uint64_t points[2] = {};
-    int sig0 = attach(fds[0], 0), sig1 = attach(fds[1], 0);
-    std::atomic<int> rc{1};
-    std::thread t([&] { rc = wait_err(fds, points, 2, now_ns() + 50 * kShortNs, SYNCOBJ_WAIT_ALL); });
-    std::this_thread::sleep_for(std::chrono::nanoseconds(kShortNs));
-    ASSERT_EQ(syncobj_signal(dev_, fds, nullptr, 2), 0); // new, signaled fences
-    std::this_thread::sleep_for(std::chrono::nanoseconds(kShortNs));
-    EXPECT_EQ(rc.load(), 1);
-    inc(sig0);
-    inc(sig1);
-    t.join();
-    EXPECT_EQ(rc.load(), 0);
-}
+TEST_F(igt_syncobj_wait, wait_any_snapshot) { snapshot_case(0, 0); }
+TEST_F(igt_syncobj_wait, wait_all_snapshot) { snapshot_case(0, SYNCOBJ_WAIT_ALL); }
+TEST_F(igt_syncobj_wait, wait_for_submit_snapshot) { snapshot_case(0, SYNCOBJ_WAIT_FOR_SUBMIT); }
+TEST_F(igt_syncobj_wait, wait_all_for_submit_snapshot) { snapshot_case(0, SYNCOBJ_WAIT_ALL | SYNCOBJ_WAIT_FOR_SUBMIT); }
+TEST_F(igt_syncobj_wait, wait_any_complex) { complex_case(0, 0); }
+TEST_F(igt_syncobj_wait, wait_all_complex) { complex_case(0, SYNCOBJ_WAIT_ALL); }
+TEST_F(igt_syncobj_wait, wait_for_submit_complex) { complex_case(0, SYNCOBJ_WAIT_FOR_SUBMIT); }
+TEST_F(igt_syncobj_wait, wait_all_for_submit_complex) { complex_case(0, SYNCOBJ_WAIT_ALL | SYNCOBJ_WAIT_FOR_SUBMIT); }
+TEST_F(igt_syncobj_wait, wait_any_interrupted) { interrupted_case(0, 0); }
+TEST_F(igt_syncobj_wait, wait_all_interrupted) { interrupted_case(0, SYNCOBJ_WAIT_ALL); }

@@ -5,6 +5,7 @@
 #include <syncobj_service_wire.h>
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 using namespace syncobj_test;
 using syncway::syncobj::ServiceLimits;
@@ -262,8 +263,13 @@ TEST(SyncobjService, BadInputGetsErrnoAndHurtsNoOne)
     EXPECT_EQ(raw_request(es, s, &zero, sizeof zero), EINVAL) << "count 0";
     syncobj_wire_array absurd{{SYNCOBJ_OP_QUERY, 0}, 0, 0xffffffffu, 0};
     EXPECT_EQ(raw_request(es, s, &absurd, sizeof absurd), EINVAL) << "absurd count";
-    syncobj_wire_array reset_pad{{SYNCOBJ_OP_RESET, 0}, 0, 1, 5}; // IGT invalid-reset-bad-pad
-    EXPECT_EQ(raw_request(es, s, &reset_pad, sizeof reset_pad + 4), EINVAL);
+    struct {
+        syncobj_wire_array a;
+        uint32_t h;
+    } reset_pad{{{SYNCOBJ_OP_RESET, 0}, 0, 1, 5}, 1}; // IGT invalid-reset-bad-pad
+    EXPECT_EQ(raw_request(es, s, &reset_pad, sizeof(syncobj_wire_array) + 4), EINVAL);
+    reset_pad.a.hdr.op = SYNCOBJ_OP_QUERY; // IGT invalid-query-bad-pad
+    EXPECT_EQ(raw_request(es, s, &reset_pad, sizeof(syncobj_wire_array) + 4), EINVAL);
     struct {
         syncobj_wire_array a;
         uint64_t p;
@@ -426,4 +432,109 @@ TEST(SyncobjService, ManyClientsManyTimelinesNoLeak)
     EXPECT_EQ(es.svc->timeline_count(), 0u);
     EXPECT_EQ(es.svc->pending_object_count(), 0u);
     EXPECT_EQ(count_open_fds(), fds_before);
+}
+
+TEST(SyncobjService, ReusedFdNumberNamesTheNewTimeline)
+{
+    // The library caches fd → service handle; a closed fd number reused for another timeline
+    // (received from elsewhere, so the library never saw it created) must not act on the old one.
+    EmbeddedService es;
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    es.spawn([&] {
+        syncobj_device* dev = open_dev();
+        int other;
+        CHILD_CHECK(dev && syncobj_create(dev, 0, &other) == 0, 10);
+        uint64_t p = 40;
+        CHILD_CHECK(syncobj_signal(dev, &other, &p, 1) == 0, 11);
+        CHILD_CHECK(send_fd(sv[0], other), 12);
+        char go;
+        CHILD_CHECK(read(sv[0], &go, 1) == 1, 13);
+        return 0;
+    });
+    es.spawn([&] {
+        syncobj_device* dev = open_dev();
+        int a, keep;
+        CHILD_CHECK(dev && syncobj_create(dev, 0, &a) == 0, 20);
+        uint64_t p = 7;
+        CHILD_CHECK(syncobj_signal(dev, &a, &p, 1) == 0, 21);
+        keep = dup(a); // timeline A stays alive under another number
+        int num = a;
+        close(a);
+        int b = recv_fd(sv[1]);
+        CHILD_CHECK(b >= 0, 22);
+        if (b != num) { // make the received timeline take A's old number
+            CHILD_CHECK(dup2(b, num) == num, 23);
+            close(b);
+        }
+        uint64_t q = 0;
+        CHILD_CHECK(syncobj_query(dev, &num, &q, 1, 0) == 0, 24);
+        CHILD_CHECK(q == 40, 25); // B's value, not A's 7
+        CHILD_CHECK(syncobj_query(dev, &keep, &q, 1, 0) == 0 && q == 7, 26);
+        CHILD_CHECK(write(sv[1], "g", 1) == 1, 27);
+        return 0;
+    });
+    auto st = es.run();
+    close(sv[0]);
+    close(sv[1]);
+    EXPECT_EQ(st[0], 0);
+    EXPECT_EQ(st[1], 0);
+}
+
+TEST(SyncobjService, OutOfFdsRefusesClearlyAndDoesNotSpin)
+{
+    // The service runs in a child with a tiny fd limit; a client exhausts it.
+    std::string dir = make_temp_dir();
+    std::string path = dir + "/s.sock";
+    int report[2];
+    ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        rlimit rl{48, 48};
+        setrlimit(RLIMIT_NOFILE, &rl);
+        auto svc = syncway::syncobj::Service::listen_at(path, {});
+        if (!svc)
+            _exit(1);
+        int iterations = 0;
+        int64_t end = now_ns() + 1500000000;
+        while (now_ns() < end) {
+            (*svc)->dispatch(10);
+            iterations++;
+        }
+        ssize_t w = write(report[1], &iterations, sizeof iterations);
+        (void)w;
+        _exit(0);
+    }
+    close(report[1]);
+    while (!can_connect(path))
+        usleep(2000);
+    setenv("SYNCWAY_SYNCOBJ_SOCKET", path.c_str(), 1);
+    syncobj_device* dev = nullptr;
+    ASSERT_EQ(syncobj_open(SYNCOBJ_BACKEND_SERVICE, &dev), 0) << syncobj_last_error();
+    std::vector<int> tls;
+    int r = 0;
+    for (int i = 0; i < 100; i++) {
+        int tl;
+        r = syncobj_create(dev, 0, &tl);
+        if (r != 0)
+            break;
+        tls.push_back(tl);
+    }
+    EXPECT_EQ(r, -EMFILE);
+    EXPECT_NE(std::string(syncobj_last_error()).find("socket pair"), std::string::npos) << syncobj_last_error();
+    std::vector<int> extra;
+    for (int i = 0; i < 5; i++)
+        extra.push_back(raw_connect(path));
+    int iterations = 0;
+    EXPECT_EQ(read(report[0], &iterations, sizeof iterations), static_cast<ssize_t>(sizeof iterations));
+    EXPECT_LT(iterations, 1000) << "the service spun on a listener it could not accept from";
+    waitpid(pid, nullptr, 0);
+    for (int fd : tls)
+        close(fd);
+    for (int fd : extra)
+        close(fd);
+    syncobj_close(dev);
+    close(report[0]);
+    unlink(path.c_str());
+    rmdir(dir.c_str());
 }

@@ -96,6 +96,15 @@ public:
     Daemon& operator=(const Daemon&) = delete;
     const std::string& path() const { return path_; }
     pid_t pid() const { return pid_; }
+    // SIGTERM, and wait for the exit; returns the wait status.
+    int stop()
+    {
+        int st = -1;
+        kill(pid_, SIGTERM);
+        waitpid(pid_, &st, 0);
+        pid_ = -1;
+        return st;
+    }
     bool alive() const { return kill(pid_, 0) == 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
 
 private:

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace syncway::heaps {
@@ -43,6 +44,8 @@ struct FormatInfo {
 };
 
 std::span<const FormatInfo> supported_formats();
+// The four characters of a fourcc code ("XR24"), '?' for unprintable bytes: for messages.
+std::string fourcc_name(uint32_t drm_fourcc);
 const FormatInfo* find_format(uint32_t drm_fourcc);
 const FormatInfo* find_format(std::string_view name); // "XRGB8888", case-sensitive
 

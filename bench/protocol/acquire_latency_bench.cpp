@@ -1,0 +1,398 @@
+// B3 (DESIGN.md §7): from an acquire point signaled to the commit applied, and to the frame
+// presented (wp_presentation), beside the same client without explicit sync in the same run.
+//
+//   bench-protocol-acquire [--iterations N] [--syncway PATH]
+//
+// Starts `syncway --backend headless` with itself as the COMMAND (so WAYLAND_DISPLAY and
+// SYNCWAY_SYNCOBJ_SOCKET come from syncway), then alternates two side-by-side desynchronized
+// subsurfaces of one window, each swapping two wl_shm buffers every iteration:
+//   explicit  the commit is made with an acquire point submitted but not signaled; once the
+//             compositor holds it, t0 = the render thread's one-syscall signal. "Applied" is
+//             when the previous commit's release point is signaled (the compositor signals it
+//             the moment the new state replaces the old buffer), seen through an eventfd.
+//   implicit  t0 = the commit (the buffer is complete before it, as implicit-sync clients do).
+//             "Applied" is when wl_buffer.release of the previous buffer arrives (sent at the
+//             same moment in the compositor).
+// "Presented" is the wp_presentation_feedback.presented timestamp (CLOCK_MONOTONIC) minus t0.
+// A random pause before each commit spreads t0 over the output's 60 Hz frame cycle, so both
+// clients see the same phase distribution.
+#include "linux-drm-syncobj-v1-client-protocol.h"
+#include "presentation-time-client-protocol.h"
+#include "xdg-shell-client-protocol.h"
+
+#include <syncobj/syncobj.h>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <wayland-client.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace {
+
+constexpr const char* kChildEnv = "SYNCWAY_B3_CHILD";
+constexpr int kSize = 128;
+
+int64_t now_ns()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+[[noreturn]] void die(const std::string& what)
+{
+    std::fprintf(stderr, "bench-protocol-acquire: %s\n", what.c_str());
+    std::exit(1);
+}
+
+void check(int r, const char* what)
+{
+    if (r < 0)
+        die(std::string(what) + ": " + std::strerror(-r) + " (" + syncobj_last_error() + ")");
+}
+
+struct Globals {
+    wl_compositor* compositor = nullptr;
+    wl_subcompositor* subcompositor = nullptr;
+    wl_shm* shm = nullptr;
+    xdg_wm_base* wm_base = nullptr;
+    wp_presentation* presentation = nullptr;
+    wp_linux_drm_syncobj_manager_v1* syncobj = nullptr;
+    clockid_t clock = CLOCK_MONOTONIC;
+};
+
+template <typename T> T* bind(wl_registry* registry, uint32_t name, const wl_interface* iface, uint32_t version)
+{
+    return static_cast<T*>(wl_registry_bind(registry, name, iface, version));
+}
+
+const wl_registry_listener registry_listener = {
+    .global =
+        [](void* data, wl_registry* registry, uint32_t name, const char* interface, uint32_t) {
+            auto* g = static_cast<Globals*>(data);
+            std::string_view i(interface);
+            if (i == wl_compositor_interface.name)
+                g->compositor = bind<wl_compositor>(registry, name, &wl_compositor_interface, 4);
+            else if (i == wl_subcompositor_interface.name)
+                g->subcompositor = bind<wl_subcompositor>(registry, name, &wl_subcompositor_interface, 1);
+            else if (i == wl_shm_interface.name)
+                g->shm = bind<wl_shm>(registry, name, &wl_shm_interface, 1);
+            else if (i == xdg_wm_base_interface.name)
+                g->wm_base = bind<xdg_wm_base>(registry, name, &xdg_wm_base_interface, 1);
+            else if (i == wp_presentation_interface.name)
+                g->presentation = bind<wp_presentation>(registry, name, &wp_presentation_interface, 1);
+            else if (i == wp_linux_drm_syncobj_manager_v1_interface.name)
+                g->syncobj = bind<wp_linux_drm_syncobj_manager_v1>(registry, name,
+                                                                   &wp_linux_drm_syncobj_manager_v1_interface, 1);
+        },
+    .global_remove = [](void*, wl_registry*, uint32_t) {},
+};
+
+const wp_presentation_listener presentation_listener = {
+    .clock_id = [](void* data, wp_presentation*, uint32_t clk) { static_cast<Globals*>(data)->clock = clockid_t(clk); },
+};
+
+wl_buffer* solid_buffer(wl_shm* shm, uint32_t xrgb)
+{
+    size_t size = size_t(kSize) * kSize * 4;
+    int fd = memfd_create("b3-buffer", MFD_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, off_t(size)) != 0)
+        die(std::string("memfd: ") + std::strerror(errno));
+    auto* px = static_cast<uint32_t*>(mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+    if (px == MAP_FAILED)
+        die(std::string("mmap: ") + std::strerror(errno));
+    std::fill(px, px + size / 4, xrgb);
+    munmap(px, size);
+    wl_shm_pool* pool = wl_shm_create_pool(shm, fd, int32_t(size));
+    wl_buffer* buffer = wl_shm_pool_create_buffer(pool, 0, kSize, kSize, kSize * 4, WL_SHM_FORMAT_XRGB8888);
+    wl_shm_pool_destroy(pool);
+    close(fd);
+    return buffer;
+}
+
+// The outcome of one frame's wp_presentation_feedback.
+struct Feedback {
+    bool done = false;
+    int64_t presented_ns = -1;  // -1: discarded
+};
+
+const wp_presentation_feedback_listener feedback_listener = {
+    .sync_output = [](void*, struct wp_presentation_feedback*, wl_output*) {},
+    .presented =
+        [](void* data, struct wp_presentation_feedback* fb, uint32_t sec_hi, uint32_t sec_lo, uint32_t nsec, uint32_t,
+           uint32_t, uint32_t, uint32_t) {
+            auto* f = static_cast<Feedback*>(data);
+            f->presented_ns = int64_t((uint64_t(sec_hi) << 32) | sec_lo) * 1000000000 + nsec;
+            f->done = true;
+            wp_presentation_feedback_destroy(fb);
+        },
+    .discarded =
+        [](void* data, struct wp_presentation_feedback* fb) {
+            static_cast<Feedback*>(data)->done = true;
+            wp_presentation_feedback_destroy(fb);
+        },
+};
+
+const wl_buffer_listener buffer_listener = {
+    .release = [](void* data, wl_buffer*) { *static_cast<int64_t*>(data) = now_ns(); },
+};
+
+struct Samples {
+    std::vector<double> applied_us, presented_us;
+};
+
+double percentile(std::vector<double> v, double p)
+{
+    if (v.empty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, size_t(p * double(v.size())))];
+}
+
+double mean(const std::vector<double>& v)
+{
+    double sum = 0;
+    for (double x : v)
+        sum += x;
+    return v.empty() ? 0 : sum / double(v.size());
+}
+
+class Bench {
+public:
+    explicit Bench(int iterations) : iterations_(iterations)
+    {
+        display_ = wl_display_connect(nullptr);
+        if (!display_)
+            die("cannot connect to the compositor");
+        wl_registry* registry = wl_display_get_registry(display_);
+        wl_registry_add_listener(registry, &registry_listener, &g_);
+        wl_display_roundtrip(display_);
+        if (!g_.compositor || !g_.subcompositor || !g_.shm || !g_.wm_base || !g_.presentation)
+            die("the compositor lacks a global this benchmark needs");
+        if (!g_.syncobj)
+            die("wp_linux_drm_syncobj_manager_v1 is not advertised (--syncobj off?)");
+        wp_presentation_add_listener(g_.presentation, &presentation_listener, &g_);
+        check(syncobj_open(SYNCOBJ_BACKEND_AUTO, &dev_), "syncobj_open");
+        check(syncobj_create(dev_, 0, &acquire_fd_), "syncobj_create");
+        check(syncobj_create(dev_, 0, &release_fd_), "syncobj_create");
+        acquire_ = wp_linux_drm_syncobj_manager_v1_import_timeline(g_.syncobj, acquire_fd_);
+        release_ = wp_linux_drm_syncobj_manager_v1_import_timeline(g_.syncobj, release_fd_);
+        make_window();
+    }
+
+    void run()
+    {
+        std::mt19937 rng(42);
+        std::uniform_int_distribution<int> phase_us(0, 16667);
+        uint64_t point = 0;
+        explicit_frame(++point);  // the first commit of each surface replaces nothing
+        implicit_frame();
+        for (int i = 0; i < iterations_; ++i) {
+            std::this_thread::sleep_for(std::chrono::microseconds(phase_us(rng)));
+            explicit_frame(++point);
+            std::this_thread::sleep_for(std::chrono::microseconds(phase_us(rng)));
+            implicit_frame();
+        }
+        if (g_.clock != CLOCK_MONOTONIC)
+            die("the presentation clock is not CLOCK_MONOTONIC");
+        print("explicit", explicit_, "acquire signaled");
+        print("implicit", implicit_, "commit (baseline)");
+        std::printf("B3 applied p99: explicit %.1f us vs implicit %.1f us (ratio %.2f); presented p50: "
+                    "explicit %.2f ms vs implicit %.2f ms (ratio %.2f)\n",
+                    percentile(explicit_.applied_us, 0.99), percentile(implicit_.applied_us, 0.99),
+                    percentile(explicit_.applied_us, 0.99) / percentile(implicit_.applied_us, 0.99),
+                    percentile(explicit_.presented_us, 0.5) / 1000, percentile(implicit_.presented_us, 0.5) / 1000,
+                    percentile(explicit_.presented_us, 0.5) / percentile(implicit_.presented_us, 0.5));
+    }
+
+    ~Bench()
+    {
+        close(acquire_fd_);
+        close(release_fd_);
+        syncobj_close(dev_);
+        wl_display_disconnect(display_);
+    }
+
+private:
+    void make_window()
+    {
+        parent_ = wl_compositor_create_surface(g_.compositor);
+        xdg_surface* xdg = xdg_wm_base_get_xdg_surface(g_.wm_base, parent_);
+        static const xdg_surface_listener xdg_listener = {
+            .configure = [](void*, xdg_surface* s, uint32_t serial) { xdg_surface_ack_configure(s, serial); },
+        };
+        xdg_surface_add_listener(xdg, &xdg_listener, nullptr);
+        xdg_surface_get_toplevel(xdg);
+        wl_surface_commit(parent_);
+        wl_display_roundtrip(display_);
+        wl_surface_attach(parent_, solid_buffer(g_.shm, 0xff202020), 0, 0);
+        wl_surface_commit(parent_);
+        for (int i = 0; i < 2; ++i) {
+            Side& side = i == 0 ? explicit_side_ : implicit_side_;
+            side.surface = wl_compositor_create_surface(g_.compositor);
+            wl_subsurface* sub = wl_subcompositor_get_subsurface(g_.subcompositor, side.surface, parent_);
+            wl_subsurface_set_position(sub, i * (kSize + 8), 0);
+            wl_subsurface_set_desync(sub);
+            for (int b = 0; b < 2; ++b) {
+                side.buffers[b] = solid_buffer(g_.shm, b ? 0xff3060c0 : 0xffc06030);
+                if (i == 1)
+                    wl_buffer_add_listener(side.buffers[b], &buffer_listener, &side.released_ns[b]);
+            }
+        }
+        wl_surface_commit(parent_);
+        sync_ = wp_linux_drm_syncobj_manager_v1_get_surface(g_.syncobj, explicit_side_.surface);
+        wl_display_roundtrip(display_);
+    }
+
+    struct Side {
+        wl_surface* surface = nullptr;
+        wl_buffer* buffers[2] = {};
+        int64_t released_ns[2] = {-1, -1};
+        int next = 0;
+        bool first = true;
+    };
+
+    Feedback* attach_and_feedback(Side& side)
+    {
+        auto* fb = new Feedback;
+        wl_surface_attach(side.surface, side.buffers[side.next], 0, 0);
+        wl_surface_damage_buffer(side.surface, 0, 0, kSize, kSize);
+        wp_presentation_feedback_add_listener(wp_presentation_feedback(g_.presentation, side.surface),
+                                              &feedback_listener, fb);
+        return fb;
+    }
+
+    void wait_feedback(Feedback* fb)
+    {
+        while (!fb->done)
+            if (wl_display_dispatch(display_) < 0)
+                die("lost the compositor");
+    }
+
+    void explicit_frame(uint64_t point)
+    {
+        Side& side = explicit_side_;
+        int signaler = -1;
+        check(syncobj_submit(dev_, acquire_fd_, point, &signaler), "syncobj_submit");
+        Feedback* fb = attach_and_feedback(side);
+        wp_linux_drm_syncobj_surface_v1_set_acquire_point(sync_, acquire_, uint32_t(point >> 32), uint32_t(point));
+        wp_linux_drm_syncobj_surface_v1_set_release_point(sync_, release_, uint32_t(point >> 32), uint32_t(point));
+        wl_surface_commit(side.surface);
+        wl_display_roundtrip(display_);  // the compositor now holds the commit
+
+        int efd = eventfd(0, EFD_CLOEXEC);
+        if (!side.first)  // the previous commit's release point: signaled when this one applies
+            check(syncobj_eventfd(dev_, release_fd_, point - 1, efd, 0), "syncobj_eventfd");
+        int64_t t0 = now_ns();
+        check(syncobj_signaler_signal(dev_, signaler), "syncobj_signaler_signal");
+        if (!side.first) {
+            pollfd p{efd, POLLIN, 0};
+            if (poll(&p, 1, 5000) != 1)
+                die("the previous release point was not signaled within 5 s of the acquire signal");
+            explicit_.applied_us.push_back(double(now_ns() - t0) / 1000);
+        }
+        close(efd);
+        close(signaler);
+        wait_feedback(fb);
+        if (!side.first && fb->presented_ns >= 0)
+            explicit_.presented_us.push_back(double(fb->presented_ns - t0) / 1000);
+        delete fb;
+        side.first = false;
+        side.next ^= 1;
+    }
+
+    void implicit_frame()
+    {
+        Side& side = implicit_side_;
+        Feedback* fb = attach_and_feedback(side);
+        int previous = side.next ^ 1;
+        side.released_ns[previous] = -1;
+        int64_t t0 = now_ns();
+        wl_surface_commit(side.surface);
+        wl_display_flush(display_);
+        if (!side.first) {
+            while (side.released_ns[previous] < 0)
+                if (wl_display_dispatch(display_) < 0)
+                    die("lost the compositor");
+            implicit_.applied_us.push_back(double(side.released_ns[previous] - t0) / 1000);
+        }
+        wait_feedback(fb);
+        if (!side.first && fb->presented_ns >= 0)
+            implicit_.presented_us.push_back(double(fb->presented_ns - t0) / 1000);
+        delete fb;
+        side.first = false;
+        side.next ^= 1;
+    }
+
+    static void print(const char* name, const Samples& s, const char* from)
+    {
+        std::printf("%-9s from %-18s applied: p50 %7.1f us  p99 %7.1f us  (n=%zu) | presented: p50 %6.2f ms  "
+                    "p99 %6.2f ms  mean %6.2f ms  (n=%zu)\n",
+                    name, from, percentile(s.applied_us, 0.5), percentile(s.applied_us, 0.99), s.applied_us.size(),
+                    percentile(s.presented_us, 0.5) / 1000, percentile(s.presented_us, 0.99) / 1000,
+                    mean(s.presented_us) / 1000, s.presented_us.size());
+    }
+
+    int iterations_;
+    wl_display* display_ = nullptr;
+    Globals g_;
+    syncobj_device* dev_ = nullptr;
+    int acquire_fd_ = -1, release_fd_ = -1;
+    wp_linux_drm_syncobj_timeline_v1* acquire_ = nullptr;
+    wp_linux_drm_syncobj_timeline_v1* release_ = nullptr;
+    wl_surface* parent_ = nullptr;
+    wp_linux_drm_syncobj_surface_v1* sync_ = nullptr;
+    Side explicit_side_, implicit_side_;
+    Samples explicit_, implicit_;
+};
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    int iterations = 300;
+    std::string syncway = SYNCWAY_BIN;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a(argv[i]);
+        if (a == "--iterations" && i + 1 < argc)
+            iterations = std::atoi(argv[++i]);
+        else if (a == "--syncway" && i + 1 < argc)
+            syncway = argv[++i];
+        else {
+            std::fprintf(stderr, "usage: %s [--iterations N] [--syncway PATH]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (iterations < 10) {
+        std::fprintf(stderr, "bench-protocol-acquire: --iterations must be at least 10\n");
+        return 2;
+    }
+    if (!std::getenv(kChildEnv)) {
+        // Run inside a fresh headless syncway, which hands us its sockets and exits with us.
+        setenv(kChildEnv, "1", 1);
+        char self_path[4096] = {};
+        if (readlink("/proc/self/exe", self_path, sizeof self_path - 1) < 0)
+            die(std::string("readlink /proc/self/exe: ") + std::strerror(errno));
+        std::string self = self_path, n = std::to_string(iterations);
+        std::vector<const char*> args = {syncway.c_str(), "--backend", "headless", "--output", "640x480", "--",
+                                         self.c_str(),    "--iterations", n.c_str(), nullptr};
+        execv(syncway.c_str(), const_cast<char**>(args.data()));
+        die("cannot run " + syncway + ": " + std::strerror(errno));
+    }
+    Bench bench(iterations);
+    bench.run();
+    return 0;
+}

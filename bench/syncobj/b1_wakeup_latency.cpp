@@ -1,0 +1,126 @@
+// B1: latency from a signal (one fire-and-forget sendmsg on the signaler's connection) to the
+// waiter's eventfd becoming readable, with signaler, service and waiter in three processes;
+// printed beside an eventfd ping-pong round trip between two processes, measured in this run.
+#include "bench_support.hpp"
+
+#include "service/fd_passing.hpp"
+
+#include <syncobj/syncobj.h>
+
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+using namespace syncobj_bench;
+
+namespace {
+
+void must(bool ok, const char* what)
+{
+    if (!ok) {
+        fprintf(stderr, "b1: %s failed: %s\n", what, syncobj_last_error());
+        _exit(1);
+    }
+}
+
+// Round trips of an eventfd ping-pong between two processes (ns).
+std::vector<int64_t> eventfd_ping_pong(int iterations)
+{
+    int ping = eventfd(0, EFD_CLOEXEC), pong = eventfd(0, EFD_CLOEXEC);
+    pid_t pid = fork();
+    if (pid == 0) {
+        uint64_t v;
+        for (int i = 0; i < iterations; i++) {
+            if (read(ping, &v, 8) != 8 || write(pong, &v, 8) != 8)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    std::vector<int64_t> rtt;
+    rtt.reserve(iterations);
+    uint64_t one = 1, v;
+    for (int i = 0; i < iterations; i++) {
+        int64_t t0 = now_ns();
+        if (write(ping, &one, 8) != 8 || read(pong, &v, 8) != 8)
+            abort();
+        rtt.push_back(now_ns() - t0);
+    }
+    waitpid(pid, nullptr, 0);
+    close(ping);
+    close(pong);
+    return rtt;
+}
+
+// Signal → eventfd readable, three processes (ns).
+std::vector<int64_t> signal_to_wakeup(int iterations)
+{
+    ServiceProcess service;
+    auto* t0s = static_cast<int64_t*>(mmap(nullptr, sizeof(int64_t) * iterations, PROT_READ | PROT_WRITE,
+                                           MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    int ctl[2];
+    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl);
+    pid_t signaler = fork();
+    if (signaler == 0) {
+        syncobj_device* dev;
+        must(syncobj_open(SYNCOBJ_BACKEND_SERVICE, &dev) == 0, "open");
+        int tl;
+        must(syncobj_create(dev, 0, &tl) == 0, "create");
+        must(syncway::syncobj::send_one_fd(ctl[0], tl), "send timeline");
+        char c;
+        for (int i = 0; i < iterations; i++) {
+            int sig;
+            must(syncobj_submit(dev, tl, static_cast<uint64_t>(i + 1), &sig) == 0, "submit");
+            must(write(ctl[0], "s", 1) == 1, "ctl");
+            must(read(ctl[0], &c, 1) == 1, "ctl"); // the waiter registered its eventfd
+            t0s[i] = now_ns();
+            must(syncobj_signaler_signal(dev, sig) == 0, "signal");
+            must(read(ctl[0], &c, 1) == 1, "ctl"); // the waiter woke
+            close(sig); // outside the timed window: a signaled signaler's close costs nothing more
+        }
+        _exit(0);
+    }
+    std::vector<int64_t> lat;
+    lat.reserve(iterations);
+    int tl = syncway::syncobj::recv_one_fd(ctl[1]);
+    syncobj_device* dev;
+    must(syncobj_open(SYNCOBJ_BACKEND_SERVICE, &dev) == 0, "open");
+    int efd = eventfd(0, EFD_CLOEXEC);
+    char c;
+    for (int i = 0; i < iterations; i++) {
+        must(read(ctl[1], &c, 1) == 1, "ctl");
+        must(syncobj_eventfd(dev, tl, static_cast<uint64_t>(i + 1), efd, 0) == 0, "eventfd");
+        must(write(ctl[1], "r", 1) == 1, "ctl");
+        uint64_t v;
+        must(read(efd, &v, 8) == 8, "read eventfd");
+        lat.push_back(now_ns() - t0s[i]);
+        must(write(ctl[1], "w", 1) == 1, "ctl");
+    }
+    waitpid(signaler, nullptr, 0);
+    syncobj_close(dev);
+    close(efd);
+    close(tl);
+    munmap(t0s, sizeof(int64_t) * iterations);
+    return lat;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    int iterations = argc > 1 ? atoi(argv[1]) : 20000;
+    if (iterations <= 0) {
+        fprintf(stderr, "usage: %s [ITERATIONS]   (default 20000)\n", argv[0]);
+        return 2;
+    }
+    auto floor = eventfd_ping_pong(iterations);
+    auto lat = signal_to_wakeup(iterations);
+    double f50 = percentile(floor, 0.5), f99 = percentile(floor, 0.99);
+    double l50 = percentile(lat, 0.5), l99 = percentile(lat, 0.99);
+    printf("B1 signal -> waiter eventfd readable (3 processes, %d iterations)\n", iterations);
+    printf("  baseline eventfd ping-pong round trip: p50 %.2f us  p99 %.2f us\n", f50, f99);
+    printf("  service signal -> wake-up:             p50 %.2f us  p99 %.2f us\n", l50, l99);
+    printf("  ratio p50 / baseline p50: %.2f (goal <= 2.0); p99 %.2f us (goal < 50 us)\n", l50 / f50, l99);
+    return 0;
+}

@@ -1,0 +1,680 @@
+#include "linux_drm_syncobj_v1.hpp"
+
+#include "../listener.hpp"
+#include "../server.hpp"
+#include "../wlr_ptr.hpp"
+
+#include "linux-drm-syncobj-v1-protocol.h"
+
+#include <syncobj/timeline_host.hpp>
+
+#include <deque>
+#include <unordered_set>
+#include <vector>
+
+// How a commit is held back without a client_commit hook (wlroots 0.15 has none): libwayland
+// calls protocol loggers for every request before dispatching it, so a logger that sees
+// wl_surface.commit runs just before wlroots moves the pending state. There we validate the
+// points against the pending buffer and, if the acquire point is not signaled,
+// wlr_surface_lock_pending(): wlroots then caches the state (and every later commit behind
+// it) until wlr_surface_unlock_cached(seq), which we call when the point's eventfd fires.
+//
+// Release: a commit's buffer is needed until wlroots stops locking its wlr_buffer (the pending
+// and cached states, the current state, and the renderer's texture lock it; with pixman the
+// texture samples the client's memory directly and holds it until the surface's client buffer
+// is replaced or destroyed). The buffer's `release` event (lock count back to 0) is that moment.
+
+namespace syncway {
+namespace {
+
+using EventSourcePtr = std::unique_ptr<wl_event_source, WlrDeleter<wl_event_source_remove>>;
+namespace so = syncobj;
+
+constexpr const char* kModeEnv = "SYNCWAY_SYNCOBJ";
+constexpr uint32_t kVersion = 1;
+
+struct TimelinePoint {
+    std::shared_ptr<so::HostedTimeline> timeline;
+    uint64_t point = 0;
+    explicit operator bool() const { return timeline != nullptr; }
+};
+
+// A wlr_addon whose owner object is found again from the addon pointer (wl_container_of does
+// not work on C++ classes that are not standard-layout).
+template <typename Owner> struct AddonHook {
+    wlr_addon addon{};
+    Owner* owner = nullptr;
+    static Owner* from(wlr_addon* addon)
+    {
+        return reinterpret_cast<AddonHook*>(reinterpret_cast<char*>(addon) - offsetof(AddonHook, addon))->owner;
+    }
+};
+
+std::string describe_point(const TimelinePoint& p)
+{
+    return std::to_string(p.point);
+}
+
+std::string describe_state(so::PointState state, int error)
+{
+    switch (state) {
+    case so::PointState::Unsubmitted: return "never submitted (its timeline is gone)";
+    case so::PointState::Pending: return "still pending";
+    case so::PointState::Signaled: return "signaled";
+    case so::PointState::Failed: return std::string("failed: ") + std::strerror(error);
+    }
+    return "?";
+}
+
+// ---- Surface geometry after a dropped buffer -----------------------------------------------
+// wlroots computes a state's size from its buffer when the client commits. When we drop the
+// buffer of a failed commit, that state and the later ones that did not attach a buffer must
+// get the size the surface would have had without it.
+struct Geometry {
+    int32_t scale = 1;
+    wl_output_transform transform = WL_OUTPUT_TRANSFORM_NORMAL;
+    decltype(wlr_surface_state::viewport) viewport{};
+
+    explicit Geometry(const wlr_surface_state& current)
+        : scale(current.scale), transform(current.transform), viewport(current.viewport)
+    {
+    }
+    void apply(const wlr_surface_state& next)
+    {
+        if (next.committed & WLR_SURFACE_STATE_SCALE)
+            scale = next.scale;
+        if (next.committed & WLR_SURFACE_STATE_TRANSFORM)
+            transform = next.transform;
+        if (next.committed & WLR_SURFACE_STATE_VIEWPORT)
+            viewport = next.viewport;
+    }
+    // wl_surface + wp_viewporter: destination size, else source size, else the buffer
+    // transformed and divided by the scale; no buffer means no size.
+    void size(wlr_surface_state& state) const
+    {
+        int w = state.buffer_width, h = state.buffer_height;
+        if (w == 0 && h == 0) {
+            state.width = state.height = 0;
+        } else if (viewport.has_dst) {
+            state.width = viewport.dst_width;
+            state.height = viewport.dst_height;
+        } else if (viewport.has_src) {
+            state.width = static_cast<int>(viewport.src.width);
+            state.height = static_cast<int>(viewport.src.height);
+        } else {
+            if (transform & WL_OUTPUT_TRANSFORM_90)
+                std::swap(w, h);
+            state.width = w / scale;
+            state.height = h / scale;
+        }
+    }
+};
+
+wlr_surface_state* find_cached(wlr_surface* surface, uint32_t seq)
+{
+    wlr_surface_state* state;
+    wl_list_for_each(state, &surface->cached, cached_state_link)
+        if (state->seq == seq)
+            return state;
+    return nullptr;
+}
+
+// Removes the buffer from a cached state (its acquire point failed), keeping the previous
+// content on screen; damage, frame callbacks and the rest of the commit still apply.
+void drop_buffer(wlr_surface* surface, wlr_surface_state* failed)
+{
+    Geometry geometry(surface->current);
+    int prev_width = surface->current.buffer_width, prev_height = surface->current.buffer_height;
+    bool fixing = false;
+    wlr_surface_state* state;
+    wl_list_for_each(state, &surface->cached, cached_state_link) {
+        geometry.apply(*state);
+        if (state == failed) {
+            wlr_buffer_unlock(state->buffer);  // may signal its release point right here
+            state->buffer = nullptr;
+            state->committed &= ~WLR_SURFACE_STATE_BUFFER;
+            fixing = true;
+        } else if (fixing && (state->committed & WLR_SURFACE_STATE_BUFFER)) {
+            fixing = false;
+        }
+        if (fixing) {
+            state->buffer_width = prev_width;
+            state->buffer_height = prev_height;
+            geometry.size(*state);
+        } else {
+            prev_width = state->buffer_width;
+            prev_height = state->buffer_height;
+        }
+    }
+    // The pending state carries the buffer size on to commits that attach nothing.
+    if (fixing && !(surface->pending.committed & WLR_SURFACE_STATE_BUFFER)) {
+        surface->pending.buffer_width = prev_width;
+        surface->pending.buffer_height = prev_height;
+    }
+}
+
+} // namespace
+
+// ---- The protocol objects ------------------------------------------------------------------
+
+class SurfaceSync;
+class ReleaseTracker;
+
+struct LinuxDrmSyncobjV1::Impl {
+    Impl(Server& server, SyncobjMode mode);
+    ~Impl();
+
+    void bind(wl_client* client, uint32_t version, uint32_t id);
+    void on_request(const wl_protocol_logger_message* message);
+    void track_release(wlr_buffer* buffer, TimelinePoint point);
+    void forget(ReleaseTracker* tracker) { trackers.erase(tracker); }
+    void dispatch_host();
+
+    Server& server;
+    SyncobjMode mode;
+    std::unique_ptr<so::TimelineHost> host;
+    EventSourcePtr host_source;
+    wl_global* global = nullptr;
+    wl_protocol_logger* logger = nullptr;
+    std::unordered_set<ReleaseTracker*> trackers;
+    std::unordered_set<SurfaceSync*> armed;  // surfaces with an acquire wait in progress
+};
+
+using Impl = LinuxDrmSyncobjV1::Impl;
+
+// The release points of one wlr_buffer, signaled each time wlroots stops using it (its lock
+// count drops to 0), and when it is destroyed.
+class ReleaseTracker {
+public:
+    ReleaseTracker(Impl& proto, wlr_buffer* buffer) : proto_(proto)
+    {
+        hook_.owner = this;
+        wlr_addon_init(&hook_.addon, &buffer->addons, &proto, &addon_interface);
+        // Kept after a release for the buffer's next commits; goes with the buffer.
+        release_.connect(&buffer->events.release, [this](void*) { signal_all(); });
+    }
+    ~ReleaseTracker() { proto_.forget(this); }
+
+    static ReleaseTracker* find(Impl& proto, wlr_buffer* buffer)
+    {
+        wlr_addon* addon = wlr_addon_find(&buffer->addons, &proto, &addon_interface);
+        return addon ? AddonHook<ReleaseTracker>::from(addon) : nullptr;
+    }
+    void add(TimelinePoint point) { points_.push_back(std::move(point)); }
+    // Compositor shutdown: the timelines go away with the host.
+    void detach()
+    {
+        signal_all();
+        wlr_addon_finish(&hook_.addon);
+        delete this;
+    }
+
+private:
+    void signal_all()
+    {
+        for (auto& p : points_)
+            if (Status s = p.timeline->signal(p.point); !s)
+                wlr_log(WLR_ERROR, "linux-drm-syncobj: cannot signal release point %s: %s",
+                        describe_point(p).c_str(), s.error().message.c_str());
+        points_.clear();
+    }
+
+    static void addon_destroy(wlr_addon* addon)
+    {
+        ReleaseTracker* self = AddonHook<ReleaseTracker>::from(addon);
+        self->signal_all();
+        delete self;
+    }
+    static constexpr wlr_addon_interface addon_interface{"syncway-syncobj-release", addon_destroy};
+
+    Impl& proto_;
+    AddonHook<ReleaseTracker> hook_;
+    Listener release_;
+    std::vector<TimelinePoint> points_;
+};
+
+// The explicit-sync state of one wl_surface. Lives while its wp_linux_drm_syncobj_surface_v1
+// does, or longer while commits it holds still wait (they are honoured after the object is
+// destroyed), and never longer than the wl_surface.
+class SurfaceSync {
+public:
+    SurfaceSync(Impl& proto, wlr_surface* surface) : proto_(proto), surface_(surface)
+    {
+        hook_.owner = this;
+        wlr_addon_init(&hook_.addon, &surface->addons, &proto, &addon_interface);
+    }
+
+    static SurfaceSync* find(Impl& proto, wlr_surface* surface)
+    {
+        wlr_addon* addon = wlr_addon_find(&surface->addons, &proto, &addon_interface);
+        return addon ? AddonHook<SurfaceSync>::from(addon) : nullptr;
+    }
+    static SurfaceSync* from_resource(wl_resource* resource)
+    {
+        return static_cast<SurfaceSync*>(wl_resource_get_user_data(resource));
+    }
+
+    wl_resource* resource() const { return resource_; }
+    void attach_resource(wl_resource* resource) { resource_ = resource; }
+    void set_acquire(TimelinePoint p) { acquire_ = std::move(p); }
+    void set_release(TimelinePoint p) { release_ = std::move(p); }
+
+    // The wp_linux_drm_syncobj_surface_v1 was destroyed: pending points are forgotten, held
+    // commits still complete.
+    void resource_destroyed()
+    {
+        resource_ = nullptr;
+        acquire_ = {};
+        release_ = {};
+        if (held_.empty())
+            destroy();
+    }
+
+    // wl_surface.commit, before wlroots handles it.
+    void on_commit();
+    // True if a dispatch of the host resolved this surface's wait (only service timelines
+    // resolve there; kernel ones write the eventfd from the kernel).
+    bool wait_fired() const
+    {
+        return !held_.empty() && held_.front().acquire.timeline->kind() == so::TimelineKind::Service &&
+               wait_.fired();
+    }
+    void on_wait_fired()
+    {
+        disarm();
+        advance(true);
+    }
+
+private:
+    struct Held {
+        uint32_t seq;
+        TimelinePoint acquire;
+    };
+
+    void post(uint32_t code, const std::string& message)
+    {
+        wl_client* client = wl_resource_get_client(resource_);
+        pid_t pid = 0;
+        wl_client_get_credentials(client, &pid, nullptr, nullptr);
+        wlr_log(WLR_INFO, "linux-drm-syncobj: client pid %d: protocol error: %s", pid, message.c_str());
+        wl_resource_post_error(resource_, code, "%s", message.c_str());
+    }
+
+    // Releases every held commit whose acquire point resolved, oldest first, and arms an
+    // eventfd for the first one still waiting. `fired`: the front's eventfd just fired.
+    void advance(bool fired);
+    void disarm()
+    {
+        wait_source_.reset();
+        wait_ = so::PointWait();
+        proto_.armed.erase(this);
+    }
+    void destroy()
+    {
+        wlr_addon_finish(&hook_.addon);
+        delete this;
+    }
+    ~SurfaceSync()
+    {
+        proto_.armed.erase(this);
+        if (resource_)
+            wl_resource_set_user_data(resource_, nullptr);  // later requests: no_surface
+    }
+
+    static void addon_destroy(wlr_addon* addon)
+    {
+        // The wl_surface is going away with its cached states: nothing to unlock; their
+        // buffers are unlocked by wlroots, which signals their release points.
+        delete AddonHook<SurfaceSync>::from(addon);
+    }
+    static constexpr wlr_addon_interface addon_interface{"syncway-syncobj-surface", addon_destroy};
+
+    Impl& proto_;
+    wlr_surface* surface_;
+    AddonHook<SurfaceSync> hook_;
+    wl_resource* resource_ = nullptr;
+    TimelinePoint acquire_, release_;  // set since the last commit
+    std::deque<Held> held_;            // commits we locked, oldest first
+    so::PointWait wait_;               // on held_.front()'s acquire point
+    EventSourcePtr wait_source_;
+};
+
+void SurfaceSync::on_commit()
+{
+    TimelinePoint acquire = std::move(acquire_), release = std::move(release_);
+    acquire_ = {};
+    release_ = {};
+    if (!resource_)
+        return;
+
+    const wlr_surface_state& pending = surface_->pending;
+    bool has_buffer = (pending.committed & WLR_SURFACE_STATE_BUFFER) && pending.buffer;
+    if (!has_buffer) {
+        if (acquire || release)
+            post(WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_BUFFER,
+                 std::string("commit sets ") + (acquire ? "an acquire" : "a release") +
+                     " point but attaches no buffer");
+        return;
+    }
+    // Every buffer kind wlroots accepts is read by our renderer only after the state applies,
+    // which the CPU wait below orders after the acquire point: none is unsupported.
+    if (!acquire)
+        return post(WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_ACQUIRE_POINT,
+                    "commit attaches a buffer without an acquire point");
+    if (!release)
+        return post(WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_RELEASE_POINT,
+                    "commit attaches a buffer without a release point");
+    if (acquire.timeline == release.timeline && acquire.point >= release.point)
+        return post(WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_CONFLICTING_POINTS,
+                    "acquire point " + std::to_string(acquire.point) + " is not below release point " +
+                        std::to_string(release.point) + " on the same timeline");
+
+    proto_.track_release(pending.buffer, std::move(release));
+
+    auto status = acquire.timeline->query(acquire.point);
+    if (status && status->state == so::PointState::Signaled)
+        return;  // applies now (behind earlier held commits, which wlroots keeps in order)
+
+    held_.push_back(Held{wlr_surface_lock_pending(surface_), std::move(acquire)});
+    if (held_.size() == 1)
+        advance(false);
+}
+
+void SurfaceSync::advance(bool fired)
+{
+    while (!held_.empty()) {
+        Held& front = held_.front();
+        auto status = front.acquire.timeline->query(front.acquire.point);
+        so::PointState state = status ? status->state : so::PointState::Failed;
+        int error = status ? status->error : status.error().code;
+        if (!fired && (state == so::PointState::Pending || state == so::PointState::Unsubmitted)) {
+            auto wait = front.acquire.timeline->wait(front.acquire.point);
+            if (!wait) {
+                wlr_log(WLR_ERROR, "linux-drm-syncobj: cannot wait for acquire point %s: %s",
+                        describe_point(front.acquire).c_str(), wait.error().message.c_str());
+                if (resource_)
+                    wl_resource_post_no_memory(resource_);
+                return;  // the client is disconnected; its surface goes with it
+            }
+            wait_ = std::move(wait.value());
+            wait_source_.reset(wl_event_loop_add_fd(
+                proto_.server.event_loop(), wait_.fd(), WL_EVENT_READABLE,
+                [](int, uint32_t, void* data) {
+                    static_cast<SurfaceSync*>(data)->on_wait_fired();
+                    return 0;
+                },
+                this));
+            proto_.armed.insert(this);
+            return;
+        }
+        // The eventfd fires when the point is signaled or fails; anything else after it
+        // fired means it can no longer be signaled (its timeline died unsubmitted).
+        if (state != so::PointState::Signaled) {
+            wlr_log(WLR_INFO,
+                    "linux-drm-syncobj: acquire point %s of surface %p %s: commit dropped, the "
+                    "previous content stays",
+                    describe_point(front.acquire).c_str(), static_cast<void*>(surface_),
+                    describe_state(state, error).c_str());
+            if (wlr_surface_state* cached = find_cached(surface_, front.seq);
+                cached && (cached->committed & WLR_SURFACE_STATE_BUFFER))
+                drop_buffer(surface_, cached);
+        }
+        uint32_t seq = front.seq;
+        held_.pop_front();
+        fired = false;
+        wlr_surface_unlock_cached(surface_, seq);
+    }
+    if (!resource_)
+        destroy();
+}
+
+// Points a client signals reach us through the host's socket; the waits they resolve are
+// handled right here rather than one more trip through epoll for their eventfds (B3).
+void Impl::dispatch_host()
+{
+    host->dispatch();
+    std::vector<SurfaceSync*> fired;
+    for (SurfaceSync* sync : armed)
+        if (sync->wait_fired())
+            fired.push_back(sync);
+    for (SurfaceSync* sync : fired)
+        if (armed.contains(sync))  // still waiting: not destroyed by an earlier one's commit
+            sync->on_wait_fired();
+}
+
+void Impl::track_release(wlr_buffer* buffer, TimelinePoint point)
+{
+    ReleaseTracker* tracker = ReleaseTracker::find(*this, buffer);
+    if (!tracker) {
+        tracker = new ReleaseTracker(*this, buffer);
+        trackers.insert(tracker);
+    }
+    tracker->add(std::move(point));
+}
+
+// ---- Requests ------------------------------------------------------------------------------
+
+namespace {
+
+struct TimelineRef {
+    std::shared_ptr<so::HostedTimeline> timeline;
+};
+
+TimelineRef* timeline_from(wl_resource* resource)
+{
+    return static_cast<TimelineRef*>(wl_resource_get_user_data(resource));
+}
+
+void destroy_resource(wl_client*, wl_resource* resource) { wl_resource_destroy(resource); }
+
+void set_point(wl_resource* resource, wl_resource* timeline, uint32_t hi, uint32_t lo, bool acquire)
+{
+    SurfaceSync* sync = SurfaceSync::from_resource(resource);
+    if (!sync) {
+        wl_resource_post_error(resource, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_SURFACE,
+                               "the wl_surface of this object was destroyed");
+        return;
+    }
+    TimelinePoint p{timeline_from(timeline)->timeline, (uint64_t(hi) << 32) | lo};
+    acquire ? sync->set_acquire(std::move(p)) : sync->set_release(std::move(p));
+}
+
+const struct wp_linux_drm_syncobj_surface_v1_interface surface_impl = {
+    .destroy = destroy_resource,
+    .set_acquire_point = [](wl_client*, wl_resource* r, wl_resource* t, uint32_t hi,
+                            uint32_t lo) { set_point(r, t, hi, lo, true); },
+    .set_release_point = [](wl_client*, wl_resource* r, wl_resource* t, uint32_t hi,
+                            uint32_t lo) { set_point(r, t, hi, lo, false); },
+};
+
+const struct wp_linux_drm_syncobj_timeline_v1_interface timeline_impl = {
+    .destroy = destroy_resource,
+};
+
+Impl* manager_from(wl_resource* resource) { return static_cast<Impl*>(wl_resource_get_user_data(resource)); }
+
+void get_surface(wl_client* client, wl_resource* manager, uint32_t id, wl_resource* surface_resource)
+{
+    Impl& proto = *manager_from(manager);
+    wlr_surface* surface = wlr_surface_from_resource(surface_resource);
+    SurfaceSync* sync = SurfaceSync::find(proto, surface);
+    if (sync && sync->resource()) {
+        wl_resource_post_error(manager, WP_LINUX_DRM_SYNCOBJ_MANAGER_V1_ERROR_SURFACE_EXISTS,
+                               "wl_surface@%u already has a wp_linux_drm_syncobj_surface_v1",
+                               wl_resource_get_id(surface_resource));
+        return;
+    }
+    wl_resource* resource = wl_resource_create(client, &wp_linux_drm_syncobj_surface_v1_interface,
+                                               wl_resource_get_version(manager), id);
+    if (!resource) {
+        wl_client_post_no_memory(client);
+        return;
+    }
+    if (!sync)
+        sync = new SurfaceSync(proto, surface);  // owned by the surface's addon set
+    sync->attach_resource(resource);
+    wl_resource_set_implementation(resource, &surface_impl, sync, [](wl_resource* r) {
+        if (SurfaceSync* s = SurfaceSync::from_resource(r))
+            s->resource_destroyed();
+    });
+}
+
+void import_timeline(wl_client* client, wl_resource* manager, uint32_t id, int32_t fd)
+{
+    Impl& proto = *manager_from(manager);
+    UniqueFd owned(fd);
+    auto imported = proto.host->import_timeline(fd);
+    std::string problem;
+    if (!imported)
+        problem = imported.error().message;
+    else if (proto.mode != SyncobjMode::Auto && proto.mode != SyncobjMode::Service &&
+             imported.value()->kind() != so::TimelineKind::DrmSyncobj)
+        problem = "a timeline of the userspace syncobj service, but this compositor runs with "
+                  "--syncobj " + std::string(syncobj_mode_name(proto.mode)) + " (kernel syncobj fds only)";
+    if (!problem.empty()) {
+        pid_t pid = 0;
+        wl_client_get_credentials(client, &pid, nullptr, nullptr);
+        wlr_log(WLR_INFO, "linux-drm-syncobj: client pid %d: invalid timeline: %s", pid, problem.c_str());
+        wl_resource_post_error(manager, WP_LINUX_DRM_SYNCOBJ_MANAGER_V1_ERROR_INVALID_TIMELINE,
+                               "fd %d cannot be imported: %s", fd, problem.c_str());
+        return;
+    }
+    wl_resource* resource = wl_resource_create(client, &wp_linux_drm_syncobj_timeline_v1_interface,
+                                               wl_resource_get_version(manager), id);
+    if (!resource) {
+        wl_client_post_no_memory(client);
+        return;
+    }
+    wl_resource_set_implementation(resource, &timeline_impl, new TimelineRef{std::move(imported.value())},
+                                   [](wl_resource* r) { delete timeline_from(r); });
+}
+
+const struct wp_linux_drm_syncobj_manager_v1_interface manager_impl = {
+    .destroy = destroy_resource,
+    .get_surface = get_surface,
+    .import_timeline = import_timeline,
+};
+
+SyncobjMode resolve_mode(std::optional<SyncobjMode> option)
+{
+    std::optional<SyncobjMode> from_env;
+    if (const char* env = std::getenv(kModeEnv); env && *env) {
+        from_env = syncobj_mode_from(env);
+        if (!from_env)
+            wlr_log(WLR_ERROR, "ignoring %s='%s': expected auto, kernel, drm, service or off", kModeEnv, env);
+    }
+    if (from_env == SyncobjMode::Off) {
+        if (option && *option != SyncobjMode::Off)
+            wlr_log(WLR_INFO, "%s=off overrides --syncobj %s", kModeEnv,
+                    std::string(syncobj_mode_name(*option)).c_str());
+        return SyncobjMode::Off;
+    }
+    return option ? *option : from_env.value_or(SyncobjMode::Auto);
+}
+
+} // namespace
+
+void Impl::bind(wl_client* client, uint32_t version, uint32_t id)
+{
+    wl_resource* resource = wl_resource_create(client, &wp_linux_drm_syncobj_manager_v1_interface, version, id);
+    if (!resource) {
+        wl_client_post_no_memory(client);
+        return;
+    }
+    wl_resource_set_implementation(resource, &manager_impl, this, nullptr);
+}
+
+void Impl::on_request(const wl_protocol_logger_message* message)
+{
+    wlr_surface* surface = wlr_surface_from_resource(message->resource);
+    if (SurfaceSync* sync = SurfaceSync::find(*this, surface))
+        sync->on_commit();
+}
+
+Impl::Impl(Server& server_, SyncobjMode mode_) : server(server_), mode(mode_)
+{
+    if (mode == SyncobjMode::Off) {
+        wlr_log(WLR_INFO, "explicit sync off: linux-drm-syncobj-v1 not advertised");
+        return;
+    }
+    so::HostOptions options;
+    options.import_kernel_timelines = mode != SyncobjMode::Service;
+    auto created = so::TimelineHost::create(options);
+    if (!created) {
+        wlr_log(WLR_ERROR, "explicit sync unavailable, linux-drm-syncobj-v1 not advertised: cannot host the "
+                           "syncobj service: %s", created.error().message.c_str());
+        return;
+    }
+    host = std::move(created.value());
+    bool kernel_only = mode == SyncobjMode::Kernel || mode == SyncobjMode::Drm;
+    if (kernel_only && host->kernel_device().empty()) {
+        wlr_log(WLR_ERROR, "explicit sync unavailable, linux-drm-syncobj-v1 not advertised: --syncobj %s "
+                           "needs a DRM render node with timeline syncobjs and SYNCOBJ_EVENTFD, none found",
+                std::string(syncobj_mode_name(mode)).c_str());
+        host.reset();
+        return;
+    }
+    host_source.reset(wl_event_loop_add_fd(
+        server.event_loop(), host->fd(), WL_EVENT_READABLE,
+        [](int, uint32_t, void* data) {
+            static_cast<Impl*>(data)->dispatch_host();
+            return 0;
+        },
+        this));
+    if (kernel_only)
+        unsetenv(so::kSocketEnv);  // our children must not use a service we will not accept
+    else
+        setenv(so::kSocketEnv, host->socket_path().c_str(), 1);
+
+    global = wl_global_create(server.display.get(), &wp_linux_drm_syncobj_manager_v1_interface, kVersion, this,
+                              [](wl_client* client, void* data, uint32_t version, uint32_t id) {
+                                  static_cast<Impl*>(data)->bind(client, version, id);
+                              });
+    logger = wl_display_add_protocol_logger(
+        server.display.get(),
+        [](void* data, wl_protocol_logger_type type, const wl_protocol_logger_message* message) {
+            // Called for every request and event of every client: one pointer comparison out.
+            if (type == WL_PROTOCOL_LOGGER_REQUEST &&
+                message->message == &wl_surface_interface.methods[WL_SURFACE_COMMIT])
+                static_cast<Impl*>(data)->on_request(message);
+        },
+        this);
+    std::string kernel = host->kernel_device().empty()
+                             ? std::string("kernel syncobj fds not accepted (no DRM render node with timeline "
+                                           "syncobjs and SYNCOBJ_EVENTFD)")
+                             : "kernel syncobj fds accepted through " + host->kernel_device();
+    wlr_log(WLR_INFO, "explicit sync (--syncobj %s): linux-drm-syncobj-v1 advertised; %s; %s",
+            std::string(syncobj_mode_name(mode)).c_str(),
+            kernel_only ? "userspace service timelines not accepted"
+                        : ("userspace syncobj service at " + host->socket_path() + " ($" + so::kSocketEnv + ")").c_str(),
+            kernel.c_str());
+}
+
+Impl::~Impl()
+{
+    if (logger)
+        wl_protocol_logger_destroy(logger);
+    if (global)
+        wl_global_destroy(global);
+    // Buffers can outlive their clients (e.g. scanned out): settle their release points now,
+    // while the timelines' host still exists.
+    while (!trackers.empty())
+        (*trackers.begin())->detach();
+    host_source.reset();
+    host.reset();
+}
+
+LinuxDrmSyncobjV1::LinuxDrmSyncobjV1(Server& server, std::optional<SyncobjMode> mode)
+    : impl_(std::make_unique<Impl>(server, resolve_mode(mode)))
+{
+}
+
+LinuxDrmSyncobjV1::~LinuxDrmSyncobjV1() = default;
+
+bool LinuxDrmSyncobjV1::synchronizes(wlr_surface* surface) const
+{
+    SurfaceSync* sync = SurfaceSync::find(*impl_, surface);
+    return sync && sync->resource();
+}
+
+} // namespace syncway

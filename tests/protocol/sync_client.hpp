@@ -1,0 +1,161 @@
+// A Wayland client for the protocol suite: wayland-client, our generated linux-drm-syncobj-v1
+// client code and syncobj's C API, with just enough xdg-shell to put surfaces on screen.
+#pragma once
+
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "linux-drm-syncobj-v1-client-protocol.h"
+#include "xdg-shell-client-protocol.h"
+
+#include <syncobj/syncobj.h>
+#include <syncway/unique_fd.hpp>
+
+#include <wayland-client.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace syncway::test {
+
+struct ProtocolError {
+    std::string interface;  // of the object the error was posted on
+    uint32_t code = 0;
+};
+
+// The client's own connection to the compositor's syncobj service ($SYNCWAY_SYNCOBJ_SOCKET).
+class SyncobjDevice {
+public:
+    explicit SyncobjDevice(const std::string& service_socket);
+    ~SyncobjDevice();
+    SyncobjDevice(const SyncobjDevice&) = delete;
+    syncobj_device* get() const { return dev_; }
+
+    UniqueFd create_timeline() const;
+    void signal(int timeline, uint64_t point) const;
+    // Wait-before-signal: returns the signaler; closing every copy unsignaled fails the point.
+    UniqueFd submit(int timeline, uint64_t point) const;
+    void signal_with(int signaler) const;
+    enum syncobj_point_state state(int timeline, uint64_t point, int* error = nullptr) const;
+    // True once the point is signaled (false on timeout).
+    bool wait_signaled(int timeline, uint64_t point, std::chrono::milliseconds timeout) const;
+
+private:
+    syncobj_device* dev_ = nullptr;
+};
+
+struct Color {
+    uint8_t r, g, b;
+    uint32_t xrgb() const { return 0xff000000u | uint32_t(r) << 16 | uint32_t(g) << 8 | b; }
+};
+
+// One wl_shm buffer of a solid colour (XRGB8888), in its own memfd pool.
+class ShmBuffer {
+public:
+    ShmBuffer(wl_shm* shm, int width, int height, Color color);
+    ~ShmBuffer();
+    ShmBuffer(const ShmBuffer&) = delete;
+    wl_buffer* get() const { return buffer_; }
+    int width() const { return width_; }
+    int height() const { return height_; }
+
+private:
+    wl_buffer* buffer_ = nullptr;
+    int width_, height_;
+};
+
+// One linux-dmabuf wl_buffer of a solid colour (XRGB8888, linear, one plane) allocated by
+// heaps/ (a heap or udmabuf dma-buf where the kernel has them, else a sealed memfd).
+class DmabufBuffer {
+public:
+    DmabufBuffer(zwp_linux_dmabuf_v1* dmabuf, int width, int height, Color color);
+    ~DmabufBuffer();
+    DmabufBuffer(const DmabufBuffer&) = delete;
+    wl_buffer* get() const { return buffer_; }
+    int width() const { return width_; }
+    int height() const { return height_; }
+
+private:
+    wl_buffer* buffer_ = nullptr;
+    int width_, height_;
+};
+
+class Client {
+public:
+    // Connects to $XDG_RUNTIME_DIR-less path runtime_dir/socket and binds the globals.
+    Client(const std::string& runtime_dir, const std::string& socket);
+    ~Client();
+    Client(const Client&) = delete;
+
+    // False once the connection died (see error()).
+    bool roundtrip();
+    bool alive() const { return wl_display_get_error(display_) == 0; }
+    // The protocol error that ended the connection, if that is what ended it.
+    std::optional<ProtocolError> error() const;
+
+    wl_display* display() const { return display_; }
+    wl_compositor* compositor() const { return compositor_; }
+    wl_subcompositor* subcompositor() const { return subcompositor_; }
+    wl_shm* shm() const { return shm_; }
+    xdg_wm_base* wm_base() const { return wm_base_; }
+    // Null when the compositor does not advertise explicit sync.
+    wp_linux_drm_syncobj_manager_v1* syncobj() const { return syncobj_; }
+    zwp_linux_dmabuf_v1* dmabuf() const { return dmabuf_; }
+
+    // The proxy is the client's: freed with it.
+    wp_linux_drm_syncobj_timeline_v1* import(int timeline_fd);
+    // Frees a proxy the test creates and never destroys itself along with the connection.
+    template <typename Proxy> Proxy* own(Proxy* proxy)
+    {
+        owned_.push_back(reinterpret_cast<wl_proxy*>(proxy));
+        return proxy;
+    }
+
+private:
+    static void global(void* data, wl_registry* registry, uint32_t name, const char* interface, uint32_t version);
+    wl_display* display_ = nullptr;
+    wl_registry* registry_ = nullptr;
+    wl_compositor* compositor_ = nullptr;
+    wl_subcompositor* subcompositor_ = nullptr;
+    wl_shm* shm_ = nullptr;
+    xdg_wm_base* wm_base_ = nullptr;
+    wp_linux_drm_syncobj_manager_v1* syncobj_ = nullptr;
+    zwp_linux_dmabuf_v1* dmabuf_ = nullptr;
+    std::vector<wl_proxy*> owned_;  // globals, registry, imported timelines, ...
+};
+
+// A wl_surface, as an xdg_toplevel (configured, ready for buffers) or as a subsurface.
+class Surface {
+public:
+    // A toplevel: waits for the first configure and acks it.
+    explicit Surface(Client& client);
+    // A subsurface of parent at (x, y); synchronized unless desync.
+    Surface(Client& client, Surface& parent, int x, int y, bool desync);
+    ~Surface();
+    Surface(const Surface&) = delete;
+
+    wl_surface* get() const { return surface_; }
+    wp_linux_drm_syncobj_surface_v1* sync();  // created on first use
+    void destroy_sync();
+    void destroy_surface();  // the wl_surface alone (the sync object stays)
+
+    void attach(const ShmBuffer& buffer) { attach(buffer.get(), buffer.width(), buffer.height()); }
+    void attach(const DmabufBuffer& buffer) { attach(buffer.get(), buffer.width(), buffer.height()); }
+    void attach(wl_buffer* buffer, int width, int height);
+    void set_points(wp_linux_drm_syncobj_timeline_v1* acquire, uint64_t acquire_point,
+                    wp_linux_drm_syncobj_timeline_v1* release, uint64_t release_point);
+    void commit() { wl_surface_commit(surface_); }
+
+private:
+    Client& client_;
+    wl_surface* surface_ = nullptr;
+    xdg_surface* xdg_surface_ = nullptr;
+    xdg_toplevel* toplevel_ = nullptr;
+    wl_subsurface* subsurface_ = nullptr;
+    wp_linux_drm_syncobj_surface_v1* sync_ = nullptr;
+    bool configured_ = false;
+};
+
+} // namespace syncway::test

@@ -1,0 +1,106 @@
+// One headless syncway with explicit sync, the test's own syncobj connection to the service it
+// hosts, and the colours and places the protocol tests look at.
+#pragma once
+
+#include "compositor_fixture.hpp"
+#include "sync_client.hpp"
+
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace syncway::test {
+
+constexpr Color red{200, 30, 30};
+constexpr Color blue{30, 30, 200};
+constexpr Color green{30, 200, 30};
+constexpr Color yellow{220, 220, 40};
+
+inline Rgb rgb(Color c) { return Rgb{c.r, c.g, c.b}; }
+
+class SyncSession {
+public:
+    explicit SyncSession(std::vector<std::string> extra_args = {})
+        : compositor_(with_output(std::move(extra_args)))
+    {
+        ready_ = compositor_.wait_ready();
+        // No service socket with --syncobj off or kernel.
+        if (ready_ && access(service_socket().c_str(), F_OK) == 0)
+            dev_ = std::make_unique<SyncobjDevice>(service_socket());
+    }
+
+    bool ready() const { return ready_; }
+    Compositor& compositor() { return compositor_; }
+    const SyncobjDevice& dev() const { return *dev_; }
+    std::string service_socket() const
+    {
+        return compositor_.runtime_dir() + "/syncway-syncobj-" + std::to_string(pid()) + ".sock";
+    }
+    pid_t pid() const { return const_cast<Compositor&>(compositor_).process().pid(); }
+    std::string log() { return compositor_.process().output(); }
+
+    std::unique_ptr<Client> connect() const
+    {
+        return std::make_unique<Client>(compositor_.runtime_dir(), compositor_.socket());
+    }
+
+    // The colour at (x, y) of a fresh screenshot (nullopt if grim failed).
+    std::optional<Rgb> pixel(int x, int y) const
+    {
+        auto image = compositor_.screenshot();
+        if (!image)
+            return std::nullopt;
+        return image->at(x, y);
+    }
+    // Polls screenshots until (x, y) shows `color`.
+    bool shows(int x, int y, Color color, std::chrono::milliseconds timeout = client_timeout) const
+    {
+        auto image = compositor_.wait_for_screenshot([&](const Image& i) { return i.at(x, y) == rgb(color); }, timeout);
+        return image && image->at(x, y) == rgb(color);
+    }
+    // SIGTERM, then a clean exit: status 0, which in the sanitizer build also means no leak
+    // and no memory error in the compositor (they abort it).
+    ::testing::AssertionResult shuts_down_cleanly()
+    {
+        Process& p = compositor_.process();
+        p.signal(SIGTERM);
+        if (!p.wait(client_timeout))
+            return ::testing::AssertionFailure() << "syncway did not exit after SIGTERM\n" << p.output();
+        if (p.exit_code() != 0)
+            return ::testing::AssertionFailure() << "syncway exited with " << p.exit_code() << "\n" << p.output();
+        return ::testing::AssertionSuccess();
+    }
+    // Open file descriptors of the compositor (for leak checks).
+    int fd_count() const
+    {
+        std::string path = "/proc/" + std::to_string(pid()) + "/fd";
+        DIR* dir = opendir(path.c_str());
+        if (!dir)
+            return -1;
+        int n = 0;
+        while (dirent* e = readdir(dir))
+            n += e->d_name[0] != '.';
+        closedir(dir);
+        return n;
+    }
+
+private:
+    static std::vector<std::string> with_output(std::vector<std::string> args)
+    {
+        args.insert(args.begin(), {"--output", "640x480"});
+        return args;
+    }
+
+    Compositor compositor_;
+    bool ready_ = false;
+    std::unique_ptr<SyncobjDevice> dev_;
+};
+
+// Long enough for several 60 Hz frames to be rendered (the held content must not show in any).
+inline void let_frames_pass() { std::this_thread::sleep_for(std::chrono::milliseconds(150)); }
+
+} // namespace syncway::test

@@ -1,0 +1,429 @@
+// Acquire and release against the real compositor: held commits never reach the screen before
+// their acquire point signals, failed ones never; release points are signaled when the
+// compositor lets go of the buffer, whatever ends its use (replacement, destruction, a client
+// killed mid-wait).
+#include "sync_session.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+using namespace syncway;
+using namespace syncway::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A timeline of the test process, imported by one client.
+struct SyncTimeline {
+    SyncTimeline(const SyncSession& session, Client& client)
+        : fd(session.dev().create_timeline()), object(client.import(fd.get()))
+    {
+    }
+    UniqueFd fd;
+    wp_linux_drm_syncobj_timeline_v1* object;
+};
+
+class Flow : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        ASSERT_TRUE(session.ready()) << session.log();
+        client = session.connect();
+        ready = std::make_unique<SyncTimeline>(session, *client);
+        session.dev().signal(ready->fd.get(), 1000000);
+    }
+    void TearDown() override
+    {
+        ready.reset();
+        client.reset();
+        EXPECT_TRUE(session.shuts_down_cleanly());
+    }
+    bool signaled(const SyncTimeline& t, uint64_t point) const
+    {
+        return session.dev().state(t.fd.get(), point) == SYNCOBJ_POINT_SIGNALED;
+    }
+    bool becomes_signaled(const SyncTimeline& t, uint64_t point) const
+    {
+        return session.dev().wait_signaled(t.fd.get(), point, client_timeout);
+    }
+    // A commit whose acquire point is already signaled.
+    void show_now(Surface& surface, const ShmBuffer& buffer, const SyncTimeline& release, uint64_t point)
+    {
+        surface.attach(buffer);
+        surface.set_points(ready->object, 1, release.object, point);
+        surface.commit();
+    }
+
+    SyncSession session;
+    std::unique_ptr<Client> client;
+    std::unique_ptr<SyncTimeline> ready;  // every point signaled
+};
+
+constexpr int probe_x = 50, probe_y = 50;  // inside every test window (at the output's corner)
+
+} // namespace
+
+TEST_F(Flow, CommitHeldUntilAcquireSignaled)
+{
+    Surface surface(*client);
+    SyncTimeline acquire(session, *client), release(session, *client);
+    ShmBuffer old_content(client->shm(), 200, 200, red), new_content(client->shm(), 200, 200, blue);
+
+    show_now(surface, old_content, release, 1);
+    ASSERT_TRUE(client->roundtrip());
+    ASSERT_TRUE(session.shows(probe_x, probe_y, red)) << session.log();
+
+    surface.attach(new_content);
+    surface.set_points(acquire.object, 1, release.object, 2);
+    surface.commit();
+    ASSERT_TRUE(client->roundtrip());
+    let_frames_pass();
+    EXPECT_EQ(session.pixel(probe_x, probe_y), rgb(red)) << "the held buffer reached the screen";
+    EXPECT_FALSE(signaled(release, 1)) << "the shown buffer was released";
+
+    session.dev().signal(acquire.fd.get(), 1);
+    EXPECT_TRUE(session.shows(probe_x, probe_y, blue, 5s)) << "the signaled commit never showed";
+    // The old buffer was replaced: released; the new one is on screen: not.
+    EXPECT_TRUE(becomes_signaled(release, 1));
+    EXPECT_FALSE(signaled(release, 2));
+    EXPECT_TRUE(client->roundtrip());
+}
+
+TEST_F(Flow, SubmittedPointSignaledFromAnotherThread)
+{
+    // Wait-before-signal: the point is submitted before the commit and signaled afterwards by
+    // its signaler (what a render thread does).
+    Surface surface(*client);
+    SyncTimeline acquire(session, *client), release(session, *client);
+    ShmBuffer content(client->shm(), 200, 200, green);
+    auto signaler = session.dev().submit(acquire.fd.get(), 7);
+    surface.attach(content);
+    surface.set_points(acquire.object, 7, release.object, 1);
+    surface.commit();
+    ASSERT_TRUE(client->roundtrip());
+    let_frames_pass();
+    EXPECT_NE(session.pixel(probe_x, probe_y), rgb(green));
+    std::thread render([&] { session.dev().signal_with(signaler.get()); });
+    render.join();
+    EXPECT_TRUE(session.shows(probe_x, probe_y, green, 5s));
+}
+
+TEST_F(Flow, LaterCommitsQueueBehindHeldOne)
+{
+    Surface surface(*client);
+    SyncTimeline acquire(session, *client), release(session, *client);
+    ShmBuffer first(client->shm(), 200, 200, red), held(client->shm(), 200, 200, blue),
+        after(client->shm(), 200, 200, green);
+    show_now(surface, first, release, 1);
+    ASSERT_TRUE(client->roundtrip());
+    ASSERT_TRUE(session.shows(probe_x, probe_y, red));
+
+    surface.attach(held);
+    surface.set_points(acquire.object, 1, release.object, 2);
+    surface.commit();
+    show_now(surface, after, release, 3);  // already signaled, but behind the held commit
+    ASSERT_TRUE(client->roundtrip());
+    let_frames_pass();
+    EXPECT_EQ(session.pixel(probe_x, probe_y), rgb(red));
+
+    session.dev().signal(acquire.fd.get(), 1);
+    EXPECT_TRUE(session.shows(probe_x, probe_y, green, 5s));
+    // Both replaced buffers are released promptly, the one never shown included.
+    EXPECT_TRUE(becomes_signaled(release, 1));
+    EXPECT_TRUE(becomes_signaled(release, 2));
+    EXPECT_FALSE(signaled(release, 3));
+}
+
+TEST_F(Flow, FailedAcquireNeverShows)
+{
+    Surface surface(*client);
+    // Separate release timelines: signaling a point also signals every point below it.
+    SyncTimeline acquire(session, *client), release(session, *client), doomed_release(session, *client);
+    ShmBuffer old_content(client->shm(), 200, 200, red), doomed(client->shm(), 300, 100, blue),
+        later(client->shm(), 200, 200, green);
+    show_now(surface, old_content, release, 1);
+    ASSERT_TRUE(client->roundtrip());
+    ASSERT_TRUE(session.shows(probe_x, probe_y, red));
+
+    // The signaler lives in another process, which dies without signaling.
+    auto signaler = session.dev().submit(acquire.fd.get(), 1);
+    pid_t renderer = fork();
+    ASSERT_GE(renderer, 0);
+    if (renderer == 0) {
+        pause();
+        _exit(0);
+    }
+    signaler.reset();
+    surface.attach(doomed);
+    surface.set_points(acquire.object, 1, doomed_release.object, 1);
+    surface.commit();
+    ASSERT_TRUE(client->roundtrip());
+    let_frames_pass();
+    kill(renderer, SIGKILL);
+    waitpid(renderer, nullptr, 0);
+
+    // Dropped: its release point is signaled, the old content stays.
+    EXPECT_TRUE(becomes_signaled(doomed_release, 1)) << session.log();
+    int error = 0;
+    EXPECT_EQ(session.dev().state(acquire.fd.get(), 1, &error), SYNCOBJ_POINT_FAILED);
+    let_frames_pass();
+    EXPECT_EQ(session.pixel(probe_x, probe_y), rgb(red)) << "the failed buffer was shown";
+    EXPECT_EQ(session.pixel(250, 50), background) << "the surface took the failed buffer's size";
+    EXPECT_FALSE(signaled(release, 1)) << "the content on screen was released";
+    EXPECT_NE(session.log().find("commit dropped"), std::string::npos) << session.log();
+
+    // The surface is not stuck: the next commit shows.
+    show_now(surface, later, release, 2);
+    ASSERT_TRUE(client->roundtrip());
+    EXPECT_TRUE(session.shows(probe_x, probe_y, green, 5s));
+    EXPECT_TRUE(becomes_signaled(release, 1));
+}
+
+TEST_F(Flow, ReleasedWhenSurfaceDestroyed)
+{
+    auto surface = std::make_unique<Surface>(*client);
+    SyncTimeline acquire(session, *client), release(session, *client);
+    ShmBuffer shown(client->shm(), 200, 200, red), held(client->shm(), 200, 200, blue);
+    show_now(*surface, shown, release, 1);
+    surface->attach(held);
+    surface->set_points(acquire.object, 1, release.object, 2);
+    surface->commit();
+    ASSERT_TRUE(client->roundtrip());
+    ASSERT_TRUE(session.shows(probe_x, probe_y, red));
+    EXPECT_FALSE(signaled(release, 1));
+    EXPECT_FALSE(signaled(release, 2));
+
+    surface.reset();  // the sync object, the toplevel and the wl_surface, mid-wait
+    ASSERT_TRUE(client->roundtrip());
+    EXPECT_TRUE(becomes_signaled(release, 1));
+    EXPECT_TRUE(becomes_signaled(release, 2));
+    EXPECT_FALSE(signaled(acquire, 1));
+    EXPECT_TRUE(client->roundtrip());
+}
+
+TEST_F(Flow, HeldCommitHonouredAfterSyncObjectDestroyed)
+{
+    Surface surface(*client);
+    SyncTimeline acquire(session, *client), release(session, *client);
+    ShmBuffer shown(client->shm(), 200, 200, red), held(client->shm(), 200, 200, blue);
+    show_now(surface, shown, release, 1);
+    surface.attach(held);
+    surface.set_points(acquire.object, 1, release.object, 2);
+    surface.commit();
+    surface.destroy_sync();
+    ASSERT_TRUE(client->roundtrip());
+    let_frames_pass();
+    EXPECT_EQ(session.pixel(probe_x, probe_y), rgb(red));
+    session.dev().signal(acquire.fd.get(), 1);
+    EXPECT_TRUE(session.shows(probe_x, probe_y, blue, 5s));
+    EXPECT_TRUE(becomes_signaled(release, 1));
+}
+
+TEST_F(Flow, ClientKilledWhileHundredCommitsWait)
+{
+    constexpr int commits = 100;
+    UniqueFd acquire = session.dev().create_timeline(), release = session.dev().create_timeline();
+    int baseline_fds = session.fd_count();
+    int ready_pipe[2];
+    ASSERT_EQ(pipe(ready_pipe), 0);
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        // The doomed client: its own connections, its commits all waiting.
+        close(ready_pipe[0]);
+        try {
+            Client c(session.compositor().runtime_dir(), session.compositor().socket());
+            Surface surface(c);
+            auto* acq = c.import(acquire.get());
+            auto* rel = c.import(release.get());
+            std::vector<std::unique_ptr<ShmBuffer>> buffers;
+            for (int i = 1; i <= commits; ++i) {
+                buffers.push_back(std::make_unique<ShmBuffer>(c.shm(), 64, 64, i % 2 ? red : blue));
+                surface.attach(*buffers.back());
+                surface.set_points(acq, i, rel, i);
+                surface.commit();
+            }
+            if (!c.roundtrip())
+                _exit(2);
+            char ok = 'k';
+            if (write(ready_pipe[1], &ok, 1) != 1)
+                _exit(3);
+            pause();
+        } catch (...) {
+            _exit(4);
+        }
+        _exit(0);
+    }
+    close(ready_pipe[1]);
+    char ok = 0;
+    ASSERT_EQ(read(ready_pipe[0], &ok, 1), 1) << "the child client failed";
+    close(ready_pipe[0]);
+    for (int i = 1; i <= commits; ++i)
+        ASSERT_FALSE(session.dev().state(release.get(), i) == SYNCOBJ_POINT_SIGNALED) << "point " << i;
+
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    for (int i = 1; i <= commits; ++i)
+        ASSERT_TRUE(session.dev().wait_signaled(release.get(), i, client_timeout)) << "release point " << i;
+    EXPECT_TRUE(wait_until([&] { return session.fd_count() <= baseline_fds; }, 5s))
+        << "compositor fds: " << session.fd_count() << ", before: " << baseline_fds;
+    EXPECT_TRUE(client->roundtrip());
+    EXPECT_TRUE(session.compositor().process().running());
+}
+
+TEST_F(Flow, HundredSurfacesWaitAtOnce)
+{
+    constexpr int count = 100;
+    SyncTimeline acquire(session, *client), release(session, *client), shown_release(session, *client);
+    // A buffer shown on several surfaces is released when the last lets go: one each.
+    std::vector<std::unique_ptr<ShmBuffer>> firsts;
+    ShmBuffer second(client->shm(), 16, 16, blue);
+    std::vector<std::unique_ptr<Surface>> surfaces;
+    for (int i = 1; i <= count; ++i) {
+        surfaces.push_back(std::make_unique<Surface>(*client));
+        firsts.push_back(std::make_unique<ShmBuffer>(client->shm(), 16, 16, red));
+        show_now(*surfaces.back(), *firsts.back(), shown_release, i);
+        surfaces.back()->attach(second);
+        surfaces.back()->set_points(acquire.object, i, release.object, i);
+        surfaces.back()->commit();
+    }
+    ASSERT_TRUE(client->roundtrip());
+    // Every surface waits (one eventfd each); nothing applied: every first buffer is still
+    // shown, so none of their release points is signaled.
+    int waiting_fds = session.fd_count();
+    for (int i = 1; i <= count; ++i)
+        ASSERT_FALSE(signaled(shown_release, i)) << "surface " << i;
+
+    session.dev().signal(acquire.fd.get(), count / 2);
+    for (int i = 1; i <= count / 2; ++i)
+        ASSERT_TRUE(becomes_signaled(shown_release, i)) << "surface " << i << " did not apply";
+    client->roundtrip();
+    for (int i = count / 2 + 1; i <= count; ++i)
+        ASSERT_FALSE(signaled(shown_release, i)) << "surface " << i << " applied early";
+    session.dev().signal(acquire.fd.get(), count);
+    for (int i = count / 2 + 1; i <= count; ++i)
+        ASSERT_TRUE(becomes_signaled(shown_release, i)) << "surface " << i << " did not apply";
+    // The waits' eventfds are closed once their points signal.
+    EXPECT_TRUE(wait_until([&] { return session.fd_count() <= waiting_fds - count; }, 5s))
+        << "compositor fds: " << session.fd_count() << ", while waiting: " << waiting_fds;
+}
+
+TEST_F(Flow, TimelineSharedBySubsurfaces)
+{
+    // A 600x200 toplevel with three desynchronized 200x200 subsurfaces side by side, all
+    // acquiring on one timeline (points 1, 2, 3) and releasing on another.
+    Surface parent(*client);
+    ShmBuffer backdrop(client->shm(), 600, 200, yellow);
+    parent.attach(backdrop);
+    parent.commit();
+    SyncTimeline acquire(session, *client), release(session, *client);
+    ShmBuffer before(client->shm(), 200, 200, red), after(client->shm(), 200, 200, blue);
+    std::vector<std::unique_ptr<Surface>> children;
+    for (int i = 0; i < 3; ++i) {
+        children.push_back(std::make_unique<Surface>(*client, parent, 200 * i, 0, true));
+        show_now(*children.back(), before, release, 10 + i);
+    }
+    parent.commit();  // applies the subsurfaces' positions
+    ASSERT_TRUE(client->roundtrip());
+    for (int i = 0; i < 3; ++i)
+        ASSERT_TRUE(session.shows(100 + 200 * i, 100, red)) << "subsurface " << i;
+
+    for (int i = 0; i < 3; ++i) {
+        children[i]->attach(after);
+        children[i]->set_points(acquire.object, i + 1, release.object, 20 + i);
+        children[i]->commit();
+    }
+    ASSERT_TRUE(client->roundtrip());
+    session.dev().signal(acquire.fd.get(), 2);
+    ASSERT_TRUE(session.shows(100, 100, blue, 5s));
+    ASSERT_TRUE(session.shows(300, 100, blue, 5s));
+    let_frames_pass();
+    EXPECT_EQ(session.pixel(500, 100), rgb(red));
+    session.dev().signal(acquire.fd.get(), 3);
+    EXPECT_TRUE(session.shows(500, 100, blue, 5s));
+}
+
+TEST_F(Flow, SynchronizedSubsurfaceWaitsForItsPoint)
+{
+    Surface parent(*client);
+    ShmBuffer parent_old(client->shm(), 300, 300, yellow), parent_new(client->shm(), 300, 300, green);
+    parent.attach(parent_old);
+    parent.commit();
+    Surface child(*client, parent, 100, 100, false);
+    SyncTimeline acquire(session, *client), release(session, *client);
+    ShmBuffer child_old(client->shm(), 100, 100, red), child_new(client->shm(), 100, 100, blue);
+    show_now(child, child_old, release, 1);
+    parent.commit();
+    ASSERT_TRUE(client->roundtrip());
+    ASSERT_TRUE(session.shows(150, 150, red));
+
+    // The child's new state waits for both its parent's commit and its acquire point.
+    child.attach(child_new);
+    child.set_points(acquire.object, 1, release.object, 2);
+    child.commit();
+    parent.attach(parent_new);
+    parent.commit();
+    ASSERT_TRUE(client->roundtrip());
+    ASSERT_TRUE(session.shows(20, 20, green, 5s)) << "the parent's own commit was held";
+    EXPECT_EQ(session.pixel(150, 150), rgb(red)) << "the child's held buffer showed";
+    session.dev().signal(acquire.fd.get(), 1);
+    EXPECT_TRUE(session.shows(150, 150, blue, 5s));
+    EXPECT_TRUE(becomes_signaled(release, 1));
+}
+
+TEST_F(Flow, WestonSimpleShmKeepsWorkingBeside)
+{
+    // Our window fills the output; weston-simple-shm's 250x250 window opens on top of it.
+    Surface surface(*client);
+    SyncTimeline acquire(session, *client), release(session, *client);
+    ShmBuffer shown(client->shm(), 640, 480, red), held(client->shm(), 640, 480, blue);
+    show_now(surface, shown, release, 1);
+    ASSERT_TRUE(client->roundtrip());
+    ASSERT_TRUE(session.shows(500, 400, red));
+    surface.attach(held);
+    surface.set_points(acquire.object, 1, release.object, 2);
+    surface.commit();
+    ASSERT_TRUE(client->roundtrip());
+
+    Process simple_shm({"weston-simple-shm"}, session.compositor().client_env());
+    constexpr Rect rings{40, 40, 170, 170};
+    auto drawn = [&](const Image& image) { return image.distinct_colors(rings) > 50; };
+    auto first = session.compositor().wait_for_screenshot(drawn);
+    ASSERT_TRUE(first && drawn(*first)) << simple_shm.output() << session.log();
+    auto later = session.compositor().wait_for_screenshot(
+        [&](const Image& image) { return drawn(image) && !image.same_pixels(*first, rings); });
+    EXPECT_TRUE(later && !later->same_pixels(*first, rings)) << "weston-simple-shm stopped animating";
+    EXPECT_EQ(later->at(500, 400), rgb(red)) << "our held commit showed";
+
+    session.dev().signal(acquire.fd.get(), 1);
+    EXPECT_TRUE(session.shows(500, 400, blue, 5s));
+    EXPECT_TRUE(simple_shm.running()) << simple_shm.output();
+}
+
+TEST_F(Flow, LinuxDmabufBufferHeldUntilSignaled)
+{
+    // linux-dmabuf buffers (heaps/ allocations, mapped by the pixman renderer) with explicit
+    // sync: the guaranteed case of the protocol.
+    if (!client->dmabuf())
+        GTEST_SKIP() << "zwp_linux_dmabuf_v1 (v3+) is not advertised";
+    Surface surface(*client);
+    SyncTimeline acquire(session, *client), release(session, *client), old_release(session, *client);
+    DmabufBuffer shown(client->dmabuf(), 200, 200, red), held(client->dmabuf(), 200, 200, blue);
+    surface.attach(shown);
+    surface.set_points(ready->object, 1, old_release.object, 1);
+    surface.commit();
+    ASSERT_TRUE(client->roundtrip()) << session.log();
+    ASSERT_TRUE(session.shows(probe_x, probe_y, red)) << session.log();
+
+    surface.attach(held);
+    surface.set_points(acquire.object, 1, release.object, 1);
+    surface.commit();
+    ASSERT_TRUE(client->roundtrip());
+    let_frames_pass();
+    EXPECT_EQ(session.pixel(probe_x, probe_y), rgb(red));
+    EXPECT_FALSE(signaled(old_release, 1));
+    session.dev().signal(acquire.fd.get(), 1);
+    EXPECT_TRUE(session.shows(probe_x, probe_y, blue, 5s));
+    EXPECT_TRUE(becomes_signaled(old_release, 1));
+    EXPECT_FALSE(signaled(release, 1));
+}
