@@ -313,7 +313,7 @@ def main():
     parser.add_argument("--source-root", required=True)
     parser.add_argument("--build-root", required=True)
     parser.add_argument("--timeout", default="290", help="seconds for the whole boot (env SYNCWAY_VM_TIMEOUT)")
-    parser.add_argument("--check-timeout", default="150", help="seconds per check inside the guest (env SYNCWAY_VM_CHECK_TIMEOUT)")
+    parser.add_argument("--check-timeout", default="200", help="seconds per check inside the guest (env SYNCWAY_VM_CHECK_TIMEOUT)")
     parser.add_argument("--memory", default="2G", help="guest memory (qemu -m)")
     parser.add_argument("--env", action="append", default=[], metavar="K=V",
                         help="extra environment for the guest checks (repeatable)")
