@@ -65,6 +65,61 @@ kms_listening_or_dead() { test -S "$XDG_RUNTIME_DIR/$KMS_SOCKET" || ! kill -0 "$
 
 kms_log_tail() { echo "--- syncway log (last lines):"; tail -n "${1:-25}" "$CHECK_TMP/syncway.log"; }
 
+# cursor-fault: the kernel's fault injection (fail-nth on syncway's main thread, which makes
+# its atomic commits) fails the 1st, 2nd, ... kernel allocation after a cursor move in turn;
+# syncway must survive, keep presenting, and keep a correct cursor (on the plane and
+# following the pointer, or fallen back to software).
+kms_cursor_fault() {
+    local had_plane=$1 knob=/proc/$KMS_PID/task/$KMS_PID/fail-nth dbg=/sys/kernel/debug n left fired=0 died=""
+    if [ ! -w "$knob" ]; then vm_failed cursor-fault "no $knob (CONFIG_FAULT_INJECTION)"; return; fi
+    # By default failslab and fail_page_alloc spare allocations that may sleep (most of them).
+    for f in failslab fail_page_alloc; do
+        echo N > "$dbg/$f/ignore-gfp-wait"; echo 0 > "$dbg/$f/verbose"
+    done
+    for n in 1 2 3 4 5 6 7 8 10 12 15 20 25 30 40 50; do
+        echo "$n" > "$knob"
+        vm_tablet_move $((6000 + n * 300)) $((7000 + n * 200))
+        sleep 0.3
+        left=$(cat "$knob" 2>/dev/null); echo 0 > "$knob" 2>/dev/null
+        [ "$left" = 0 ] && fired=$((fired + 1))
+        kill -0 "$KMS_PID" 2>/dev/null || { died=$n; break; }
+    done
+    for f in failslab fail_page_alloc; do echo Y > "$dbg/$f/ignore-gfp-wait"; done
+    vm_note cursor-fault "$fired of the injected allocation failures were reached"
+    if [ -n "$died" ]; then
+        vm_failed cursor-fault "syncway died after failing its allocation number $died following a cursor move"
+        kms_log_tail; return
+    fi
+    [ "$fired" -gt 0 ] || { vm_failed cursor-fault "no injected failure was reached (fault injection inactive?)"; return; }
+    local px primary cursor prev
+    primary=$(kms_plane_wait primary has-fb 5) || { vm_failed cursor-fault "the primary plane lost its framebuffer: $primary"; return; }
+    # A failed allocation may legitimately cost the client its connection (libwayland drops a
+    # client whose event cannot be marshalled); presentation going on is shown by a new client.
+    px=$(kms_screenshot_pixel $((mode_w * 3 / 4)) $((mode_h * 3 / 4)))
+    vm_note cursor-fault "the first client's window after the faults: #$px (client #$CLIENT_RGB; #000000 = disconnected)"
+    "$SOLID_CLIENT" --color ff22aa44 > "$CHECK_TMP/client2.log" 2>&1 &
+    VM_PIDS+=($!)
+    if ! vm_wait_for 30 grep -q presented "$CHECK_TMP/client2.log"; then
+        vm_failed cursor-fault "after the faults a new client's frame was not presented within 30 s: $(cat "$CHECK_TMP/client2.log")"; return
+    fi
+    px=$(kms_screenshot_pixel $((mode_w * 3 / 4)) $((mode_h * 3 / 4)))
+    [ "$px" = 22aa44 ] || { vm_failed cursor-fault "after the faults a new client presented but the screen shows #$px, not #22aa44"; return; }
+    cursor=$(kms_plane cursor)
+    if [ "$(vm_field "$cursor" fb)" != 0 ]; then
+        prev=$(kms_xy_of "$cursor")
+        vm_tablet_move 20000 20000
+        if cursor=$(kms_plane_wait cursor "moved-from=${prev/ /,}" 5); then
+            vm_pass cursor-fault "survived, still presenting; the cursor plane still follows: $cursor"
+        else
+            vm_failed cursor-fault "the cursor plane is stuck at $prev after the faults: $cursor"
+        fi
+    elif [ "$had_plane" = 1 ] && grep -qi "software" "$CHECK_TMP/syncway.log"; then
+        vm_pass cursor-fault "survived, still presenting; the cursor fell back to software: $(grep -i software "$CHECK_TMP/syncway.log" | tail -1)"
+    else
+        vm_failed cursor-fault "after the faults the cursor plane is empty and syncway did not say it fell back to software: $cursor"
+    fi
+}
+
 kms_checks() {
     kms_start "$1" "$2"
 
@@ -147,6 +202,8 @@ kms_checks() {
     else
         vm_failed cursor-primary-idle "cursor motion flipped the primary plane (framebuffer $before, then ${seen[*]} after each move): the primary was re-rendered"
     fi
+
+    [ "${3:-}" = fault ] && kms_cursor_fault "$have_plane"
 
     kill -0 "$KMS_PID" 2>/dev/null || { kms_log_tail; vm_fail "syncway died during the checks"; }
     kms_log_tail 12

@@ -68,35 +68,32 @@ vm_primary_plane() { vm_planes "$1" | awk '$3 == "primary"'; }
 vm_field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
 
 
-# Moves the virtio tablet to (X, Y) in qemu's absolute range 0..32767 (the whole output
-# layout), through the host's QMP relay; waits until qemu has the events.
-vm_tablet_move() {
-    local id dir=$VM_OUT/input
+# Sends one input request (JSON, see qmp_input.py) through the host's QMP relay and waits up
+# to TIMEOUT seconds until qemu has the events: vm_input_request JSON TIMEOUT.
+vm_input_request() {
+    local id dir=$VM_OUT/input answer
     id=$(date +%s%N)-$RANDOM
-    printf '[{"type":"abs","data":{"axis":"x","value":%d}},{"type":"abs","data":{"axis":"y","value":%d}}]' \
-        "$1" "$2" > "$dir/$id.tmp"
+    printf '%s' "$1" > "$dir/$id.tmp"
     mv "$dir/$id.tmp" "$dir/$id.req"
-    vm_wait_for 10 test -f "$dir/$id.done" || vm_fail "the host's QMP input relay did not answer"
-    local answer
+    vm_wait_for "$2" test -f "$dir/$id.done" || vm_fail "the host's QMP input relay did not answer"
     answer=$(cat "$dir/$id.done")
     rm -f "$dir/$id.done"
-    [ "$answer" = ok ] || vm_fail "qemu refused the tablet events: $answer"
+    [ "$answer" = ok ] || vm_fail "qemu refused the input events: $answer"
 }
 
-# Moves the tablet along COUNT points of a circle-ish path, INTERVAL ms apart, timed by the
-# host (one request for the whole motion): vm_tablet_path COUNT INTERVAL_MS.
+# Moves the virtio tablet to (X, Y) in qemu's absolute range 0..32767 (the whole output
+# layout) as one evdev frame.
+vm_tablet_move() {
+    vm_input_request "$(printf '[{"type":"abs","data":{"axis":"x","value":%d}},{"type":"abs","data":{"axis":"y","value":%d}}]' "$1" "$2")" 10
+}
+
+# Moves the tablet along COUNT points of a circle around the centre, INTERVAL ms apart, timed
+# by the host (one request for the whole motion): vm_tablet_path COUNT INTERVAL_MS.
 vm_tablet_path() {
-    local id dir=$VM_OUT/input points
-    id=$(date +%s%N)-$RANDOM
+    local points
     points=$(awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) {
         a = 6.2831853 * i / n; printf "%s[%d,%d]", (i ? "," : ""), 16384 + 9000 * cos(a), 16384 + 9000 * sin(a) } }')
-    printf '{"interval_ms":%d,"path":[%s]}' "$2" "$points" > "$dir/$id.tmp"
-    mv "$dir/$id.tmp" "$dir/$id.req"
-    vm_wait_for $(( $1 * $2 / 1000 + 20 )) test -f "$dir/$id.done" || vm_fail "the host's QMP input relay did not finish the path"
-    local answer
-    answer=$(cat "$dir/$id.done")
-    rm -f "$dir/$id.done"
-    [ "$answer" = ok ] || vm_fail "qemu refused the tablet path: $answer"
+    vm_input_request "{\"interval_ms\":$2,\"path\":[$points]}" $(( $1 * $2 / 1000 + 20 ))
 }
 
 # A private XDG_RUNTIME_DIR for the compositor and its clients.
