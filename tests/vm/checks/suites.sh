@@ -4,4 +4,6 @@
 # kernel backends must detect that and not use them.
 . "$VM_LIB"
 [ -e /dev/dma_heap/system ] && [ -e /dev/udmabuf ] || vm_fail "the VM lacks /dev/dma_heap/system or /dev/udmabuf"
+# heaps' linux-dmabuf v4 feedback test starts syncway on the drm backend: only here (root, vkms).
+export SYNCWAY_HEAPS_TEST_DRM=1
 vm_run_suites heaps syncobj
