@@ -183,7 +183,9 @@ void Cursor::process_motion(uint32_t time_msec)
     if (node && node->type == WLR_SCENE_NODE_SURFACE)
         surface = wlr_scene_surface_from_node(node)->surface;
     if (!surface) {
-        if (client_image_ || seat_.wlr()->pointer_state.focused_surface)
+        // Re-setting an unchanged image would damage every output's software cursor (and
+        // re-render the primary plane even when the cursor is on its own plane).
+        if (client_image_)
             set_default_image();
         wlr_seat_pointer_clear_focus(seat_.wlr());
         return;

@@ -11,6 +11,23 @@ Output::Output(Server& server, wlr_output* output, std::optional<OutputSpec> spe
     output_->data = this;
     frame_.connect(&output_->events.frame, [this](void*) { render_frame(); });
     destroy_.connect(&output_->events.destroy, [this](void*) { server_.remove_output(this); });
+    // Only a buffer we rendered (the swapchain's back buffer) may be shown again: a client
+    // buffer scanned out directly belongs to its client once replaced.
+    precommit_.connect(&output_->events.precommit, [this](void*) {
+        bool buffer = output_->pending.committed & WLR_OUTPUT_STATE_BUFFER;
+        pending_rendered_ = buffer && output_->back_buffer;
+        pending_front_ = buffer && front_ && output_->pending.buffer == front_.get();
+    });
+    commit_.connect(&output_->events.commit, [this](void* data) {
+        auto* event = static_cast<wlr_output_event_commit*>(data);
+        if (event->committed & WLR_OUTPUT_STATE_ENABLED && !output_->enabled)
+            front_.reset();
+        if (!(event->committed & WLR_OUTPUT_STATE_BUFFER))
+            return;
+        if (pending_front_)
+            return;  // our own re-commit of the frame on screen
+        front_.reset(pending_rendered_ && event->buffer ? wlr_buffer_lock(event->buffer) : nullptr);
+    });
     if (wlr_output_is_headless(output_))
         present_relay_ = std::make_unique<HeadlessPresentRelay>(server_.event_loop(), output_);
 }
@@ -44,7 +61,9 @@ void Output::render_frame()
     wlr_scene_output* scene_output = wlr_scene_get_scene_output(server_.scene.get(), output_);
     if (!scene_output)
         return;
-    if (!wlr_scene_output_commit(scene_output) && !logged_commit_failure_) {
+    if (recommit_front_buffer()) {
+        // Nothing to draw: the frame only moves a cursor plane.
+    } else if (!wlr_scene_output_commit(scene_output) && !logged_commit_failure_) {
         // A nested output whose window is hidden, or a DRM output mid-modeset: not fatal.
         wlr_log(WLR_DEBUG, "output %s: frame commit failed", output_->name);
         logged_commit_failure_ = true;
@@ -52,6 +71,30 @@ void Output::render_frame()
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
     wlr_scene_output_send_frame_done(scene_output, &now);
+}
+
+bool Output::recommit_front_buffer()
+{
+    // wlroots 0.15's DRM backend applies a cursor-plane move only with a page flip and asks
+    // for a frame (needs_frame) to get one; the scene would answer with a freshly rendered,
+    // identical primary buffer. When the scene has no damage, flipping the buffer already on
+    // screen carries the cursor update without rendering. wlr_output_damage keeps its damage
+    // history right for this (a commit of a non-render buffer rotates nothing), and the
+    // swapchain's buffer ages do not move either. Software cursors damage the scene, so they
+    // still render.
+    wlr_scene_output* scene_output = wlr_scene_get_scene_output(server_.scene.get(), output_);
+    if (!front_ || !wlr_output_is_drm(output_) || !scene_output ||
+        pixman_region32_not_empty(&scene_output->damage->current))
+        return false;
+    // Nothing changed and nothing asked for a flip (the flip of our re-commit completing):
+    // the scene would only render the same frame again into a fresh swapchain buffer.
+    if (!output_->needs_frame)
+        return true;
+    wlr_output_attach_buffer(output_, front_.get());
+    if (wlr_output_commit(output_))
+        return true;
+    wlr_log(WLR_DEBUG, "output %s: re-committing the frame on screen failed; rendering one", output_->name);
+    return false;
 }
 
 } // namespace syncway

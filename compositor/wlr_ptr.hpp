@@ -22,6 +22,8 @@ using XcursorManagerPtr = std::unique_ptr<wlr_xcursor_manager, WlrDeleter<wlr_xc
 using SeatPtr = std::unique_ptr<wlr_seat, WlrDeleter<wlr_seat_destroy>>;
 using SessionPtr = std::unique_ptr<wlr_session, WlrDeleter<wlr_session_destroy>>;
 using BufferPtr = std::unique_ptr<wlr_buffer, WlrDeleter<wlr_buffer_drop>>;
+// A lock on a buffer someone else owns (wlr_buffer_lock): dropping it unlocks.
+using BufferLockPtr = std::unique_ptr<wlr_buffer, WlrDeleter<wlr_buffer_unlock>>;
 using XkbContextPtr = std::unique_ptr<xkb_context, WlrDeleter<xkb_context_unref>>;
 using XkbKeymapPtr = std::unique_ptr<xkb_keymap, WlrDeleter<xkb_keymap_unref>>;
 
