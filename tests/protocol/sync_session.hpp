@@ -88,6 +88,24 @@ public:
         return n;
     }
 
+    // What each open descriptor of the compositor is (for the message of a failed leak check).
+    std::string fd_list() const
+    {
+        std::string dir_path = "/proc/" + std::to_string(pid()) + "/fd", out;
+        DIR* dir = opendir(dir_path.c_str());
+        if (!dir)
+            return out;
+        while (dirent* e = readdir(dir)) {
+            if (e->d_name[0] == '.')
+                continue;
+            char target[256] = {};
+            ssize_t n = readlink((dir_path + "/" + e->d_name).c_str(), target, sizeof target - 1);
+            out += std::string(e->d_name) + " -> " + (n > 0 ? std::string(target, static_cast<size_t>(n)) : "?") + "\n";
+        }
+        closedir(dir);
+        return out;
+    }
+
 private:
     static std::vector<std::string> with_output(std::vector<std::string> args)
     {
