@@ -44,6 +44,18 @@ SyncobjDevice::SyncobjDevice(const std::string& service_socket)
         fail("syncobj_open(service at " + service_socket + ")", r);
 }
 
+SyncobjDevice::SyncobjDevice(Kernel)
+{
+    if (int r = syncobj_open(SYNCOBJ_BACKEND_DRM, &dev_))
+        fail("syncobj_open(drm)", r);
+}
+
+bool SyncobjDevice::kernel_requested()
+{
+    const char* backend = std::getenv("SYNCOBJ_TEST_BACKEND");
+    return backend && std::strcmp(backend, "drm") == 0;
+}
+
 SyncobjDevice::~SyncobjDevice() { syncobj_close(dev_); }
 
 UniqueFd SyncobjDevice::create_timeline() const

@@ -25,10 +25,16 @@ struct ProtocolError {
     uint32_t code = 0;
 };
 
-// The client's own connection to the compositor's syncobj service ($SYNCWAY_SYNCOBJ_SOCKET).
+// The client's timelines: on the compositor's syncobj service ($SYNCWAY_SYNCOBJ_SOCKET), or,
+// with $SYNCOBJ_TEST_BACKEND=drm (the VM tier's 6.12 kernel), kernel syncobjs made on a DRM
+// render node (DRM_IOCTL_SYNCOBJ_CREATE + HANDLE_TO_FD, signaled with TIMELINE_SIGNAL).
 class SyncobjDevice {
 public:
     explicit SyncobjDevice(const std::string& service_socket);
+    struct Kernel {};
+    explicit SyncobjDevice(Kernel);
+    // True when $SYNCOBJ_TEST_BACKEND asks for kernel timelines.
+    static bool kernel_requested();
     ~SyncobjDevice();
     SyncobjDevice(const SyncobjDevice&) = delete;
     syncobj_device* get() const { return dev_; }

@@ -29,7 +29,15 @@ public:
     {
         ready_ = compositor_.wait_ready();
         // No service socket with --syncobj off or kernel.
-        if (ready_ && access(service_socket().c_str(), F_OK) == 0)
+        if (ready_ && SyncobjDevice::kernel_requested()) {
+            dev_ = std::make_unique<SyncobjDevice>(SyncobjDevice::Kernel{});
+            // Which timelines syncway takes, for the VM tier's check of the --syncobj mode.
+            std::string out = log();
+            size_t at = out.find("explicit sync (");
+            if (at != std::string::npos)
+                std::fprintf(stderr, "syncway: %s\n", out.substr(at, out.find('\n', at) - at).c_str());
+        }
+        else if (ready_ && access(service_socket().c_str(), F_OK) == 0)
             dev_ = std::make_unique<SyncobjDevice>(service_socket());
     }
 

@@ -8,8 +8,11 @@ checks directory, one file per check) and writes each one's exit status and log 
 on the lock and then read what it wrote), then prints that check's log and exits with its
 status. `run` boots a session unconditionally and prints a summary (for people and benchmarks).
 
-Kernel: $SYNCWAY_VM_KERNEL, else <source>/../shared/vm/bzImage (its bzImage.sha256 must match),
-else the one tests/vm/kernel/build-kernel.sh builds into ~/.cache/syncway/vm-kernel/.
+Kernel (--kernel 6.1, the default): $SYNCWAY_VM_KERNEL, else <source>/../shared/vm/bzImage (its
+bzImage.sha256 must match), else the one tests/vm/kernel/build-kernel.sh builds into
+~/.cache/syncway/vm-kernel/. --kernel 6.12 (virtio-gpu with timeline syncobjs and
+DRM_IOCTL_SYNCOBJ_EVENTFD): $SYNCWAY_VM_KERNEL_612, else ~/.cache/syncway/vm-kernel-6.12/
+(`build-kernel.sh --version 6.12`).
 Exit 77 (skip) only when qemu cannot run here (missing, or it refuses to start).
 """
 
@@ -29,8 +32,10 @@ from qmp_input import QmpInputRelay
 SKIP = 77
 HERE = Path(__file__).resolve().parent
 QEMU = "qemu-system-x86_64"
-# The kernel cache is shared with build-kernel.sh (keep the two in step).
-KERNEL_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "syncway" / "vm-kernel"
+# The kernel caches are shared with build-kernel.sh (keep the two in step).
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "syncway"
+KERNEL_CACHES = {"6.1": CACHE / "vm-kernel", "6.12": CACHE / "vm-kernel-6.12"}
+KERNEL_ENVS = {"6.1": "SYNCWAY_VM_KERNEL", "6.12": "SYNCWAY_VM_KERNEL_612"}
 
 
 class TierError(Exception):
@@ -49,16 +54,17 @@ def sha256_of(path):
     return h.hexdigest()
 
 
-def find_kernel(source_root):
+def find_kernel(source_root, version="6.1"):
     """Returns (path, how it was chosen) or raises TierError naming every place looked at."""
-    env = os.environ.get("SYNCWAY_VM_KERNEL")
+    env_name = KERNEL_ENVS[version]
+    env = os.environ.get(env_name)
     if env:
         if not Path(env).is_file():
-            raise TierError(f"SYNCWAY_VM_KERNEL={env} is not a file")
-        return Path(env), "SYNCWAY_VM_KERNEL"
+            raise TierError(f"{env_name}={env} is not a file")
+        return Path(env), env_name
     looked = []
     shared = (Path(source_root) / ".." / "shared" / "vm" / "bzImage").resolve()
-    if shared.is_file():
+    if version == "6.1" and shared.is_file():
         sums = shared.with_name("bzImage.sha256")
         if not sums.is_file():
             raise TierError(f"{shared} has no {sums.name} beside it: refusing an unverified kernel")
@@ -67,14 +73,16 @@ def find_kernel(source_root):
         if actual != expected:
             raise TierError(f"{shared}: sha256 {actual} does not match {sums} ({expected})")
         return shared, f"prebuilt, sha256 verified ({expected[:12]}…)"
-    looked.append(str(shared))
-    cached = KERNEL_CACHE / "bzImage"
+    if version == "6.1":
+        looked.append(str(shared))
+    cached = KERNEL_CACHES[version] / "bzImage"
     if cached.is_file():
-        return cached, "built by tests/vm/kernel/build-kernel.sh"
+        return cached, f"built by tests/vm/kernel/build-kernel.sh --version {version}"
     looked.append(str(cached))
     raise TierError(
-        "no kernel for the VM tier: looked at $SYNCWAY_VM_KERNEL (unset), " + ", ".join(looked)
-        + ". Build one once per machine with tests/vm/kernel/build-kernel.sh (~11 min on 2 cores)."
+        f"no {version} kernel for the VM tier: looked at ${env_name} (unset), " + ", ".join(looked)
+        + f". Build one once per machine with tests/vm/kernel/build-kernel.sh --version {version}"
+        + " (scripts/setup.sh does; see tests/vm/README.md for its time on 2 cores)."
     )
 
 
@@ -149,6 +157,7 @@ class Session:
         self.timeout = float(os.environ.get("SYNCWAY_VM_TIMEOUT", args.timeout))
         self.check_timeout = int(os.environ.get("SYNCWAY_VM_CHECK_TIMEOUT", args.check_timeout))
         self.memory = args.memory
+        self.kernel_version = args.kernel
 
     def qmp_path(self):
         # AF_UNIX paths are limited to 107 bytes; deep build dirs fall back to /tmp.
@@ -198,7 +207,7 @@ class Session:
     def boot_once(self):
         if shutil.which(QEMU) is None:
             raise QemuCannotRun(f"{QEMU} not found (Debian package qemu-system-x86)")
-        kernel, how = find_kernel(self.source_root)
+        kernel, how = find_kernel(self.source_root, self.kernel_version)
         initrd = initramfs(self.build_root / "tests" / "vm")
         shutil.rmtree(self.out, ignore_errors=True)
         (self.out / "results").mkdir(parents=True)
@@ -326,6 +335,8 @@ def main():
     parser.add_argument("--timeout", default="290", help="seconds for the whole boot (env SYNCWAY_VM_TIMEOUT)")
     parser.add_argument("--check-timeout", default="200", help="seconds per check inside the guest (env SYNCWAY_VM_CHECK_TIMEOUT)")
     parser.add_argument("--memory", default="2G", help="guest memory (qemu -m)")
+    parser.add_argument("--kernel", default="6.1", choices=sorted(KERNEL_CACHES),
+                        help="which kernel the session boots (6.12: timeline syncobjs on virtio-gpu)")
     parser.add_argument("--env", action="append", default=[], metavar="K=V",
                         help="extra environment for the guest checks (repeatable)")
     args = parser.parse_args()

@@ -1,7 +1,10 @@
 // vm-fence-probe: syncobj/ against the VM's real kernel objects. Which backend syncobj_open
-// picks on a machine whose DRM devices lack timeline syncobjs, and kernel fences (sw_sync,
-// vgem's implicit write fence exported with DMA_BUF_IOCTL_EXPORT_SYNC_FILE) imported into a
-// timeline point: the point must signal exactly when the fence does.
+// picks on a machine whose DRM devices lack timeline syncobjs (6.1), and on one whose
+// virtio-gpu has them (6.12), and kernel fences (sw_sync, vgem's implicit write fence exported
+// with DMA_BUF_IOCTL_EXPORT_SYNC_FILE) imported into a timeline point: the point must signal
+// exactly when the fence does.
+#include "kernel/drm_syncobj_device.hpp"
+
 #include "ioctl_retry.hpp"
 #include "probe.hpp"
 #include "sw_sync_timeline.hpp"
@@ -10,8 +13,12 @@
 #include <syncobj/syncobj.h>
 #include <syncway/unique_fd.hpp>
 
+#include <xf86drm.h>
+
 #include <linux/dma-buf.h>
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -50,6 +57,14 @@ int wait_point(syncobj_device* dev, int timeline, uint64_t point, std::chrono::m
                         nullptr);
 }
 
+// What a timeline fd is, as /proc names it (a kernel syncobj: "anon_inode:syncobj_file").
+std::string fd_target(int fd)
+{
+    char target[256] = {};
+    ssize_t n = readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), target, sizeof target - 1);
+    return n > 0 ? std::string(target, static_cast<size_t>(n)) : "?";
+}
+
 // The fence imported at `point` must hold the point back until `fire` signals it, then
 // release it at once. `what` names the fence in messages.
 template <typename Fire>
@@ -59,6 +74,7 @@ Status expect_point_follows_fence(syncobj_device* dev, int sync_file, const char
     if (int r = syncobj_create(dev, 0, &timeline); r != 0)
         return make_error(-r, std::string("syncobj_create: ") + syncobj_last_error());
     UniqueFd tl(timeline);
+    std::printf("backend %s, timeline fd %s\n", syncobj_backend_name(syncobj_backend_of(dev)), fd_target(tl.get()).c_str());
     constexpr uint64_t point = 5;
     if (int r = syncobj_import_sync_file(dev, tl.get(), point, sync_file); r != 0)
         return make_error(-r, std::string("syncobj_import_sync_file of the ") + what + ": " + std::strerror(-r) +
@@ -100,6 +116,93 @@ Status probe_backends()
     if (picked != SYNCOBJ_BACKEND_SERVICE)
         return wrong(std::string("auto picked ") + syncobj_backend_name(picked) +
                      ", but only the userspace service works on this kernel");
+    return Ok{};
+}
+
+bool readable(int fd, int timeout_ms)
+{
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, timeout_ms) == 1;
+}
+
+// One timeline of `dev` through create, EVENTFD, TIMELINE_SIGNAL, QUERY and WAIT, checked
+// against the kernel's answers; the timeline must be a kernel syncobj.
+Status exercise_kernel_timeline(syncobj_device* dev)
+{
+    int fd = -1;
+    if (int r = syncobj_create(dev, 0, &fd); r != 0)
+        return make_error(-r, std::string("syncobj_create: ") + syncobj_last_error());
+    UniqueFd tl(fd);
+    std::string what = fd_target(tl.get());
+    if (what != "anon_inode:syncobj_file")
+        return wrong("the DRM backend's timeline fd is " + what + ", not a kernel syncobj (anon_inode:syncobj_file)");
+    UniqueFd ev(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (int r = syncobj_eventfd(dev, tl.get(), 2, ev.get(), 0); r != 0)
+        return make_error(-r, std::string("syncobj_eventfd at point 2: ") + syncobj_last_error());
+    uint64_t p1 = 1, p2 = 2, got = ~0ull;
+    if (int r = syncobj_signal(dev, &fd, &p1, 1); r != 0)
+        return make_error(-r, std::string("syncobj_signal point 1: ") + syncobj_last_error());
+    if (int r = syncobj_query(dev, &fd, &got, 1, 0); r != 0 || got != 1)
+        return wrong("query after signaling point 1 gave " + std::to_string(got) + " (r=" + std::to_string(r) + ")");
+    if (readable(ev.get(), 100))
+        return wrong("the eventfd for point 2 fired when only point 1 was signaled");
+    if (int r = wait_point(dev, tl.get(), 2, std::chrono::milliseconds(0)); r != -ETIME)
+        return wrong("a 0-timeout wait for point 2 (unsubmitted) gave " + std::to_string(r) + ", expected -ETIME");
+    if (int r = syncobj_signal(dev, &fd, &p2, 1); r != 0)
+        return make_error(-r, std::string("syncobj_signal point 2: ") + syncobj_last_error());
+    if (!readable(ev.get(), 2000))
+        return wrong("the eventfd for point 2 did not fire within 2 s of DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL");
+    if (int r = wait_point(dev, tl.get(), 2, std::chrono::milliseconds(1000)); r != 0)
+        return wrong("waiting for the signaled point 2 gave " + std::to_string(r));
+    std::printf("  timeline fd is %s; EVENTFD at 2 stayed quiet after point 1, fired after point 2; "
+                "QUERY and WAIT agree\n", what.c_str());
+    return Ok{};
+}
+
+// The 6.12 kernel: virtio-gpu has DRM_CAP_SYNCOBJ_TIMELINE and DRM_IOCTL_SYNCOBJ_EVENTFD. Auto
+// must pick the DRM backend there (no /dev/syncobj), on virtio-gpu's render node, and its
+// timelines must be kernel syncobjs; forcing drm works; forcing the service still works.
+Status probe_kernel_backends()
+{
+    auto syncobj_dev = open_backend(SYNCOBJ_BACKEND_SYNCOBJ_DEV);
+    if (syncobj_dev)
+        return wrong("forcing syncobj-dev succeeded, but this kernel has no /dev/syncobj");
+    std::printf("forced syncobj-dev: refused: %s\n", syncobj_dev.error().message.c_str());
+    auto node = syncobj::DrmSyncobjDevice::open_first();
+    if (!node)
+        return wrong("no render node passes the DRM backend's probe: " + node.error().message);
+    drmVersionPtr version = drmGetVersion(node->fd());
+    std::string driver = version && version->name ? version->name : "?";
+    drmFreeVersion(version);
+    std::printf("the DRM backend's probe picks %s (driver %s)\n", node->path().c_str(), driver.c_str());
+    if (driver != "virtio_gpu")
+        return wrong("the probe picked " + node->path() + " (" + driver + "), expected virtio-gpu's render node");
+    struct Case {
+        syncobj_backend api;
+        const char* env;
+        syncobj_backend expect;
+    };
+    for (Case c : {Case{SYNCOBJ_BACKEND_AUTO, nullptr, SYNCOBJ_BACKEND_DRM}, Case{SYNCOBJ_BACKEND_DRM, nullptr, SYNCOBJ_BACKEND_DRM},
+                   Case{SYNCOBJ_BACKEND_AUTO, "drm", SYNCOBJ_BACKEND_DRM},
+                   Case{SYNCOBJ_BACKEND_AUTO, "service", SYNCOBJ_BACKEND_SERVICE}}) {
+        if (c.env)
+            setenv("SYNCWAY_SYNCOBJ_BACKEND", c.env, 1);
+        else
+            unsetenv("SYNCWAY_SYNCOBJ_BACKEND");
+        auto dev = open_backend(c.api);
+        if (!dev)
+            return dev.error();
+        auto picked = syncobj_backend_of(dev->get());
+        std::printf("syncobj_open(%s)%s%s picked %s\n", syncobj_backend_name(c.api),
+                    c.env ? " with SYNCWAY_SYNCOBJ_BACKEND=" : "", c.env ? c.env : "", syncobj_backend_name(picked));
+        if (picked != c.expect)
+            return wrong(std::string("picked ") + syncobj_backend_name(picked) + ", expected " +
+                         syncobj_backend_name(c.expect));
+        if (picked == SYNCOBJ_BACKEND_DRM)
+            if (auto s = exercise_kernel_timeline(dev->get()); !s)
+                return s;
+    }
+    unsetenv("SYNCWAY_SYNCOBJ_BACKEND");
     return Ok{};
 }
 
@@ -157,6 +260,7 @@ int main(int argc, char** argv)
         "usage: vm-fence-probe COMMAND\n"
         "syncobj/ against the kernel's fences (run inside the VM tier; needs syncobjd for the service).\n"
         "  backends        forced /dev/syncobj and DRM backends are refused (ENODEV), auto picks the service\n"
+        "  kernel-backends (6.12) auto and forced drm use virtio-gpu's kernel timelines; the service can be forced\n"
         "  import-sw-sync  a sw_sync fence imported at a timeline point signals it exactly when it signals\n"
         "  import-vgem     the same for vgem's implicit write fence, exported as a sync_file\n";
     if (argc != 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
@@ -164,7 +268,8 @@ int main(int argc, char** argv)
         return argc == 2 ? 0 : 2;
     }
     std::string cmd = argv[1];
-    syncway::Status s = cmd == "backends"         ? probe_backends()
+    syncway::Status s = cmd == "backends"          ? probe_backends()
+                        : cmd == "kernel-backends" ? probe_kernel_backends()
                         : cmd == "import-sw-sync" ? probe_import_sw_sync()
                         : cmd == "import-vgem"    ? probe_import_vgem()
                                                   : syncway::make_error(EINVAL, "unknown command '" + cmd + "'");

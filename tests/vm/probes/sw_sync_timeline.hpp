@@ -36,6 +36,8 @@ public:
         return UniqueFd(data.fence);
     }
 
+    int fd() const noexcept { return fd_.get(); }
+
     Status advance(uint32_t by)
     {
         if (ioctl_retry(fd_.get(), inc_ioctl, &by) != 0)

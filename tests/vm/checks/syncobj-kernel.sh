@@ -1,0 +1,73 @@
+# syncobj/ and syncway on kernel timelines: the 6.12 kernel's virtio-gpu has timeline syncobjs
+# and DRM_IOCTL_SYNCOBJ_EVENTFD (session kernel612). Backend selection, kernel fences imported
+# into kernel timeline points, the IGT-derived syncobj cases run on the DRM backend, and syncway
+# (--syncobj drm, headless) taking a client's kernel timelines through linux-drm-syncobj-v1.
+. "$VM_LIB"
+vm_runtime_dir
+kver=$(uname -r)
+case $kver in
+    6.1.*|6.[2-5].*|[2-5].*) vm_fail "kernel $kver has no DRM_IOCTL_SYNCOBJ_EVENTFD (6.6+): this group needs the 6.12 session" ;;
+esac
+probe=$BUILD_ROOT/tests/vm/vm-fence-probe
+# The service is there too, so forcing it must still work beside the kernel backend.
+export SYNCWAY_SYNCOBJ_SOCKET=$XDG_RUNTIME_DIR/syncobjd.sock
+vm_spawn "$BUILD_ROOT/syncobj/syncobjd" --socket "$SYNCWAY_SYNCOBJ_SOCKET"
+vm_wait_for 20 test -S "$SYNCWAY_SYNCOBJ_SOCKET" || vm_fail "syncobjd did not create $SYNCWAY_SYNCOBJ_SOCKET"
+
+# backends: auto picks the DRM backend on virtio-gpu's render node, forced drm works (a real
+# kernel syncobj through create/eventfd/signal/query/wait), the service can still be forced.
+if out=$("$probe" kernel-backends 2>&1); then vm_pass backends "$out"; else vm_failed backends "$out"; fi
+
+# Kernel fences (sw_sync, vgem's implicit write fence) imported into kernel timeline points:
+# the probes use the auto backend, which must be drm here (they print it).
+for c in import-sw-sync import-vgem; do
+    if out=$("$probe" "$c" 2>&1) && grep -q "^backend drm, timeline fd anon_inode:syncobj_file" <<<"$out"; then
+        vm_pass "$c" "$out"
+    else
+        vm_failed "$c" "$out (expected the drm backend and a kernel syncobj)"
+    fi
+done
+
+# igt: the IGT-derived cases of the syncobj suite on the DRM backend; unsignaled points come
+# from sw_sync, as in IGT. Every case must pass; the ones that cannot apply to a kernel backend
+# skip (gtest lists them) and must stay few.
+igt=$BUILD_ROOT/tests/syncobj/syncobj_igt_test
+SYNCOBJ_TEST_BACKEND=drm timeout -k 5 150 "$igt" --gtest_brief=1 > "$CHECK_TMP/igt.log" 2>&1
+rc=$?
+passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$CHECK_TMP/igt.log")
+skipped=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$CHECK_TMP/igt.log")
+summary="syncobj_igt_test on the drm backend: exit $rc, ${passed:-0} passed, ${skipped:-0} skipped"
+if [ $rc = 0 ] && [ "${passed:-0}" -ge 100 ] && [ "${skipped:-0}" -le 10 ]; then
+    vm_pass igt "$summary"$'\n'"$(grep -E '^\[  SKIPPED \] [A-Za-z]' "$CHECK_TMP/igt.log")"
+else
+    vm_failed igt "$summary (want exit 0, >= 100 passed, <= 10 skipped)"$'\n'"$(tail -n 80 "$CHECK_TMP/igt.log")"
+fi
+
+# syncway-drm: headless syncway with --syncobj drm (SYNCWAY_SYNCOBJ=drm; the protocol suite's
+# fixture passes no --syncobj) and the protocol suite's client making its timelines on the
+# render node (SYNCOBJ_TEST_BACKEND=drm): held commits stay off screen until the client's
+# TIMELINE_SIGNAL, release points are signaled in the kernel timelines. The cases that need
+# wait-before-signal signalers (service only) are left out.
+flow_cases=Flow.CommitHeldUntilAcquireSignaled:Flow.LaterCommitsQueueBehindHeldOne:Flow.ReleasedWhenSurfaceDestroyed:Flow.HeldCommitHonouredAfterSyncObjectDestroyed
+list=$VM_OUT/suites/protocol.sh
+line=$(grep "^vm_suite_test flow " "$list" 2>/dev/null)
+if [ -z "$line" ]; then
+    vm_failed syncway-drm "the host listed no protocol test 'flow' ($list)"
+else
+    # The suite's own command and environment, with our filter last (gtest: the last one wins).
+    run_flow() { shift 4; SYNCWAY_SYNCOBJ=drm SYNCOBJ_TEST_BACKEND=drm timeout -k 5 150 "$@" --gtest_filter="$flow_cases" --gtest_brief=1; }
+    eval "run_flow ${line#vm_suite_test }" > "$CHECK_TMP/flow.log" 2>&1
+    rc=$?
+    passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$CHECK_TMP/flow.log")
+    want=$(tr ':' '\n' <<<"$flow_cases" | wc -l)
+    summary="protocol Flow cases with kernel timelines and --syncobj drm: exit $rc, ${passed:-0}/$want passed"
+    # The compositor's log line proves which mode it ran in and through which node.
+    if ! grep -q "explicit sync (--syncobj drm).*kernel syncobj fds accepted through /dev/dri/renderD" "$CHECK_TMP/flow.log"; then
+        vm_failed syncway-drm "$summary; syncway never logged '--syncobj drm ... kernel syncobj fds accepted'"$'\n'"$(tail -n 80 "$CHECK_TMP/flow.log")"
+    elif [ $rc = 0 ] && [ "${passed:-0}" = "$want" ]; then
+        vm_pass syncway-drm "$summary"$'\n'"$(grep -m1 -o "explicit sync (--syncobj drm).*" "$CHECK_TMP/flow.log")"
+    else
+        vm_failed syncway-drm "$summary"$'\n'"$(tail -n 80 "$CHECK_TMP/flow.log")"
+    fi
+fi
+vm_group_status
