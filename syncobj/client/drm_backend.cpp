@@ -2,6 +2,8 @@
 
 #include <xf86drm.h>
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -24,6 +26,10 @@ public:
         if (count == 0)
             return fail(EINVAL, "count is 0");
         for (uint32_t i = 0; i < count; i++) {
+            // The kernel answers EINVAL for a closed fd as for a foreign one; our API (the
+            // RFC's) promises EBADF for a closed fd on every backend.
+            if (fcntl(fds[i], F_GETFD) == -1)
+                return fail(EBADF, "fd " + std::to_string(fds[i]) + " is not open");
             uint32_t h = 0;
             if (int r = dev_.fd_to_handle(fds[i], h))
                 return fail(-r, "fd " + std::to_string(fds[i]) + " is not a kernel syncobj: " + strerror(-r));
