@@ -54,4 +54,8 @@ ninja -C build
 # The VM tier's kernel (tests/vm): nothing to do when ../shared/vm/bzImage or
 # $SYNCWAY_VM_KERNEL provides one; otherwise built once per machine into ~/.cache/syncway.
 tests/vm/kernel/build-kernel.sh --if-needed
+# The 6.12 kernel of the VM tier's session kernel612 (virtio-gpu with kernel timeline
+# syncobjs): nothing to do when $SYNCWAY_VM_KERNEL_612 provides one; otherwise built once per
+# machine into ~/.cache/syncway/vm-kernel-6.12 (time: tests/vm/README.md).
+tests/vm/kernel/build-kernel.sh --version 6.12 --if-needed
 echo "setup: built into $here/build"
