@@ -1,8 +1,8 @@
 #include "drm_backend.hpp"
 
-#include <xf86drm.h>
+#include "../service/fd_kind.hpp"
 
-#include <fcntl.h>
+#include <xf86drm.h>
 
 #include <cerrno>
 #include <cstring>
@@ -26,13 +26,14 @@ public:
         if (count == 0)
             return fail(EINVAL, "count is 0");
         for (uint32_t i = 0; i < count; i++) {
-            // The kernel answers EINVAL for a closed fd as for a foreign one; our API (the
-            // RFC's) promises EBADF for a closed fd on every backend.
-            if (fcntl(fds[i], F_GETFD) == -1)
-                return fail(EBADF, "fd " + std::to_string(fds[i]) + " is not open");
             uint32_t h = 0;
-            if (int r = dev_.fd_to_handle(fds[i], h))
-                return fail(-r, "fd " + std::to_string(fds[i]) + " is not a kernel syncobj: " + strerror(-r));
+            if (int r = dev_.fd_to_handle(fds[i], h)) {
+                // The kernel answers EINVAL for a closed fd as for a foreign one; our API (the
+                // RFC's) promises EBADF for a closed fd on every backend, and names the fd.
+                FdInfo info = inspect_fd(fds[i]);
+                return fail(info.kind == FdKind::Invalid ? EBADF : -r,
+                            describe_fd(fds[i], info) + " is not a kernel syncobj: " + strerror(-r));
+            }
             list_.push_back(h);
         }
         return 0;
@@ -126,6 +127,11 @@ int DrmBackend::eventfd(int fd, uint64_t point, int event_fd, uint32_t flags)
     if (int r = hs.import(&fd, 1))
         return r;
     int r = dev_.eventfd(hs[0], point, event_fd, flags);
+    if (r == -EINVAL || r == -EBADF) {
+        FdInfo info = inspect_fd(event_fd);
+        if (info.kind != FdKind::Eventfd)
+            return fail(-r, "DRM_IOCTL_SYNCOBJ_EVENTFD: " + describe_fd(event_fd, info) + " is not an eventfd");
+    }
     return r ? fail(-r, std::string("DRM_IOCTL_SYNCOBJ_EVENTFD failed: ") + strerror(-r)) : 0;
 }
 

@@ -109,7 +109,8 @@ Status Timeline::wait(Waiter& w, uint64_t point, uint32_t flags)
     w.point_ = point;
     w.flags_ = flags;
     if (!submitted(point)) {
-        if (!(flags & kWaitForSubmit))
+        // As the kernel (6.12): WAIT_AVAILABLE also waits for the point to be submitted.
+        if (!(flags & (kWaitForSubmit | kWaitAvailable)))
             return make_error(EINVAL, "point " + std::to_string(point) + " is not submitted");
         park(w);
         return Ok{};

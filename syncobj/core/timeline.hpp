@@ -33,7 +33,7 @@ public:
     void add(uint64_t point, FenceRef fence);
 
     // Registers `w` for `point` with kernel WAIT flags (kWaitForSubmit, kWaitAvailable).
-    // Unsubmitted point without kWaitForSubmit → EINVAL. May resolve `w` before returning.
+    // Unsubmitted point without kWaitForSubmit or kWaitAvailable → EINVAL (kernel 6.12). May resolve `w` before returning.
     Status wait(Waiter& w, uint64_t point, uint32_t flags);
 
     // A fence that resolves when `point` does (for transfer and export). The point must be

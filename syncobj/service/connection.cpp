@@ -350,7 +350,7 @@ Reply Connection::op_wait(const WireRequest& req, std::vector<UniqueFd>& fds)
             return Reply::fail(lim.error());
     }
     for (size_t i = 0; i < ts->size(); i++)
-        if (!(req.flags & core::kWaitForSubmit) && !(*ts)[i]->timeline->submitted(req.points[i]))
+        if (!(req.flags & (core::kWaitForSubmit | core::kWaitAvailable)) && !(*ts)[i]->timeline->submitted(req.points[i]))
             return Reply::fail(EINVAL, "point " + std::to_string(req.points[i]) +
                                            " is not submitted (entry " + std::to_string(i) + ")");
     auto group = std::make_unique<WaitGroup>();

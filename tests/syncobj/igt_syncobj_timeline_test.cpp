@@ -192,19 +192,6 @@ TEST_P(igt_syncobj_timeline_multi, wait)
 INSTANTIATE_TEST_SUITE_P(igt, igt_syncobj_timeline_multi, ::testing::ValuesIn(multi_wait_cases(true)),
                          [](const auto& info) { return info.param.name; });
 
-namespace {
-// wait-*-delayed-signal: the signal comes from another thread while the wait blocks.
-void delayed(syncobj_device* dev, int tl, uint64_t point, bool submit_first, int signaler)
-{
-    std::this_thread::sleep_for(std::chrono::nanoseconds(kShortNs));
-    if (signaler >= 0)
-        syncobj_signaler_signal(dev, signaler);
-    else
-        syncobj_signal(dev, &tl, &point, 1);
-    (void)submit_first;
-}
-} // namespace
-
 #define DELAYED_CASE(name, flags)                                                                   \
     TEST_F(igt_syncobj_timeline, name)                                                                  \
     {                                                                                               \
@@ -212,7 +199,14 @@ void delayed(syncobj_device* dev, int tl, uint64_t point, bool submit_first, int
         int tl = create();                                                                          \
         uint64_t point = 1;                                                                         \
         int sig = ((flags) & SYNCOBJ_WAIT_FOR_SUBMIT) ? -1 : attach(tl, point);                     \
-        std::thread t(delayed, dev_, tl, point, false, sig);                                        \
+        /* wait-*-delayed-signal: the signal comes from another thread while the wait blocks. */  \
+        std::thread t([&] {                                                                         \
+            std::this_thread::sleep_for(std::chrono::nanoseconds(kShortNs));                        \
+            if (sig >= 0)                                                                           \
+                inc(sig);                                                                           \
+            else                                                                                    \
+                syncobj_signal(dev_, &tl, &point, 1);                                               \
+        });                                                                                         \
         EXPECT_EQ(wait1(tl, point, now_ns() + kLongNs, flags), 0) << syncobj_last_error();    \
         t.join();                                                                                   \
     }

@@ -132,7 +132,7 @@ INSTANTIATE_TEST_SUITE_P(igt, igt_syncobj_wait_multi, ::testing::ValuesIn(multi_
         std::thread t([&] {                                                                         \
             std::this_thread::sleep_for(std::chrono::nanoseconds(kShortNs));                        \
             if (sig >= 0)                                                                           \
-                syncobj_signaler_signal(dev_, sig);                                                 \
+                inc(sig);                                                                           \
             else                                                                                    \
                 syncobj_signal(dev_, &s, nullptr, 1);                                               \
         });                                                                                         \
