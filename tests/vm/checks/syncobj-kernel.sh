@@ -37,10 +37,10 @@ rc=$?
 passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$CHECK_TMP/igt.log")
 skipped=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$CHECK_TMP/igt.log")
 summary="syncobj_igt_test on the drm backend: exit $rc, ${passed:-0} passed, ${skipped:-0} skipped"
-if [ $rc = 0 ] && [ "${passed:-0}" -ge 100 ] && [ "${skipped:-0}" -le 10 ]; then
+if [ $rc = 0 ] && [ "${passed:-0}" -ge 190 ] && [ "${skipped:-0}" -le 10 ]; then
     vm_pass igt "$summary"$'\n'"$(grep -E '^\[  SKIPPED \] [A-Za-z]' "$CHECK_TMP/igt.log")"
 else
-    vm_failed igt "$summary (want exit 0, >= 100 passed, <= 10 skipped)"$'\n'"$(tail -n 80 "$CHECK_TMP/igt.log")"
+    vm_failed igt "$summary (want exit 0, >= 190 passed, <= 10 skipped)"$'\n'"$(tail -n 80 "$CHECK_TMP/igt.log")"
 fi
 
 # syncway-drm: headless syncway with --syncobj drm (SYNCWAY_SYNCOBJ=drm; the protocol suite's
