@@ -54,7 +54,12 @@ struct Listeners {
     }
     static constexpr xdg_surface_listener xdg_surface_listener_ = {surface_configure};
 
-    static void toplevel_configure(void*, xdg_toplevel*, int32_t, int32_t, wl_array*) {}
+    static void toplevel_configure(void* data, xdg_toplevel*, int32_t width, int32_t height, wl_array*)
+    {
+        auto* c = static_cast<DmabufClient*>(data);
+        c->configured_width_ = width;
+        c->configured_height_ = height;
+    }
     static void toplevel_close(void*, xdg_toplevel*) {}
     static constexpr xdg_toplevel_listener toplevel_listener = {toplevel_configure, toplevel_close};
 

@@ -49,6 +49,9 @@ public:
 
     // Creates the toplevel and waits for its first configure.
     bool map_window();
+    // The size the compositor's last toplevel configure asked for (0: the client chooses).
+    int32_t configured_width() const { return configured_width_; }
+    int32_t configured_height() const { return configured_height_; }
 
     // zwp_linux_buffer_params_v1 with these planes, then create_immed (immediate) or create
     // (waits for created/failed). Returns the wl_buffer, or nullptr with `failed` set when the
@@ -92,6 +95,7 @@ private:
     xdg_surface* xdg_surface_ = nullptr;
     xdg_toplevel* toplevel_ = nullptr;
     bool configured_ = false;
+    int32_t configured_width_ = 0, configured_height_ = 0;
     bool frame_done_ = false;
     wl_callback* frame_ = nullptr;
     // create(): the answer; buffers the compositor created that no caller took are destroyed
