@@ -45,10 +45,10 @@ VM_PIDS+=("$pid")
 exec 3> "$CHECK_TMP/fence-ctl"
 if ! vm_wait_for 60 grep -q "fence was unsignaled" "$log"; then
     vm_failed vgem-fence "the client did not commit its fenced buffer within 60 s: $(cat "$log")"
-elif grep -q EARLY "$log"; then
-    vm_failed vgem-fence "$(cat "$log")"
-elif ! before=$(centre) || [ "$before" = "$fence_rgb" ]; then
-    vm_failed vgem-fence "the screen shows the buffer's colour #$fence_rgb while its write fence is unsignaled: $(cat "$log")"
+elif ! before=$(centre); then
+    vm_failed vgem-fence "grim failed while the write fence was unsignaled: $before"
+elif [ "$before" = "$fence_rgb" ] || grep -q EARLY "$log"; then
+    vm_failed vgem-fence "while the write fence was unsignaled the screenshot's centre pixel is #$before (the buffer's colour is #$fence_rgb); the client says: $(cat "$log")"
 else
     vm_note vgem-fence "fence unsignaled: $(cat "$log"); screenshot centre pixel #$before"
     echo signal >&3
