@@ -158,10 +158,11 @@ class Session:
     def qemu_command(self, kernel, initrd):
         # no_timer_check: on a loaded host the emulated 8254 can miss the kernel's timer check
         # ("IO-APIC + timer doesn't work!" panic at boot).
-        # -avx2: qemu 7.2's TCG executes VPGATHERDD wrongly (every lane reads the base address,
-        # or it faults with a base register r8-r15), and llvmpipe's JIT samples textures with
-        # it: gles2 compositors and EGL clients crashed in the guest. Without AVX2 llvmpipe
-        # uses 8-wide AVX with scalar fetches (README: "The guest CPU").
+        # -avx2: qemu 7.2's TCG gets AVX2 gathers with index register xmm4/ymm4 wrong (it takes
+        # the SIB index 100 for "no index": lanes read the base address, or fault), and
+        # llvmpipe's JIT samples textures with exactly that: GL programs crashed in the guest.
+        # Without AVX2 llvmpipe fetches texels without gathers (README: "The guest CPU";
+        # the guest-cpu check fails if the guest CPU offers a broken gather).
         append = "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 no_timer_check rdinit=/init"
         return [
             QEMU, "-accel", "tcg,thread=multi", "-smp", "2", "-cpu", "max,-avx2", "-m", self.memory,
