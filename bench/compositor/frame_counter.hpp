@@ -3,15 +3,18 @@
 // wp_presentation feedback, so frame callbacks are the common measure).
 #pragma once
 
+#include <syncway/testing/core_globals.hpp>
+#include <syncway/testing/shm_buffers.hpp>
+#include <syncway/testing/toplevel.hpp>
+
 #include <wayland-client.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
-
-struct xdg_wm_base;
-struct xdg_surface;
-struct xdg_toplevel;
 
 namespace syncway::bench {
 
@@ -31,26 +34,21 @@ public:
     void set_animate(bool animate) { animate_ = animate; }
 
 private:
-    bool dispatch_for(std::chrono::milliseconds timeout);
+    static constexpr int size = 64;
+    static constexpr int buffer_count = 4;
+    static void on_release(void* data, wl_buffer* buffer);
+    static void on_frame(void* data, wl_callback* callback, uint32_t);
     void request_frame();
 
-    friend struct FrameCounterCallbacks;
+    // Declaration order is destruction order in reverse: proxies before the display.
     wl_display* display_ = nullptr;
     wl_registry* registry_ = nullptr;
-    wl_compositor* compositor_ = nullptr;
-    wl_shm* shm_ = nullptr;
-    xdg_wm_base* wm_base_ = nullptr;
-    wl_surface* surface_ = nullptr;
-    xdg_surface* xdg_surface_ = nullptr;
-    xdg_toplevel* toplevel_ = nullptr;
-    static constexpr int buffer_count = 4;
-    wl_buffer* buffers_[buffer_count] = {};
-    bool busy_[buffer_count] = {};
-    uint32_t* pixels_ = nullptr;  // buffer_count frames of 64x64 XRGB8888, mapped
-    size_t pixels_size_ = 0;
+    std::unique_ptr<testing::CoreGlobals> globals_;
+    std::unique_ptr<testing::Toplevel> toplevel_;
+    std::optional<testing::ShmBuffers> buffers_;
+    std::array<bool, buffer_count> busy_{};
     bool animate_ = false;
     wl_callback* frame_ = nullptr;
-    bool configured_ = false;
     uint64_t frames_ = 0;
 };
 

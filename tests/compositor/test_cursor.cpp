@@ -4,6 +4,8 @@
 
 #include "xdg-shell-client-protocol.h"
 
+#include <syncway/testing/shm_buffers.hpp>
+
 #include <poll.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -19,25 +21,10 @@ using namespace syncway::test;
 
 namespace {
 
-// An shm buffer of one colour (XRGB8888 / ARGB8888).
+// An shm buffer of one colour (ARGB8888).
 wl_buffer* solid_buffer(wl_shm* shm, int width, int height, uint32_t argb)
 {
-    int stride = width * 4, size = stride * height;
-    int fd = memfd_create("cursor-test", MFD_CLOEXEC);
-    if (fd < 0 || ftruncate(fd, size) != 0)
-        return nullptr;
-    void* map = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (map == MAP_FAILED) {
-        close(fd);
-        return nullptr;
-    }
-    std::fill_n(static_cast<uint32_t*>(map), width * height, argb);
-    munmap(map, size);
-    wl_shm_pool* pool = wl_shm_create_pool(shm, fd, size);
-    wl_buffer* buffer = wl_shm_pool_create_buffer(pool, 0, width, height, stride, WL_SHM_FORMAT_ARGB8888);
-    wl_shm_pool_destroy(pool);
-    close(fd);
-    return buffer;
+    return syncway::testing::solid_shm_buffer(shm, width, height, argb, WL_SHM_FORMAT_ARGB8888);
 }
 
 // A blue window that, once the pointer enters it, shows a 16x16 red cursor surface.

@@ -1,10 +1,8 @@
 #include "dmabuf_client.hpp"
 
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
-#include "xdg-shell-client-protocol.h"
 
-#include <poll.h>
-#include <time.h>
+#include "syncway/testing/dispatch.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -16,14 +14,9 @@ struct Listeners {
     {
         auto* c = static_cast<DmabufClient*>(data);
         std::string_view iface = interface;
-        if (iface == wl_compositor_interface.name)
-            c->compositor_ = static_cast<wl_compositor*>(wl_registry_bind(registry, name, &wl_compositor_interface, 4));
-        else if (iface == wl_shm_interface.name)
-            c->shm_ = static_cast<wl_shm*>(wl_registry_bind(registry, name, &wl_shm_interface, 1));
-        else if (iface == xdg_wm_base_interface.name) {
-            c->wm_base_ = static_cast<xdg_wm_base*>(wl_registry_bind(registry, name, &xdg_wm_base_interface, 1));
-            xdg_wm_base_add_listener(c->wm_base_, &wm_base_listener, c);
-        } else if (iface == zwp_linux_dmabuf_v1_interface.name) {
+        if (c->core_->bind(registry, name, iface))
+            return;
+        if (iface == zwp_linux_dmabuf_v1_interface.name) {
             // v3 is where format+modifier pairs are events on the global itself
             c->dmabuf_version_ = std::min(version, 3u);
             c->dmabuf_ = static_cast<zwp_linux_dmabuf_v1*>(
@@ -34,9 +27,6 @@ struct Listeners {
     static void global_remove(void*, wl_registry*, uint32_t) {}
     static constexpr wl_registry_listener registry_listener = {global, global_remove};
 
-    static void ping(void*, xdg_wm_base* base, uint32_t serial) { xdg_wm_base_pong(base, serial); }
-    static constexpr xdg_wm_base_listener wm_base_listener = {ping};
-
     static void format(void* data, zwp_linux_dmabuf_v1*, uint32_t fourcc)
     {
         static_cast<DmabufClient*>(data)->advertised_.push_back({fourcc, 0x00ffffffffffffffULL});
@@ -46,22 +36,6 @@ struct Listeners {
         static_cast<DmabufClient*>(data)->advertised_.push_back({fourcc, (uint64_t{hi} << 32) | lo});
     }
     static constexpr zwp_linux_dmabuf_v1_listener dmabuf_listener = {format, modifier};
-
-    static void surface_configure(void* data, xdg_surface* surface, uint32_t serial)
-    {
-        xdg_surface_ack_configure(surface, serial);
-        static_cast<DmabufClient*>(data)->configured_ = true;
-    }
-    static constexpr xdg_surface_listener xdg_surface_listener_ = {surface_configure};
-
-    static void toplevel_configure(void* data, xdg_toplevel*, int32_t width, int32_t height, wl_array*)
-    {
-        auto* c = static_cast<DmabufClient*>(data);
-        c->configured_width_ = width;
-        c->configured_height_ = height;
-    }
-    static void toplevel_close(void*, xdg_toplevel*) {}
-    static constexpr xdg_toplevel_listener toplevel_listener = {toplevel_configure, toplevel_close};
 
     static void frame_done(void* data, wl_callback* callback, uint32_t)
     {
@@ -99,7 +73,7 @@ DmabufClient::DmabufClient()
         error_ = "round trip failed";
         return;
     }
-    if (!compositor_ || !wm_base_ || !shm_)
+    if (!core_->complete())
         error_ = "the compositor lacks wl_compositor, wl_shm or xdg_wm_base";
     else if (!dmabuf_)
         error_ = "the compositor does not advertise zwp_linux_dmabuf_v1";
@@ -114,20 +88,10 @@ DmabufClient::~DmabufClient()
         wl_callback_destroy(frame_);
     for (wl_buffer* b : created_)
         wl_buffer_destroy(b);
-    if (toplevel_)
-        xdg_toplevel_destroy(toplevel_);
-    if (xdg_surface_)
-        xdg_surface_destroy(xdg_surface_);
-    if (surface_)
-        wl_surface_destroy(surface_);
+    window_.reset();
     if (dmabuf_)
         zwp_linux_dmabuf_v1_destroy(dmabuf_);
-    if (wm_base_)
-        xdg_wm_base_destroy(wm_base_);
-    if (shm_)
-        wl_shm_destroy(shm_);
-    if (compositor_)
-        wl_compositor_destroy(compositor_);
+    core_.reset();
     if (registry_)
         wl_registry_destroy(registry_);
     wl_display_disconnect(display_);
@@ -149,46 +113,15 @@ int DmabufClient::protocol_error(std::string* interface) const
 
 bool DmabufClient::dispatch_until(const bool& flag, int timeout_ms)
 {
-    timespec start{};
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    while (!flag) {
-        if (wl_display_dispatch_pending(display_) < 0)
-            return false;
-        if (flag)
-            break;
-        if (wl_display_flush(display_) < 0 && errno != EAGAIN)
-            return false;
-        timespec now{};
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-        if (elapsed >= timeout_ms)
-            return false;
-        if (wl_display_prepare_read(display_) != 0)
-            continue;
-        pollfd p{wl_display_get_fd(display_), POLLIN, 0};
-        int r = poll(&p, 1, static_cast<int>(timeout_ms - elapsed));
-        if (r <= 0) {
-            wl_display_cancel_read(display_);
-            if (r < 0 && errno != EINTR)
-                return false;
-            continue;
-        }
-        if (wl_display_read_events(display_) < 0)
-            return false;
-    }
-    return true;
+    return testing::dispatch_until(display_, [&] { return flag; }, std::chrono::milliseconds(timeout_ms)) ==
+           testing::DispatchResult::done;
 }
 
 bool DmabufClient::map_window()
 {
-    surface_ = wl_compositor_create_surface(compositor_);
-    xdg_surface_ = xdg_wm_base_get_xdg_surface(wm_base_, surface_);
-    xdg_surface_add_listener(xdg_surface_, &Listeners::xdg_surface_listener_, this);
-    toplevel_ = xdg_surface_get_toplevel(xdg_surface_);
-    xdg_toplevel_add_listener(toplevel_, &Listeners::toplevel_listener, this);
-    xdg_toplevel_set_title(toplevel_, "heaps dmabuf test");
-    wl_surface_commit(surface_);
-    return dispatch_until(configured_, 5000);
+    window_ = std::make_unique<testing::Toplevel>(core_->compositor, core_->wm_base, "heaps dmabuf test");
+    return testing::dispatch_until(display_, [&] { return window_->configured(); }, std::chrono::milliseconds(5000)) ==
+           testing::DispatchResult::done;
 }
 
 zwp_linux_buffer_params_v1* DmabufClient::create_params()
@@ -232,7 +165,7 @@ wl_buffer* DmabufClient::create_buffer(const std::vector<PlaneSpec>& planes, int
 wl_buffer* DmabufClient::create_shm_buffer(int fd, uint32_t size, int32_t width, int32_t height, uint32_t stride,
                                            uint32_t wl_shm_format)
 {
-    wl_shm_pool* pool = wl_shm_create_pool(shm_, fd, static_cast<int32_t>(size));
+    wl_shm_pool* pool = wl_shm_create_pool(core_->shm, fd, static_cast<int32_t>(size));
     wl_buffer* buffer =
         wl_shm_pool_create_buffer(pool, 0, width, height, static_cast<int32_t>(stride), wl_shm_format);
     wl_shm_pool_destroy(pool);
@@ -242,11 +175,12 @@ wl_buffer* DmabufClient::create_shm_buffer(int fd, uint32_t size, int32_t width,
 bool DmabufClient::present(wl_buffer* buffer, bool wait, int timeout_ms)
 {
     frame_done_ = false;
-    wl_surface_attach(surface_, buffer, 0, 0);
-    wl_surface_damage_buffer(surface_, 0, 0, INT32_MAX, INT32_MAX);
-    frame_ = wl_surface_frame(surface_);
+    wl_surface* surface = window_->surface();
+    wl_surface_attach(surface, buffer, 0, 0);
+    wl_surface_damage_buffer(surface, 0, 0, INT32_MAX, INT32_MAX);
+    frame_ = wl_surface_frame(surface);
     wl_callback_add_listener(frame_, &Listeners::frame_listener, this);
-    wl_surface_commit(surface_);
+    wl_surface_commit(surface);
     if (wl_display_flush(display_) < 0)
         return false;
     return !wait || wait_frame(timeout_ms);

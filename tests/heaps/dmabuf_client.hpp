@@ -5,16 +5,16 @@
 
 #include "syncway/heaps/allocator.hpp"
 #include "syncway/heaps/buffer_layout.hpp"
+#include "syncway/testing/core_globals.hpp"
+#include "syncway/testing/toplevel.hpp"
 
 #include <wayland-client.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
-struct xdg_wm_base;
-struct xdg_surface;
-struct xdg_toplevel;
 struct zwp_linux_dmabuf_v1;
 struct zwp_linux_buffer_params_v1;
 
@@ -49,9 +49,9 @@ public:
 
     // Creates the toplevel and waits for its first configure.
     bool map_window();
-    // The size the compositor's last toplevel configure asked for (0: the client chooses).
-    int32_t configured_width() const { return configured_width_; }
-    int32_t configured_height() const { return configured_height_; }
+    // The size the compositor's toplevel configure asked for (0: the client chooses).
+    int32_t configured_width() const { return window_ ? window_->width() : 0; }
+    int32_t configured_height() const { return window_ ? window_->height() : 0; }
 
     // zwp_linux_buffer_params_v1 with these planes, then create_immed (immediate) or create
     // (waits for created/failed). Returns the wl_buffer, or nullptr with `failed` set when the
@@ -85,17 +85,12 @@ private:
     std::string error_;
     wl_display* display_ = nullptr;
     wl_registry* registry_ = nullptr;
-    wl_compositor* compositor_ = nullptr;
-    wl_shm* shm_ = nullptr;
-    xdg_wm_base* wm_base_ = nullptr;
+    // Freed before the connection closes (a proxy cannot outlive its display).
+    std::unique_ptr<testing::CoreGlobals> core_ = std::make_unique<testing::CoreGlobals>();
     zwp_linux_dmabuf_v1* dmabuf_ = nullptr;
     uint32_t dmabuf_version_ = 0;
     std::vector<FormatModifier> advertised_;
-    wl_surface* surface_ = nullptr;
-    xdg_surface* xdg_surface_ = nullptr;
-    xdg_toplevel* toplevel_ = nullptr;
-    bool configured_ = false;
-    int32_t configured_width_ = 0, configured_height_ = 0;
+    std::unique_ptr<testing::Toplevel> window_;
     bool frame_done_ = false;
     wl_callback* frame_ = nullptr;
     // create(): the answer; buffers the compositor created that no caller took are destroyed

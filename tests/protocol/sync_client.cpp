@@ -2,6 +2,7 @@
 
 #include "syncway/heaps/allocator.hpp"
 #include "syncway/heaps/buffer_layout.hpp"
+#include "syncway/testing/shm_buffers.hpp"
 
 #include <drm_fourcc.h>
 
@@ -96,21 +97,10 @@ bool SyncobjDevice::wait_signaled(int timeline, uint64_t point, std::chrono::mil
 
 Buffer::Buffer(wl_shm* shm, int width, int height, Color color) : width_(width), height_(height)
 {
-    int stride = width * 4;
-    size_t size = size_t(stride) * height;
-    UniqueFd fd(memfd_create("syncway-test-buffer", MFD_CLOEXEC));
-    if (!fd || ftruncate(fd.get(), off_t(size)) != 0)
-        throw std::runtime_error(std::string("memfd for a wl_shm buffer: ") + std::strerror(errno));
-    void* data = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-    if (data == MAP_FAILED)
-        throw std::runtime_error(std::string("mmap: ") + std::strerror(errno));
-    auto* pixels = static_cast<uint32_t*>(data);
-    for (size_t i = 0; i < size / 4; ++i)
-        pixels[i] = color.xrgb();
-    munmap(data, size);
-    wl_shm_pool* pool = wl_shm_create_pool(shm, fd.get(), int32_t(size));
-    buffer_ = wl_shm_pool_create_buffer(pool, 0, width, height, stride, WL_SHM_FORMAT_XRGB8888);
-    wl_shm_pool_destroy(pool);
+    buffer_ = testing::solid_shm_buffer(shm, width, height, color.xrgb());
+    if (!buffer_)
+        throw std::runtime_error("a " + std::to_string(width) + "x" + std::to_string(height) + " wl_shm buffer: " +
+                                 std::strerror(errno));
 }
 
 Buffer::Buffer(zwp_linux_dmabuf_v1* dmabuf, int width, int height, Color color)
@@ -148,10 +138,6 @@ Buffer::~Buffer() { wl_buffer_destroy(buffer_); }
 
 namespace {
 
-const xdg_wm_base_listener wm_base_listener = {
-    .ping = [](void*, xdg_wm_base* base, uint32_t serial) { xdg_wm_base_pong(base, serial); },
-};
-
 const wl_pointer_listener pointer_listener = {
     .enter = [](void* data, wl_pointer*, uint32_t serial, wl_surface*, wl_fixed_t, wl_fixed_t) {
         *static_cast<uint32_t*>(data) = serial;
@@ -172,16 +158,9 @@ void Client::global(void* data, wl_registry* registry, uint32_t name, const char
         using T = std::remove_reference_t<decltype(*slot)>;
         slot = self->own(static_cast<T*>(wl_registry_bind(registry, name, interface, v)));
     };
-    if (iface == wl_compositor_interface.name)
-        bind(self->compositor_, &wl_compositor_interface, 4);
-    else if (iface == wl_subcompositor_interface.name)
-        bind(self->subcompositor_, &wl_subcompositor_interface, 1);
-    else if (iface == wl_shm_interface.name)
-        bind(self->shm_, &wl_shm_interface, 1);
-    else if (iface == xdg_wm_base_interface.name) {
-        bind(self->wm_base_, &xdg_wm_base_interface, 1);
-        xdg_wm_base_add_listener(self->wm_base_, &wm_base_listener, nullptr);
-    } else if (iface == wl_seat_interface.name) {
+    if (self->core_->bind(registry, name, iface))
+        return;
+    if (iface == wl_seat_interface.name) {
         bind(self->seat_, &wl_seat_interface, 1);
         self->pointer_ = self->own(wl_seat_get_pointer(self->seat_));
         wl_pointer_add_listener(self->pointer_, &pointer_listener, &self->enter_serial_);
@@ -201,7 +180,7 @@ Client::Client(const std::string& runtime_dir, const std::string& socket)
     static const wl_registry_listener listener = {.global = &Client::global,
                                                   .global_remove = [](void*, wl_registry*, uint32_t) {}};
     wl_registry_add_listener(registry_, &listener, this);
-    if (wl_display_roundtrip(display_) < 0 || !compositor_ || !shm_ || !wm_base_)
+    if (wl_display_roundtrip(display_) < 0 || !core_->complete())
         throw std::runtime_error("the compositor lacks wl_compositor, wl_shm or xdg_wm_base");
 }
 
@@ -209,6 +188,7 @@ Client::~Client()
 {
     // Client-side memory only: the compositor sees a client that just disconnects, and
     // cleans up after it (what the tests check).
+    core_.reset();
     for (wl_proxy* proxy : owned_)
         wl_proxy_destroy(proxy);
     wl_display_disconnect(display_);
@@ -233,25 +213,10 @@ wp_linux_drm_syncobj_timeline_v1* Client::import(int timeline_fd)
 
 // ---- Surface -------------------------------------------------------------------------------
 
-namespace {
-
-const xdg_surface_listener xdg_surface_listener_ = {
-    .configure = [](void* data, xdg_surface* surface, uint32_t serial) {
-        xdg_surface_ack_configure(surface, serial);
-        *static_cast<bool*>(data) = true;
-    },
-};
-
-} // namespace
-
-Surface::Surface(Client& client) : client_(client)
+Surface::Surface(Client& client)
+    : client_(client), toplevel_(std::make_unique<testing::Toplevel>(client.compositor(), client.wm_base(), nullptr))
 {
-    surface_ = wl_compositor_create_surface(client.compositor());
-    xdg_surface_ = xdg_wm_base_get_xdg_surface(client.wm_base(), surface_);
-    xdg_surface_add_listener(xdg_surface_, &xdg_surface_listener_, &configured_);
-    toplevel_ = xdg_surface_get_toplevel(xdg_surface_);
-    wl_surface_commit(surface_);
-    while (!configured_ && client.roundtrip()) {
+    while (!toplevel_->configured() && client.roundtrip()) {
     }
 }
 
@@ -275,10 +240,7 @@ Surface::~Surface()
         wp_linux_drm_syncobj_surface_v1_destroy(sync_);
     if (subsurface_)
         wl_subsurface_destroy(subsurface_);
-    if (toplevel_)
-        xdg_toplevel_destroy(toplevel_);
-    if (xdg_surface_)
-        xdg_surface_destroy(xdg_surface_);
+    toplevel_.reset();
     if (surface_)
         wl_surface_destroy(surface_);
 }
@@ -286,7 +248,7 @@ Surface::~Surface()
 wp_linux_drm_syncobj_surface_v1* Surface::sync()
 {
     if (!sync_)
-        sync_ = wp_linux_drm_syncobj_manager_v1_get_surface(client_.syncobj(), surface_);
+        sync_ = wp_linux_drm_syncobj_manager_v1_get_surface(client_.syncobj(), get());
     return sync_;
 }
 
@@ -298,19 +260,17 @@ void Surface::destroy_sync()
 
 void Surface::destroy_surface()
 {
-    if (toplevel_)
-        xdg_toplevel_destroy(std::exchange(toplevel_, nullptr));
-    if (xdg_surface_)
-        xdg_surface_destroy(std::exchange(xdg_surface_, nullptr));
+    toplevel_.reset();
     if (subsurface_)
         wl_subsurface_destroy(std::exchange(subsurface_, nullptr));
-    wl_surface_destroy(std::exchange(surface_, nullptr));
+    if (surface_)
+        wl_surface_destroy(std::exchange(surface_, nullptr));
 }
 
 void Surface::attach(const Buffer& buffer)
 {
-    wl_surface_attach(surface_, buffer.get(), 0, 0);
-    wl_surface_damage_buffer(surface_, 0, 0, buffer.width(), buffer.height());
+    wl_surface_attach(get(), buffer.get(), 0, 0);
+    wl_surface_damage_buffer(get(), 0, 0, buffer.width(), buffer.height());
 }
 
 void Surface::set_points(wp_linux_drm_syncobj_timeline_v1* acquire, uint64_t acquire_point,

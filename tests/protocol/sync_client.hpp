@@ -7,6 +7,8 @@
 #include "xdg-shell-client-protocol.h"
 
 #include <syncobj/syncobj.h>
+#include <syncway/testing/core_globals.hpp>
+#include <syncway/testing/toplevel.hpp>
 #include <syncway/unique_fd.hpp>
 
 #include <wayland-client.h>
@@ -83,10 +85,10 @@ public:
     std::optional<ProtocolError> error() const;
 
     wl_display* display() const { return display_; }
-    wl_compositor* compositor() const { return compositor_; }
-    wl_subcompositor* subcompositor() const { return subcompositor_; }
-    wl_shm* shm() const { return shm_; }
-    xdg_wm_base* wm_base() const { return wm_base_; }
+    wl_compositor* compositor() const { return core_->compositor; }
+    wl_subcompositor* subcompositor() const { return core_->subcompositor; }
+    wl_shm* shm() const { return core_->shm; }
+    xdg_wm_base* wm_base() const { return core_->wm_base; }
     // Null when the compositor does not advertise explicit sync.
     wp_linux_drm_syncobj_manager_v1* syncobj() const { return syncobj_; }
     zwp_linux_dmabuf_v1* dmabuf() const { return dmabuf_; }
@@ -107,10 +109,8 @@ private:
     static void global(void* data, wl_registry* registry, uint32_t name, const char* interface, uint32_t version);
     wl_display* display_ = nullptr;
     wl_registry* registry_ = nullptr;
-    wl_compositor* compositor_ = nullptr;
-    wl_subcompositor* subcompositor_ = nullptr;
-    wl_shm* shm_ = nullptr;
-    xdg_wm_base* wm_base_ = nullptr;
+    // Freed before the connection closes (a proxy cannot outlive its display).
+    std::unique_ptr<testing::CoreGlobals> core_ = std::make_unique<testing::CoreGlobals>();
     wp_linux_drm_syncobj_manager_v1* syncobj_ = nullptr;
     zwp_linux_dmabuf_v1* dmabuf_ = nullptr;
     wl_seat* seat_ = nullptr;
@@ -132,7 +132,7 @@ public:
     ~Surface();
     Surface(const Surface&) = delete;
 
-    wl_surface* get() const { return surface_; }
+    wl_surface* get() const { return toplevel_ ? toplevel_->surface() : surface_; }
     wp_linux_drm_syncobj_surface_v1* sync();  // created on first use
     void destroy_sync();
     void destroy_surface();  // the wl_surface alone (the sync object stays)
@@ -140,16 +140,14 @@ public:
     void attach(const Buffer& buffer);
     void set_points(wp_linux_drm_syncobj_timeline_v1* acquire, uint64_t acquire_point,
                     wp_linux_drm_syncobj_timeline_v1* release, uint64_t release_point);
-    void commit() { wl_surface_commit(surface_); }
+    void commit() { wl_surface_commit(get()); }
 
 private:
     Client& client_;
-    wl_surface* surface_ = nullptr;
-    xdg_surface* xdg_surface_ = nullptr;
-    xdg_toplevel* toplevel_ = nullptr;
+    std::unique_ptr<testing::Toplevel> toplevel_;  // a toplevel's surface and role
+    wl_surface* surface_ = nullptr;                // any other surface
     wl_subsurface* subsurface_ = nullptr;
     wp_linux_drm_syncobj_surface_v1* sync_ = nullptr;
-    bool configured_ = false;
 };
 
 } // namespace syncway::test
