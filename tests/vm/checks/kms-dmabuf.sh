@@ -39,6 +39,7 @@ dmabuf_present virtio-buffer virtio_gpu 2288ee
 # frame callback must not come) until VGEM_FENCE_SIGNAL, then show at once.
 fence_rgb=ee7711 log=$CHECK_TMP/vgem-fence.log
 mkfifo "$CHECK_TMP/fence-ctl"
+trap '' PIPE  # a client that died before the signal line must not kill the check with it
 "$DMABUF_CLIENT" --source vgem --color "$fence_rgb" --fence < "$CHECK_TMP/fence-ctl" > "$log" 2>&1 &
 pid=$!
 VM_PIDS+=("$pid")
