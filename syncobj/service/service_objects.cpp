@@ -94,7 +94,7 @@ void WaitGroup::entry_resolved(uint32_t index, int err)
             error = err;
             first = index;
         }
-        if (resolved_count < entries.size())
+        if (resolved_count < entry_count)
             return;
     } else {
         first = index;

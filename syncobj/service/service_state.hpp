@@ -191,7 +191,10 @@ struct WaitGroup {
     uint32_t first = 0;
     int error = 0;
     UniqueFd efd;
-    std::vector<std::unique_ptr<Entry>> entries;
+    // One allocation per request, not one per entry; sized before any entry can resolve, so
+    // WAIT_ALL counts against the request's full count.
+    std::unique_ptr<Entry[]> entries;
+    uint32_t entry_count = 0;
 
     void entry_resolved(uint32_t index, int err);
 };

@@ -531,6 +531,89 @@ TEST(SyncobjService, ReusedFdNumberNamesTheNewTimeline)
     expect_children_ok(es.run());
 }
 
+TEST(SyncobjService, CachedFdIdentityFollowsSyncobjFdClose)
+{
+    // SYNCOBJ_OPEN_CACHE_FD_IDENTITY: no per-use identity check, so the contract is that fds
+    // are closed with syncobj_fd_close; a number closed that way and reused for another
+    // timeline names the new one.
+    EmbeddedService es;
+    Channel ch;
+    int* sv = ch.fd;
+    es.spawn([&] {
+        syncobj_device* dev = open_dev();
+        int other;
+        CHILD_CHECK(dev && syncobj_create(dev, 0, &other) == 0, 10);
+        uint64_t p = 40;
+        CHILD_CHECK(syncobj_signal(dev, &other, &p, 1) == 0, 11);
+        CHILD_CHECK(send_fd(sv[0], other), 12);
+        char go;
+        CHILD_CHECK(read(sv[0], &go, 1) == 1, 13);
+        return 0;
+    });
+    es.spawn([&] {
+        syncobj_device* dev = nullptr;
+        CHILD_CHECK(syncobj_open_flags(SYNCOBJ_BACKEND_SERVICE, 1u << 7, &dev) == -EINVAL && !dev, 19);
+        CHILD_CHECK(syncobj_open_flags(SYNCOBJ_BACKEND_SERVICE, SYNCOBJ_OPEN_CACHE_FD_IDENTITY, &dev) == 0, 20);
+        int a, keep, sig;
+        CHILD_CHECK(syncobj_create(dev, 0, &a) == 0, 21);
+        uint64_t p = 7;
+        CHILD_CHECK(syncobj_signal(dev, &a, &p, 1) == 0, 22);
+        // A signaler used and closed through the library: no error, nothing left behind.
+        CHILD_CHECK(syncobj_submit(dev, a, 8, &sig) == 0, 23);
+        CHILD_CHECK(syncobj_signaler_signal(dev, sig) == 0, 24);
+        CHILD_CHECK(syncobj_fd_close(dev, sig) == 0, 25);
+        CHILD_CHECK(syncobj_wait(dev, &a, &p, 1, now_ns() + 5000000000, 0, nullptr) == 0, 26);
+        keep = dup(a); // timeline A stays alive under another number
+        int num = a;
+        CHILD_CHECK(syncobj_fd_close(dev, a) == 0, 27);
+        CHILD_CHECK(syncobj_fd_close(dev, a) == -EBADF, 28); // closed already
+        int b = recv_fd(sv[1]);
+        CHILD_CHECK(b >= 0, 29);
+        if (b != num) { // make the received timeline take A's old number
+            CHILD_CHECK(dup2(b, num) == num, 30);
+            close(b);
+        }
+        uint64_t q = 0;
+        CHILD_CHECK(syncobj_query(dev, &num, &q, 1, 0) == 0, 31);
+        CHILD_CHECK(q == 40, 32); // B's value, not A's 8
+        CHILD_CHECK(syncobj_query(dev, &keep, &q, 1, 0) == 0 && q == 8, 33);
+        CHILD_CHECK(write(sv[1], "g", 1) == 1, 34);
+        syncobj_close(dev);
+        return 0;
+    });
+    expect_children_ok(es.run());
+    EXPECT_EQ(es.svc->pending_object_count(), 0u);
+}
+
+TEST(SyncobjService, WaitAllWaitsForEveryEntryWhenTheFirstIsSignaled)
+{
+    // Regression: WAIT_ALL used to complete as soon as the entries registered so far had
+    // resolved, so a signaled first entry ended the wait before the rest were looked at.
+    EmbeddedService es;
+    es.spawn([&] {
+        syncobj_device* dev = open_dev();
+        int fds[3];
+        CHILD_CHECK(dev, 10);
+        for (int& fd : fds)
+            CHILD_CHECK(syncobj_create(dev, 0, &fd) == 0, 11);
+        uint64_t one = 1;
+        CHILD_CHECK(syncobj_signal(dev, &fds[0], &one, 1) == 0, 12);
+        CHILD_CHECK(syncobj_signal(dev, &fds[2], &one, 1) == 0, 13);
+        uint64_t points[3] = {1, 1, 1};
+        int r = syncobj_wait(dev, fds, points, 3, 0, SYNCOBJ_WAIT_ALL | SYNCOBJ_WAIT_FOR_SUBMIT, nullptr);
+        CHILD_CHECK(r == -ETIME, 14);
+        r = syncobj_wait(dev, fds, points, 3, now_ns() + 20000000, SYNCOBJ_WAIT_ALL | SYNCOBJ_WAIT_FOR_SUBMIT,
+                         nullptr);
+        CHILD_CHECK(r == -ETIME, 15);
+        uint32_t first = 99;
+        CHILD_CHECK(syncobj_wait(dev, fds, points, 3, 0, SYNCOBJ_WAIT_FOR_SUBMIT, &first) == 0 && first == 0, 16);
+        CHILD_CHECK(syncobj_signal(dev, &fds[1], &one, 1) == 0, 17);
+        CHILD_CHECK(syncobj_wait(dev, fds, points, 3, 0, SYNCOBJ_WAIT_ALL, nullptr) == 0, 18);
+        return 0;
+    });
+    expect_children_ok(es.run());
+}
+
 TEST(SyncobjService, OutOfFdsRefusesClearlyAndDoesNotSpin)
 {
     // The service runs in a child with a tiny fd limit; a client exhausts it.
