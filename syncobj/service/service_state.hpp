@@ -280,7 +280,7 @@ struct Service::State {
         auto it = map.find(id);
         if (it == map.end())
             return;
-        poller.remove(fd, id);
+        poller.remove_later(fd, id); // the object, and so its fd, lives on in dead_sources
         if constexpr (requires { it->second->slot.release(); })
             it->second->slot.release();
         dead_sources.push_back(std::move(it->second));
@@ -300,6 +300,7 @@ struct Service::State {
     {
         // Destroying objects can finish more (a timeline drops its parked waiters).
         while (!dead_sources.empty() || !dead_waiters.empty() || !dead_groups.empty()) {
+            poller.flush(); // before the dead sources close the fds it names
             auto sources = std::move(dead_sources);
             auto waiters = std::move(dead_waiters);
             auto groups = std::move(dead_groups);
