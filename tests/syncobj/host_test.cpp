@@ -90,6 +90,23 @@ protected:
         }
         return -1;
     }
+    // A client that submits `point` on a new timeline, sends the timeline, signals the point
+    // when told, then stays alive until told again (so the host can look first).
+    pid_t spawn_signaling_client(uint64_t point)
+    {
+        return spawn([this, point] {
+            syncobj_device* dev = open_dev();
+            int tl, sig;
+            CHILD_CHECK(dev && syncobj_create(dev, 0, &tl) == 0, 10);
+            CHILD_CHECK(syncobj_submit(dev, tl, point, &sig) == 0, 11);
+            CHILD_CHECK(send_fd(sv_[0], tl), 12);
+            char go;
+            CHILD_CHECK(read(sv_[0], &go, 1) == 1, 13);
+            CHILD_CHECK(syncobj_signaler_signal(dev, sig) == 0, 14);
+            CHILD_CHECK(read(sv_[0], &go, 1) == 1, 15);
+            return 0;
+        });
+    }
     static syncobj_device* open_dev()
     {
         syncobj_device* dev = nullptr;
@@ -138,18 +155,7 @@ TEST_F(Host, ImportRejectsWhatIsNotATimeline)
 
 TEST_F(Host, WaitsForAClientSignalAndQueries)
 {
-    pid_t c = spawn([&] {
-        syncobj_device* dev = open_dev();
-        int tl, sig;
-        CHILD_CHECK(dev && syncobj_create(dev, 0, &tl) == 0, 10);
-        CHILD_CHECK(syncobj_submit(dev, tl, 2, &sig) == 0, 11);
-        CHILD_CHECK(send_fd(sv_[0], tl), 12);
-        char go;
-        CHILD_CHECK(read(sv_[0], &go, 1) == 1, 13);
-        CHILD_CHECK(syncobj_signaler_signal(dev, sig) == 0, 14);
-        CHILD_CHECK(read(sv_[0], &go, 1) == 1, 15); // stay alive until the host looked
-        return 0;
-    });
+    pid_t c = spawn_signaling_client(2);
     int fd = receive_fd();
     ASSERT_GE(fd, 0);
     auto tl = host_->import_timeline(fd);
@@ -179,18 +185,7 @@ TEST_F(Host, DispatchActsBeforeTheSignalsCleanup)
 {
     // dispatch(act): the compositor reacts to a resolved wait inside `act`, before the host
     // frees what the signal finished (here the signaler's service end, one fd).
-    pid_t c = spawn([&] {
-        syncobj_device* dev = open_dev();
-        int tl, sig;
-        CHILD_CHECK(dev && syncobj_create(dev, 0, &tl) == 0, 10);
-        CHILD_CHECK(syncobj_submit(dev, tl, 1, &sig) == 0, 11);
-        CHILD_CHECK(send_fd(sv_[0], tl), 12);
-        char go;
-        CHILD_CHECK(read(sv_[0], &go, 1) == 1, 13);
-        CHILD_CHECK(syncobj_signaler_signal(dev, sig) == 0, 14);
-        CHILD_CHECK(read(sv_[0], &go, 1) == 1, 15);
-        return 0;
-    });
+    pid_t c = spawn_signaling_client(1);
     int fd = receive_fd();
     auto tl = host_->import_timeline(fd);
     close(fd);
