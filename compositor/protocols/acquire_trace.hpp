@@ -9,15 +9,19 @@
 // One write(2) per line after the timestamps are taken, so tracing delays only what follows.
 #pragma once
 
+#include "../wlr.hpp"
+
 #include <syncway/unique_fd.hpp>
 
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 namespace syncway {
@@ -34,9 +38,10 @@ public:
             return nullptr;
         UniqueFd fd(open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
         if (!fd) {
-            std::fprintf(stderr, "syncway: %s=%s: cannot open the trace file, not tracing\n", kEnv, path);
+            wlr_log(WLR_ERROR, "%s=%s: cannot open the trace file (%s), not tracing", kEnv, path, std::strerror(errno));
             return nullptr;
         }
+        wlr_log(WLR_INFO, "tracing held commits to %s (%s)", path, kEnv);
         return std::unique_ptr<AcquireTrace>(new AcquireTrace(std::move(fd)));
     }
 
