@@ -16,6 +16,8 @@ std::shared_ptr<Chain> Chain::with_base(FenceRef base)
 
 int Chain::error_of(uint64_t point) const noexcept
 {
+    if (!any_failure_)
+        return 0;
     auto it = failures_.lower_bound(point);
     if (it == failures_.end())
         return 0;
@@ -104,6 +106,7 @@ void Chain::collapse()
         collapsed_ = point;
         if (error) {
             failures_[point] = Failure{from, error};
+            any_failure_ = true;
             if (failures_.size() > kMaxFailures)
                 failures_.erase(failures_.begin());
         }

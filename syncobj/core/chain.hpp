@@ -70,6 +70,7 @@ private:
     uint64_t head_ = 0;
     uint64_t collapsed_ = 0;
     bool collapsing_ = false;
+    bool any_failure_ = false; // failures_ was ever non-empty: error_of() looks only then
     std::map<uint64_t, Node> nodes_;
     std::multimap<uint64_t, Waiter*> waiters_;
     std::map<uint64_t, Failure> failures_;
