@@ -16,6 +16,10 @@
 // "Presented" is the wp_presentation_feedback.presented timestamp (CLOCK_MONOTONIC) minus t0.
 // A random pause before each commit spreads t0 over the output's 60 Hz frame cycle, so both
 // clients see the same phase distribution.
+// Inside the compositor (SYNCWAY_SYNCOBJ_TRACE, set here for the syncway it starts): for each
+// explicit commit, when its event loop handed it the signal ("seen"), when it unlocked the
+// commit and when the state was applied. seen - t0 is the wake-up (socket + scheduler), applied
+// - seen the compositor's own work; both are printed beside the client-side figure.
 #include "linux-drm-syncobj-v1-client-protocol.h"
 #include "presentation-time-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
@@ -30,6 +34,9 @@
 #include <wayland-client.h>
 
 #include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -43,6 +50,7 @@
 namespace {
 
 constexpr const char* kChildEnv = "SYNCWAY_B3_CHILD";
+constexpr const char* kTraceEnv = "SYNCWAY_SYNCOBJ_TRACE";  // compositor/protocols/acquire_trace.hpp
 constexpr int kSize = 128;
 
 int64_t now_ns()
@@ -185,7 +193,9 @@ public:
         if (!g_.syncobj)
             die("wp_linux_drm_syncobj_manager_v1 is not advertised (--syncobj off?)");
         wp_presentation_add_listener(g_.presentation, &presentation_listener, &g_);
-        check(syncobj_open(SYNCOBJ_BACKEND_AUTO, &dev_), "syncobj_open");
+        // The signal is then one sendmsg (no identity check per call); every timeline and
+        // signaler fd is closed through syncobj_fd_close, as that flag requires.
+        check(syncobj_open_flags(SYNCOBJ_BACKEND_AUTO, SYNCOBJ_OPEN_CACHE_FD_IDENTITY, &dev_), "syncobj_open");
         check(syncobj_create(dev_, 0, &acquire_fd_), "syncobj_create");
         check(syncobj_create(dev_, 0, &release_fd_), "syncobj_create");
         acquire_ = wp_linux_drm_syncobj_manager_v1_import_timeline(g_.syncobj, acquire_fd_);
@@ -210,6 +220,7 @@ public:
             die("the presentation clock is not CLOCK_MONOTONIC");
         print("explicit", explicit_, "acquire signaled");
         print("implicit", implicit_, "commit (baseline)");
+        print_trace();
         std::printf("B3 applied p99: explicit %.1f us vs implicit %.1f us (ratio %.2f); presented p50: "
                     "explicit %.2f ms vs implicit %.2f ms (ratio %.2f)\n",
                     percentile(explicit_.applied_us, 0.99), percentile(implicit_.applied_us, 0.99),
@@ -220,8 +231,8 @@ public:
 
     ~Bench()
     {
-        close(acquire_fd_);
-        close(release_fd_);
+        syncobj_fd_close(dev_, acquire_fd_);
+        syncobj_fd_close(dev_, release_fd_);
         syncobj_close(dev_);
         wl_display_disconnect(display_);
     }
@@ -298,6 +309,8 @@ private:
             check(syncobj_eventfd(dev_, release_fd_, point - 1, efd, 0), "syncobj_eventfd");
         int64_t t0 = now_ns();
         check(syncobj_signaler_signal(dev_, signaler), "syncobj_signaler_signal");
+        if (!side.first)
+            signal_ns_[point] = t0;
         if (!side.first) {
             pollfd p{efd, POLLIN, 0};
             if (poll(&p, 1, 5000) != 1)
@@ -305,7 +318,7 @@ private:
             explicit_.applied_us.push_back(double(now_ns() - t0) / 1000);
         }
         close(efd);
-        close(signaler);
+        check(syncobj_fd_close(dev_, signaler), "syncobj_fd_close");
         wait_feedback(fb);
         if (!side.first && fb->presented_ns >= 0)
             explicit_.presented_us.push_back(double(fb->presented_ns - t0) / 1000);
@@ -337,6 +350,48 @@ private:
         side.next ^= 1;
     }
 
+    // The compositor's own timestamps of the explicit commits (SYNCWAY_SYNCOBJ_TRACE).
+    void print_trace()
+    {
+        const char* path = std::getenv(kTraceEnv);
+        if (!path || !*path)
+            return;
+        std::ifstream in(path);
+        std::vector<double> wake, work, to_unlock, in_wlroots, total;
+        std::string line;
+        while (std::getline(in, line)) {
+            std::istringstream f(line);
+            std::string w1, w2, w3, w4;
+            uint64_t point = 0;
+            int64_t seen = 0, unlock = 0, applied = 0;
+            if (!(f >> w1 >> point >> w2 >> seen >> w3 >> unlock >> w4 >> applied) || w1 != "acquire")
+                continue;
+            auto it = signal_ns_.find(point);
+            if (it == signal_ns_.end())
+                continue;
+            wake.push_back(double(seen - it->second) / 1000);
+            to_unlock.push_back(double(unlock - seen) / 1000);
+            in_wlroots.push_back(double(applied - unlock) / 1000);
+            work.push_back(double(applied - seen) / 1000);
+            total.push_back(double(applied - it->second) / 1000);
+        }
+        std::remove(path);
+        if (wake.empty()) {
+            std::printf("compositor trace: no lines matched (is %s honoured by this syncway?)\n", kTraceEnv);
+            return;
+        }
+        auto row = [](const char* what, const std::vector<double>& v) {
+            std::printf("  %-44s p50 %7.1f us  p90 %7.1f us  p99 %7.1f us\n", what, percentile(v, 0.5),
+                        percentile(v, 0.9), percentile(v, 0.99));
+        };
+        std::printf("explicit, inside the compositor (n=%zu):\n", wake.size());
+        row("signal -> compositor loop sees it (wake-up)", wake);
+        row("seen -> unlock_cached (service + ours)", to_unlock);
+        row("unlock_cached -> state applied (wlroots)", in_wlroots);
+        row("seen -> applied (compositor work)", work);
+        row("signal -> applied, compositor clock", total);
+    }
+
     static void print(const char* name, const Samples& s, const char* from)
     {
         std::printf("%-9s from %-18s applied: p50 %7.1f us  p90 %7.1f us  p99 %7.1f us  (n=%zu) | presented: p50 "
@@ -358,6 +413,7 @@ private:
     wp_linux_drm_syncobj_surface_v1* sync_ = nullptr;
     Side explicit_side_, implicit_side_;
     Samples explicit_, implicit_;
+    std::map<uint64_t, int64_t> signal_ns_;  // explicit point -> its signal time
 };
 
 } // namespace
@@ -384,6 +440,12 @@ int main(int argc, char** argv)
     if (!std::getenv(kChildEnv)) {
         // Run inside a fresh headless syncway, which hands us its sockets and exits with us.
         setenv(kChildEnv, "1", 1);
+        char trace[] = "/tmp/syncway-b3-trace-XXXXXX";
+        int trace_fd = mkstemp(trace);
+        if (trace_fd < 0)
+            die(std::string("mkstemp: ") + std::strerror(errno));
+        close(trace_fd);
+        setenv(kTraceEnv, trace, 1);
         char self_path[4096] = {};
         if (readlink("/proc/self/exe", self_path, sizeof self_path - 1) < 0)
             die(std::string("readlink /proc/self/exe: ") + std::strerror(errno));

@@ -1,8 +1,12 @@
-// B2: signal+wait pairs per second through the service, for 1, 8 and 64 client processes over
-// 10 000 live timelines, beside the same work on in-process timelines (the core, no IPC).
+// B2: signal+wait pairs per second through the service, for 1 client over 10 to 100 000 live
+// timelines (is the per-pair cost flat in the number of timelines?) and for 8 and 64 client
+// processes over 10 000, beside the same work on in-process timelines (the core, no IPC).
 // One pair: signal the next point of a timeline, then wait for that point. Clients batch 256
-// pairs per round (one SIGNAL request for 256 timelines, then one WAIT_ALL with timeout 0),
-// as the array-based kernel API allows.
+// pairs per round (one SIGNAL request for 256 timelines picked at random, then one WAIT_ALL with
+// timeout 0), as the array-based kernel API allows; with fewer than 256 timelines a batch names
+// some twice (at increasing points), so every run does the same work per request.
+// "checked" clients open the device with syncobj_open (one getsockopt per fd per call checks
+// the fd's identity); "cached" ones with SYNCOBJ_OPEN_CACHE_FD_IDENTITY (no per-use syscall).
 #include "bench_support.hpp"
 
 #include "core/timeline.hpp"
@@ -13,6 +17,7 @@
 #include <sys/resource.h>
 
 #include <memory>
+#include <string>
 #include <random>
 
 using namespace syncobj_bench;
@@ -31,21 +36,20 @@ struct Figure {
     double cpu_ns_per_pair = 0; // CPU time of every process involved (service + clients)
 };
 
-int64_t cpu_ns(int who)
+int64_t thread_cpu_ns()
 {
-    rusage ru{};
-    getrusage(who, &ru);
-    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ll +
-           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ll;
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
 // Pairs/s on core timelines in this process: the floor without any IPC.
 Figure in_process(size_t timelines, double seconds)
 {
-    int64_t cpu0 = cpu_ns(RUSAGE_SELF);
     std::vector<std::unique_ptr<syncway::syncobj::core::Timeline>> tls;
     for (size_t i = 0; i < timelines; i++)
         tls.push_back(std::make_unique<syncway::syncobj::core::Timeline>());
+    int64_t cpu0 = thread_cpu_ns();
     std::vector<uint64_t> next(timelines, 0);
     std::mt19937 rng(1);
     NullWaiter w;
@@ -66,7 +70,7 @@ Figure in_process(size_t timelines, double seconds)
     }
     Figure f;
     f.pairs_per_s = static_cast<double>(pairs) / (static_cast<double>(now_ns() - start) / 1e9);
-    f.cpu_ns_per_pair = static_cast<double>(cpu_ns(RUSAGE_SELF) - cpu0) / static_cast<double>(pairs);
+    f.cpu_ns_per_pair = static_cast<double>(thread_cpu_ns() - cpu0) / static_cast<double>(pairs);
     return f;
 }
 
@@ -79,11 +83,13 @@ void must(bool ok, const char* what)
 }
 
 // Pairs/s summed over `clients` processes sharing `timelines` timelines.
-Figure through_service(int clients, size_t timelines, double seconds)
+Figure through_service(int clients, size_t timelines, double seconds, bool cached)
 {
-    int64_t cpu0 = cpu_ns(RUSAGE_CHILDREN);
-    auto service = std::make_unique<ServiceProcess>();
-    auto* counts = static_cast<uint64_t*>(mmap(nullptr, sizeof(uint64_t) * 2 * clients, PROT_READ | PROT_WRITE,
+    syncway::syncobj::Service::Options options;
+    options.limits.max_handles_per_connection = static_cast<uint32_t>(timelines + 1024);
+    auto service = std::make_unique<ServiceProcess>(std::move(options));
+    // Per client: pairs, wall ns, CPU ns of its timed loop.
+    auto* counts = static_cast<uint64_t*>(mmap(nullptr, sizeof(uint64_t) * 3 * clients, PROT_READ | PROT_WRITE,
                                                MAP_SHARED | MAP_ANONYMOUS, -1, 0));
     int ready[2], go[2];
     must(pipe(ready) == 0 && pipe(go) == 0, "pipe");
@@ -94,7 +100,8 @@ Figure through_service(int clients, size_t timelines, double seconds)
         if (pid == 0) {
             close(go[1]);
             syncobj_device* dev;
-            must(syncobj_open(SYNCOBJ_BACKEND_SERVICE, &dev) == 0, "open");
+            must(syncobj_open_flags(SYNCOBJ_BACKEND_SERVICE, cached ? SYNCOBJ_OPEN_CACHE_FD_IDENTITY : 0, &dev) == 0,
+                 "open");
             std::vector<int> fds(per_client);
             std::vector<uint64_t> next(per_client, 0);
             for (auto& fd : fds)
@@ -105,24 +112,25 @@ Figure through_service(int clients, size_t timelines, double seconds)
             std::mt19937 rng(static_cast<unsigned>(c + 1));
             uint64_t pairs = 0;
             int64_t start = now_ns(), end = start + static_cast<int64_t>(seconds * 1e9);
+            int64_t cpu_start = thread_cpu_ns();
             int batch_fds[kBatch];
             uint64_t batch_points[kBatch];
             while (now_ns() < end) {
                 for (uint32_t i = 0; i < kBatch; i++) {
-                    // Distinct timelines within a batch (a random window), so each wait is
-                    // on the point this batch signaled.
-                    size_t base = rng() % per_client;
-                    size_t k = (base + i) % per_client;
+                    // Random timelines; one named twice gets increasing points, signaled in
+                    // order within the request, so every wait is on a point this batch signaled.
+                    size_t k = rng() % per_client;
                     batch_fds[i] = fds[k];
                     batch_points[i] = ++next[k];
                 }
-                uint32_t n = static_cast<uint32_t>(std::min<size_t>(kBatch, per_client));
+                uint32_t n = kBatch;
                 must(syncobj_signal(dev, batch_fds, batch_points, n) == 0, "signal");
                 must(syncobj_wait(dev, batch_fds, batch_points, n, 0, SYNCOBJ_WAIT_ALL, nullptr) == 0, "wait");
                 pairs += n;
             }
-            counts[2 * c] = pairs;
-            counts[2 * c + 1] = static_cast<uint64_t>(now_ns() - start);
+            counts[3 * c] = pairs;
+            counts[3 * c + 1] = static_cast<uint64_t>(now_ns() - start);
+            counts[3 * c + 2] = static_cast<uint64_t>(thread_cpu_ns() - cpu_start);
             _exit(0);
         }
         pids.push_back(pid);
@@ -132,19 +140,23 @@ Figure through_service(int clients, size_t timelines, double seconds)
     char b;
     for (int c = 0; c < clients; c++)
         must(read(ready[0], &b, 1) == 1, "client start");
+    // Only the timed loops count, not creating the timelines (100 000 creates would swamp it).
+    int64_t service_cpu0 = service->cpu_ns();
     close(go[1]);
     for (pid_t p : pids)
         waitpid(p, nullptr, 0);
-    service.reset(); // reaped: its CPU time now counts in RUSAGE_CHILDREN
+    int64_t service_cpu = service->cpu_ns() - service_cpu0;
+    service.reset();
     Figure f;
     uint64_t pairs = 0;
+    int64_t cpu = service_cpu;
     for (int c = 0; c < clients; c++) {
-        f.pairs_per_s += static_cast<double>(counts[2 * c]) / (static_cast<double>(counts[2 * c + 1]) / 1e9);
-        pairs += counts[2 * c];
+        f.pairs_per_s += static_cast<double>(counts[3 * c]) / (static_cast<double>(counts[3 * c + 1]) / 1e9);
+        pairs += counts[3 * c];
+        cpu += static_cast<int64_t>(counts[3 * c + 2]);
     }
-    // Includes creating the timelines: a small, honest overhead on top of the pairs.
-    f.cpu_ns_per_pair = static_cast<double>(cpu_ns(RUSAGE_CHILDREN) - cpu0) / static_cast<double>(pairs);
-    munmap(counts, sizeof(uint64_t) * 2 * clients);
+    f.cpu_ns_per_pair = static_cast<double>(cpu) / static_cast<double>(pairs);
+    munmap(counts, sizeof(uint64_t) * 3 * clients);
     close(ready[0]);
     return f;
 }
@@ -154,33 +166,59 @@ Figure through_service(int clients, size_t timelines, double seconds)
 int main(int argc, char** argv)
 {
     double seconds = argc > 1 ? atof(argv[1]) : 2.0;
-    if (seconds <= 0) {
-        fprintf(stderr, "usage: %s [SECONDS_PER_RUN [CLIENTS TIMELINES]]   (default 2 s, all runs)\n", argv[0]);
+    if (seconds <= 0 || argc == 3 || argc > 5) {
+        fprintf(stderr, "usage: %s [SECONDS_PER_RUN [CLIENTS TIMELINES [checked|cached]]]   (default 2 s, all runs)\n",
+                argv[0]);
         return 2;
     }
-    rlimit rl{};
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-    printf("B2 signal+wait pairs/s (batches of %u; %.1f s per run)\n", kBatch, seconds);
-    printf("  %-30s %13s %13s %7s %16s %16s\n", "run", "service", "in-process", "ratio", "svc CPU ns/pair",
-           "base CPU ns/pair");
     struct Run {
         int clients;
         size_t timelines;
+        bool cached;
     };
-    std::vector<Run> runs{Run{1, 1000}, Run{1, 10000}, Run{1, 100000}, Run{8, 10000}, Run{64, 10000}};
-    if (argc > 3) // one configuration only: SECONDS CLIENTS TIMELINES
-        runs = {Run{atoi(argv[2]), static_cast<size_t>(atol(argv[3]))}};
+    std::vector<Run> runs;
+    for (size_t n : {size_t(10), size_t(1000), size_t(10000), size_t(100000)})
+        for (bool cached : {false, true})
+            runs.push_back(Run{1, n, cached});
+    for (int c : {8, 64})
+        runs.push_back(Run{c, 10000, true});
+    if (argc > 3) // one configuration only: SECONDS CLIENTS TIMELINES [checked|cached]
+        runs = {Run{atoi(argv[2]), static_cast<size_t>(atol(argv[3])), argc > 4 && std::string(argv[4]) == "cached"}};
+    // Client and service each hold one fd per timeline. Root may raise the hard limit.
+    size_t most = 0;
+    for (Run r : runs)
+        most = std::max(most, r.timelines);
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rlim_t want = static_cast<rlim_t>(most + 1024);
+    if (rl.rlim_cur < want) {
+        rlimit raised{want, std::max(want, rl.rlim_max)};
+        if (setrlimit(RLIMIT_NOFILE, &raised) != 0) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    printf("B2 signal+wait pairs/s (batches of %u, random timelines; %.1f s per run)\n", kBatch, seconds);
+    printf("  %-40s %13s %13s %7s %16s %16s\n", "run", "service", "in-process", "ratio", "svc CPU ns/pair",
+           "base CPU ns/pair");
+    size_t base_for = 0;
+    Figure base;
     for (Run r : runs) {
-        if (r.timelines >= 100000 && rl.rlim_cur < 2 * r.timelines + 1000)
-            continue; // client and service each hold one fd per timeline
-        Figure base = in_process(r.timelines, seconds);
-        Figure svc = through_service(r.clients, r.timelines, seconds);
-        printf("  %2d client(s), %6zu timelines %11.0f/s %11.0f/s %7.3f %16.0f %16.0f\n", r.clients, r.timelines,
-               svc.pairs_per_s, base.pairs_per_s, svc.pairs_per_s / base.pairs_per_s, svc.cpu_ns_per_pair,
-               base.cpu_ns_per_pair);
+        if (rl.rlim_cur < r.timelines + 1024) {
+            printf("  %2d client(s), %6zu timelines: skipped, RLIMIT_NOFILE %llu is too low (needs %zu)\n", r.clients,
+                   r.timelines, static_cast<unsigned long long>(rl.rlim_cur), r.timelines + 1024);
+            continue;
+        }
+        if (base_for != r.timelines) { // one baseline per timeline count
+            base = in_process(r.timelines, seconds);
+            base_for = r.timelines;
+        }
+        Figure svc = through_service(r.clients, r.timelines, seconds, r.cached);
+        printf("  %2d client(s), %6zu timelines, %-7s %11.0f/s %11.0f/s %7.3f %16.0f %16.0f\n", r.clients, r.timelines,
+               r.cached ? "cached" : "checked", svc.pairs_per_s, base.pairs_per_s, svc.pairs_per_s / base.pairs_per_s,
+               svc.cpu_ns_per_pair, base.cpu_ns_per_pair);
+        fflush(stdout);
     }
     printf("  goal: >= 200000 pairs/s for 1 client; CPU ns/pair flat as timelines grow\n");
     return 0;

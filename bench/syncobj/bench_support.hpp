@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <string>
 #include <vector>
@@ -36,7 +37,7 @@ inline double percentile(std::vector<int64_t> v, double p)
 // A service process on a private socket; clients find it through $SYNCWAY_SYNCOBJ_SOCKET.
 class ServiceProcess {
 public:
-    ServiceProcess()
+    explicit ServiceProcess(syncway::syncobj::Service::Options options = {})
     {
         char tmpl[] = "/tmp/syncobj-bench-XXXXXX";
         dir_ = mkdtemp(tmpl);
@@ -47,7 +48,7 @@ public:
         pid_ = fork();
         if (pid_ == 0) {
             close(ready[0]);
-            auto svc = syncway::syncobj::Service::listen_at(path_, {});
+            auto svc = syncway::syncobj::Service::listen_at(path_, std::move(options));
             if (!svc) {
                 fprintf(stderr, "bench: %s\n", svc.error().message.c_str());
                 _exit(1);
@@ -73,6 +74,24 @@ public:
         waitpid(pid_, nullptr, 0);
         unlink(path_.c_str());
         rmdir(dir_.c_str());
+    }
+
+    // utime + stime of the service process so far (clock ticks, 10 ms here).
+    int64_t cpu_ns() const
+    {
+        std::string path = "/proc/" + std::to_string(pid_) + "/stat";
+        FILE* f = fopen(path.c_str(), "r");
+        if (!f)
+            return 0;
+        char buf[1024];
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = 0;
+        const char* p = strrchr(buf, ')'); // the command name may hold spaces
+        unsigned long long ut = 0, st = 0;
+        if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+            return 0;
+        return static_cast<int64_t>(ut + st) * (1000000000 / sysconf(_SC_CLK_TCK));
     }
 
 private:

@@ -1,5 +1,7 @@
 #include "linux_drm_syncobj_v1.hpp"
 
+#include "acquire_trace.hpp"
+
 #include "../listener.hpp"
 #include "../server.hpp"
 #include "../wlr_ptr.hpp"
@@ -184,6 +186,8 @@ struct LinuxDrmSyncobjV1::Impl {
     wl_protocol_logger* logger = nullptr;
     std::unordered_set<ReleaseTracker*> trackers;
     std::unordered_set<SurfaceSync*> armed;  // surfaces with an acquire wait in progress
+    std::unique_ptr<AcquireTrace> trace = AcquireTrace::from_env();  // B3, opt-in
+    int64_t woke_ns = 0;  // with a trace: when the loop handed us the current event
 };
 
 using Impl = LinuxDrmSyncobjV1::Impl;
@@ -287,7 +291,11 @@ public:
     }
     void on_wait_fired()
     {
-        disarm();
+        // The spent wait's teardown (an epoll_ctl and a close) runs after the commit applies,
+        // when these locals go: it is not on the acquire-to-applied path (B3).
+        EventSourcePtr spent_source = std::move(wait_source_);
+        so::PointWait spent_wait = std::move(wait_);
+        proto_.armed.erase(this);
         advance(true);
     }
 
@@ -388,6 +396,7 @@ void SurfaceSync::on_commit()
 
 void SurfaceSync::advance(bool fired)
 {
+    const bool traced = fired && proto_.trace;  // only commits released by an event
     while (!held_.empty()) {
         Held& front = held_.front();
         auto status = front.acquire.timeline->query(front.acquire.point);
@@ -406,7 +415,10 @@ void SurfaceSync::advance(bool fired)
             wait_source_.reset(wl_event_loop_add_fd(
                 proto_.server.event_loop(), wait_.fd(), WL_EVENT_READABLE,
                 [](int, uint32_t, void* data) {
-                    static_cast<SurfaceSync*>(data)->on_wait_fired();
+                    auto* sync = static_cast<SurfaceSync*>(data);
+                    if (sync->proto_.trace)
+                        sync->proto_.woke_ns = AcquireTrace::now_ns();
+                    sync->on_wait_fired();
                     return 0;
                 },
                 this));
@@ -426,26 +438,34 @@ void SurfaceSync::advance(bool fired)
                 drop_buffer(surface_, cached);
         }
         uint32_t seq = front.seq;
+        uint64_t point = front.acquire.point;
         held_.pop_front();
         fired = false;
+        int64_t unlock_ns = traced ? AcquireTrace::now_ns() : 0;
         wlr_surface_unlock_cached(surface_, seq);
+        if (traced)
+            proto_.trace->applied(point, proto_.woke_ns, unlock_ns, AcquireTrace::now_ns());
     }
     if (!resource_)
         destroy();
 }
 
 // Points a client signals reach us through the host's socket; the waits they resolve are
-// handled right here rather than one more trip through epoll for their eventfds (B3).
+// handled right here rather than one more trip through epoll for their eventfds, and before
+// the host tears down what the signal finished (B3).
 void Impl::dispatch_host()
 {
-    host->dispatch();
-    std::vector<SurfaceSync*> fired;
-    for (SurfaceSync* sync : armed)
-        if (sync->wait_fired())
-            fired.push_back(sync);
-    for (SurfaceSync* sync : fired)
-        if (armed.contains(sync))  // still waiting: not destroyed by an earlier one's commit
-            sync->on_wait_fired();
+    if (trace)
+        woke_ns = AcquireTrace::now_ns();
+    host->dispatch([this] {
+        std::vector<SurfaceSync*> fired;
+        for (SurfaceSync* sync : armed)
+            if (sync->wait_fired())
+                fired.push_back(sync);
+        for (SurfaceSync* sync : fired)
+            if (armed.contains(sync))  // still waiting: not destroyed by an earlier one's commit
+                sync->on_wait_fired();
+    });
 }
 
 void Impl::track_release(wlr_buffer* buffer, TimelinePoint point)

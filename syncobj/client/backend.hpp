@@ -36,6 +36,8 @@ public:
     virtual int submit(int fd, uint64_t point, int* signaler) = 0;
     virtual int signaler_signal(int signaler) = 0;
     virtual int point_state(int fd, uint64_t point, enum syncobj_point_state* state, int* error) = 0;
+    // syncobj_fd_close: backends that cache per-fd state forget it first.
+    virtual int close_fd(int fd);
 };
 
 } // namespace syncway::syncobj

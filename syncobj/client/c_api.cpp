@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -39,15 +40,15 @@ syncway::Result<std::unique_ptr<Backend>> open_drm()
     return std::unique_ptr<Backend>(std::make_unique<DrmBackend>(std::move(dev.value())));
 }
 
-syncway::Result<std::unique_ptr<Backend>> open_service()
+syncway::Result<std::unique_ptr<Backend>> open_service(uint32_t flags)
 {
-    auto b = ServiceBackend::connect();
+    auto b = ServiceBackend::connect({}, (flags & SYNCOBJ_OPEN_CACHE_FD_IDENTITY) != 0);
     if (!b)
         return b.error();
     return std::unique_ptr<Backend>(std::move(b.value()));
 }
 
-syncway::Result<std::unique_ptr<Backend>> open_backend(syncobj_backend which)
+syncway::Result<std::unique_ptr<Backend>> open_backend(syncobj_backend which, uint32_t flags)
 {
     switch (which) {
     case SYNCOBJ_BACKEND_SYNCOBJ_DEV:
@@ -55,13 +56,13 @@ syncway::Result<std::unique_ptr<Backend>> open_backend(syncobj_backend which)
     case SYNCOBJ_BACKEND_DRM:
         return open_drm();
     case SYNCOBJ_BACKEND_SERVICE:
-        return open_service();
+        return open_service(flags);
     case SYNCOBJ_BACKEND_AUTO:
         break;
     }
     std::string reasons;
     for (auto b : {SYNCOBJ_BACKEND_SYNCOBJ_DEV, SYNCOBJ_BACKEND_DRM, SYNCOBJ_BACKEND_SERVICE}) {
-        auto r = open_backend(b);
+        auto r = open_backend(b, flags);
         if (r)
             return r;
         reasons += std::string(reasons.empty() ? "" : "; ") + syncobj_backend_name(b) + ": " + r.error().message;
@@ -69,6 +70,21 @@ syncway::Result<std::unique_ptr<Backend>> open_backend(syncobj_backend which)
     return syncway::make_error(ENODEV, "no syncobj backend works: " + reasons);
 }
 } // namespace
+
+int Backend::close_fd(int fd)
+{
+    if (::close(fd) == 0)
+        return 0;
+    int e = errno;
+    return fail(e, "cannot close fd " + std::to_string(fd) + ": " + strerror(e));
+}
+
+static std::string to_hex(uint32_t v)
+{
+    char buf[16];
+    snprintf(buf, sizeof buf, "%x", v);
+    return buf;
+}
 
 void set_last_error(std::string message) { t_last_error = std::move(message); }
 const char* last_error() { return t_last_error.c_str(); }
@@ -94,9 +110,16 @@ const char* syncobj_backend_name(enum syncobj_backend backend)
 
 int syncobj_open(enum syncobj_backend backend, struct syncobj_device** out)
 {
+    return syncobj_open_flags(backend, 0, out);
+}
+
+int syncobj_open_flags(enum syncobj_backend backend, uint32_t flags, struct syncobj_device** out)
+{
     if (!out)
         return fail(EFAULT, "out is NULL");
     *out = nullptr;
+    if (flags & ~SYNCOBJ_OPEN_CACHE_FD_IDENTITY)
+        return fail(EINVAL, "unknown syncobj_open flags 0x" + to_hex(flags & ~SYNCOBJ_OPEN_CACHE_FD_IDENTITY));
     if (backend == SYNCOBJ_BACKEND_AUTO) {
         if (const char* env = getenv(kBackendEnv); env && *env) {
             bool known = false;
@@ -112,7 +135,7 @@ int syncobj_open(enum syncobj_backend backend, struct syncobj_device** out)
     } else if (backend > SYNCOBJ_BACKEND_SERVICE || backend < SYNCOBJ_BACKEND_AUTO) {
         return fail(EINVAL, "unknown backend " + std::to_string(static_cast<int>(backend)));
     }
-    auto b = open_backend(backend);
+    auto b = open_backend(backend, flags);
     if (!b)
         return fail(b.error().code, std::string("backend ") + syncobj_backend_name(backend) + ": " + b.error().message);
     *out = new syncobj_device{std::move(b.value())};
@@ -121,6 +144,13 @@ int syncobj_open(enum syncobj_backend backend, struct syncobj_device** out)
 }
 
 void syncobj_close(struct syncobj_device* dev) { delete dev; }
+
+int syncobj_fd_close(struct syncobj_device* dev, int fd)
+{
+    if (fd < 0)
+        return fail(EBADF, "fd " + std::to_string(fd) + " is not a file descriptor");
+    return dev->backend->close_fd(fd);
+}
 
 enum syncobj_backend syncobj_backend_of(const struct syncobj_device* dev) { return dev->backend->kind(); }
 

@@ -48,7 +48,7 @@ std::string ServiceBackend::default_path()
     return {};
 }
 
-Result<std::unique_ptr<ServiceBackend>> ServiceBackend::connect(std::string path)
+Result<std::unique_ptr<ServiceBackend>> ServiceBackend::connect(std::string path, bool trust_fd_cache)
 {
     if (path.empty())
         path = default_path();
@@ -66,7 +66,7 @@ Result<std::unique_ptr<ServiceBackend>> ServiceBackend::connect(std::string path
     if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
         return make_error(ENODEV, "cannot reach the syncobj service at \"" + path + "\": " + strerror(errno) +
                                       " (is syncobjd running? set $" + kSocketEnv + ")");
-    return std::unique_ptr<ServiceBackend>(new ServiceBackend(std::move(fd)));
+    return std::unique_ptr<ServiceBackend>(new ServiceBackend(std::move(fd), trust_fd_cache));
 }
 
 int ServiceBackend::send_only(const void* req, size_t len, int send_fd)
@@ -154,6 +154,12 @@ void ServiceBackend::remember(int fd, uint32_t handle)
 
 int ServiceBackend::handle_for(int fd, uint32_t& handle)
 {
+    // The caller closes these fds through close_fd (SYNCOBJ_OPEN_CACHE_FD_IDENTITY), which
+    // clears the entry: a cached number still names the file it named when cached.
+    if (trust_fd_cache_ && fd >= 0 && static_cast<size_t>(fd) < cache_.size() && cache_[fd].handle) {
+        handle = cache_[fd].handle;
+        return 0;
+    }
     uint64_t cookie = 0;
     if (socket_cookie(fd, cookie) != 0)
         return fail(EBADF, "fd " + std::to_string(fd) + " is not an open file descriptor");
@@ -415,7 +421,28 @@ int ServiceBackend::signaler_signal(int signaler)
     if (int r = handle_for(signaler, h))
         return r;
     syncobj_wire_handle req{header_for<syncobj_wire_handle>(SYNCOBJ_OP_SIGNALER_SIGNAL), h};
-    return send_only(&req, sizeof req, -1);
+    if (int r = send_only(&req, sizeof req, -1))
+        return r;
+    // The service drops a signaler's handle when it signals: closing it needs no message.
+    if (static_cast<size_t>(signaler) < cache_.size() && cache_[signaler].handle == h)
+        cache_[signaler].service_dropped = true;
+    return 0;
+}
+
+int ServiceBackend::close_fd(int fd)
+{
+    {
+        std::lock_guard lock(mu_);
+        if (fd >= 0 && static_cast<size_t>(fd) < cache_.size()) {
+            CacheEntry& e = cache_[fd];
+            if (e.handle && !e.service_dropped) {
+                syncobj_wire_handle req{header_for<syncobj_wire_handle>(SYNCOBJ_OP_CLOSE_HANDLE), e.handle};
+                send_only(&req, sizeof req, -1); // a dead service has no handle to drop
+            }
+            e = CacheEntry{};
+        }
+    }
+    return Backend::close_fd(fd);
 }
 
 int ServiceBackend::point_state(int fd, uint64_t point, enum syncobj_point_state* state, int* error)

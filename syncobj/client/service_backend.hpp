@@ -21,7 +21,9 @@ namespace syncway::syncobj {
 class ServiceBackend final : public Backend {
 public:
     // path empty: $SYNCWAY_SYNCOBJ_SOCKET, else $XDG_RUNTIME_DIR/syncobjd.sock.
-    static Result<std::unique_ptr<ServiceBackend>> connect(std::string path = {});
+    // trust_fd_cache: SYNCOBJ_OPEN_CACHE_FD_IDENTITY (the caller closes timeline and
+    // signaler fds through close_fd only, so a cached fd number needs no identity check).
+    static Result<std::unique_ptr<ServiceBackend>> connect(std::string path = {}, bool trust_fd_cache = false);
     static std::string default_path();
 
     syncobj_backend kind() const override { return SYNCOBJ_BACKEND_SERVICE; }
@@ -38,11 +40,12 @@ public:
     int submit(int fd, uint64_t point, int* signaler) override;
     int signaler_signal(int signaler) override;
     int point_state(int fd, uint64_t point, enum syncobj_point_state* state, int* error) override;
+    int close_fd(int fd) override;
 
     int socket_fd() const noexcept { return sock_.get(); }
 
 private:
-    explicit ServiceBackend(UniqueFd sock) : sock_(std::move(sock)) {}
+    ServiceBackend(UniqueFd sock, bool trust_fd_cache) : sock_(std::move(sock)), trust_fd_cache_(trust_fd_cache) {}
     struct Answer {
         syncobj_wire_reply reply{};
         std::vector<uint64_t> payload;
@@ -61,8 +64,10 @@ private:
     struct CacheEntry {
         uint64_t cookie = 0; // SO_COOKIE of the socket the fd named when cached
         uint32_t handle = 0;
+        bool service_dropped = false; // a signaled signaler: the service forgot the handle
     };
     UniqueFd sock_;
+    const bool trust_fd_cache_;
     std::mutex mu_;
     std::vector<CacheEntry> cache_; // indexed by fd number
     // Reused by array ops and waits (under mu_), so a request allocates nothing once warm.

@@ -16,6 +16,8 @@ std::shared_ptr<Chain> Chain::with_base(FenceRef base)
 
 int Chain::error_of(uint64_t point) const noexcept
 {
+    if (!any_failure_)
+        return 0;
     auto it = failures_.lower_bound(point);
     if (it == failures_.end())
         return 0;
@@ -46,6 +48,15 @@ void Chain::watch(uint64_t point, Node& node, FenceRef fence)
 
 void Chain::add(uint64_t point, FenceRef fence)
 {
+    if (point > head_ && nodes_.empty() && !collapsing_ && (!fence || (fence->resolved() && !fence->error()))) {
+        // The common CPU signal on an idle chain: the new head resolves at once, so no node
+        // is created only for collapse() to erase it again.
+        head_ = point;
+        collapsed_ = point;
+        if (!waiters_.empty())
+            collapse_resolved(point, 0);
+        return;
+    }
     if (point > head_) {
         head_ = point;
         Node& node = nodes_[point];
@@ -95,18 +106,33 @@ void Chain::collapse()
         collapsed_ = point;
         if (error) {
             failures_[point] = Failure{from, error};
+            any_failure_ = true;
             if (failures_.size() > kMaxFailures)
                 failures_.erase(failures_.begin());
         }
-        while (!waiters_.empty() && waiters_.begin()->first <= point) {
-            Waiter* w = waiters_.begin()->second;
-            waiters_.erase(waiters_.begin());
-            w->where_ = Waiter::Where::None;
-            auto keep = std::move(w->chain_); // the callback may destroy w
-            w->resolved(error);
-        }
+        wake_through(point, error);
     }
     collapsing_ = false;
+}
+
+void Chain::collapse_resolved(uint64_t point, int error)
+{
+    collapsing_ = true;
+    auto self = shared_from_this();
+    wake_through(point, error);
+    collapsing_ = false;
+    collapse(); // a waiter may have added pending points meanwhile
+}
+
+void Chain::wake_through(uint64_t point, int error)
+{
+    while (!waiters_.empty() && waiters_.begin()->first <= point) {
+        Waiter* w = waiters_.begin()->second;
+        waiters_.erase(waiters_.begin());
+        w->where_ = Waiter::Where::None;
+        auto keep = std::move(w->chain_); // the callback may destroy w
+        w->resolved(error);
+    }
 }
 
 void Chain::attach(Waiter& w, uint64_t point)

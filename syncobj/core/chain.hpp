@@ -62,13 +62,18 @@ private:
     void watch(uint64_t point, Node& node, FenceRef fence);
     void node_resolved(uint64_t point, int error);
     void collapse();
+    // Everything up to `point` resolved without a node (the fast path of add()).
+    void collapse_resolved(uint64_t point, int error);
+    void wake_through(uint64_t point, int error);
 
-    std::map<uint64_t, Node> nodes_;
-    std::multimap<uint64_t, Waiter*> waiters_;
-    std::map<uint64_t, Failure> failures_;
+    // Hot fields first: a signal and a wait on an idle chain read only the first cache line.
     uint64_t head_ = 0;
     uint64_t collapsed_ = 0;
     bool collapsing_ = false;
+    bool any_failure_ = false; // failures_ was ever non-empty: error_of() looks only then
+    std::map<uint64_t, Node> nodes_;
+    std::multimap<uint64_t, Waiter*> waiters_;
+    std::map<uint64_t, Failure> failures_;
 };
 
 } // namespace syncway::syncobj::core

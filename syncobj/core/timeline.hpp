@@ -18,6 +18,9 @@ public:
     Timeline& operator=(const Timeline&) = delete;
 
     bool has_fence() const noexcept { return chain_ != nullptr; }
+    // Starts loading the chain's hot fields, for callers about to act on many timelines: their
+    // cache misses then overlap instead of following one another.
+    void prefetch() const noexcept { __builtin_prefetch(chain_.get()); }
     bool submitted(uint64_t point) const noexcept
     {
         return chain_ && (point == 0 || point <= chain_->head());

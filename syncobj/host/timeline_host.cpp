@@ -216,6 +216,7 @@ Result<std::unique_ptr<TimelineHost>> TimelineHost::create(HostOptions options)
 
 int TimelineHost::fd() const noexcept { return impl_->service->fd(); }
 void TimelineHost::dispatch() { impl_->service->dispatch(0); }
+void TimelineHost::dispatch(const std::function<void()>& act) { impl_->service->dispatch(0, act); }
 const std::string& TimelineHost::socket_path() const noexcept { return impl_->service->path(); }
 const std::string& TimelineHost::kernel_device() const noexcept { return impl_->kernel_device; }
 

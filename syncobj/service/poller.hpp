@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <unordered_map>
+#include <vector>
 
 namespace syncway::syncobj {
 
@@ -40,6 +41,20 @@ public:
         if (sources_.erase(id))
             epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
     }
+    // Stops dispatching `id` now and takes `fd` out of the set at the next flush(), off the
+    // path of whatever is being handled. The fd must stay open until then (a closed number
+    // could be reused and registered anew before the flush).
+    void remove_later(int fd, uint64_t id)
+    {
+        if (sources_.erase(id))
+            unwatch_.push_back(fd);
+    }
+    void flush()
+    {
+        for (int fd : unwatch_)
+            epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+        unwatch_.clear();
+    }
     // Handles up to one batch of ready events; timeout_ms as for epoll_wait.
     int run_once(int timeout_ms)
     {
@@ -57,6 +72,7 @@ public:
 private:
     UniqueFd epoll_;
     std::unordered_map<uint64_t, Source*> sources_;
+    std::vector<int> unwatch_;
     uint64_t next_id_ = 1;
 };
 

@@ -86,6 +86,14 @@ void Service::dispatch(int timeout_ms)
     state_->collect();
 }
 
+void Service::dispatch(int timeout_ms, const std::function<void()>& act)
+{
+    state_->poller.run_once(timeout_ms);
+    if (act)
+        act();
+    state_->collect();
+}
+
 const std::string& Service::path() const noexcept { return state_->path; }
 
 std::shared_ptr<core::Timeline> Service::find_timeline(ino_t ino) const

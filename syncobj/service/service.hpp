@@ -37,6 +37,8 @@ public:
     int fd() const noexcept;
     // Handles ready events; timeout_ms as for poll (0: never blocks).
     void dispatch(int timeout_ms = 0);
+    // dispatch(), with `act` run between handling the events and freeing what they finished.
+    void dispatch(int timeout_ms, const std::function<void()>& act);
     const std::string& path() const noexcept;
 
     // The timeline whose client end has inode `ino` (from fstat of an fd a client sent), or

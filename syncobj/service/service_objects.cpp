@@ -94,7 +94,7 @@ void WaitGroup::entry_resolved(uint32_t index, int err)
             error = err;
             first = index;
         }
-        if (resolved_count < entries.size())
+        if (resolved_count < entry_count)
             return;
     } else {
         first = index;
@@ -155,12 +155,12 @@ void Listener::ready(uint32_t)
 }
 
 
-Result<TimelineObject*> Service::State::new_timeline(bool signaled, UniqueFd& client_end)
+Result<std::shared_ptr<TimelineObject>> Service::State::new_timeline(bool signaled, UniqueFd& client_end)
 {
     auto pair = make_socket_pair();
     if (!pair)
         return pair.error();
-    auto t = std::make_unique<TimelineObject>(*this);
+    auto t = std::make_shared<TimelineObject>(*this);
     t->end = std::move(pair->first);
     client_end = std::move(pair->second);
     t->ino = inode_of(client_end.get());
@@ -169,9 +169,8 @@ Result<TimelineObject*> Service::State::new_timeline(bool signaled, UniqueFd& cl
     if (!st)
         return st.error();
     by_ino[t->ino] = t->id;
-    TimelineObject* raw = t.get();
-    timelines[t->id] = std::move(t);
-    return raw;
+    timelines[t->id] = t;
+    return t;
 }
 
 Result<UniqueFd> Service::State::export_fence(core::FenceRef fence, uint64_t owner)

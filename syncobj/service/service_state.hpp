@@ -126,6 +126,9 @@ struct TimelineObject final : Poller::Source {
     UniqueFd end;
     ino_t ino = 0;
     std::shared_ptr<core::Timeline> timeline;
+    // Its last client fd closed. Connections' handles may still point here (they keep the
+    // object, not its fd or core timeline, alive); to them it is gone.
+    bool retired = false;
     TimelineObject(Service::State& state) : s(state) {}
     void ready(uint32_t events) override;
 };
@@ -191,7 +194,10 @@ struct WaitGroup {
     uint32_t first = 0;
     int error = 0;
     UniqueFd efd;
-    std::vector<std::unique_ptr<Entry>> entries;
+    // One allocation per request, not one per entry; sized before any entry can resolve, so
+    // WAIT_ALL counts against the request's full count.
+    std::unique_ptr<Entry[]> entries;
+    uint32_t entry_count = 0;
 
     void entry_resolved(uint32_t index, int err);
 };
@@ -201,7 +207,13 @@ struct Connection final : Poller::Source {
     uint64_t id = 0;
     UniqueFd sock;
     pid_t pid = 0;
-    std::unordered_map<uint32_t, uint64_t> handles; // handle -> object id
+    // What a handle names: a timeline by pointer (one lookup per use, no second map), or a
+    // signaler by id.
+    struct HandleRef {
+        uint64_t id = 0;
+        std::shared_ptr<TimelineObject> timeline;
+    };
+    std::unordered_map<uint32_t, HandleRef> handles;
     uint32_t next_handle = 1;
     std::unordered_map<uint32_t, std::unique_ptr<WaitGroup>> waits;
     uint32_t detached_waits = 0; // OwnerSlots naming this connection
@@ -213,7 +225,7 @@ struct Connection final : Poller::Source {
     bool send_reply(uint16_t op, Reply& r);
     void close_connection(const std::string& why);
 
-    Result<uint32_t> new_handle(uint64_t object_id);
+    Result<uint32_t> new_handle(uint64_t object_id, std::shared_ptr<TimelineObject> timeline = nullptr);
     TimelineObject* timeline(uint32_t handle);
     Result<std::vector<TimelineObject*>> timelines(const std::vector<uint32_t>& hs);
     uint32_t pending_waits() const { return static_cast<uint32_t>(waits.size()) + detached_waits; }
@@ -254,7 +266,7 @@ struct Service::State {
     UniqueFd spare_fd{open("/dev/null", O_RDONLY | O_CLOEXEC)};
 
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections;
-    std::unordered_map<uint64_t, std::unique_ptr<TimelineObject>> timelines;
+    std::unordered_map<uint64_t, std::shared_ptr<TimelineObject>> timelines;
     std::unordered_map<uint64_t, std::unique_ptr<SignalerObject>> signalers;
     std::unordered_map<uint64_t, std::unique_ptr<ExportObject>> exports;
     std::unordered_map<uint64_t, std::unique_ptr<ImportWatch>> imports;
@@ -266,6 +278,7 @@ struct Service::State {
     std::vector<std::unique_ptr<Poller::Source>> dead_sources;
     std::vector<std::unique_ptr<core::Waiter>> dead_waiters;
     std::vector<std::unique_ptr<WaitGroup>> dead_groups;
+    std::vector<std::shared_ptr<TimelineObject>> dead_timelines;
 
     void log(const std::string& line)
     {
@@ -277,7 +290,7 @@ struct Service::State {
         auto it = map.find(id);
         if (it == map.end())
             return;
-        poller.remove(fd, id);
+        poller.remove_later(fd, id); // the object, and so its fd, lives on in dead_sources
         if constexpr (requires { it->second->slot.release(); })
             it->second->slot.release();
         dead_sources.push_back(std::move(it->second));
@@ -286,7 +299,13 @@ struct Service::State {
     void retire_timeline(TimelineObject& t)
     {
         by_ino.erase(t.ino);
-        retire(timelines, t.id, t.end.get());
+        auto it = timelines.find(t.id);
+        if (it == timelines.end())
+            return;
+        poller.remove_later(t.end.get(), t.id);
+        t.retired = true;
+        dead_timelines.push_back(std::move(it->second));
+        timelines.erase(it);
     }
     void retire_signaler(SignalerObject& sig)
     {
@@ -296,7 +315,15 @@ struct Service::State {
     void collect()
     {
         // Destroying objects can finish more (a timeline drops its parked waiters).
-        while (!dead_sources.empty() || !dead_waiters.empty() || !dead_groups.empty()) {
+        while (!dead_sources.empty() || !dead_waiters.empty() || !dead_groups.empty() ||
+               !dead_timelines.empty()) {
+            poller.flush(); // before the dead sources close the fds it names
+            auto timelines_done = std::move(dead_timelines);
+            dead_timelines.clear();
+            for (auto& t : timelines_done) {
+                t->timeline.reset(); // drops its parked waiters, as the kernel frees them
+                t->end.reset();
+            }
             auto sources = std::move(dead_sources);
             auto waiters = std::move(dead_waiters);
             auto groups = std::move(dead_groups);
@@ -311,7 +338,7 @@ struct Service::State {
             return make_error(errno, "cannot watch an fd: " + errno_text(errno));
         return Ok{};
     }
-    Result<TimelineObject*> new_timeline(bool signaled, UniqueFd& client_end);
+    Result<std::shared_ptr<TimelineObject>> new_timeline(bool signaled, UniqueFd& client_end);
     Result<core::FenceRef> import_sync_file(UniqueFd fd, const FdInfo& info, uint64_t owner);
     Result<UniqueFd> export_fence(core::FenceRef fence, uint64_t owner);
 };

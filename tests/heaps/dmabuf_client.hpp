@@ -49,6 +49,9 @@ public:
 
     // Creates the toplevel and waits for its first configure.
     bool map_window();
+    // The size the compositor's toplevel configure asked for (0: the client chooses).
+    int32_t configured_width() const { return window_ ? window_->width() : 0; }
+    int32_t configured_height() const { return window_ ? window_->height() : 0; }
 
     // zwp_linux_buffer_params_v1 with these planes, then create_immed (immediate) or create
     // (waits for created/failed). Returns the wl_buffer, or nullptr with `failed` set when the

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 using namespace syncway::syncobj::core;
@@ -313,4 +314,67 @@ TEST(TimelineCore, TransferWaitingForSubmitFailsWhenTheSourceDies)
     } // the source timeline dies before point 3 was ever submitted
     EXPECT_EQ(dst.info(1).phase, PointPhase::Failed);
     EXPECT_EQ(dst.info(1).error, ENOENT);
+}
+
+TEST(TimelineCore, SignalOnIdleChainWakesAttachedWaitersInOrder)
+{
+    // A CPU signal on a chain with nothing pending takes the node-free path of Chain::add;
+    // it must still wake the waiters attached at or below the point, and only those, and a
+    // pending point submitted later must still hold query back.
+    Timeline t;
+    t.signal(3);
+    Recorder w5, w7, w9;
+    ASSERT_TRUE(t.wait(w5, 3, 0).ok()); // already signaled: fires at once
+    EXPECT_EQ(w5.results, std::vector<int>{0});
+    t.signal(6);
+    ASSERT_TRUE(t.wait(w7, 7, kWaitForSubmit).ok());
+    ASSERT_TRUE(t.wait(w9, 9, kWaitForSubmit).ok());
+    t.signal(8); // idle chain: w7 resolves through the fast path, w9 stays
+    EXPECT_EQ(w7.results, std::vector<int>{0});
+    EXPECT_FALSE(w9.fired());
+    EXPECT_EQ(t.query(false), 8u);
+    auto pending = std::make_shared<Fence>();
+    t.add(9, pending);
+    t.signal(10); // behind a pending node: not signaled in order yet
+    EXPECT_EQ(t.query(false), 8u);
+    EXPECT_EQ(t.query(true), 10u);
+    EXPECT_FALSE(w9.fired());
+    pending->resolve(0);
+    EXPECT_EQ(w9.results, std::vector<int>{0});
+    EXPECT_EQ(t.query(false), 10u);
+    t.signal(11); // idle again after the collapse
+    EXPECT_EQ(t.query(false), 11u);
+    EXPECT_EQ(phase(t, 11), PointPhase::Signaled);
+}
+
+TEST(TimelineCore, FastPathSignalFromInsideAWakeUpKeepsOrder)
+{
+    // A waiter woken by the node-free path signals the same timeline again: the later point
+    // wakes its own waiter once, after the first.
+    struct Chained final : Waiter {
+        Timeline* t = nullptr;
+        std::vector<int>* order = nullptr;
+        int id = 0;
+        uint64_t next = 0;
+        void resolved(int) override
+        {
+            order->push_back(id);
+            if (next)
+                t->signal(next);
+        }
+    };
+    Timeline t;
+    std::vector<int> order;
+    Chained a, b;
+    a.t = b.t = &t;
+    a.order = b.order = &order;
+    a.id = 1;
+    a.next = 5;
+    b.id = 2;
+    t.signal(1);
+    ASSERT_TRUE(t.wait(a, 2, kWaitForSubmit).ok());
+    ASSERT_TRUE(t.wait(b, 5, kWaitForSubmit).ok());
+    t.signal(2);
+    EXPECT_EQ(order, (std::vector<int>{1, 2}));
+    EXPECT_EQ(t.query(false), 5u);
 }

@@ -90,6 +90,23 @@ protected:
         }
         return -1;
     }
+    // A client that submits `point` on a new timeline, sends the timeline, signals the point
+    // when told, then stays alive until told again (so the host can look first).
+    pid_t spawn_signaling_client(uint64_t point)
+    {
+        return spawn([this, point] {
+            syncobj_device* dev = open_dev();
+            int tl, sig;
+            CHILD_CHECK(dev && syncobj_create(dev, 0, &tl) == 0, 10);
+            CHILD_CHECK(syncobj_submit(dev, tl, point, &sig) == 0, 11);
+            CHILD_CHECK(send_fd(sv_[0], tl), 12);
+            char go;
+            CHILD_CHECK(read(sv_[0], &go, 1) == 1, 13);
+            CHILD_CHECK(syncobj_signaler_signal(dev, sig) == 0, 14);
+            CHILD_CHECK(read(sv_[0], &go, 1) == 1, 15);
+            return 0;
+        });
+    }
     static syncobj_device* open_dev()
     {
         syncobj_device* dev = nullptr;
@@ -138,18 +155,7 @@ TEST_F(Host, ImportRejectsWhatIsNotATimeline)
 
 TEST_F(Host, WaitsForAClientSignalAndQueries)
 {
-    pid_t c = spawn([&] {
-        syncobj_device* dev = open_dev();
-        int tl, sig;
-        CHILD_CHECK(dev && syncobj_create(dev, 0, &tl) == 0, 10);
-        CHILD_CHECK(syncobj_submit(dev, tl, 2, &sig) == 0, 11);
-        CHILD_CHECK(send_fd(sv_[0], tl), 12);
-        char go;
-        CHILD_CHECK(read(sv_[0], &go, 1) == 1, 13);
-        CHILD_CHECK(syncobj_signaler_signal(dev, sig) == 0, 14);
-        CHILD_CHECK(read(sv_[0], &go, 1) == 1, 15); // stay alive until the host looked
-        return 0;
-    });
+    pid_t c = spawn_signaling_client(2);
     int fd = receive_fd();
     ASSERT_GE(fd, 0);
     auto tl = host_->import_timeline(fd);
@@ -171,6 +177,38 @@ TEST_F(Host, WaitsForAClientSignalAndQueries)
     EXPECT_TRUE(w->fired());
     EXPECT_EQ((*tl)->query(2).value().state, PointState::Signaled);
     EXPECT_EQ((*tl)->last_signaled().value(), 2u);
+    ASSERT_EQ(write(sv_[1], "g", 1), 1);
+    EXPECT_EQ(child_status(c), 0);
+}
+
+TEST_F(Host, DispatchActsBeforeTheSignalsCleanup)
+{
+    // dispatch(act): the compositor reacts to a resolved wait inside `act`, before the host
+    // frees what the signal finished (here the signaler's service end, one fd).
+    pid_t c = spawn_signaling_client(1);
+    int fd = receive_fd();
+    auto tl = host_->import_timeline(fd);
+    close(fd);
+    ASSERT_TRUE(tl.ok()) << tl.error().message;
+    auto w = (*tl)->wait(1);
+    ASSERT_TRUE(w.ok());
+    pump(20); // nothing else left to handle
+    ASSERT_EQ(write(sv_[1], "g", 1), 1);
+    bool fired_in_act = false;
+    int fds_in_act = -1, acts = 0;
+    int64_t end = now_ns() + 5000000000;
+    while (!fired_in_act && now_ns() < end) {
+        pollfd p{host_->fd(), POLLIN, 0};
+        if (poll(&p, 1, 5) <= 0)
+            continue;
+        host_->dispatch([&] {
+            acts++;
+            fired_in_act = w->fired();
+            fds_in_act = count_open_fds();
+        });
+    }
+    ASSERT_TRUE(fired_in_act) << "act never saw the signal (" << acts << " dispatches)";
+    EXPECT_EQ(count_open_fds(), fds_in_act - 1) << "the signaler's end was not freed after act";
     ASSERT_EQ(write(sv_[1], "g", 1), 1);
     EXPECT_EQ(child_status(c), 0);
 }

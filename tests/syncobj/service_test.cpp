@@ -488,14 +488,12 @@ TEST(SyncobjService, ManyClientsManyTimelinesNoLeak)
     EXPECT_EQ(count_open_fds(), fds_before);
 }
 
-TEST(SyncobjService, ReusedFdNumberNamesTheNewTimeline)
+namespace {
+
+// A client that hands over (on sv[0]) a timeline signaled at 40, then waits for a byte.
+void spawn_sender_of_timeline_at_40(EmbeddedService& es, int* sv)
 {
-    // The library caches fd → service handle; a closed fd number reused for another timeline
-    // (received from elsewhere, so the library never saw it created) must not act on the old one.
-    EmbeddedService es;
-    Channel ch;
-    int* sv = ch.fd;
-    es.spawn([&] {
+    es.spawn([=] {
         syncobj_device* dev = open_dev();
         int other;
         CHILD_CHECK(dev && syncobj_create(dev, 0, &other) == 0, 10);
@@ -506,26 +504,107 @@ TEST(SyncobjService, ReusedFdNumberNamesTheNewTimeline)
         CHILD_CHECK(read(sv[0], &go, 1) == 1, 13);
         return 0;
     });
+}
+
+// In the receiving child, after fd number `num` was closed while `keep` (a dup, at
+// `keep_value`) keeps its timeline alive: the sender's timeline takes number `num`, and a query
+// through `num` must reach it, not the old one. 0 or the failing step's code (30+).
+int received_timeline_takes_the_number(syncobj_device* dev, int* sv, int num, int keep, uint64_t keep_value)
+{
+    int b = recv_fd(sv[1]);
+    CHILD_CHECK(b >= 0, 30);
+    if (b != num) {
+        CHILD_CHECK(dup2(b, num) == num, 31);
+        close(b);
+    }
+    uint64_t q = 0;
+    CHILD_CHECK(syncobj_query(dev, &num, &q, 1, 0) == 0, 32);
+    CHILD_CHECK(q == 40, 33); // the sender's value, not the old timeline's
+    CHILD_CHECK(syncobj_query(dev, &keep, &q, 1, 0) == 0 && q == keep_value, 34);
+    CHILD_CHECK(write(sv[1], "g", 1) == 1, 35);
+    return 0;
+}
+
+} // namespace
+
+TEST(SyncobjService, ReusedFdNumberNamesTheNewTimeline)
+{
+    // The library caches fd → service handle; a closed fd number reused for another timeline
+    // (received from elsewhere, so the library never saw it created) must not act on the old one.
+    EmbeddedService es;
+    Channel ch;
+    int* sv = ch.fd;
+    spawn_sender_of_timeline_at_40(es, sv);
     es.spawn([&] {
         syncobj_device* dev = open_dev();
-        int a, keep;
+        int a;
         CHILD_CHECK(dev && syncobj_create(dev, 0, &a) == 0, 20);
         uint64_t p = 7;
         CHILD_CHECK(syncobj_signal(dev, &a, &p, 1) == 0, 21);
-        keep = dup(a); // timeline A stays alive under another number
-        int num = a;
+        int keep = dup(a); // timeline A stays alive under another number
         close(a);
-        int b = recv_fd(sv[1]);
-        CHILD_CHECK(b >= 0, 22);
-        if (b != num) { // make the received timeline take A's old number
-            CHILD_CHECK(dup2(b, num) == num, 23);
-            close(b);
-        }
-        uint64_t q = 0;
-        CHILD_CHECK(syncobj_query(dev, &num, &q, 1, 0) == 0, 24);
-        CHILD_CHECK(q == 40, 25); // B's value, not A's 7
-        CHILD_CHECK(syncobj_query(dev, &keep, &q, 1, 0) == 0 && q == 7, 26);
-        CHILD_CHECK(write(sv[1], "g", 1) == 1, 27);
+        return received_timeline_takes_the_number(dev, sv, a, keep, 7);
+    });
+    expect_children_ok(es.run());
+}
+
+TEST(SyncobjService, CachedFdIdentityFollowsSyncobjFdClose)
+{
+    // SYNCOBJ_OPEN_CACHE_FD_IDENTITY: no per-use identity check, so the contract is that fds
+    // are closed with syncobj_fd_close; a number closed that way and reused for another
+    // timeline names the new one.
+    EmbeddedService es;
+    Channel ch;
+    int* sv = ch.fd;
+    spawn_sender_of_timeline_at_40(es, sv);
+    es.spawn([&] {
+        syncobj_device* dev = nullptr;
+        CHILD_CHECK(syncobj_open_flags(SYNCOBJ_BACKEND_SERVICE, 1u << 7, &dev) == -EINVAL && !dev, 19);
+        CHILD_CHECK(syncobj_open_flags(SYNCOBJ_BACKEND_SERVICE, SYNCOBJ_OPEN_CACHE_FD_IDENTITY, &dev) == 0, 20);
+        int a, sig;
+        CHILD_CHECK(syncobj_create(dev, 0, &a) == 0, 21);
+        uint64_t p = 7;
+        CHILD_CHECK(syncobj_signal(dev, &a, &p, 1) == 0, 22);
+        // A signaler used and closed through the library: no error, nothing left behind.
+        CHILD_CHECK(syncobj_submit(dev, a, 8, &sig) == 0, 23);
+        CHILD_CHECK(syncobj_signaler_signal(dev, sig) == 0, 24);
+        CHILD_CHECK(syncobj_fd_close(dev, sig) == 0, 25);
+        CHILD_CHECK(syncobj_wait(dev, &a, &p, 1, now_ns() + 5000000000, 0, nullptr) == 0, 26);
+        int keep = dup(a); // timeline A stays alive under another number
+        CHILD_CHECK(syncobj_fd_close(dev, a) == 0, 27);
+        CHILD_CHECK(syncobj_fd_close(dev, a) == -EBADF, 28); // closed already
+        int r = received_timeline_takes_the_number(dev, sv, a, keep, 8);
+        syncobj_close(dev);
+        return r;
+    });
+    expect_children_ok(es.run());
+    EXPECT_EQ(es.svc->pending_object_count(), 0u);
+}
+
+TEST(SyncobjService, WaitAllWaitsForEveryEntryWhenTheFirstIsSignaled)
+{
+    // Regression: WAIT_ALL used to complete as soon as the entries registered so far had
+    // resolved, so a signaled first entry ended the wait before the rest were looked at.
+    EmbeddedService es;
+    es.spawn([&] {
+        syncobj_device* dev = open_dev();
+        int fds[3];
+        CHILD_CHECK(dev, 10);
+        for (int& fd : fds)
+            CHILD_CHECK(syncobj_create(dev, 0, &fd) == 0, 11);
+        uint64_t one = 1;
+        CHILD_CHECK(syncobj_signal(dev, &fds[0], &one, 1) == 0, 12);
+        CHILD_CHECK(syncobj_signal(dev, &fds[2], &one, 1) == 0, 13);
+        uint64_t points[3] = {1, 1, 1};
+        int r = syncobj_wait(dev, fds, points, 3, 0, SYNCOBJ_WAIT_ALL | SYNCOBJ_WAIT_FOR_SUBMIT, nullptr);
+        CHILD_CHECK(r == -ETIME, 14);
+        r = syncobj_wait(dev, fds, points, 3, now_ns() + 20000000, SYNCOBJ_WAIT_ALL | SYNCOBJ_WAIT_FOR_SUBMIT,
+                         nullptr);
+        CHILD_CHECK(r == -ETIME, 15);
+        uint32_t first = 99;
+        CHILD_CHECK(syncobj_wait(dev, fds, points, 3, 0, SYNCOBJ_WAIT_FOR_SUBMIT, &first) == 0 && first == 0, 16);
+        CHILD_CHECK(syncobj_signal(dev, &fds[1], &one, 1) == 0, 17);
+        CHILD_CHECK(syncobj_wait(dev, fds, points, 3, 0, SYNCOBJ_WAIT_ALL, nullptr) == 0, 18);
         return 0;
     });
     expect_children_ok(es.run());

@@ -167,9 +167,14 @@ class Session:
     def qemu_command(self, kernel, initrd):
         # no_timer_check: on a loaded host the emulated 8254 can miss the kernel's timer check
         # ("IO-APIC + timer doesn't work!" panic at boot).
+        # -avx2: qemu 7.2's TCG gets AVX2 gathers with index register xmm4/ymm4 wrong (it takes
+        # the SIB index 100 for "no index": lanes read the base address, or fault), and
+        # llvmpipe's JIT samples textures with exactly that: GL programs crashed in the guest.
+        # Without AVX2 llvmpipe fetches texels without gathers (README: "The guest CPU";
+        # the guest-cpu check fails if the guest CPU offers a broken gather).
         append = "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 no_timer_check rdinit=/init"
         return [
-            QEMU, "-accel", "tcg,thread=multi", "-smp", "2", "-cpu", "max", "-m", self.memory,
+            QEMU, "-accel", "tcg,thread=multi", "-smp", "2", "-cpu", "max,-avx2", "-m", self.memory,
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-kernel", str(kernel), "-initrd", str(initrd), "-append", append,
             "-serial", f"file:{self.dir / 'console.log'}",

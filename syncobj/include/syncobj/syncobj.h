@@ -47,7 +47,31 @@ struct syncobj_device;
 
 /* Opens a backend; forcing one that is unavailable fails with -ENODEV (see last_error). */
 int syncobj_open(enum syncobj_backend backend, struct syncobj_device **out);
+
+/* Flags of syncobj_open_flags.
+ *
+ * SYNCOBJ_OPEN_CACHE_FD_IDENTITY: the caller promises that, while the device is open, every
+ * timeline or signaler fd it has used with (or received from) this device is closed with
+ * syncobj_fd_close(), never with close(2), dup2()/dup3() over it, close_range() or an exec
+ * that drops it. The library may then recognise such an fd by its number alone. Without the
+ * flag (syncobj_open), the service backend checks each fd's identity with one getsockopt per
+ * fd per call, so a number closed with close(2) and reused for another timeline is never
+ * taken for the old one; with it, that syscall goes, and breaking the promise can make a
+ * reused number act on the timeline it named before (only ever one this process was given,
+ * so no other process's timelines), or fail with -ENOENT/-EINVAL. Kernel backends ignore
+ * the flag (the kernel checks fds itself). */
+#define SYNCOBJ_OPEN_CACHE_FD_IDENTITY (1u << 0)
+
+/* syncobj_open with flags (SYNCOBJ_OPEN_*); unknown flags fail with -EINVAL. */
+int syncobj_open_flags(enum syncobj_backend backend, uint32_t flags, struct syncobj_device **out);
 void syncobj_close(struct syncobj_device *dev);
+
+/* Closes a timeline or signaler fd and forgets what the library cached about it (the
+ * service's handle for it). Required for such fds with SYNCOBJ_OPEN_CACHE_FD_IDENTITY; in
+ * any mode it lets the service drop its handle at once instead of when the fd number is next
+ * reused. Any other fd is simply closed. Returns 0 or -errno of close(2) (-EBADF for an fd
+ * that is not open). */
+int syncobj_fd_close(struct syncobj_device *dev, int fd);
 enum syncobj_backend syncobj_backend_of(const struct syncobj_device *dev);
 const char *syncobj_backend_name(enum syncobj_backend backend);
 /* Human-readable detail of the last failure in this thread ("" if none). */

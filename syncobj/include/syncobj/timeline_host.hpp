@@ -23,6 +23,7 @@
 #include <syncway/unique_fd.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -120,6 +121,11 @@ public:
     int fd() const noexcept;
     // Handles everything ready now: connections, requests, signals, sync_file fds. Never blocks.
     void dispatch();
+    // The same, calling `act` once the requests are handled but before the objects they
+    // finished are torn down (an epoll_ctl and a close each): a host that reacts to the waits
+    // this dispatch resolved (PointWait::fired) does so without waiting for that cleanup.
+    // `act` must not throw; it may use this host (not dispatch it again).
+    void dispatch(const std::function<void()>& act);
     const std::string& socket_path() const noexcept;
 
     // Imports a timeline fd received from a client (the fd is duplicated; the caller keeps and

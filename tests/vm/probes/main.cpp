@@ -16,6 +16,7 @@ constexpr const char* usage =
     "  dma-heap                 allocate, name, map and read back a buffer from /dev/dma_heap/system\n"
     "  udmabuf                  create dma-bufs from sealed memfds via /dev/udmabuf (and the rejects)\n"
     "  sw-sync                  sw_sync fences stay unsignaled until the counter passes them\n"
+    "  cpu-gather               if the CPU offers AVX2, VPGATHERDD reads the right lanes (llvmpipe needs it)\n"
     "  drm-cards [DRIVER,...]   list DRM cards; each DRIVER must drive exactly one card\n"
     "  card-for DRIVER          print the /dev/dri/cardN node of DRIVER (exit 1 if none)\n"
     "  planes DRIVER            print each plane of DRIVER's card as the kernel's debugfs atomic\n"
@@ -58,6 +59,8 @@ int main(int argc, char** argv)
         return report(probe_udmabuf(), cmd);
     if (!std::strcmp(cmd, "sw-sync"))
         return report(probe_sw_sync(), cmd);
+    if (!std::strcmp(cmd, "cpu-gather"))
+        return report(probe_cpu_gather(), cmd);
     if (!std::strcmp(cmd, "drm-cards"))
         return report(probe_drm_cards(argc > 2 ? split_commas(argv[2]) : std::vector<std::string>{}), cmd);
     if (!std::strcmp(cmd, "card-for") && argc == 3) {

@@ -24,6 +24,8 @@ inline Error wrong(std::string what) { return make_error(EPROTO, std::move(what)
 Status probe_dma_heap();
 Status probe_udmabuf();
 Status probe_sw_sync();
+// If the CPU offers AVX2, its VPGATHERDD must read the right lanes (llvmpipe depends on it).
+Status probe_cpu_gather();
 // Fails unless every driver in `expected` drives exactly one card; prints each card.
 Status probe_drm_cards(const std::vector<std::string>& expected);
 

@@ -4,10 +4,12 @@
 // numbers and structs are the kernel's ABI.
 #pragma once
 
+#include "dumb_buffer.hpp"
+
 #include <syncway/result.hpp>
-#include <syncway/unique_fd.hpp>
 
 #include <cstdint>
+#include <utility>
 
 namespace syncway::vm {
 
@@ -16,18 +18,17 @@ public:
     // A width x height ARGB8888 dumb buffer on the vgem card, exported as a dma-buf.
     static Result<VgemBuffer> create(uint32_t width, uint32_t height);
 
-    int dmabuf() const { return dmabuf_.get(); }
-    uint32_t stride() const { return stride_; }
-    uint64_t size() const { return size_; }
+    int dmabuf() const { return buffer_.dmabuf(); }
+    uint32_t stride() const { return buffer_.stride(); }
+    uint64_t size() const { return buffer_.size(); }
 
     // Attaches an unsignaled write fence; returns its id for signal_fence.
     Result<uint32_t> attach_write_fence();
     Status signal_fence(uint32_t fence);
 
 private:
-    UniqueFd card_, dmabuf_;
-    uint32_t handle_ = 0, stride_ = 0;
-    uint64_t size_ = 0;
+    explicit VgemBuffer(DumbBuffer buffer) : buffer_(std::move(buffer)) {}
+    DumbBuffer buffer_;
 };
 
 } // namespace syncway::vm
