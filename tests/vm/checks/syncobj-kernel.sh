@@ -54,6 +54,9 @@ line=$(grep "^vm_suite_test flow " "$list" 2>/dev/null)
 if [ -z "$line" ]; then
     vm_failed syncway-drm "the host listed no protocol test 'flow' ($list)"
 else
+    # The first syncway start reads wlroots and friends through 9p; under load that alone can
+    # exceed the fixture's 20 s start-up limit, so page them in first.
+    "$BUILD_ROOT/compositor/syncway" --help > /dev/null 2>&1
     # The suite's own command and environment, with our filter last (gtest: the last one wins).
     run_flow() { shift 4; SYNCWAY_SYNCOBJ=drm SYNCOBJ_TEST_BACKEND=drm timeout -k 5 150 "$@" --gtest_filter="$flow_cases" --gtest_brief=1; }
     eval "run_flow ${line#vm_suite_test }" > "$CHECK_TMP/flow.log" 2>&1
