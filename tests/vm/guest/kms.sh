@@ -1,6 +1,7 @@
 # KMS checks shared by the kms-* groups (sourced after lib.sh): syncway on one DRM card with
 # one renderer, a client of known colour, the virtio tablet, and the kernel's atomic state.
-# Sub-checks (GROUP.NAME): modeset, frame, cursor-plane, cursor-follows, cursor-primary-idle.
+# Sub-checks (GROUP.NAME): modeset, frame, cursor-plane, cursor-follows, cursor-primary-idle,
+# client-cursor, cursor-sync.
 
 SYNCWAY=${SYNCWAY:-$BUILD_ROOT/compositor/syncway}
 SOLID_CLIENT=$BUILD_ROOT/tests/vm/vm-solid-client
@@ -59,6 +60,73 @@ kms_start() {
         vm_fail "syncway did not listen on $KMS_SOCKET within 60 s"
     fi
     export WAYLAND_DISPLAY=$KMS_SOCKET
+}
+
+# client-cursor and cursor-sync: a second client (a window of its own over the whole output)
+# sets a 32x32 cursor surface of a known colour whose commits carry linux-drm-syncobj-v1 points,
+# driven through its stdin (vm-solid-client --commands). The pixels of the framebuffer on the
+# cursor plane are read back with GETFB2 + MAP_DUMB (vm-kernel-probe plane-pixel).
+CURSOR_ARGB=ff22cc88 CURSOR_ARGB2=ffcc4422
+kms_cursor_pixel() { "$VM_PROBE" plane-pixel "$KMS_DRIVER" cursor 1 1 "$@"; }
+kms_cursor_client_says() { vm_wait_for "$1" grep -q "$2" "$CHECK_TMP/cursor-client.log"; }
+kms_client_cursor() {
+    local fifo=$CHECK_TMP/cursor-client.in got
+    mkfifo "$fifo"
+    # The service syncway hosts (its children get the socket in the environment; this one is not).
+    SYNCWAY_SYNCOBJ_SOCKET=$XDG_RUNTIME_DIR/syncway-syncobj-$KMS_PID.sock \
+        "$SOLID_CLIENT" --color ff884422 --cursor-color "$CURSOR_ARGB" --cursor-sync --commands \
+        < "$fifo" > "$CHECK_TMP/cursor-client.log" 2>&1 &
+    VM_PIDS+=($!)
+    exec 7> "$fifo"  # the client's commands; open until the group ends
+    if ! kms_cursor_client_says 30 presented; then
+        vm_failed client-cursor "the cursor client's window was not presented: $(cat "$CHECK_TMP/cursor-client.log")"
+        vm_failed cursor-sync "no cursor client"; return
+    fi
+    vm_tablet_move 15000 15000
+    if ! kms_cursor_client_says 10 "cursor set"; then
+        vm_failed client-cursor "the pointer never entered the cursor client's window: $(cat "$CHECK_TMP/cursor-client.log")"
+        vm_failed cursor-sync "no cursor client"; return
+    fi
+    if got=$(kms_cursor_pixel "$CURSOR_ARGB" 5) && kms_cursor_client_says 5 "cursor frame done"; then
+        vm_pass client-cursor "the cursor plane shows the client's cursor surface: pixel (1,1) #$got; the surface got frame done"
+    else
+        vm_failed client-cursor "the cursor plane's pixel (1,1) is not the client's #$CURSOR_ARGB: ${got:-nothing read}; client: $(tail -3 "$CHECK_TMP/cursor-client.log" | tr '\n' ' '); syncway: $(grep -i cursor "$CHECK_TMP/syncway.log" | tail -2)"
+        vm_failed cursor-sync "no client cursor on the plane to start from"; return
+    fi
+
+    # cursor-sync: a new colour committed with an unsignaled acquire point stays off the plane
+    # through several frames (cursor moves commit the plane), reaches it once signaled, and the
+    # replaced buffer's release point is signaled then, not before.
+    echo "hold $CURSOR_ARGB2" >&7
+    kms_cursor_client_says 5 "cursor $CURSOR_ARGB2 committed" || { vm_failed cursor-sync "the client did not commit: $(tail -3 "$CHECK_TMP/cursor-client.log")"; return; }
+    local pos
+    for pos in "14000 14000" "16000 15000" "18000 16000"; do
+        vm_tablet_move ${pos% *} ${pos#* }
+        sleep 0.3
+        got=$(kms_cursor_pixel)
+        if [ "${got%% *}" != "$CURSOR_ARGB" ]; then
+            vm_failed cursor-sync "the cursor plane shows #$got while the commit's acquire point is unsignaled (expected the old #$CURSOR_ARGB)"; return
+        fi
+    done
+    echo "release 1" >&7
+    kms_cursor_client_says 5 "release 1 " || { vm_failed cursor-sync "the client does not answer"; return; }
+    if grep -q "release 1 signaled" "$CHECK_TMP/cursor-client.log"; then
+        vm_failed cursor-sync "the shown buffer's release point 1 was signaled while it was still on the plane"; return
+    fi
+    echo signal >&7
+    if ! got=$(kms_cursor_pixel "$CURSOR_ARGB2" 5); then
+        vm_failed cursor-sync "5 s after the acquire point was signaled the cursor plane shows #$got, not #$CURSOR_ARGB2"; return
+    fi
+    local released=0
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        echo "release 1" >&7; sleep 0.3
+        grep -q "release 1 signaled" "$CHECK_TMP/cursor-client.log" && { released=1; break; }
+    done
+    if [ $released = 1 ]; then
+        vm_pass cursor-sync "held through three frames with #$CURSOR_ARGB on the plane; after the signal #$got; the replaced buffer's release point signaled"
+    else
+        vm_failed cursor-sync "the new colour is on the plane, but the replaced buffer's release point 1 is still unsignaled: $(tail -2 "$CHECK_TMP/cursor-client.log")"
+    fi
 }
 
 kms_listening_or_dead() { test -S "$XDG_RUNTIME_DIR/$KMS_SOCKET" || ! kill -0 "$KMS_PID" 2>/dev/null; }
@@ -202,6 +270,8 @@ kms_checks() {
     else
         vm_failed cursor-primary-idle "cursor motion flipped the primary plane (framebuffer $before, then ${seen[*]} after each move): the primary was re-rendered"
     fi
+
+    kms_client_cursor
 
     [ "${3:-}" = fault ] && kms_cursor_fault "$have_plane"
 

@@ -5,15 +5,19 @@
 
 #include <syncway/unique_fd.hpp>
 
+#include <drm_fourcc.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <xf86drm.h>
+#include <xf86drmMode.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -124,6 +128,46 @@ struct StateSource {
     }
 };
 
+// The pixel at (x, y) of framebuffer `fb_id` (any process's), read through a GEM handle of
+// our own.
+Result<uint32_t> read_fb_pixel(int fd, uint32_t fb_id, int x, int y)
+{
+    std::unique_ptr<drmModeFB2, decltype(&drmModeFreeFB2)> fb(drmModeGetFB2(fd, fb_id), drmModeFreeFB2);
+    if (!fb)
+        return sys_error("GETFB2 of framebuffer " + std::to_string(fb_id));
+    uint32_t handle = fb->handles[0];
+    if (!handle)
+        return wrong("GETFB2 of framebuffer " + std::to_string(fb_id) + " gave no GEM handle (needs CAP_SYS_ADMIN)");
+    // Closes the handle, whatever happens below.
+    struct HandleCloser {
+        int fd;
+        uint32_t handle;
+        ~HandleCloser()
+        {
+            drm_gem_close close{handle, 0};
+            drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &close);
+        }
+    } handle_closer{fd, handle};
+    if (fb->pixel_format != DRM_FORMAT_ARGB8888 && fb->pixel_format != DRM_FORMAT_XRGB8888)
+        return wrong("framebuffer " + std::to_string(fb_id) + " is not ARGB8888/XRGB8888");
+    if (x < 0 || y < 0 || static_cast<uint32_t>(x) >= fb->width || static_cast<uint32_t>(y) >= fb->height)
+        return make_error(EINVAL, "pixel (" + std::to_string(x) + ", " + std::to_string(y) + ") is outside the " +
+                                      std::to_string(fb->width) + "x" + std::to_string(fb->height) + " framebuffer");
+    drm_mode_map_dumb map{};
+    map.handle = handle;
+    if (drmIoctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &map) != 0)
+        return sys_error("MAP_DUMB of framebuffer " + std::to_string(fb_id));
+    size_t size = static_cast<size_t>(fb->offsets[0]) + static_cast<size_t>(fb->pitches[0]) * fb->height;
+    void* data = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(map.offset));
+    if (data == MAP_FAILED)
+        return sys_error("mmap of framebuffer " + std::to_string(fb_id));
+    uint32_t argb = 0;
+    std::memcpy(&argb, static_cast<const char*>(data) + fb->offsets[0] + static_cast<size_t>(y) * fb->pitches[0] + x * 4,
+                sizeof argb);
+    munmap(data, size);
+    return argb;
+}
+
 bool condition_holds(const PlaneState& p, const std::string& condition)
 {
     if (condition == "has-fb")
@@ -172,6 +216,36 @@ Result<PlaneWait> wait_for_plane(const std::string& driver, const std::string& t
         bool met = condition_holds(*it, condition);
         if (met || std::chrono::steady_clock::now() >= deadline)
             return PlaneWait{*it, met};
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+Result<PlanePixel> read_plane_pixel(const std::string& driver, const std::string& type, int x, int y,
+                                    std::optional<uint32_t> expect, int timeout_ms)
+{
+    auto src = StateSource::find(driver);
+    if (!src)
+        return src.error();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        auto planes = src->read();
+        if (!planes)
+            return planes.error();
+        auto it = std::find_if(planes->begin(), planes->end(), [&](auto& p) { return p.type == type; });
+        if (it == planes->end())
+            return make_error(ENOENT, "the " + driver + " card has no " + type + " plane");
+        PlanePixel result{*it, 0, false};
+        if (it->fb) {
+            auto pixel = read_fb_pixel(src->fd.get(), it->fb, x, y);
+            if (!pixel)
+                return pixel.error();
+            result.argb = *pixel;
+            result.met = !expect || *expect == result.argb;
+        } else if (!expect) {
+            return wrong("the " + type + " plane carries no framebuffer");
+        }
+        if (result.met || std::chrono::steady_clock::now() >= deadline)
+            return result;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
 }
