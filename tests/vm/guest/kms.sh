@@ -48,7 +48,9 @@ kms_start() {
     export XCURSOR_PATH=/tmp/vm-icons XCURSOR_THEME=vm-test XCURSOR_SIZE=24
     vm_log "syncway --backend drm --renderer $KMS_RENDERER on $card ($KMS_DRIVER)"
     KMS_T0=$(awk '{print $1}' /proc/uptime)
-    vm_spawn "$SYNCWAY" ${KMS_VERBOSE:+-v} --backend drm --renderer "$KMS_RENDERER" --socket "$KMS_SOCKET" > "$CHECK_TMP/syncway.log" 2>&1
+    rm -f "$XDG_RUNTIME_DIR/$KMS_SOCKET" "$XDG_RUNTIME_DIR/$KMS_SOCKET.lock"
+    # KMS_ARGS: more options (e.g. --output), split on spaces.
+    vm_spawn "$SYNCWAY" ${KMS_VERBOSE:+-v} --backend drm --renderer "$KMS_RENDERER" --socket "$KMS_SOCKET" ${KMS_ARGS:-} > "$CHECK_TMP/syncway.log" 2>&1
     KMS_PID=$VM_LAST_PID
     vm_wait_for 60 kms_listening_or_dead
     if ! kill -0 "$KMS_PID" 2>/dev/null; then
@@ -279,3 +281,27 @@ kms_checks() {
     kms_log_tail 12
     vm_group_status
 }
+
+# output-mode, output-refresh, output-custom-mode: --output on KMS picks the connector's mode of
+# that size (the closest refresh), or a custom mode of a size it does not list; the kernel's
+# atomic state (the primary plane spans the mode) and syncway's log say which.
+kms_output_case() {
+    local name=$1 spec=$2 size=$3 refresh=$4 primary got line
+    KMS_ARGS="--output $spec" kms_start vkms pixman
+    primary=$(kms_plane_wait primary has-fb 60)
+    got=$(vm_field "$primary" crtc-pos | sed 's/+.*//')
+    line=$(grep -o "output [^ ]*: [0-9]*x[0-9]*@[0-9.]* Hz.*" "$CHECK_TMP/syncway.log" | head -1)
+    if [ "$got" = "$size" ] && [[ "$line" == *"@$refresh"* ]]; then
+        vm_pass "$name" "--output $spec: the primary plane spans $got; syncway: $line"
+    else
+        vm_failed "$name" "--output $spec: expected a ${size}@${refresh}... mode, the primary plane spans ${got:-nothing} ($primary); syncway: ${line:-$(tail -3 "$CHECK_TMP/syncway.log")}"
+    fi
+    vm_cleanup
+}
+kms_output_checks() {
+    kms_output_case output-mode 800x600 800x600 60.
+    kms_output_case output-refresh 800x600@50 800x600 56.  # vkms lists 56.25 and 60.32 Hz
+    kms_output_case output-custom-mode 1000x700@60 1000x700 ""
+    vm_group_status
+}
+
