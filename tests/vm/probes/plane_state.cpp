@@ -195,6 +195,35 @@ Result<std::vector<PlaneState>> read_plane_states(const std::string& driver)
     return src->read();
 }
 
+namespace {
+
+// Re-reads DRIVER's state every 50 ms and hands its first plane of `type` to `check`, which
+// says whether it is done (or fails), until it is done or `timeout_ms` has passed.
+template <typename Check>
+Status poll_plane(const std::string& driver, const std::string& type, int timeout_ms, Check check)
+{
+    auto src = StateSource::find(driver);
+    if (!src)
+        return src.error();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        auto planes = src->read();
+        if (!planes)
+            return planes.error();
+        auto it = std::find_if(planes->begin(), planes->end(), [&](auto& p) { return p.type == type; });
+        if (it == planes->end())
+            return make_error(ENOENT, "the " + driver + " card has no " + type + " plane");
+        Result<bool> done = check(*src, *it);
+        if (!done)
+            return done.error();
+        if (*done || std::chrono::steady_clock::now() >= deadline)
+            return Ok{};
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+} // namespace
+
 Result<PlaneWait> wait_for_plane(const std::string& driver, const std::string& type, const std::string& condition,
                                  int timeout_ms)
 {
@@ -202,52 +231,34 @@ Result<PlaneWait> wait_for_plane(const std::string& driver, const std::string& t
         (condition.rfind("moved-from=", 0) != 0 || condition.find(',') == std::string::npos))
         return make_error(EINVAL, "unknown plane condition '" + condition +
                                       "' (has-fb, no-fb, fb-not=N, moved-from=X,Y)");
-    auto src = StateSource::find(driver);
-    if (!src)
-        return src.error();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    for (;;) {
-        auto planes = src->read();
-        if (!planes)
-            return planes.error();
-        auto it = std::find_if(planes->begin(), planes->end(), [&](auto& p) { return p.type == type; });
-        if (it == planes->end())
-            return make_error(ENOENT, "the " + driver + " card has no " + type + " plane");
-        bool met = condition_holds(*it, condition);
-        if (met || std::chrono::steady_clock::now() >= deadline)
-            return PlaneWait{*it, met};
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    PlaneWait result;
+    Status polled = poll_plane(driver, type, timeout_ms, [&](const StateSource&, const PlaneState& plane) -> Result<bool> {
+        result = PlaneWait{plane, condition_holds(plane, condition)};
+        return result.met;
+    });
+    if (!polled)
+        return polled.error();
+    return result;
 }
 
 Result<PlanePixel> read_plane_pixel(const std::string& driver, const std::string& type, int x, int y,
                                     std::optional<uint32_t> expect, int timeout_ms)
 {
-    auto src = StateSource::find(driver);
-    if (!src)
-        return src.error();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    for (;;) {
-        auto planes = src->read();
-        if (!planes)
-            return planes.error();
-        auto it = std::find_if(planes->begin(), planes->end(), [&](auto& p) { return p.type == type; });
-        if (it == planes->end())
-            return make_error(ENOENT, "the " + driver + " card has no " + type + " plane");
-        PlanePixel result{*it, 0, false};
-        if (it->fb) {
-            auto pixel = read_fb_pixel(src->fd.get(), it->fb, x, y);
-            if (!pixel)
-                return pixel.error();
-            result.argb = *pixel;
-            result.met = !expect || *expect == result.argb;
-        } else if (!expect) {
-            return wrong("the " + type + " plane carries no framebuffer");
-        }
-        if (result.met || std::chrono::steady_clock::now() >= deadline)
-            return result;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    PlanePixel result;
+    Status polled = poll_plane(driver, type, timeout_ms, [&](const StateSource& src, const PlaneState& plane) -> Result<bool> {
+        result = PlanePixel{plane, 0, false};
+        if (!plane.fb)
+            return expect ? Result<bool>(false) : Result<bool>(wrong("the " + type + " plane carries no framebuffer"));
+        auto pixel = read_fb_pixel(src.fd.get(), plane.fb, x, y);
+        if (!pixel)
+            return pixel.error();
+        result.argb = *pixel;
+        result.met = !expect || *expect == result.argb;
+        return result.met;
+    });
+    if (!polled)
+        return polled.error();
+    return result;
 }
 
 } // namespace syncway::vm
