@@ -78,6 +78,7 @@ struct Client {
     bool presented = false, closed = false;
     bool commands = false;
     unsigned cursor_frames = 0;
+    int redraws_left = 0;  // `frames N`: window commits still to be presented
 
     // --cursor-sync: the cursor surface's commits carry acquire/release points.
     bool cursor_sync = false;
@@ -148,6 +149,30 @@ void on_cursor_frame_done(void* data, wl_callback* cb, uint32_t)
     std::fflush(stdout);
 }
 const wl_callback_listener cursor_frame_listener{on_cursor_frame_done};
+
+void on_redraw_done(void* data, wl_callback* cb, uint32_t);
+const wl_callback_listener redraw_listener{on_redraw_done};
+
+// Commits the window's buffer again (all damaged) with a frame callback: one more frame.
+void redraw(Client* c)
+{
+    wl_surface_attach(c->surface.get(), c->buffer->buffer.get(), 0, 0);
+    wl_surface_damage_buffer(c->surface.get(), 0, 0, c->width, c->height);
+    wl_callback_add_listener(wl_surface_frame(c->surface.get()), &redraw_listener, c);
+    wl_surface_commit(c->surface.get());
+}
+
+void on_redraw_done(void* data, wl_callback* cb, uint32_t)
+{
+    auto* c = static_cast<Client*>(data);
+    wl_callback_destroy(cb);
+    if (--c->redraws_left > 0) {
+        redraw(c);
+        return;
+    }
+    std::printf("frames done\n");
+    std::fflush(stdout);
+}
 
 [[noreturn]] void die(const char* what, int r)
 {
@@ -271,6 +296,9 @@ bool run_command(Client* c, const std::string& line)
         commit_cursor(c, color, false);
     } else if (line.rfind("hold ", 0) == 0 && c->cursor_sync && parse_color(line.c_str() + 5, color)) {
         commit_cursor(c, color, true);
+    } else if (line.rfind("frames ", 0) == 0 && c->buffer && std::atoi(line.c_str() + 7) > 0) {
+        c->redraws_left = std::atoi(line.c_str() + 7);
+        redraw(c);
     } else if (line == "signal" && c->signaler) {
         if (int r = syncobj_signaler_signal(c->dev, c->signaler.get()); r < 0)
             die("syncobj_signaler_signal", r);
@@ -380,6 +408,8 @@ int main(int argc, char** argv)
                          "                   cursor AARRGGBB  commit a cursor buffer of that colour\n"
                          "                   hold AARRGGBB    the same with its acquire point unsignaled (--cursor-sync)\n"
                          "                   signal           signal the held acquire point\n"
+                         "                   frames N         present N more frames of the window (damaged\n"
+                         "                                    in full), then print \"frames done\"\n"
                          "                   release N        print \"release N signaled|pending|failed\"\n"
                          "Prints \"cursor set\", \"cursor AARRGGBB committed (...)\" and \"cursor frame done N\".\n%s",
                          a == "--help" ? "" : ("vm-solid-client: bad argument '" + a + "'\n").c_str());
