@@ -3,6 +3,7 @@
 #include "seat.hpp"
 #include "server.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 
@@ -145,8 +146,9 @@ void Cursor::update_cursor_planes()
         if (auto plane = CursorPlane::create(o, server_.allocator.get()))
             planes_.push_back(std::move(plane));
     }
-    for (auto it = planes_.begin(); it != planes_.end(); ++it) {
-        CursorPlane& plane = **it;
+    std::vector<CursorPlane*> refused;
+    for (auto& owned : planes_) {
+        CursorPlane& plane = *owned;
         wlr_output* o = plane.output();
         if (!o)
             continue;
@@ -191,8 +193,8 @@ void Cursor::update_cursor_planes()
         if (!plane.show(hotspot_x, hotspot_y)) {
             wlr_log(WLR_INFO, "output %s: the cursor plane refused our buffer; software cursor", o->name);
             use_software_cursor(plane);
-            planes_.erase(it);
-            break;  // the others were updated before this one or are updated on the next change
+            refused.push_back(&plane);
+            continue;
         }
         plane.set_frame_surface(client_image_ ? client_surface_ : nullptr);
         if (!was_shown)
@@ -200,6 +202,7 @@ void Cursor::update_cursor_planes()
                     o->name, client_image_ ? ", from the client's cursor surface" : "");
         reported_.insert(o->name);
     }
+    std::erase_if(planes_, [&](auto& plane) { return std::ranges::find(refused, plane.get()) != refused.end(); });
     move_cursor_planes();
 }
 
