@@ -110,6 +110,8 @@ void Cursor::set_client_image(wlr_surface* surface, int hotspot_x, int hotspot_y
                 client_commit_.disconnect();
                 client_destroy_.disconnect();
                 client_surface_ = nullptr;
+                for (auto& plane : planes_)
+                    plane->forget_client_surface();
                 update_cursor_planes();
             });
         }
@@ -158,7 +160,7 @@ void Cursor::update_cursor_planes()
             if (!client_surface_) {
                 // The client hid the pointer (or its cursor surface is gone): so does wlroots.
                 plane.hide();
-                plane.set_frame_surface(nullptr);
+                plane.set_client_surface(nullptr);
                 continue;
             }
             drawn = plane.draw(client_surface_);
@@ -169,7 +171,7 @@ void Cursor::update_cursor_planes()
                 xcursor_ ? wlr_xcursor_manager_get_xcursor(xcursor_.get(), default_cursor_name, o->scale) : nullptr;
             if (!xcursor || xcursor->image_count == 0) {
                 plane.hide();  // no image: wlroots has none either
-                plane.set_frame_surface(nullptr);
+                plane.set_client_surface(nullptr);
                 continue;
             }
             drawn = plane.draw(xcursor->images[0]);
@@ -196,7 +198,7 @@ void Cursor::update_cursor_planes()
             refused.push_back(&plane);
             continue;
         }
-        plane.set_frame_surface(client_image_ ? client_surface_ : nullptr);
+        plane.set_client_surface(client_image_ ? client_surface_ : nullptr);
         if (!was_shown)
             wlr_log(WLR_INFO, "output %s: cursor on the hardware cursor plane (LINEAR ARGB8888, filled on the CPU%s)",
                     o->name, client_image_ ? ", from the client's cursor surface" : "");
@@ -210,7 +212,7 @@ void Cursor::use_software_cursor(CursorPlane& plane)
 {
     wlr_output* o = plane.output();
     plane.hide();
-    plane.set_frame_surface(nullptr);
+    plane.set_client_surface(nullptr);
     // wlroots 0.15 keeps an output cursor that once put "no image" on the plane as the output's
     // hardware cursor, and never draws that one in software, even once its image fails to go
     // on the plane: dropping hardware cursors for a moment makes it software again.

@@ -117,12 +117,27 @@ CursorPlane::CursorPlane(wlr_output* output, BufferPtr buffer) : output_(output)
     });
     commit_.connect(&output_->events.commit, [this](void* data) {
         auto* event = static_cast<wlr_output_event_commit*>(data);
-        if (frame_surface_ && shown_ && (event->committed & WLR_OUTPUT_STATE_BUFFER))
-            wlr_surface_send_frame_done(frame_surface_, event->when);
+        if (client_surface_ && shown_ && (event->committed & WLR_OUTPUT_STATE_BUFFER))
+            wlr_surface_send_frame_done(client_surface_, event->when);
     });
 }
 
-CursorPlane::~CursorPlane() { hide(); }
+CursorPlane::~CursorPlane()
+{
+    set_client_surface(nullptr);
+    hide();
+}
+
+void CursorPlane::set_client_surface(wlr_surface* surface)
+{
+    if (surface == client_surface_)
+        return;
+    if (client_surface_ && output_)
+        wlr_surface_send_leave(client_surface_, output_);
+    client_surface_ = surface;
+    if (client_surface_ && output_)
+        wlr_surface_send_enter(client_surface_, output_);
+}
 
 Status CursorPlane::draw(const wlr_xcursor_image* image)
 {

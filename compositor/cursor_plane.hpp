@@ -38,9 +38,11 @@ public:
     void hide();
     // Output-local position of the cursor's hot spot, in layout (logical) pixels.
     void move(double x, double y);
-    // A client cursor surface on the plane gets wl_surface.frame done when the output commits
-    // a frame, as wlroots does for cursors it draws (nullptr: none).
-    void set_frame_surface(wlr_surface* surface) { frame_surface_ = surface; }
+    // The client cursor surface the plane shows (nullptr: none). Like a cursor wlroots draws,
+    // it gets wl_surface.enter/leave for the output and frame done when the output commits.
+    void set_client_surface(wlr_surface* surface);
+    // That surface is being destroyed: forget it without a leave event.
+    void forget_client_surface() { client_surface_ = nullptr; }
 
     wlr_output* output() const { return output_; }
     bool alive() const { return output_ != nullptr; }
@@ -55,7 +57,7 @@ private:
     BufferPtr buffer_;
     bool shown_ = false;
     const wlr_xcursor_image* image_ = nullptr;  // the xcursor image the buffer holds, if any
-    wlr_surface* frame_surface_ = nullptr;
+    wlr_surface* client_surface_ = nullptr;
     Listener commit_;
     Listener destroy_;
 };
