@@ -4,10 +4,15 @@
 // shown the first frame (its frame callback fired), then stays until killed.
 // With --commands it reads commands on stdin that change the cursor surface, its commits
 // optionally carrying linux-drm-syncobj-v1 points whose acquire point it signals on demand.
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "linux-drm-syncobj-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
 #include <syncobj/syncobj.h>
+#include <syncway/heaps/allocator.hpp>
+#include <syncway/heaps/cpu_access.hpp>
+
+#include <drm_fourcc.h>
 
 #include <syncway/mapping.hpp>
 #include <syncway/unique_fd.hpp>
@@ -55,6 +60,44 @@ struct SolidBuffer {
                                                   WL_SHM_FORMAT_ARGB8888));
         return b;
     }
+
+    // The same as a linux-dmabuf buffer: a LINEAR ARGB8888 dma-buf from heaps/ (a dma-buf heap,
+    // else udmabuf), filled inside a DMA_BUF_IOCTL_SYNC bracket.
+    static std::unique_ptr<SolidBuffer> create_dmabuf(zwp_linux_dmabuf_v1* dmabuf, int width, int height, uint32_t argb)
+    {
+        namespace h = syncway::heaps;
+        auto b = std::make_unique<SolidBuffer>();
+        size_t stride = static_cast<size_t>(width) * 4, size = stride * height;
+        h::AllocationRequest request;
+        request.size = size;
+        request.debug_name = "vm-solid-client-cursor";
+        auto allocated = h::Allocator().allocate(request);
+        if (!allocated || !allocated->is_dmabuf()) {
+            std::fprintf(stderr, "vm-solid-client: no dma-buf for the cursor: %s\n",
+                         allocated ? "only a memfd (no dma-buf heap or udmabuf)" : allocated.error().message.c_str());
+            return nullptr;
+        }
+        auto mapped = allocated->map();
+        if (!mapped)
+            return nullptr;
+        {
+            auto access = h::CpuAccess::begin(allocated->fd.get(), h::Access::Write);
+            if (!access)
+                return nullptr;
+            auto* px = mapped->as<uint32_t>();
+            for (size_t i = 0; i < size / 4; ++i)
+                px[i] = argb;
+        }
+        Proxy<zwp_linux_buffer_params_v1, zwp_linux_buffer_params_v1_destroy> params(
+            zwp_linux_dmabuf_v1_create_params(dmabuf));
+        zwp_linux_buffer_params_v1_add(params.get(), allocated->fd.get(), 0, 0, static_cast<uint32_t>(stride),
+                                       static_cast<uint32_t>(DRM_FORMAT_MOD_LINEAR >> 32),
+                                       static_cast<uint32_t>(DRM_FORMAT_MOD_LINEAR & 0xffffffff));
+        b->buffer.reset(zwp_linux_buffer_params_v1_create_immed(params.get(), width, height, DRM_FORMAT_ARGB8888, 0));
+        b->fd = std::move(allocated->fd);
+        b->map = std::move(mapped.value());
+        return b;
+    }
 };
 
 struct Client {
@@ -82,6 +125,7 @@ struct Client {
 
     // --cursor-sync: the cursor surface's commits carry acquire/release points.
     bool cursor_sync = false;
+    Proxy<zwp_linux_dmabuf_v1, zwp_linux_dmabuf_v1_destroy> dmabuf;
     Proxy<wp_linux_drm_syncobj_manager_v1, wp_linux_drm_syncobj_manager_v1_destroy> syncobj_manager;
     Proxy<wp_linux_drm_syncobj_surface_v1, wp_linux_drm_syncobj_surface_v1_destroy> cursor_sync_surface;
     Proxy<wp_linux_drm_syncobj_timeline_v1, wp_linux_drm_syncobj_timeline_v1_destroy> acquire, release;
@@ -183,10 +227,11 @@ void on_redraw_done(void* data, wl_callback* cb, uint32_t)
 // Attaches a new buffer of `color` to the cursor surface and commits it (with a frame
 // callback). With --cursor-sync the commit carries acquire point N and release point N + 1
 // (on two timelines); `hold` submits the acquire point unsignaled (signal it with `signal`).
-void commit_cursor(Client* c, uint32_t color, bool hold)
+void commit_cursor(Client* c, uint32_t color, bool hold, bool dmabuf = false)
 {
     int s = c->cursor_size;
-    auto next = SolidBuffer::create(c->shm.get(), s, s, color);
+    auto next = dmabuf ? SolidBuffer::create_dmabuf(c->dmabuf.get(), s, s, color)
+                       : SolidBuffer::create(c->shm.get(), s, s, color);
     if (!next) {
         std::fprintf(stderr, "vm-solid-client: cannot create a %dx%d cursor buffer\n", s, s);
         std::exit(1);
@@ -217,7 +262,7 @@ void commit_cursor(Client* c, uint32_t color, bool hold)
         how = "acquire " + std::to_string(point) + (hold ? " held" : " signaled") + ", release " + std::to_string(point);
     }
     wl_surface_commit(c->cursor_surface.get());
-    std::printf("cursor %08x committed (%s)\n", color, how.c_str());
+    std::printf("cursor %08x committed (%s%s)\n", color, dmabuf ? "linux-dmabuf, " : "wl_shm, ", how.c_str());
     std::fflush(stdout);
 }
 
@@ -272,6 +317,8 @@ void on_global(void* data, wl_registry* registry, uint32_t name, const char* ifa
     } else if (!std::strcmp(iface, wl_seat_interface.name) && !c->seat) {
         c->seat.reset(static_cast<wl_seat*>(bind(&wl_seat_interface, 5)));
         wl_seat_add_listener(c->seat.get(), &seat_listener, c);
+    } else if (!std::strcmp(iface, zwp_linux_dmabuf_v1_interface.name) && version >= 3) {
+        c->dmabuf.reset(static_cast<zwp_linux_dmabuf_v1*>(bind(&zwp_linux_dmabuf_v1_interface, 3)));
     } else if (!std::strcmp(iface, wp_linux_drm_syncobj_manager_v1_interface.name)) {
         c->syncobj_manager.reset(
             static_cast<wp_linux_drm_syncobj_manager_v1*>(bind(&wp_linux_drm_syncobj_manager_v1_interface, 1)));
@@ -294,6 +341,8 @@ bool run_command(Client* c, const std::string& line)
     uint32_t color = 0;
     if (line.rfind("cursor ", 0) == 0 && parse_color(line.c_str() + 7, color)) {
         commit_cursor(c, color, false);
+    } else if (line.rfind("dmabuf-cursor ", 0) == 0 && c->dmabuf && parse_color(line.c_str() + 14, color)) {
+        commit_cursor(c, color, false, true);
     } else if (line.rfind("hold ", 0) == 0 && c->cursor_sync && parse_color(line.c_str() + 5, color)) {
         commit_cursor(c, color, true);
     } else if (line.rfind("frames ", 0) == 0 && c->buffer && std::atoi(line.c_str() + 7) > 0) {
@@ -406,6 +455,8 @@ int main(int argc, char** argv)
                          "                 (the Nth cursor commit) on two timelines of $SYNCWAY_SYNCOBJ_SOCKET's service\n"
                          "  --commands     read commands on stdin, one a line:\n"
                          "                   cursor AARRGGBB  commit a cursor buffer of that colour\n"
+                         "                   dmabuf-cursor AARRGGBB  the same as a linux-dmabuf buffer (a dma-buf\n"
+                         "                                    from a dma-buf heap or udmabuf)\n"
                          "                   hold AARRGGBB    the same with its acquire point unsignaled (--cursor-sync)\n"
                          "                   signal           signal the held acquire point\n"
                          "                   frames N         present N more frames of the window (damaged\n"

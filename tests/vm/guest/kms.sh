@@ -1,7 +1,7 @@
 # KMS checks shared by the kms-* groups (sourced after lib.sh): syncway on one DRM card with
 # one renderer, a client of known colour, the virtio tablet, and the kernel's atomic state.
 # Sub-checks (GROUP.NAME): modeset, frame, cursor-plane, cursor-follows, cursor-primary-idle,
-# client-cursor, cursor-sync.
+# client-cursor, cursor-sync, client-cursor-dmabuf.
 
 SYNCWAY=${SYNCWAY:-$BUILD_ROOT/compositor/syncway}
 SOLID_CLIENT=$BUILD_ROOT/tests/vm/vm-solid-client
@@ -68,7 +68,7 @@ kms_start() {
 # sets a 32x32 cursor surface of a known colour whose commits carry linux-drm-syncobj-v1 points,
 # driven through its stdin (vm-solid-client --commands). The pixels of the framebuffer on the
 # cursor plane are read back with GETFB2 + MAP_DUMB (vm-kernel-probe plane-pixel).
-CURSOR_ARGB=ff22cc88 CURSOR_ARGB2=ffcc4422
+CURSOR_ARGB=ff22cc88 CURSOR_ARGB2=ffcc4422 CURSOR_ARGB3=ff4488ee
 kms_cursor_pixel() { "$VM_PROBE" plane-pixel "$KMS_DRIVER" cursor 1 1 "$@"; }
 kms_cursor_client_says() { vm_wait_for "$1" grep -q "$2" "$CHECK_TMP/cursor-client.log"; }
 kms_client_cursor() {
@@ -126,6 +126,24 @@ kms_client_cursor() {
         vm_pass cursor-sync "held through three presented frames with #$CURSOR_ARGB on the plane; after the signal #$got; the replaced buffer's release point signaled"
     else
         vm_failed cursor-sync "the new colour is on the plane, but the replaced buffer's release point 1 is still unsignaled: $(tail -2 "$CHECK_TMP/cursor-client.log")"
+    fi
+}
+
+# client-cursor-dmabuf: the cursor client commits a linux-dmabuf buffer (a dma-buf from a heap
+# or udmabuf, syncway's own linux-dmabuf) of a third colour: it reaches the plane too.
+kms_client_cursor_dmabuf() {
+    local got
+    if ! grep -q "cursor set" "$CHECK_TMP/cursor-client.log" 2>/dev/null; then
+        vm_failed client-cursor-dmabuf "no cursor client whose cursor is set"; return
+    fi
+    echo "dmabuf-cursor $CURSOR_ARGB3" >&7
+    if ! kms_cursor_client_says 10 "cursor $CURSOR_ARGB3 committed"; then
+        vm_failed client-cursor-dmabuf "the client committed no dma-buf cursor: $(tail -3 "$CHECK_TMP/cursor-client.log" | tr '\n' ' ')"; return
+    fi
+    if got=$(kms_cursor_pixel "$CURSOR_ARGB3" 5); then
+        vm_pass client-cursor-dmabuf "$(grep "cursor $CURSOR_ARGB3 committed" "$CHECK_TMP/cursor-client.log"); the cursor plane's pixel (1,1) #$got"
+    else
+        vm_failed client-cursor-dmabuf "the cursor plane's pixel (1,1) is #$got, not the dma-buf cursor's #$CURSOR_ARGB3; syncway: $(grep -i cursor "$CHECK_TMP/syncway.log" | tail -2)"
     fi
 }
 
@@ -312,6 +330,7 @@ kms_checks() {
     fi
 
     kms_client_cursor
+    kms_client_cursor_dmabuf
 
     [ "${3:-}" = fault ] && kms_cursor_fault "$have_plane"
 
