@@ -3,6 +3,8 @@
 #include "seat.hpp"
 #include "server.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <ctime>
 
 namespace syncway {
@@ -70,10 +72,7 @@ Cursor::Cursor(Server& server, Seat& seat) : server_(server), seat_(seat)
         // Only the client under the pointer may change it.
         if (event->seat_client != seat_.wlr()->pointer_state.focused_client)
             return;
-        wlr_cursor_set_surface(cursor_.get(), event->surface, event->hotspot_x, event->hotspot_y);
-        client_image_ = true;
-        update_cursor_planes();
-        check_hardware_cursors();
+        set_client_image(event->surface, event->hotspot_x, event->hotspot_y);
     });
     outputs_changed_.connect(&server_.outputs_changed, [this](void*) { handle_outputs_changed(); });
 }
@@ -84,9 +83,45 @@ void Cursor::attach(wlr_input_device* pointer) { wlr_cursor_attach_input_device(
 
 void Cursor::set_default_image()
 {
+    client_commit_.disconnect();
+    client_destroy_.disconnect();
+    client_surface_ = nullptr;
+    client_image_ = false;
     if (xcursor_)
         wlr_xcursor_manager_set_cursor_image(xcursor_.get(), default_cursor_name, cursor_.get());
-    client_image_ = false;
+    update_cursor_planes();
+    check_hardware_cursors();
+}
+
+void Cursor::set_client_image(wlr_surface* surface, int hotspot_x, int hotspot_y)
+{
+    if (surface != client_surface_) {
+        client_commit_.disconnect();
+        client_destroy_.disconnect();
+        if (surface) {
+            // surface->events.commit fires when a commit is applied: one held back by
+            // linux-drm-syncobj (its acquire point unsignaled) reaches the plane only then.
+            client_commit_.connect(&surface->events.commit, [this](void*) {
+                client_hotspot_x_ -= client_surface_->current.dx;
+                client_hotspot_y_ -= client_surface_->current.dy;
+                update_cursor_planes();
+            });
+            client_destroy_.connect(&surface->events.destroy, [this](void*) {
+                client_commit_.disconnect();
+                client_destroy_.disconnect();
+                client_surface_ = nullptr;
+                for (auto& plane : planes_)
+                    plane->forget_client_surface();
+                update_cursor_planes();
+            });
+        }
+    }
+    client_surface_ = surface;
+    client_hotspot_x_ = hotspot_x;
+    client_hotspot_y_ = hotspot_y;
+    client_image_ = true;
+    // wlroots keeps the surface for outputs without a plane of ours (software cursor).
+    wlr_cursor_set_surface(cursor_.get(), surface, hotspot_x, hotspot_y);
     update_cursor_planes();
     check_hardware_cursors();
 }
@@ -113,35 +148,90 @@ void Cursor::update_cursor_planes()
         if (auto plane = CursorPlane::create(o, server_.allocator.get()))
             planes_.push_back(std::move(plane));
     }
-    for (auto& plane : planes_) {
-        wlr_output* o = plane->output();
+    std::vector<CursorPlane*> refused;
+    for (auto& owned : planes_) {
+        CursorPlane& plane = *owned;
+        wlr_output* o = plane.output();
         if (!o)
             continue;
-        wlr_xcursor* xcursor =
-            xcursor_ && !client_image_ ? wlr_xcursor_manager_get_xcursor(xcursor_.get(), default_cursor_name, o->scale)
-                                       : nullptr;
-        if (!xcursor || xcursor->image_count == 0) {
-            // Client cursor surface (or no image): wlroots draws it in software meanwhile.
-            plane->hide();
+        Status drawn = Ok{};
+        int hotspot_x = 0, hotspot_y = 0;  // buffer pixels
+        if (client_image_) {
+            if (!client_surface_) {
+                // The client hid the pointer (or its cursor surface is gone): so does wlroots.
+                plane.hide();
+                plane.set_client_surface(nullptr);
+                continue;
+            }
+            drawn = plane.draw(client_surface_);
+            hotspot_x = static_cast<int>(std::lround(client_hotspot_x_ * o->scale));
+            hotspot_y = static_cast<int>(std::lround(client_hotspot_y_ * o->scale));
+        } else {
+            wlr_xcursor* xcursor =
+                xcursor_ ? wlr_xcursor_manager_get_xcursor(xcursor_.get(), default_cursor_name, o->scale) : nullptr;
+            if (!xcursor || xcursor->image_count == 0) {
+                plane.hide();  // no image: wlroots has none either
+                plane.set_client_surface(nullptr);
+                continue;
+            }
+            drawn = plane.draw(xcursor->images[0]);
+            hotspot_x = static_cast<int>(xcursor->images[0]->hotspot_x);
+            hotspot_y = static_cast<int>(xcursor->images[0]->hotspot_y);
+        }
+        if (!drawn) {
+            std::string key = std::string(o->name) + ": " + drawn.error().message;
+            if (software_logged_.insert(key).second)
+                wlr_log(WLR_INFO, "output %s: %s cannot go on the hardware cursor plane (%s); drawing it in software",
+                        o->name, client_image_ ? "the client's cursor surface" : "the cursor image",
+                        drawn.error().message.c_str());
+            use_software_cursor(plane);
             continue;
         }
         // Hide wlroots' software copy on this output first: for a cursor without an image
         // wlroots calls set_cursor(NULL) on the plane, which would undo ours if done after.
         wlr_output_cursor* c;
         wl_list_for_each(c, &o->cursors, link) wlr_output_cursor_set_image(c, nullptr, 0, 0, 0, 0, 0);
-        bool was_shown = plane->shown();
-        if (!plane->show(xcursor->images[0])) {
+        bool was_shown = plane.shown();
+        if (!plane.show(hotspot_x, hotspot_y)) {
             wlr_log(WLR_INFO, "output %s: the cursor plane refused our buffer; software cursor", o->name);
-            planes_.erase(std::find(planes_.begin(), planes_.end(), plane));
-            set_default_image();  // restores wlroots' software cursor on this output
-            return;
+            use_software_cursor(plane);
+            refused.push_back(&plane);
+            continue;
         }
+        plane.set_client_surface(client_image_ ? client_surface_ : nullptr);
         if (!was_shown)
-            wlr_log(WLR_INFO, "output %s: cursor on the hardware cursor plane (LINEAR ARGB8888, filled on the CPU)",
-                    o->name);
+            wlr_log(WLR_INFO, "output %s: cursor on the hardware cursor plane (LINEAR ARGB8888, filled on the CPU%s)",
+                    o->name, client_image_ ? ", from the client's cursor surface" : "");
         reported_.insert(o->name);
     }
+    std::erase_if(planes_, [&](auto& plane) { return std::ranges::find(refused, plane.get()) != refused.end(); });
     move_cursor_planes();
+}
+
+void Cursor::use_software_cursor(CursorPlane& plane)
+{
+    wlr_output* o = plane.output();
+    plane.hide();
+    plane.set_client_surface(nullptr);
+    // wlroots 0.15 keeps an output cursor that once put "no image" on the plane as the output's
+    // hardware cursor, and never draws that one in software, even once its image fails to go
+    // on the plane: dropping hardware cursors for a moment makes it software again.
+    wlr_output_lock_software_cursors(o, true);
+    wlr_output_lock_software_cursors(o, false);
+    wlr_xcursor* xcursor =
+        xcursor_ && !client_image_ ? wlr_xcursor_manager_get_xcursor(xcursor_.get(), default_cursor_name, o->scale)
+                                   : nullptr;
+    wlr_output_cursor* c;
+    wl_list_for_each(c, &o->cursors, link) {
+        if (client_image_) {
+            wlr_output_cursor_set_surface(c, client_surface_, client_hotspot_x_, client_hotspot_y_);
+        } else if (xcursor && xcursor->image_count > 0) {
+            const wlr_xcursor_image* image = xcursor->images[0];
+            wlr_output_cursor_set_image(c, image->buffer, static_cast<int32_t>(image->width * 4), image->width,
+                                        image->height, static_cast<int32_t>(image->hotspot_x),
+                                        static_cast<int32_t>(image->hotspot_y));
+        }
+    }
 }
 
 void Cursor::move_cursor_planes()
@@ -190,6 +280,12 @@ void Cursor::process_motion(uint32_t time_msec)
         wlr_seat_pointer_clear_focus(seat_.wlr());
         return;
     }
+    // A client's cursor image is for its own surfaces: entering another client's shows the
+    // default until that one sets its own (on the enter event), so a cursor whose owner died
+    // or never set one is never left hidden or stale.
+    wlr_seat_client* focused = seat_.wlr()->pointer_state.focused_client;
+    if (client_image_ && (!focused || focused->client != wl_resource_get_client(surface->resource)))
+        set_default_image();
     wlr_seat_pointer_notify_enter(seat_.wlr(), surface, sx, sy);
     wlr_seat_pointer_notify_motion(seat_.wlr(), time_msec, sx, sy);
 }

@@ -2,6 +2,8 @@
 
 #include "server.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 namespace syncway {
@@ -41,19 +43,55 @@ bool Output::enable()
         return false;
     }
     wlr_output_enable(output_, true);
+    std::string chosen;
     if (!wl_list_empty(&output_->modes)) {
-        wlr_output_mode* mode = wlr_output_preferred_mode(output_);
-        wlr_output_set_mode(output_, mode);
+        chosen = choose_listed_mode();
     } else if (spec_) {
         wlr_output_set_custom_mode(output_, spec_->width, spec_->height, spec_->refresh_mhz);
     }
-    if (!wlr_output_commit(output_)) {
+    bool committed = wlr_output_commit(output_);
+    if (!committed && spec_ && !wl_list_empty(&output_->modes)) {
+        // A custom mode (or a listed one) the hardware will not take: the preferred mode.
+        wlr_log(WLR_ERROR, "output %s: the backend refused %s; using the connector's preferred mode",
+                output_->name, chosen.c_str());
+        wlr_output_enable(output_, true);
+        wlr_output_set_mode(output_, wlr_output_preferred_mode(output_));
+        chosen = "its preferred mode";
+        committed = wlr_output_commit(output_);
+    }
+    if (!committed) {
         wlr_log(WLR_ERROR, "output %s: the backend refused to enable it", output_->name);
         return false;
     }
-    wlr_log(WLR_INFO, "output %s: %dx%d@%.3f Hz", output_->name, output_->width, output_->height,
-            output_->refresh / 1000.0);
+    wlr_log(WLR_INFO, "output %s: %dx%d@%.3f Hz%s%s", output_->name, output_->width, output_->height,
+            output_->refresh / 1000.0, chosen.empty() ? "" : ", ", chosen.c_str());
     return true;
+}
+
+std::string Output::choose_listed_mode()
+{
+    wlr_output_mode* preferred = wlr_output_preferred_mode(output_);
+    if (!spec_) {
+        wlr_output_set_mode(output_, preferred);
+        return "";
+    }
+    char asked[64];
+    std::snprintf(asked, sizeof asked, "--output %dx%d@%g", spec_->width, spec_->height, spec_->refresh_mhz / 1000.0);
+    wlr_output_mode* best = nullptr;
+    wlr_output_mode* mode;
+    wl_list_for_each(mode, &output_->modes, link) {
+        if (mode->width != spec_->width || mode->height != spec_->height)
+            continue;
+        if (!best || std::abs(mode->refresh - spec_->refresh_mhz) < std::abs(best->refresh - spec_->refresh_mhz))
+            best = mode;
+    }
+    if (best) {
+        wlr_output_set_mode(output_, best);
+        return std::string(asked) + ": the connector's mode of that size with the closest refresh";
+    }
+    // wlroots' DRM backend turns a custom mode into a CVT timing; the driver may refuse it.
+    wlr_output_set_custom_mode(output_, spec_->width, spec_->height, spec_->refresh_mhz);
+    return std::string(asked) + ": a custom mode (the connector lists no mode of that size)";
 }
 
 void Output::render_frame()

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace syncway {
 
@@ -16,7 +17,9 @@ class Server;
 
 class Output {
 public:
-    // spec: the --output size for headless and nested outputs; DRM uses the preferred mode.
+    // spec: the --output size. Headless and nested outputs take it as their mode; outputs with
+    // a mode list (DRM connectors) take the listed mode of that size with the closest refresh,
+    // else a custom mode of it, else (refused) their preferred mode. No spec: preferred mode.
     Output(Server& server, wlr_output* output, std::optional<OutputSpec> spec);
     ~Output();
     Output(const Output&) = delete;
@@ -26,6 +29,8 @@ public:
     wlr_output* wlr() const { return output_; }
 
 private:
+    // Sets the mode for spec_ on an output with a mode list; returns what was chosen, for the log.
+    std::string choose_listed_mode();
     void render_frame();
     bool recommit_front_buffer();
 

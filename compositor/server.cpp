@@ -92,13 +92,18 @@ Status Server::init(const Options& options)
     new_input_.connect(&backend.backend->events.new_input,
                        [this](void* data) { seat->add_device(static_cast<wlr_input_device*>(data)); });
 
+    // DRM connectors appear while the backend starts: only sizes the user asked for apply to
+    // them, one per connector in the backend's order (the rest keep their preferred mode).
+    if (backend.kind == BackendKind::Drm)
+        pending_specs_.assign(options.outputs.begin(), options.outputs.end());
     if (!wlr_backend_start(backend.backend.get()))
         return make_error(EIO, std::string(backend_name(backend.kind)) + " backend: failed to start (see the log above)");
 
     std::vector<OutputSpec> specs = options.outputs;
     if (specs.empty())
         specs.push_back(OutputSpec{});
-    pending_specs_.assign(specs.begin(), specs.end());
+    if (backend.kind != BackendKind::Drm)
+        pending_specs_.assign(specs.begin(), specs.end());
     if (Status status = request_outputs(backend, specs); !status)
         return status;
     if (outputs.empty() && backend.kind != BackendKind::Drm)

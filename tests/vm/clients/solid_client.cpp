@@ -2,11 +2,22 @@
 // output proves its frames reach the screen; optionally a solid cursor surface of its own, so
 // the cursor plane carries a client's buffer. Prints "presented WxH" once the compositor has
 // shown the first frame (its frame callback fired), then stays until killed.
+// With --commands it reads commands on stdin that change the cursor surface, its commits
+// optionally carrying linux-drm-syncobj-v1 points whose acquire point it signals on demand.
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "linux-drm-syncobj-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
+
+#include <syncobj/syncobj.h>
+#include <syncway/heaps/allocator.hpp>
+#include <syncway/heaps/cpu_access.hpp>
+
+#include <drm_fourcc.h>
 
 #include <syncway/mapping.hpp>
 #include <syncway/unique_fd.hpp>
 
+#include <poll.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <wayland-client.h>
@@ -16,6 +27,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -48,6 +60,44 @@ struct SolidBuffer {
                                                   WL_SHM_FORMAT_ARGB8888));
         return b;
     }
+
+    // The same as a linux-dmabuf buffer: a LINEAR ARGB8888 dma-buf from heaps/ (a dma-buf heap,
+    // else udmabuf), filled inside a DMA_BUF_IOCTL_SYNC bracket.
+    static std::unique_ptr<SolidBuffer> create_dmabuf(zwp_linux_dmabuf_v1* dmabuf, int width, int height, uint32_t argb)
+    {
+        namespace h = syncway::heaps;
+        auto b = std::make_unique<SolidBuffer>();
+        size_t stride = static_cast<size_t>(width) * 4, size = stride * height;
+        h::AllocationRequest request;
+        request.size = size;
+        request.debug_name = "vm-solid-client-cursor";
+        auto allocated = h::Allocator().allocate(request);
+        if (!allocated || !allocated->is_dmabuf()) {
+            std::fprintf(stderr, "vm-solid-client: no dma-buf for the cursor: %s\n",
+                         allocated ? "only a memfd (no dma-buf heap or udmabuf)" : allocated.error().message.c_str());
+            return nullptr;
+        }
+        auto mapped = allocated->map();
+        if (!mapped)
+            return nullptr;
+        {
+            auto access = h::CpuAccess::begin(allocated->fd.get(), h::Access::Write);
+            if (!access)
+                return nullptr;
+            auto* px = mapped->as<uint32_t>();
+            for (size_t i = 0; i < size / 4; ++i)
+                px[i] = argb;
+        }
+        Proxy<zwp_linux_buffer_params_v1, zwp_linux_buffer_params_v1_destroy> params(
+            zwp_linux_dmabuf_v1_create_params(dmabuf));
+        zwp_linux_buffer_params_v1_add(params.get(), allocated->fd.get(), 0, 0, static_cast<uint32_t>(stride),
+                                       static_cast<uint32_t>(DRM_FORMAT_MOD_LINEAR >> 32),
+                                       static_cast<uint32_t>(DRM_FORMAT_MOD_LINEAR & 0xffffffff));
+        b->buffer.reset(zwp_linux_buffer_params_v1_create_immed(params.get(), width, height, DRM_FORMAT_ARGB8888, 0));
+        b->fd = std::move(allocated->fd);
+        b->map = std::move(mapped.value());
+        return b;
+    }
 };
 
 struct Client {
@@ -66,8 +116,22 @@ struct Client {
     Proxy<xdg_surface, xdg_surface_destroy> xdg;
     Proxy<xdg_toplevel, xdg_toplevel_destroy> toplevel;
     std::unique_ptr<SolidBuffer> buffer, cursor_buffer;
+    std::vector<std::unique_ptr<SolidBuffer>> old_cursor_buffers;  // never reused: no release tracking
     int width = 0, height = 0;
     bool presented = false, closed = false;
+    bool commands = false;
+    unsigned cursor_frames = 0;
+    int redraws_left = 0;  // `frames N`: window commits still to be presented
+
+    // --cursor-sync: the cursor surface's commits carry acquire/release points.
+    bool cursor_sync = false;
+    Proxy<zwp_linux_dmabuf_v1, zwp_linux_dmabuf_v1_destroy> dmabuf;
+    Proxy<wp_linux_drm_syncobj_manager_v1, wp_linux_drm_syncobj_manager_v1_destroy> syncobj_manager;
+    Proxy<wp_linux_drm_syncobj_surface_v1, wp_linux_drm_syncobj_surface_v1_destroy> cursor_sync_surface;
+    Proxy<wp_linux_drm_syncobj_timeline_v1, wp_linux_drm_syncobj_timeline_v1_destroy> acquire, release;
+    syncobj_device* dev = nullptr;
+    syncway::UniqueFd acquire_fd, release_fd, signaler;  // signaler: of the held acquire point
+    uint64_t point = 0;  // the last commit's acquire point; its release point is point + 1 on `release`
 };
 
 void on_global(void* data, wl_registry* registry, uint32_t name, const char* iface, uint32_t version);
@@ -121,20 +185,97 @@ void on_toplevel_configure(void* data, xdg_toplevel*, int32_t w, int32_t h, wl_a
 void on_toplevel_close(void* data, xdg_toplevel*) { static_cast<Client*>(data)->closed = true; }
 const xdg_toplevel_listener toplevel_listener{on_toplevel_configure, on_toplevel_close};
 
+void on_cursor_frame_done(void* data, wl_callback* cb, uint32_t)
+{
+    auto* c = static_cast<Client*>(data);
+    wl_callback_destroy(cb);
+    std::printf("cursor frame done %u\n", ++c->cursor_frames);
+    std::fflush(stdout);
+}
+const wl_callback_listener cursor_frame_listener{on_cursor_frame_done};
+
+void on_redraw_done(void* data, wl_callback* cb, uint32_t);
+const wl_callback_listener redraw_listener{on_redraw_done};
+
+// Commits the window's buffer again (all damaged) with a frame callback: one more frame.
+void redraw(Client* c)
+{
+    wl_surface_attach(c->surface.get(), c->buffer->buffer.get(), 0, 0);
+    wl_surface_damage_buffer(c->surface.get(), 0, 0, c->width, c->height);
+    wl_callback_add_listener(wl_surface_frame(c->surface.get()), &redraw_listener, c);
+    wl_surface_commit(c->surface.get());
+}
+
+void on_redraw_done(void* data, wl_callback* cb, uint32_t)
+{
+    auto* c = static_cast<Client*>(data);
+    wl_callback_destroy(cb);
+    if (--c->redraws_left > 0) {
+        redraw(c);
+        return;
+    }
+    std::printf("frames done\n");
+    std::fflush(stdout);
+}
+
+[[noreturn]] void die(const char* what, int r)
+{
+    std::fprintf(stderr, "vm-solid-client: %s: %s (%s)\n", what, std::strerror(-r), syncobj_last_error());
+    std::exit(1);
+}
+
+// Attaches a new buffer of `color` to the cursor surface and commits it (with a frame
+// callback). With --cursor-sync the commit carries acquire point N and release point N + 1
+// (on two timelines); `hold` submits the acquire point unsignaled (signal it with `signal`).
+void commit_cursor(Client* c, uint32_t color, bool hold, bool dmabuf = false)
+{
+    int s = c->cursor_size;
+    auto next = dmabuf ? SolidBuffer::create_dmabuf(c->dmabuf.get(), s, s, color)
+                       : SolidBuffer::create(c->shm.get(), s, s, color);
+    if (!next) {
+        std::fprintf(stderr, "vm-solid-client: cannot create a %dx%d cursor buffer\n", s, s);
+        std::exit(1);
+    }
+    if (c->cursor_buffer)
+        c->old_cursor_buffers.push_back(std::move(c->cursor_buffer));
+    c->cursor_buffer = std::move(next);
+    c->cursor_color = color;
+    wl_surface_attach(c->cursor_surface.get(), c->cursor_buffer->buffer.get(), 0, 0);
+    wl_surface_damage_buffer(c->cursor_surface.get(), 0, 0, s, s);
+    wl_callback_add_listener(wl_surface_frame(c->cursor_surface.get()), &cursor_frame_listener, c);
+    std::string how = "plain";
+    if (c->cursor_sync) {
+        uint64_t point = ++c->point;
+        if (hold) {
+            int signaler = -1;
+            if (int r = syncobj_submit(c->dev, c->acquire_fd.get(), point, &signaler); r < 0)
+                die("syncobj_submit", r);
+            c->signaler.reset(signaler);
+        } else {
+            int fd = c->acquire_fd.get();
+            if (int r = syncobj_signal(c->dev, &fd, &point, 1); r < 0)
+                die("syncobj_signal", r);
+        }
+        auto hi = static_cast<uint32_t>(point >> 32), lo = static_cast<uint32_t>(point);
+        wp_linux_drm_syncobj_surface_v1_set_acquire_point(c->cursor_sync_surface.get(), c->acquire.get(), hi, lo);
+        wp_linux_drm_syncobj_surface_v1_set_release_point(c->cursor_sync_surface.get(), c->release.get(), hi, lo);
+        how = "acquire " + std::to_string(point) + (hold ? " held" : " signaled") + ", release " + std::to_string(point);
+    }
+    wl_surface_commit(c->cursor_surface.get());
+    std::printf("cursor %08x committed (%s%s)\n", color, dmabuf ? "linux-dmabuf, " : "wl_shm, ", how.c_str());
+    std::fflush(stdout);
+}
+
 void on_pointer_enter(void* data, wl_pointer* pointer, uint32_t serial, wl_surface*, wl_fixed_t, wl_fixed_t)
 {
     auto* c = static_cast<Client*>(data);
     if (!c->cursor_color)
         return;
-    int s = c->cursor_size;
     if (!c->cursor_buffer)
-        c->cursor_buffer = SolidBuffer::create(c->shm.get(), s, s, c->cursor_color);
-    if (!c->cursor_buffer)
-        return;
-    wl_surface_attach(c->cursor_surface.get(), c->cursor_buffer->buffer.get(), 0, 0);
-    wl_surface_damage_buffer(c->cursor_surface.get(), 0, 0, s, s);
-    wl_surface_commit(c->cursor_surface.get());
+        commit_cursor(c, c->cursor_color, false);
     wl_pointer_set_cursor(pointer, serial, c->cursor_surface.get(), 0, 0);
+    std::printf("cursor set\n");
+    std::fflush(stdout);
 }
 void on_pointer_leave(void*, wl_pointer*, uint32_t, wl_surface*) {}
 void on_pointer_motion(void*, wl_pointer*, uint32_t, wl_fixed_t, wl_fixed_t) {}
@@ -176,6 +317,11 @@ void on_global(void* data, wl_registry* registry, uint32_t name, const char* ifa
     } else if (!std::strcmp(iface, wl_seat_interface.name) && !c->seat) {
         c->seat.reset(static_cast<wl_seat*>(bind(&wl_seat_interface, 5)));
         wl_seat_add_listener(c->seat.get(), &seat_listener, c);
+    } else if (!std::strcmp(iface, zwp_linux_dmabuf_v1_interface.name) && version >= 3) {
+        c->dmabuf.reset(static_cast<zwp_linux_dmabuf_v1*>(bind(&zwp_linux_dmabuf_v1_interface, 3)));
+    } else if (!std::strcmp(iface, wp_linux_drm_syncobj_manager_v1_interface.name)) {
+        c->syncobj_manager.reset(
+            static_cast<wp_linux_drm_syncobj_manager_v1*>(bind(&wp_linux_drm_syncobj_manager_v1_interface, 1)));
     }
 }
 
@@ -187,6 +333,100 @@ bool parse_color(const char* text, uint32_t& out)
         return false;
     out = static_cast<uint32_t>(v);
     return true;
+}
+
+// One command line from stdin (see --help); false at end of input.
+bool run_command(Client* c, const std::string& line)
+{
+    uint32_t color = 0;
+    if (line.rfind("cursor ", 0) == 0 && parse_color(line.c_str() + 7, color)) {
+        commit_cursor(c, color, false);
+    } else if (line.rfind("dmabuf-cursor ", 0) == 0 && c->dmabuf && parse_color(line.c_str() + 14, color)) {
+        commit_cursor(c, color, false, true);
+    } else if (line.rfind("hold ", 0) == 0 && c->cursor_sync && parse_color(line.c_str() + 5, color)) {
+        commit_cursor(c, color, true);
+    } else if (line.rfind("frames ", 0) == 0 && c->buffer && std::atoi(line.c_str() + 7) > 0) {
+        c->redraws_left = std::atoi(line.c_str() + 7);
+        redraw(c);
+    } else if (line == "signal" && c->signaler) {
+        if (int r = syncobj_signaler_signal(c->dev, c->signaler.get()); r < 0)
+            die("syncobj_signaler_signal", r);
+        c->signaler.reset();
+        std::printf("acquire %llu signaled\n", static_cast<unsigned long long>(c->point));
+    } else if (line.rfind("release ", 0) == 0 && c->cursor_sync) {
+        uint64_t point = std::strtoull(line.c_str() + 8, nullptr, 10);
+        enum syncobj_point_state state {};
+        if (int r = syncobj_point_state(c->dev, c->release_fd.get(), point, &state, nullptr); r < 0)
+            die("syncobj_point_state", r);
+        std::printf("release %llu %s\n", static_cast<unsigned long long>(point),
+                    state == SYNCOBJ_POINT_SIGNALED ? "signaled" : state == SYNCOBJ_POINT_FAILED ? "failed" : "pending");
+    } else {
+        std::printf("bad command '%s'\n", line.c_str());
+    }
+    std::fflush(stdout);
+    return true;
+}
+
+// Waits for Wayland events and, with --commands, stdin lines; false when the connection ends.
+bool dispatch(Client* c, std::string& input)
+{
+    wl_display* d = c->display.get();
+    while (wl_display_prepare_read(d) != 0)
+        if (wl_display_dispatch_pending(d) < 0)
+            return false;
+    wl_display_flush(d);
+    pollfd fds[2] = {{wl_display_get_fd(d), POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+    int n = poll(fds, c->commands ? 2 : 1, -1);
+    if (n < 0) {
+        wl_display_cancel_read(d);
+        return errno == EINTR;
+    }
+    if (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) {
+        if (wl_display_read_events(d) < 0)
+            return false;
+    } else {
+        wl_display_cancel_read(d);
+    }
+    if (wl_display_dispatch_pending(d) < 0)
+        return false;
+    if (c->commands && (fds[1].revents & (POLLIN | POLLHUP))) {
+        char chunk[256];
+        ssize_t got = read(STDIN_FILENO, chunk, sizeof chunk);
+        if (got <= 0) {
+            c->commands = false;  // end of commands: keep showing the window
+        } else {
+            input.append(chunk, static_cast<size_t>(got));
+            for (size_t nl; (nl = input.find('\n')) != std::string::npos;) {
+                std::string line = input.substr(0, nl);
+                input.erase(0, nl + 1);
+                if (!line.empty())
+                    run_command(c, line);
+            }
+        }
+    }
+    return wl_display_flush(d) >= 0 || errno == EAGAIN;
+}
+
+// --cursor-sync: the timelines and the cursor surface's syncobj object.
+void setup_cursor_sync(Client* c)
+{
+    if (!c->syncobj_manager) {
+        std::fprintf(stderr, "vm-solid-client: the compositor does not offer wp_linux_drm_syncobj_manager_v1\n");
+        std::exit(1);
+    }
+    if (int r = syncobj_open(SYNCOBJ_BACKEND_AUTO, &c->dev); r < 0)
+        die("syncobj_open", r);
+    int a = -1, r = -1;
+    if (int e = syncobj_create(c->dev, 0, &a); e < 0)
+        die("syncobj_create", e);
+    c->acquire_fd.reset(a);
+    if (int e = syncobj_create(c->dev, 0, &r); e < 0)
+        die("syncobj_create", e);
+    c->release_fd.reset(r);
+    c->acquire.reset(wp_linux_drm_syncobj_manager_v1_import_timeline(c->syncobj_manager.get(), a));
+    c->release.reset(wp_linux_drm_syncobj_manager_v1_import_timeline(c->syncobj_manager.get(), r));
+    c->cursor_sync_surface.reset(
+        wp_linux_drm_syncobj_manager_v1_get_surface(c->syncobj_manager.get(), c->cursor_surface.get()));
 }
 
 } // namespace
@@ -201,12 +441,28 @@ int main(int argc, char** argv)
             ++i;
         else if (a == "--cursor-color" && has_value && parse_color(argv[i + 1], c.cursor_color))
             ++i;
+        else if (a == "--cursor-sync")
+            c.cursor_sync = true;
+        else if (a == "--commands")
+            c.commands = true;
         else {
             std::fprintf(a == "--help" ? stdout : stderr,
-                         "usage: vm-solid-client [--color AARRGGBB] [--cursor-color AARRGGBB]\n"
+                         "usage: vm-solid-client [--color AARRGGBB] [--cursor-color AARRGGBB] [--cursor-sync] [--commands]\n"
                          "A window of one colour (default ff3366cc); with --cursor-color, a 32x32 cursor\n"
                          "surface of that colour while the pointer is over it. Prints \"presented WxH\"\n"
-                         "when the first frame is on screen; runs until killed.\n%s",
+                         "when the first frame is on screen; runs until killed.\n"
+                         "  --cursor-sync  cursor commits carry linux-drm-syncobj-v1 acquire and release point N\n"
+                         "                 (the Nth cursor commit) on two timelines of $SYNCWAY_SYNCOBJ_SOCKET's service\n"
+                         "  --commands     read commands on stdin, one a line:\n"
+                         "                   cursor AARRGGBB  commit a cursor buffer of that colour\n"
+                         "                   dmabuf-cursor AARRGGBB  the same as a linux-dmabuf buffer (a dma-buf\n"
+                         "                                    from a dma-buf heap or udmabuf)\n"
+                         "                   hold AARRGGBB    the same with its acquire point unsignaled (--cursor-sync)\n"
+                         "                   signal           signal the held acquire point\n"
+                         "                   frames N         present N more frames of the window (damaged\n"
+                         "                                    in full), then print \"frames done\"\n"
+                         "                   release N        print \"release N signaled|pending|failed\"\n"
+                         "Prints \"cursor set\", \"cursor AARRGGBB committed (...)\" and \"cursor frame done N\".\n%s",
                          a == "--help" ? "" : ("vm-solid-client: bad argument '" + a + "'\n").c_str());
             return a == "--help" ? 0 : 2;
         }
@@ -231,11 +487,17 @@ int main(int argc, char** argv)
     c.toplevel.reset(xdg_surface_get_toplevel(c.xdg.get()));
     xdg_toplevel_add_listener(c.toplevel.get(), &toplevel_listener, &c);
     xdg_toplevel_set_title(c.toplevel.get(), "vm-solid-client");
+    if (c.cursor_sync)
+        setup_cursor_sync(&c);
     wl_surface_commit(c.surface.get());
-    while (!c.closed && wl_display_dispatch(c.display.get()) != -1) {
+    std::string input;
+    while (!c.closed && dispatch(&c, input)) {
     }
     // Release protocol objects before the display goes.
     c.toplevel.reset();
     c.xdg.reset();
+    c.cursor_sync_surface.reset();
+    if (c.dev)
+        syncobj_close(c.dev);
     return c.closed ? 0 : 1;
 }

@@ -23,7 +23,11 @@ constexpr const char* usage =
     "                           state has it: plane ID TYPE crtc= fb= [format= size= allocated-by=] crtc-pos=\n"
     "  plane-wait DRIVER TYPE CONDITION SECONDS\n"
     "                           wait until DRIVER's TYPE plane (primary, cursor) meets CONDITION: has-fb,\n"
-    "                           no-fb, fb-not=N, moved-from=X,Y; print it; exit 1 if it did not in time\n";
+    "                           no-fb, fb-not=N, moved-from=X,Y; print it; exit 1 if it did not in time\n"
+    "  plane-pixel DRIVER TYPE X Y [AARRGGBB SECONDS]\n"
+    "                           print the pixel (AARRGGBB) at X,Y of the framebuffer on DRIVER's TYPE plane\n"
+    "                           (read through GETFB2 + MAP_DUMB, needs root); with AARRGGBB, wait until it\n"
+    "                           is that colour; exit 1 if it did not become it in time\n";
 
 std::vector<std::string> split_commas(const char* s)
 {
@@ -89,6 +93,17 @@ int main(int argc, char** argv)
             return report(waited.error(), cmd);
         std::printf("%s\n", waited->plane.describe().c_str());
         return waited->met ? 0 : 1;
+    }
+    if (!std::strcmp(cmd, "plane-pixel") && (argc == 6 || argc == 8)) {
+        std::optional<uint32_t> expect;
+        if (argc == 8)
+            expect = static_cast<uint32_t>(std::strtoul(argv[6], nullptr, 16));
+        auto pixel = read_plane_pixel(argv[2], argv[3], std::atoi(argv[4]), std::atoi(argv[5]), expect,
+                                      argc == 8 ? static_cast<int>(std::atof(argv[7]) * 1000) : 0);
+        if (!pixel)
+            return report(pixel.error(), cmd);
+        std::printf("%08x %s\n", pixel->argb, pixel->plane.describe().c_str());
+        return pixel->met ? 0 : 1;
     }
     std::fprintf(stderr, "vm-kernel-probe: unknown command '%s'\n%s", cmd, usage);
     return 2;

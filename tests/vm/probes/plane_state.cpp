@@ -5,15 +5,19 @@
 
 #include <syncway/unique_fd.hpp>
 
+#include <drm_fourcc.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <xf86drm.h>
+#include <xf86drmMode.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -124,6 +128,46 @@ struct StateSource {
     }
 };
 
+// The pixel at (x, y) of framebuffer `fb_id` (any process's), read through a GEM handle of
+// our own.
+Result<uint32_t> read_fb_pixel(int fd, uint32_t fb_id, int x, int y)
+{
+    std::unique_ptr<drmModeFB2, decltype(&drmModeFreeFB2)> fb(drmModeGetFB2(fd, fb_id), drmModeFreeFB2);
+    if (!fb)
+        return sys_error("GETFB2 of framebuffer " + std::to_string(fb_id));
+    uint32_t handle = fb->handles[0];
+    if (!handle)
+        return wrong("GETFB2 of framebuffer " + std::to_string(fb_id) + " gave no GEM handle (needs CAP_SYS_ADMIN)");
+    // Closes the handle, whatever happens below.
+    struct HandleCloser {
+        int fd;
+        uint32_t handle;
+        ~HandleCloser()
+        {
+            drm_gem_close close{handle, 0};
+            drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &close);
+        }
+    } handle_closer{fd, handle};
+    if (fb->pixel_format != DRM_FORMAT_ARGB8888 && fb->pixel_format != DRM_FORMAT_XRGB8888)
+        return wrong("framebuffer " + std::to_string(fb_id) + " is not ARGB8888/XRGB8888");
+    if (x < 0 || y < 0 || static_cast<uint32_t>(x) >= fb->width || static_cast<uint32_t>(y) >= fb->height)
+        return make_error(EINVAL, "pixel (" + std::to_string(x) + ", " + std::to_string(y) + ") is outside the " +
+                                      std::to_string(fb->width) + "x" + std::to_string(fb->height) + " framebuffer");
+    drm_mode_map_dumb map{};
+    map.handle = handle;
+    if (drmIoctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &map) != 0)
+        return sys_error("MAP_DUMB of framebuffer " + std::to_string(fb_id));
+    size_t size = static_cast<size_t>(fb->offsets[0]) + static_cast<size_t>(fb->pitches[0]) * fb->height;
+    void* data = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(map.offset));
+    if (data == MAP_FAILED)
+        return sys_error("mmap of framebuffer " + std::to_string(fb_id));
+    uint32_t argb = 0;
+    std::memcpy(&argb, static_cast<const char*>(data) + fb->offsets[0] + static_cast<size_t>(y) * fb->pitches[0] + x * 4,
+                sizeof argb);
+    munmap(data, size);
+    return argb;
+}
+
 bool condition_holds(const PlaneState& p, const std::string& condition)
 {
     if (condition == "has-fb")
@@ -151,13 +195,13 @@ Result<std::vector<PlaneState>> read_plane_states(const std::string& driver)
     return src->read();
 }
 
-Result<PlaneWait> wait_for_plane(const std::string& driver, const std::string& type, const std::string& condition,
-                                 int timeout_ms)
+namespace {
+
+// Re-reads DRIVER's state every 50 ms and hands its first plane of `type` to `check`, which
+// says whether it is done (or fails), until it is done or `timeout_ms` has passed.
+template <typename Check>
+Status poll_plane(const std::string& driver, const std::string& type, int timeout_ms, Check check)
 {
-    if (condition != "has-fb" && condition != "no-fb" && condition.rfind("fb-not=", 0) != 0 &&
-        (condition.rfind("moved-from=", 0) != 0 || condition.find(',') == std::string::npos))
-        return make_error(EINVAL, "unknown plane condition '" + condition +
-                                      "' (has-fb, no-fb, fb-not=N, moved-from=X,Y)");
     auto src = StateSource::find(driver);
     if (!src)
         return src.error();
@@ -169,11 +213,52 @@ Result<PlaneWait> wait_for_plane(const std::string& driver, const std::string& t
         auto it = std::find_if(planes->begin(), planes->end(), [&](auto& p) { return p.type == type; });
         if (it == planes->end())
             return make_error(ENOENT, "the " + driver + " card has no " + type + " plane");
-        bool met = condition_holds(*it, condition);
-        if (met || std::chrono::steady_clock::now() >= deadline)
-            return PlaneWait{*it, met};
+        Result<bool> done = check(*src, *it);
+        if (!done)
+            return done.error();
+        if (*done || std::chrono::steady_clock::now() >= deadline)
+            return Ok{};
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+}
+
+} // namespace
+
+Result<PlaneWait> wait_for_plane(const std::string& driver, const std::string& type, const std::string& condition,
+                                 int timeout_ms)
+{
+    if (condition != "has-fb" && condition != "no-fb" && condition.rfind("fb-not=", 0) != 0 &&
+        (condition.rfind("moved-from=", 0) != 0 || condition.find(',') == std::string::npos))
+        return make_error(EINVAL, "unknown plane condition '" + condition +
+                                      "' (has-fb, no-fb, fb-not=N, moved-from=X,Y)");
+    PlaneWait result;
+    Status polled = poll_plane(driver, type, timeout_ms, [&](const StateSource&, const PlaneState& plane) -> Result<bool> {
+        result = PlaneWait{plane, condition_holds(plane, condition)};
+        return result.met;
+    });
+    if (!polled)
+        return polled.error();
+    return result;
+}
+
+Result<PlanePixel> read_plane_pixel(const std::string& driver, const std::string& type, int x, int y,
+                                    std::optional<uint32_t> expect, int timeout_ms)
+{
+    PlanePixel result;
+    Status polled = poll_plane(driver, type, timeout_ms, [&](const StateSource& src, const PlaneState& plane) -> Result<bool> {
+        result = PlanePixel{plane, 0, false};
+        if (!plane.fb)
+            return expect ? Result<bool>(false) : Result<bool>(wrong("the " + type + " plane carries no framebuffer"));
+        auto pixel = read_fb_pixel(src.fd.get(), plane.fb, x, y);
+        if (!pixel)
+            return pixel.error();
+        result.argb = *pixel;
+        result.met = !expect || *expect == result.argb;
+        return result.met;
+    });
+    if (!polled)
+        return polled.error();
+    return result;
 }
 
 } // namespace syncway::vm

@@ -5,6 +5,7 @@
 #include <syncway/result.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,5 +40,17 @@ struct PlaneWait {
 };
 Result<PlaneWait> wait_for_plane(const std::string& driver, const std::string& type, const std::string& condition,
                                  int timeout_ms);
+
+// The pixel at (x, y) of the framebuffer on DRIVER's first plane of `type`, as 0xAARRGGBB
+// (32-bit formats only): GETFB2 gives a GEM handle of it to a CAP_SYS_ADMIN caller, which
+// MAP_DUMB maps. With `expect`, re-reads every 50 ms until the pixel equals it or `timeout_ms`
+// passes; `met` says which.
+struct PlanePixel {
+    PlaneState plane;
+    uint32_t argb = 0;
+    bool met = false;
+};
+Result<PlanePixel> read_plane_pixel(const std::string& driver, const std::string& type, int x, int y,
+                                    std::optional<uint32_t> expect, int timeout_ms);
 
 } // namespace syncway::vm
