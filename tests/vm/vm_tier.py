@@ -345,7 +345,7 @@ def main():
     parser.add_argument("--checks-dir", default=str(HERE / "checks"), help="directory of the checks' guest scripts (NAME.sh)")
     parser.add_argument("--source-root", required=True)
     parser.add_argument("--build-root", required=True)
-    parser.add_argument("--timeout", default="290", help="seconds for the whole boot (env SYNCWAY_VM_TIMEOUT)")
+    parser.add_argument("--timeout", default="380", help="seconds for the whole boot (env SYNCWAY_VM_TIMEOUT)")
     parser.add_argument("--check-timeout", default="200", help="seconds per check inside the guest (env SYNCWAY_VM_CHECK_TIMEOUT)")
     parser.add_argument("--memory", default="2G", help="guest memory (qemu -m)")
     parser.add_argument("--kernel", default="6.1", choices=sorted(KERNEL_CACHES),
