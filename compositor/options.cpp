@@ -225,6 +225,7 @@ std::string usage_text(std::string_view program)
            "                       KMS if a DRM card and a seat are available, else headless)\n"
            "  --renderer auto|pixman|gles2\n"
            "                       default auto: gles2 when a DRM render node exists, else pixman\n"
+           "                       (pixman too when that node's GL is Mesa's software kms_swrast)\n"
            "  --output WxH[@HZ]    an output of that size (repeatable; default 1920x1080@60).\n"
            "                       Headless: virtual outputs; nested: one window each;\n"
            "                       drm: the Nth --output sets the Nth connector's mode: its listed\n"

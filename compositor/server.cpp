@@ -1,4 +1,5 @@
 #include "server.hpp"
+#include "software_gl.hpp"
 
 #include "protocols/linux_dmabuf_v1.hpp"
 #include "protocols/linux_drm_syncobj_v1.hpp"
@@ -7,6 +8,8 @@
 #include "protocols/xdg_shell.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 namespace syncway {
 namespace {
@@ -15,10 +18,20 @@ Result<RendererPtr> create_renderer(RendererKind kind, wlr_backend* backend)
 {
     RendererPtr renderer;
     switch (kind) {
-    case RendererKind::Auto:
+    case RendererKind::Auto: {
         // gles2 when the backend has a DRM (render) node, else pixman; honours WLR_RENDERER.
         renderer.reset(wlr_renderer_autocreate(backend));
+        // ...but not gles2 on Mesa's software rasterizer: pixman composites faster on the CPU,
+        // and llvmpipe through kms_swrast crashes on virtio-gpu without virgl (VM tier,
+        // kms-virtio-auto). --renderer gles2 still forces it; WLR_RENDERER is the user's word.
+        std::string driver = gl_driver_name(renderer.get());
+        if (is_software_gl_driver(driver) && !std::getenv("WLR_RENDERER")) {
+            wlr_log(WLR_INFO, "renderer auto: the DRM device's GL driver is Mesa's software %s; using pixman "
+                              "(--renderer gles2 forces GL)", driver.c_str());
+            renderer.reset(wlr_pixman_renderer_create());
+        }
         break;
+    }
     case RendererKind::Pixman:
         renderer.reset(wlr_pixman_renderer_create());
         break;
@@ -62,6 +75,10 @@ Status Server::init(const Options& options)
     if (!made)
         return made.error();
     renderer = std::move(made.value());
+    // Which renderer --renderer auto took is the first question about a slow or broken
+    // screen (gles2 on a software GL driver, pixman where a GPU was expected).
+    wlr_log(WLR_INFO, "renderer: %s (--renderer %s)", wlr_renderer_is_pixman(renderer.get()) ? "pixman" : "gles2",
+            std::string(renderer_name(options.renderer)).c_str());
     wlr_renderer_init_wl_display(renderer.get(), display.get());
 
     allocator.reset(wlr_allocator_autocreate(backend.backend.get(), renderer.get()));

@@ -49,6 +49,7 @@ extern "C" {
 #include <wlr/interfaces/wlr_output.h>
 #include <wlr/render/allocator.h>
 #include <wlr/render/dmabuf.h>
+#include <wlr/render/egl.h>
 #include <wlr/render/drm_format_set.h>
 #include <wlr/render/gles2.h>
 #include <wlr/render/pixman.h>

@@ -39,7 +39,14 @@ kms_start() {
     local card
     card=$(vm_card "$KMS_DRIVER") || vm_fail "no DRM card driven by $KMS_DRIVER"
     vm_runtime_dir
-    export WLR_DRM_DEVICES=$card LIBSEAT_BACKEND=builtin WLR_RENDERER_ALLOW_SOFTWARE=1
+    export WLR_DRM_DEVICES=$card LIBSEAT_BACKEND=builtin
+    # gles2 on Mesa's software GL needs wlroots' consent; KMS_ALLOW_SOFTWARE_GL=0 starts syncway
+    # as a user would (checks/kms-virtio-auto.sh).
+    if [ "${KMS_ALLOW_SOFTWARE_GL:-1}" = 1 ]; then
+        export WLR_RENDERER_ALLOW_SOFTWARE=1
+    else
+        unset WLR_RENDERER_ALLOW_SOFTWARE
+    fi
     # A cursor theme of one image (Adwaita's arrow): loading a whole theme file by file over
     # 9p costs seconds under TCG, and one known image keeps the cursor plane's content fixed.
     mkdir -p /tmp/vm-icons/vm-test/cursors
