@@ -4,7 +4,9 @@
 
 #include "xdg-shell-client-protocol.h"
 
+#include <syncway/testing/core_globals.hpp>
 #include <syncway/testing/shm_buffers.hpp>
+#include <syncway/testing/toplevel.hpp>
 
 #include <poll.h>
 #include <sys/mman.h>
@@ -14,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <cstring>
 #include <string_view>
 
@@ -31,20 +34,13 @@ wl_buffer* solid_buffer(wl_shm* shm, int width, int height, uint32_t argb)
 struct CursorClient {
     wl_display* display = nullptr;
     wl_registry* registry = nullptr;
-    wl_compositor* compositor = nullptr;
-    wl_shm* shm = nullptr;
+    std::unique_ptr<syncway::testing::CoreGlobals> core = std::make_unique<syncway::testing::CoreGlobals>();
     wl_seat* seat = nullptr;
-    xdg_wm_base* wm_base = nullptr;
     wl_pointer* pointer = nullptr;
-    wl_surface* surface = nullptr;
+    std::unique_ptr<syncway::testing::Toplevel> window;
     wl_surface* cursor_surface = nullptr;
-    xdg_surface* xdg = nullptr;
-    xdg_toplevel* toplevel = nullptr;
     wl_buffer* window_buffer = nullptr;
     wl_buffer* cursor_buffer = nullptr;
-    int32_t width = 0, height = 0;
-    uint32_t configure_serial = 0;
-    bool configured = false;
     bool cursor_set = false;
 
     ~CursorClient()
@@ -52,23 +48,14 @@ struct CursorClient {
         for (wl_buffer* b : {window_buffer, cursor_buffer})
             if (b)
                 wl_buffer_destroy(b);
-        if (toplevel)
-            xdg_toplevel_destroy(toplevel);
-        if (xdg)
-            xdg_surface_destroy(xdg);
-        for (wl_surface* s : {surface, cursor_surface})
-            if (s)
-                wl_surface_destroy(s);
+        window.reset();
+        if (cursor_surface)
+            wl_surface_destroy(cursor_surface);
         if (pointer)
             wl_pointer_release(pointer);
-        if (wm_base)
-            xdg_wm_base_destroy(wm_base);
         if (seat)
             wl_seat_release(seat);
-        if (shm)
-            wl_shm_destroy(shm);
-        if (compositor)
-            wl_compositor_destroy(compositor);
+        core.reset();  // proxies go before their display
         if (registry)
             wl_registry_destroy(registry);
         if (display)
@@ -80,14 +67,10 @@ void on_global(void* data, wl_registry* registry, uint32_t name, const char* int
 {
     auto* c = static_cast<CursorClient*>(data);
     std::string_view iface(interface);
-    if (iface == wl_compositor_interface.name)
-        c->compositor = static_cast<wl_compositor*>(wl_registry_bind(registry, name, &wl_compositor_interface, 4));
-    else if (iface == wl_shm_interface.name)
-        c->shm = static_cast<wl_shm*>(wl_registry_bind(registry, name, &wl_shm_interface, 1));
-    else if (iface == wl_seat_interface.name)
+    if (c->core->bind(registry, name, iface))
+        return;
+    if (iface == wl_seat_interface.name)
         c->seat = static_cast<wl_seat*>(wl_registry_bind(registry, name, &wl_seat_interface, 5));
-    else if (iface == xdg_wm_base_interface.name)
-        c->wm_base = static_cast<xdg_wm_base*>(wl_registry_bind(registry, name, &xdg_wm_base_interface, 1));
 }
 const wl_registry_listener registry_listener = {on_global, [](void*, wl_registry*, uint32_t) {}};
 
@@ -107,20 +90,6 @@ const wl_pointer_listener pointer_listener = {
     .axis_stop = [](void*, wl_pointer*, uint32_t, uint32_t) {},
     .axis_discrete = [](void*, wl_pointer*, uint32_t, int32_t) {},
 };
-const xdg_wm_base_listener wm_base_listener = {[](void*, xdg_wm_base* b, uint32_t serial) { xdg_wm_base_pong(b, serial); }};
-const xdg_surface_listener surface_listener = {[](void* data, xdg_surface*, uint32_t serial) {
-    auto* c = static_cast<CursorClient*>(data);
-    c->configure_serial = serial;
-    c->configured = true;
-}};
-const xdg_toplevel_listener toplevel_listener = {
-    [](void* data, xdg_toplevel*, int32_t w, int32_t h, wl_array*) {
-        auto* c = static_cast<CursorClient*>(data);
-        c->width = w;
-        c->height = h;
-    },
-    [](void*, xdg_toplevel*) {}};
-
 // Pumps events for up to timeout, until done() holds.
 bool pump(CursorClient& c, std::chrono::milliseconds timeout, const std::function<bool()>& done)
 {
@@ -161,31 +130,25 @@ TEST(Cursor, XcursorImageThenClientCursorSurface)
     c.registry = wl_display_get_registry(c.display);
     wl_registry_add_listener(c.registry, &registry_listener, &c);
     ASSERT_GE(wl_display_roundtrip(c.display), 0);
-    ASSERT_TRUE(c.compositor && c.shm && c.seat && c.wm_base);
-    xdg_wm_base_add_listener(c.wm_base, &wm_base_listener, &c);
+    ASSERT_TRUE(c.core->complete() && c.seat);
     c.pointer = wl_seat_get_pointer(c.seat);
     wl_pointer_add_listener(c.pointer, &pointer_listener, &c);
-    c.cursor_surface = wl_compositor_create_surface(c.compositor);
-    c.cursor_buffer = solid_buffer(c.shm, 16, 16, 0xffff0000);
+    c.cursor_surface = wl_compositor_create_surface(c.core->compositor);
+    c.cursor_buffer = solid_buffer(c.core->shm, 16, 16, 0xffff0000);
     wl_surface_attach(c.cursor_surface, c.cursor_buffer, 0, 0);
     wl_surface_damage(c.cursor_surface, 0, 0, 16, 16);
     wl_surface_commit(c.cursor_surface);
 
-    c.surface = wl_compositor_create_surface(c.compositor);
-    c.xdg = xdg_wm_base_get_xdg_surface(c.wm_base, c.surface);
-    xdg_surface_add_listener(c.xdg, &surface_listener, &c);
-    c.toplevel = xdg_surface_get_toplevel(c.xdg);
-    xdg_toplevel_add_listener(c.toplevel, &toplevel_listener, &c);
-    wl_surface_commit(c.surface);
-    ASSERT_TRUE(pump(c, client_timeout, [&] { return c.configured; }));
+    c.window = std::make_unique<syncway::testing::Toplevel>(c.core->compositor, c.core->wm_base, nullptr);
+    ASSERT_TRUE(pump(c, client_timeout, [&] { return c.window->configured(); }));
     // Configured to fill the output.
-    EXPECT_EQ(c.width, 640);
-    EXPECT_EQ(c.height, 480);
-    xdg_surface_ack_configure(c.xdg, c.configure_serial);
-    c.window_buffer = solid_buffer(c.shm, std::max(c.width, 1), std::max(c.height, 1), 0xff0000ff);
-    wl_surface_attach(c.surface, c.window_buffer, 0, 0);
-    wl_surface_damage(c.surface, 0, 0, c.width, c.height);
-    wl_surface_commit(c.surface);
+    EXPECT_EQ(c.window->width(), 640);
+    EXPECT_EQ(c.window->height(), 480);
+    const int width = std::max(c.window->width(), 1), height = std::max(c.window->height(), 1);
+    c.window_buffer = solid_buffer(c.core->shm, width, height, 0xff0000ff);
+    wl_surface_attach(c.window->surface(), c.window_buffer, 0, 0);
+    wl_surface_damage(c.window->surface(), 0, 0, width, height);
+    wl_surface_commit(c.window->surface());
 
     // Mapped under the pointer: it gets wl_pointer.enter and sets its cursor.
     ASSERT_TRUE(pump(c, client_timeout, [&] { return c.cursor_set; })) << "no wl_pointer.enter";
