@@ -21,6 +21,8 @@
 // commit and when the state was applied. seen - t0 is the wake-up (socket + scheduler), applied
 // - seen the compositor's own work; both are printed beside the client-side figure.
 #include "linux-drm-syncobj-v1-client-protocol.h"
+
+#include <syncway/testing/shm_buffers.hpp>
 #include "presentation-time-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -115,19 +117,9 @@ const wp_presentation_listener presentation_listener = {
 
 wl_buffer* solid_buffer(wl_shm* shm, uint32_t xrgb)
 {
-    size_t size = size_t(kSize) * kSize * 4;
-    int fd = memfd_create("b3-buffer", MFD_CLOEXEC);
-    if (fd < 0 || ftruncate(fd, off_t(size)) != 0)
-        die(std::string("memfd: ") + std::strerror(errno));
-    auto* px = static_cast<uint32_t*>(mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
-    if (px == MAP_FAILED)
-        die(std::string("mmap: ") + std::strerror(errno));
-    std::fill(px, px + size / 4, xrgb);
-    munmap(px, size);
-    wl_shm_pool* pool = wl_shm_create_pool(shm, fd, int32_t(size));
-    wl_buffer* buffer = wl_shm_pool_create_buffer(pool, 0, kSize, kSize, kSize * 4, WL_SHM_FORMAT_XRGB8888);
-    wl_shm_pool_destroy(pool);
-    close(fd);
+    wl_buffer* buffer = syncway::testing::solid_shm_buffer(shm, kSize, kSize, xrgb);
+    if (!buffer)
+        die(std::string("a wl_shm buffer: ") + std::strerror(errno));
     return buffer;
 }
 
