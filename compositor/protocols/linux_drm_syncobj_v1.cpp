@@ -10,7 +10,9 @@
 
 #include <syncobj/timeline_host.hpp>
 
+#include <algorithm>
 #include <deque>
+#include <iterator>
 #include <unordered_set>
 #include <vector>
 
@@ -27,6 +29,11 @@
 // is replaced or destroyed). The buffer's `release` event (lock count back to 0) is that moment.
 // A buffer shown on several surfaces at once is released when the last one lets go, so the
 // release points of all its commits are signaled then (late for the earlier ones, never early).
+// When a held commit is applied, the buffer it replaces lets go inside wlr_surface_unlock_cached,
+// but its release points are signaled only once that call has returned (ReleaseBatch): the
+// signal wakes the client, and on a busy CPU the woken client preempts us there, which used to
+// put the client's run time between the acquire signal and the applied state (B3). Later is
+// always safe for a release point.
 // With gles2 a dma-buf texture may still be sampled by queued GPU work when wlroots 0.15 drops
 // it (it has no renderer timelines): release points are exact for the CPU (pixman) renderer.
 //
@@ -51,6 +58,13 @@ struct TimelinePoint {
     uint64_t point = 0;
     explicit operator bool() const { return timeline != nullptr; }
 };
+
+void signal_release(const TimelinePoint& p)
+{
+    if (Status s = p.timeline->signal(p.point); !s)
+        wlr_log(WLR_ERROR, "linux-drm-syncobj: cannot signal release point %s: %s", std::to_string(p.point).c_str(),
+                s.error().message.c_str());
+}
 
 // A wlr_addon whose owner object is found again from the addon pointer (wl_container_of does
 // not work on C++ classes that are not standard-layout).
@@ -187,6 +201,7 @@ struct LinuxDrmSyncobjV1::Impl {
     std::unordered_set<ReleaseTracker*> trackers;
     std::unordered_set<SurfaceSync*> armed;  // surfaces with an acquire wait in progress
     std::unique_ptr<AcquireTrace> trace = AcquireTrace::from_env();  // B3, opt-in
+    std::vector<TimelinePoint>* release_batch = nullptr;  // set while a ReleaseBatch collects
     int64_t woke_ns = 0;  // with a trace: when the loop handed us the current event
 };
 
@@ -222,10 +237,11 @@ public:
 private:
     void signal_all()
     {
-        for (auto& p : points_)
-            if (Status s = p.timeline->signal(p.point); !s)
-                wlr_log(WLR_ERROR, "linux-drm-syncobj: cannot signal release point %s: %s",
-                        std::to_string(p.point).c_str(), s.error().message.c_str());
+        if (std::vector<TimelinePoint>* batch = proto_.release_batch)
+            std::move(points_.begin(), points_.end(), std::back_inserter(*batch));
+        else
+            for (const TimelinePoint& p : points_)
+                signal_release(p);
         points_.clear();
     }
 
@@ -240,6 +256,36 @@ private:
     Impl& proto_;
     AddonHook<ReleaseTracker> hook_;
     Listener release_;
+    std::vector<TimelinePoint> points_;
+};
+
+// Collects the release points that fall due while it lives and signals them at flush() (or when
+// it goes). Nested batches leave the points to the outermost one.
+class ReleaseBatch {
+public:
+    explicit ReleaseBatch(Impl& proto) : proto_(proto), outermost_(proto.release_batch == nullptr)
+    {
+        if (outermost_)
+            proto_.release_batch = &points_;
+    }
+    ~ReleaseBatch() { flush(); }
+    ReleaseBatch(const ReleaseBatch&) = delete;
+    ReleaseBatch& operator=(const ReleaseBatch&) = delete;
+
+    void flush()
+    {
+        if (!outermost_)
+            return;
+        proto_.release_batch = nullptr;
+        outermost_ = false;
+        for (const TimelinePoint& p : points_)
+            signal_release(p);
+        points_.clear();
+    }
+
+private:
+    Impl& proto_;
+    bool outermost_;
     std::vector<TimelinePoint> points_;
 };
 
@@ -425,6 +471,7 @@ void SurfaceSync::advance(bool fired)
             proto_.armed.insert(this);
             return;
         }
+        ReleaseBatch releases(proto_);  // the replaced buffer's points: after the state applies
         // The eventfd fires when the point is signaled or fails; anything else after it
         // fired means it can no longer be signaled (its timeline died unsubmitted).
         if (state != so::PointState::Signaled) {
@@ -443,8 +490,10 @@ void SurfaceSync::advance(bool fired)
         fired = false;
         int64_t unlock_ns = traced ? AcquireTrace::now_ns() : 0;
         wlr_surface_unlock_cached(surface_, seq);
+        int64_t applied_ns = traced ? AcquireTrace::now_ns() : 0;
+        releases.flush();
         if (traced)
-            proto_.trace->applied(point, proto_.woke_ns, unlock_ns, AcquireTrace::now_ns());
+            proto_.trace->applied(point, proto_.woke_ns, unlock_ns, applied_ns, AcquireTrace::now_ns());
     }
     if (!resource_)
         destroy();
