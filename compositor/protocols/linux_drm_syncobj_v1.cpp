@@ -10,9 +10,13 @@
 
 #include <syncobj/timeline_host.hpp>
 
+#include <fcntl.h>
+#include <poll.h>
+
 #include <algorithm>
 #include <deque>
 #include <iterator>
+#include <list>
 #include <unordered_set>
 #include <vector>
 
@@ -34,8 +38,26 @@
 // signal wakes the client, and on a busy CPU the woken client preempts us there, which used to
 // put the client's run time between the acquire signal and the applied state (B3). Later is
 // always safe for a release point.
-// With gles2 a dma-buf texture may still be sampled by queued GPU work when wlroots 0.15 drops
-// it (it has no renderer timelines): release points are exact for the CPU (pixman) renderer.
+// With gles2, wlroots 0.15 lets go of a dma-buf once the last frame sampling it is submitted
+// (glFlush), not once the GPU has run it (it has no renderer timelines); the GPU's reads are
+// fences on the dma-buf (implicit sync), so such a buffer's release points wait for them
+// (FencedRelease: POLLOUT on a dma-buf fd waits for every fence on it).
+//
+// Buffer kinds (unsupported_buffer): a commit's points need (1) nothing to read the buffer
+// before its acquire point signals: true of every kind, since the held state is applied (and
+// only then rendered) after the CPU wait; and (2) a moment when the renderer has finished
+// reading it, for the release point. Kinds that reach a commit in syncway (wlroots 0.15's
+// wl_surface.attach rejects buffers no wlr_buffer kind wraps):
+//  - wl_shm (every renderer): pixman reads the client's memory while it renders, which is over
+//    when wlroots lets go of the buffer; gles2 copies it into a texture at upload.
+//  - linux-dmabuf, syncway's own (pixman renderer only): CPU-mapped, read like wl_shm.
+//  - linux-dmabuf and wl_drm of wlroots (a renderer that imports dma-bufs, i.e. gles2, which
+//    also creates wl_drm when it has a DRM fd): the GPU samples them; see FencedRelease.
+// So: a buffer that offers a dma-buf is supported (fences awaited when the renderer is a GPU
+// one), as is one the renderer reads through a CPU pointer; anything else gets
+// unsupported_buffer. No such kind can be attached in wlroots 0.15 (each kind above offers one
+// or the other), so the error guards against kinds registered later
+// (wlr_buffer_register_resource_interface), not against any client today.
 //
 // Failed acquire (the point resolved with an error, e.g. its signaler died): the buffer must
 // never show, and wlroots 0.15 cannot drop a cached state. Keeping the lock forever would freeze
@@ -181,6 +203,7 @@ void drop_buffer(wlr_surface* surface, wlr_surface_state* failed)
 
 class SurfaceSync;
 class ReleaseTracker;
+class FencedRelease;
 
 struct LinuxDrmSyncobjV1::Impl {
     Impl(Server& server, SyncobjMode mode);
@@ -191,6 +214,11 @@ struct LinuxDrmSyncobjV1::Impl {
     void track_release(wlr_buffer* buffer, TimelinePoint point);
     void forget(ReleaseTracker* tracker) { trackers.erase(tracker); }
     void dispatch_host();
+    // Signals now, or at the end of the ReleaseBatch in progress.
+    void release(std::vector<TimelinePoint>& points);
+    // Signals once the renderer's reads of `buffer` (a dma-buf) are done.
+    void release_after_reads(wlr_buffer* buffer, std::vector<TimelinePoint>& points);
+    void forget(FencedRelease* fenced);
 
     Server& server;
     SyncobjMode mode;
@@ -202,6 +230,8 @@ struct LinuxDrmSyncobjV1::Impl {
     std::unordered_set<SurfaceSync*> armed;  // surfaces with an acquire wait in progress
     std::unique_ptr<AcquireTrace> trace = AcquireTrace::from_env();  // B3, opt-in
     std::vector<TimelinePoint>* release_batch = nullptr;  // set while a ReleaseBatch collects
+    bool gpu_renderer = false;  // samples dma-bufs on a GPU (gles2), not through CPU pointers
+    std::list<std::unique_ptr<FencedRelease>> fenced;
     int64_t woke_ns = 0;  // with a trace: when the loop handed us the current event
 };
 
@@ -216,7 +246,12 @@ public:
         hook_.owner = this;
         wlr_addon_init(&hook_.addon, &buffer->addons, &proto, &addon_interface);
         // Kept after a release for the buffer's next commits; goes with the buffer.
-        release_.connect(&buffer->events.release, [this](void*) { signal_all(); });
+        release_.connect(&buffer->events.release, [this, buffer](void*) {
+            if (proto_.gpu_renderer && !points_.empty())
+                proto_.release_after_reads(buffer, points_);
+            else
+                signal_all();
+        });
     }
     ~ReleaseTracker() { proto_.forget(this); }
 
@@ -235,15 +270,9 @@ public:
     }
 
 private:
-    void signal_all()
-    {
-        if (std::vector<TimelinePoint>* batch = proto_.release_batch)
-            std::move(points_.begin(), points_.end(), std::back_inserter(*batch));
-        else
-            for (const TimelinePoint& p : points_)
-                signal_release(p);
-        points_.clear();
-    }
+    // Without waiting for fences: at a release on the CPU renderer, and when the buffer or the
+    // compositor goes (a destroyed buffer was released before, its reads waited for then).
+    void signal_all() { proto_.release(points_); }
 
     static void addon_destroy(wlr_addon* addon)
     {
@@ -258,6 +287,89 @@ private:
     Listener release_;
     std::vector<TimelinePoint> points_;
 };
+
+// The release points of a dma-buf that a GPU renderer sampled, signaled once every fence on the
+// dma-buf has completed (the renderer's reads among them). The fds are our duplicates: the
+// client may destroy the buffer meanwhile.
+class FencedRelease {
+public:
+    FencedRelease(Impl& proto, std::vector<UniqueFd> fds, std::vector<TimelinePoint> points)
+        : proto_(proto), fds_(std::move(fds)), points_(std::move(points))
+    {
+    }
+    // Waits for the next plane still busy; false once none is (then signal()).
+    bool wait()
+    {
+        for (; next_ < fds_.size(); ++next_) {
+            pollfd p{fds_[next_].get(), POLLOUT, 0};
+            if (poll(&p, 1, 0) != 0)
+                continue;  // idle (or not pollable: nothing to wait for)
+            source_.reset(wl_event_loop_add_fd(
+                proto_.server.event_loop(), fds_[next_].get(), WL_EVENT_WRITABLE,
+                [](int, uint32_t, void* data) {
+                    auto* self = static_cast<FencedRelease*>(data);
+                    ++self->next_;
+                    if (!self->wait())
+                        self->proto_.forget(self);  // signals, then deletes self
+                    return 0;
+                },
+                this));
+            if (source_)
+                return true;
+            wlr_log(WLR_ERROR, "linux-drm-syncobj: cannot poll a dma-buf's fences; its release point is "
+                               "signaled without waiting for them");
+            return false;
+        }
+        return false;
+    }
+    void signal()
+    {
+        source_.reset();
+        proto_.release(points_);
+    }
+
+private:
+    Impl& proto_;
+    std::vector<UniqueFd> fds_;
+    std::vector<TimelinePoint> points_;
+    size_t next_ = 0;
+    EventSourcePtr source_;
+};
+
+void Impl::release(std::vector<TimelinePoint>& points)
+{
+    if (release_batch)
+        std::move(points.begin(), points.end(), std::back_inserter(*release_batch));
+    else
+        for (const TimelinePoint& p : points)
+            signal_release(p);
+    points.clear();
+}
+
+void Impl::release_after_reads(wlr_buffer* buffer, std::vector<TimelinePoint>& points)
+{
+    wlr_dmabuf_attributes dmabuf{};
+    std::vector<UniqueFd> fds;
+    if (wlr_buffer_get_dmabuf(buffer, &dmabuf))
+        for (int i = 0; i < dmabuf.n_planes; ++i)
+            if (UniqueFd fd(fcntl(dmabuf.fd[i], F_DUPFD_CLOEXEC, 0)); fd)
+                fds.push_back(std::move(fd));
+    auto wait = std::make_unique<FencedRelease>(*this, std::move(fds), std::move(points));
+    points.clear();
+    if (!wait->wait())
+        return wait->signal();
+    fenced.push_back(std::move(wait));
+}
+
+void Impl::forget(FencedRelease* done)
+{
+    for (auto it = fenced.begin(); it != fenced.end(); ++it)
+        if (it->get() == done) {
+            (*it)->signal();
+            fenced.erase(it);
+            return;
+        }
+}
 
 // Collects the release points that fall due while it lives and signals them at flush() (or when
 // it goes). Nested batches leave the points to the outermost one.
@@ -278,9 +390,7 @@ public:
             return;
         proto_.release_batch = nullptr;
         outermost_ = false;
-        for (const TimelinePoint& p : points_)
-            signal_release(p);
-        points_.clear();
+        proto_.release(points_);
     }
 
 private:
@@ -416,8 +526,13 @@ void SurfaceSync::on_commit()
                      " point but attaches no buffer");
         return;
     }
-    // Every buffer kind wlroots accepts is read by our renderer only after the state applies,
-    // which the CPU wait below orders after the acquire point: none is unsupported.
+    // See "Buffer kinds" at the top of this file.
+    wlr_buffer* buffer = pending.buffer;
+    wlr_dmabuf_attributes dmabuf{};
+    if (!wlr_buffer_get_dmabuf(buffer, &dmabuf) && !buffer->impl->begin_data_ptr_access)
+        return post(WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_UNSUPPORTED_BUFFER,
+                    "the attached buffer is neither a dma-buf nor CPU-readable: its reads cannot be ordered "
+                    "against the points");
     if (!acquire)
         return post(WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_ACQUIRE_POINT,
                     "commit attaches a buffer without an acquire point");
@@ -666,7 +781,8 @@ void Impl::on_request(const wl_protocol_logger_message* message)
         sync->on_commit();
 }
 
-Impl::Impl(Server& server_, SyncobjMode mode_) : server(server_), mode(mode_)
+Impl::Impl(Server& server_, SyncobjMode mode_)
+    : server(server_), mode(mode_), gpu_renderer(!wlr_renderer_is_pixman(server_.renderer.get()))
 {
     if (mode == SyncobjMode::Off) {
         wlr_log(WLR_INFO, "explicit sync off: linux-drm-syncobj-v1 not advertised");
@@ -735,6 +851,10 @@ Impl::~Impl()
     // while the timelines' host still exists.
     while (!trackers.empty())
         (*trackers.begin())->detach();
+    while (!fenced.empty()) {
+        fenced.front()->signal();
+        fenced.pop_front();
+    }
     host_source.reset();
     host.reset();
 }

@@ -166,6 +166,7 @@ void Client::global(void* data, wl_registry* registry, uint32_t name, const char
 {
     auto* self = static_cast<Client*>(data);
     std::string_view iface(interface);
+    self->globals_.emplace_back(iface);
     auto bind = [&](auto*& slot, const wl_interface* interface, uint32_t v) {
         using T = std::remove_reference_t<decltype(*slot)>;
         slot = self->own(static_cast<T*>(wl_registry_bind(registry, name, interface, v)));

@@ -98,6 +98,8 @@ public:
     // Null when the compositor does not advertise explicit sync.
     wp_linux_drm_syncobj_manager_v1* syncobj() const { return syncobj_; }
     zwp_linux_dmabuf_v1* dmabuf() const { return dmabuf_; }
+    // Every global the compositor advertised at connection (interface names).
+    const std::vector<std::string>& globals() const { return globals_; }
     // The wl_pointer of the seat, and the serial of its last enter (0: none yet).
     wl_pointer* pointer() const { return pointer_; }
     uint32_t enter_serial() const { return enter_serial_; }
@@ -123,6 +125,7 @@ private:
     wl_pointer* pointer_ = nullptr;
     uint32_t enter_serial_ = 0;
     std::vector<wl_proxy*> owned_;  // globals, registry, imported timelines, ...
+    std::vector<std::string> globals_;
 };
 
 // A wl_surface, as an xdg_toplevel (configured, ready for buffers) or as a subsurface.

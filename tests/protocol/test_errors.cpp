@@ -3,6 +3,7 @@
 #include "sync_session.hpp"
 
 #include <fcntl.h>
+#include <algorithm>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -219,6 +220,48 @@ TEST_F(Errors, ConflictingPoints)
     o.surface.set_points(o.timeline.object, 9, other.object, 1);
     o.surface.commit();
     EXPECT_TRUE(o.client->roundtrip());
+}
+
+TEST_F(Errors, EveryAttachableBufferKindIsSupported)
+{
+    // unsupported_buffer is for buffer kinds whose reads syncway cannot order against the
+    // points. The kinds a client can attach are those of the buffer factories advertised; headless
+    // (pixman) they are wl_shm and syncway's linux-dmabuf, and each must synchronize: no error,
+    // and the replaced buffer's release point signaled. A new factory (wl_drm comes with a GPU
+    // renderer) must get its own case here.
+    auto client = session.connect();
+    const std::vector<std::string> factories = {"wl_shm", "zwp_linux_dmabuf_v1", "wl_drm",
+                                                "wp_single_pixel_buffer_manager_v1"};
+    std::vector<std::string> advertised;
+    for (const std::string& global : client->globals())
+        if (std::find(factories.begin(), factories.end(), global) != factories.end())
+            advertised.push_back(global);
+    std::sort(advertised.begin(), advertised.end());
+    std::vector<std::string> expected = {"wl_shm"};
+    if (client->dmabuf())
+        expected.push_back("zwp_linux_dmabuf_v1");
+    std::sort(expected.begin(), expected.end());
+    ASSERT_EQ(advertised, expected) << "a buffer factory without a case in this test";
+
+    SyncTimeline acquire(session, *client), release(session, *client);
+    session.dev().signal(acquire.fd.get(), 1);
+    std::vector<std::unique_ptr<Buffer>> buffers;
+    buffers.push_back(std::make_unique<Buffer>(client->shm(), 32, 32, red));
+    if (client->dmabuf())
+        buffers.push_back(std::make_unique<Buffer>(client->dmabuf(), 32, 32, blue));
+    buffers.push_back(std::make_unique<Buffer>(client->shm(), 32, 32, green));  // replaces the last
+    Surface surface(*client);
+    for (size_t i = 0; i < buffers.size(); ++i) {
+        surface.attach(*buffers[i]);
+        surface.set_points(acquire.object, 1, release.object, i + 1);
+        surface.commit();
+        ASSERT_TRUE(client->roundtrip()) << "buffer kind #" << i << " was refused: "
+                                         << (client->error() ? client->error()->interface : "") << " error "
+                                         << (client->error() ? client->error()->code : 0);
+    }
+    // Each replaced buffer was released (point N-1 signaled implies the ones below it).
+    EXPECT_TRUE(session.dev().wait_signaled(release.fd.get(), buffers.size() - 1, client_timeout));
+    EXPECT_NE(session.dev().state(release.fd.get(), buffers.size()), SYNCOBJ_POINT_SIGNALED);
 }
 
 TEST_F(Errors, CommitWithoutBufferOrPointsIsFine)
