@@ -221,21 +221,23 @@ public:
         display_ = wl_display_connect(nullptr);
         if (!display_)
             die("cannot connect to the compositor");
-        wl_registry* registry = wl_display_get_registry(display_);
+        wl_registry* registry = own(wl_display_get_registry(display_));
         wl_registry_add_listener(registry, &registry_listener, g_.get());
         wl_display_roundtrip(display_);
         if (!g_->core.complete() || !g_->core.subcompositor || !g_->presentation)
             die("the compositor lacks a global this benchmark needs");
         if (!g_->syncobj)
             die("wp_linux_drm_syncobj_manager_v1 is not advertised (--syncobj off?)");
+        own(g_->presentation);
+        own(g_->syncobj);
         wp_presentation_add_listener(g_->presentation, &presentation_listener, g_.get());
         // The signal is then one sendmsg (no identity check per call); every timeline and
         // signaler fd is closed through syncobj_fd_close, as that flag requires.
         check(syncobj_open_flags(SYNCOBJ_BACKEND_AUTO, SYNCOBJ_OPEN_CACHE_FD_IDENTITY, &dev_), "syncobj_open");
         check(syncobj_create(dev_, 0, &acquire_fd_), "syncobj_create");
         check(syncobj_create(dev_, 0, &release_fd_), "syncobj_create");
-        acquire_ = wp_linux_drm_syncobj_manager_v1_import_timeline(g_->syncobj, acquire_fd_);
-        release_ = wp_linux_drm_syncobj_manager_v1_import_timeline(g_->syncobj, release_fd_);
+        acquire_ = own(wp_linux_drm_syncobj_manager_v1_import_timeline(g_->syncobj, acquire_fd_));
+        release_ = own(wp_linux_drm_syncobj_manager_v1_import_timeline(g_->syncobj, release_fd_));
         make_window();
     }
 
@@ -292,12 +294,22 @@ public:
         syncobj_fd_close(dev_, acquire_fd_);
         syncobj_fd_close(dev_, release_fd_);
         syncobj_close(dev_);
+        // The proxies go before their display (client-side memory only; the compositor sees a
+        // client that disconnects), the last made first.
+        for (auto it = owned_.rbegin(); it != owned_.rend(); ++it)
+            wl_proxy_destroy(*it);
         window_.reset();
-        g_.reset();  // the proxies go before their display
+        g_.reset();
         wl_display_disconnect(display_);
     }
 
 private:
+    template <typename Proxy> Proxy* own(Proxy* proxy)
+    {
+        owned_.push_back(reinterpret_cast<wl_proxy*>(proxy));
+        return proxy;
+    }
+
     void make_window()
     {
         window_ = std::make_unique<syncway::testing::Toplevel>(g_->core.compositor, g_->core.wm_base,
@@ -306,22 +318,22 @@ private:
         if (!window_->configured())
             die("the compositor did not configure the window");
         parent_ = window_->surface();
-        wl_surface_attach(parent_, solid_buffer(g_->core.shm, 0xff202020), 0, 0);
+        wl_surface_attach(parent_, own(solid_buffer(g_->core.shm, 0xff202020)), 0, 0);
         wl_surface_commit(parent_);
         for (int i = 0; i < 2; ++i) {
             Side& side = i == 0 ? explicit_side_ : implicit_side_;
-            side.surface = wl_compositor_create_surface(g_->core.compositor);
-            wl_subsurface* sub = wl_subcompositor_get_subsurface(g_->core.subcompositor, side.surface, parent_);
+            side.surface = own(wl_compositor_create_surface(g_->core.compositor));
+            wl_subsurface* sub = own(wl_subcompositor_get_subsurface(g_->core.subcompositor, side.surface, parent_));
             wl_subsurface_set_position(sub, i * (kSize + 8), 0);
             wl_subsurface_set_desync(sub);
             for (int b = 0; b < 2; ++b) {
-                side.buffers[b] = solid_buffer(g_->core.shm, b ? 0xff3060c0 : 0xffc06030);
+                side.buffers[b] = own(solid_buffer(g_->core.shm, b ? 0xff3060c0 : 0xffc06030));
                 if (i == 1)
                     wl_buffer_add_listener(side.buffers[b], &buffer_listener, &side.released_ns[b]);
             }
         }
         wl_surface_commit(parent_);
-        sync_ = wp_linux_drm_syncobj_manager_v1_get_surface(g_->syncobj, explicit_side_.surface);
+        sync_ = own(wp_linux_drm_syncobj_manager_v1_get_surface(g_->syncobj, explicit_side_.surface));
         wl_display_roundtrip(display_);
     }
 
@@ -479,6 +491,7 @@ private:
     Samples explicit_, implicit_;
     std::map<uint64_t, int64_t> signal_ns_;  // explicit point -> its signal time
     std::vector<double> floor_us_;           // eventfd ping-pong round trips
+    std::vector<wl_proxy*> owned_;           // destroyed before the display
 };
 
 } // namespace
