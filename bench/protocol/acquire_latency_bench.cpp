@@ -198,6 +198,26 @@ struct Samples {
     std::vector<double> applied_us, presented_us;
 };
 
+// CPU time of the whole machine from /proc/stat's first line (USER_HZ ticks): all of it, and what
+// the hypervisor stole from the vCPUs (they were runnable but not run). Zeros if unreadable.
+struct CpuTicks {
+    uint64_t total = 0, steal = 0;
+    static CpuTicks now()
+    {
+        std::ifstream in("/proc/stat");
+        std::string cpu;
+        CpuTicks t;
+        uint64_t v = 0;
+        in >> cpu;
+        for (int field = 0; cpu == "cpu" && field < 10 && in >> v; ++field) {
+            t.total += v;
+            if (field == 7)
+                t.steal = v;
+        }
+        return t;
+    }
+};
+
 double percentile(std::vector<double> v, double p)
 {
     if (v.empty())
@@ -251,6 +271,7 @@ public:
         // The floor is sampled before and after the frames, not between them: an extra pause
         // there would shift the explicit commits' phase against the output's frame clock.
         EchoProcess echo;
+        CpuTicks start = CpuTicks::now();
         auto sample_floor = [&] {
             for (int i = 0; i < (iterations_ + 1) / 2; ++i) {
                 std::this_thread::sleep_for(std::chrono::microseconds(phase_us(rng)));
@@ -265,6 +286,7 @@ public:
             implicit_frame();
         }
         sample_floor();
+        CpuTicks end = CpuTicks::now();
         if (g_->clock != CLOCK_MONOTONIC)
             die("the presentation clock is not CLOCK_MONOTONIC");
         print("explicit", explicit_, "acquire signaled");
@@ -274,6 +296,9 @@ public:
                     "eventfd ping-pong round trip:", percentile(floor_us_, 0.5), percentile(floor_us_, 0.9),
                     percentile(floor_us_, 0.99), floor_us_.size());
         std::vector<double> in_compositor = print_trace();
+        if (end.total > start.total)  // a tail without preemption of our processes is often this
+            std::printf("vCPU time stolen by the host during the run: %.1f %% (/proc/stat steal)\n",
+                        100.0 * double(end.steal - start.steal) / double(end.total - start.total));
         std::printf("B3 applied p99: explicit %.1f us vs implicit %.1f us (ratio %.2f), ping-pong floor %.1f us; "
                     "presented p50: explicit %.2f ms vs implicit %.2f ms (ratio %.2f)\n",
                     percentile(explicit_.applied_us, 0.99), percentile(implicit_.applied_us, 0.99),
