@@ -19,7 +19,7 @@
 // Client-side "applied" includes two process wake-ups (client -> compositor -> client). Their
 // floor is printed beside it: eventfd round trips to an echo process, each after the same kind
 // of random pause (an idle vCPU wakes far slower than a busy one), half of them before the
-// frames and half after.
+// frames and half after. The host's steal of vCPU time during the run is printed too.
 // Inside the compositor (SYNCWAY_SYNCOBJ_TRACE, set here for the syncway it starts): for each
 // explicit commit, when its event loop handed it the signal ("seen"), when it unlocked the
 // commit, when the state was applied and when the release points it made due were signaled.
