@@ -37,9 +37,9 @@ Result<SyncobjDevDevice> SyncobjDevDevice::open(const std::string& path)
     if (int r = dev.create(uapi::kCreateSignaled, tl))
         return make_error(ENODEV, path + ": does not speak the /dev/syncobj RFC uapi (CREATE: " +
                                       std::string(strerror(-r)) + ")");
-    // Owned only once it is known to be a syncobj: another device can "succeed" with any number
-    // in the fd field (a DRM node takes ioctl nr 0 for DRM_IOCTL_VERSION and writes its major
-    // version there), and closing that number would close one of the caller's fds.
+    // Owned only once it is known to be a syncobj: a device of another kind that "succeeds"
+    // at this ioctl number can leave any number in the fd field (a DRM node refuses it with
+    // ENOTTY on 6.1, as /dev/null does), and closing that number would close a caller's fd.
     FdInfo info = inspect_fd(tl);
     if (info.kind != FdKind::KernelSyncobj)
         return make_error(ENODEV, path + ": CREATE gave fd " + std::to_string(tl) + " (" + describe_fd(tl, info) +
