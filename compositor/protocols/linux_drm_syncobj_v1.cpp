@@ -354,6 +354,8 @@ void Impl::release_after_reads(wlr_buffer* buffer, std::vector<TimelinePoint>& p
         for (int i = 0; i < dmabuf.n_planes; ++i)
             if (UniqueFd fd(fcntl(dmabuf.fd[i], F_DUPFD_CLOEXEC, 0)); fd)
                 fds.push_back(std::move(fd));
+    if (fds.empty())  // wl_shm: copied into the texture at upload, nothing left to wait for
+        return release(points);
     auto wait = std::make_unique<FencedRelease>(*this, std::move(fds), std::move(points));
     points.clear();
     if (!wait->wait())
