@@ -1,5 +1,6 @@
 #include "drm_backend.hpp"
 
+#include "../kernel/sw_sync_timeline.hpp"
 #include "../service/fd_kind.hpp"
 
 #include <xf86drm.h>
@@ -45,6 +46,17 @@ public:
         list_.push_back(h);
         return 0;
     }
+    // A new binary syncobj holding the fence of `point` (0: the whole fence) of `src` as it is
+    // now: 0 when there is none yet (an unsubmitted point). No last_error: callers treat a
+    // missing snapshot as "nothing to check".
+    uint32_t snapshot(uint32_t src, uint64_t point)
+    {
+        uint32_t h = 0;
+        if (drmSyncobjCreate(dev_.fd(), 0, &h) != 0)
+            return 0;
+        list_.push_back(h);
+        return drmSyncobjTransfer(dev_.fd(), h, 0, src, point, 0) == 0 ? h : 0;
+    }
     uint32_t* data() { return list_.data(); }
     uint32_t operator[](size_t i) const { return list_[i]; }
 
@@ -78,9 +90,39 @@ int DrmBackend::wait(const int* fds, const uint64_t* points, uint32_t count, int
     Handles hs(dev_);
     if (int r = hs.import(fds, count))
         return r;
+    // The kernel's WAIT treats a fence that failed as signaled. To report the error as the
+    // service does, each submitted point's fence is held (a snapshot) before waiting and read
+    // through a sync_file after the wait succeeded. Taken afterwards the snapshot could miss it:
+    // once a later point exists, any walk of the chain (WAIT, QUERY, a transfer) unlinks
+    // signaled nodes, errors and all (dma_fence_chain_walk). WAIT_AVAILABLE waits need no check.
+    bool check = !(flags & SYNCOBJ_WAIT_AVAILABLE);
+    std::vector<uint32_t> snaps(check ? count : 0, 0);
+    for (uint32_t i = 0; i < snaps.size(); i++)
+        snaps[i] = hs.snapshot(hs[i], points[i]);
+    uint32_t first_signaled = 0;
     int r = drmSyncobjTimelineWait(dev_.fd(), hs.data(), const_cast<uint64_t*>(points), count,
-                                   timeout_nsec, flags, first);
-    return r ? fail(-r, std::string("DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT failed: ") + strerror(-r)) : 0;
+                                   timeout_nsec, flags, &first_signaled);
+    if (r)
+        return fail(-r, std::string("DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT failed: ") + strerror(-r));
+    if (first)
+        *first = first_signaled;
+    if (!check)
+        return 0;
+    // WAIT_ALL fails with the first entry that failed; a wait for any, with the entry it
+    // returned (the kernel's first_signaled), as the service does.
+    bool all = flags & SYNCOBJ_WAIT_ALL;
+    for (uint32_t i = all ? 0 : first_signaled; i < (all ? count : first_signaled + 1) && i < count; i++) {
+        // Submitted during the wait (WAIT_FOR_SUBMIT): its snapshot now, which sees the error
+        // while the point is still the newest on its timeline.
+        uint32_t snap = snaps[i] ? snaps[i] : hs.snapshot(hs[i], points[i]);
+        if (int err = snap ? resolved_error(snap) : 0) {
+            if (first)
+                *first = i;
+            return fail(err, "point " + std::to_string(points[i]) + " of fd " + std::to_string(fds[i]) +
+                                 " failed: " + strerror(err) + error_origin(err));
+        }
+    }
+    return 0;
 }
 
 int DrmBackend::reset(const int* fds, uint32_t count)
@@ -168,15 +210,54 @@ int DrmBackend::import_sync_file(int fd, uint64_t point, int sync_file)
     return drmSyncobjTransfer(dev_.fd(), hs[0], point, tmp, 0, 0) ? ioctl_fail("DRM_IOCTL_SYNCOBJ_TRANSFER") : 0;
 }
 
-int DrmBackend::submit(int, uint64_t, int*)
+int DrmBackend::resolved_error(uint32_t snapshot) const
 {
-    return fail(EOPNOTSUPP, "the DRM backend cannot submit an unsignaled point from userspace "
-                            "(no GPU job); use the service backend for wait-before-signal");
+    SyncFileStatus st;
+    // A check that cannot run (fd limit...) does not turn a completed wait into a failure.
+    if (dev_.fence_status(snapshot, st) != 0 || !st.error)
+        return 0;
+    // sw_sync fails the fences of a timeline whose last fd closed with ENOENT: our signaler
+    // (or any sw_sync timeline) died unsignaled.
+    if (st.driver == SwSyncTimeline::kDriverName && st.error == SwSyncTimeline::kOrphanedError)
+        return SYNCOBJ_ERROR_SIGNALER_DIED;
+    return st.error;
 }
 
-int DrmBackend::signaler_signal(int)
+std::string DrmBackend::error_origin(int err)
 {
-    return fail(EOPNOTSUPP, "the DRM backend has no signalers");
+    return err == SYNCOBJ_ERROR_SIGNALER_DIED
+               ? " (its signaler, a sw_sync timeline, was closed without signaling)"
+               : " (the error of the kernel fence at that point)";
+}
+
+int DrmBackend::submit(int fd, uint64_t point, int* signaler)
+{
+    // The kernel has no "submitted, unsignaled" syncobj point without a fence behind it; a
+    // sw_sync fence is one that userspace signals. One timeline per submission: its fd is the
+    // signaler, and closing every copy of it fails the point (see resolved_error).
+    auto timeline = SwSyncTimeline::open();
+    if (!timeline)
+        return fail(EOPNOTSUPP, "syncobj_submit on the DRM backend needs sw_sync, and " +
+                                    timeline.error().message + "; use the service backend for wait-before-signal");
+    auto fence = timeline->create_fence(1, "syncobj_submit");
+    if (!fence)
+        return fail(fence.error().code, fence.error().message);
+    if (int r = import_sync_file(fd, point, fence->get()))
+        return r;
+    *signaler = std::move(timeline.value()).release().release();
+    return 0;
+}
+
+int DrmBackend::signaler_signal(int signaler)
+{
+    int r = SwSyncTimeline::advance(signaler, 1);
+    if (r == 0)
+        return 0;
+    FdInfo info = inspect_fd(signaler);
+    if (info.kind == FdKind::Invalid)
+        return fail(EBADF, "signaler " + describe_fd(signaler, info) + " is not open");
+    return fail(r == -ENOTTY ? EINVAL : -r, "SW_SYNC_IOC_INC on " + describe_fd(signaler, info) + " failed (" +
+                                                strerror(-r) + "): not a signaler of the DRM backend (a sw_sync timeline)");
 }
 
 int DrmBackend::point_state(int fd, uint64_t point, enum syncobj_point_state* state, int* error)
@@ -191,6 +272,14 @@ int DrmBackend::point_state(int fd, uint64_t point, enum syncobj_point_state* st
     if (error)
         *error = 0;
     *state = point > head ? SYNCOBJ_POINT_UNSUBMITTED : point <= done ? SYNCOBJ_POINT_SIGNALED : SYNCOBJ_POINT_PENDING;
+    // Seen only while the failed point is the newest on its timeline (see wait()).
+    if (*state == SYNCOBJ_POINT_SIGNALED)
+        if (uint32_t snap = hs.snapshot(h, point))
+            if (int err = resolved_error(snap)) {
+                *state = SYNCOBJ_POINT_FAILED;
+                if (error)
+                    *error = err;
+            }
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "backend.hpp"
 
 #include <memory>
+#include <string>
 
 namespace syncway::syncobj {
 
@@ -29,6 +30,12 @@ public:
     int point_state(int fd, uint64_t point, enum syncobj_point_state* state, int* error) override;
 
 private:
+    // The error the fence held by `snapshot` (a binary syncobj) resolved with, mapped to the
+    // API's (a dead sw_sync signaler → SYNCOBJ_ERROR_SIGNALER_DIED); 0 if none. Costs an export,
+    // SYNC_IOC_FILE_INFO and a close.
+    int resolved_error(uint32_t snapshot) const;
+    static std::string error_origin(int err);
+
     DrmSyncobjDevice dev_;
 };
 

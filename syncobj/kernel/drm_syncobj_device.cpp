@@ -91,4 +91,13 @@ int DrmSyncobjDevice::signal(const uint32_t* handles, const uint64_t* points, ui
     return ret_errno(drmSyncobjTimelineSignal(fd_.get(), handles, const_cast<uint64_t*>(points), count));
 }
 
+int DrmSyncobjDevice::fence_status(uint32_t binary_handle, SyncFileStatus& out) const
+{
+    int fd = -1;
+    if (int r = ret_errno(drmSyncobjExportSyncFile(fd_.get(), binary_handle, &fd)))
+        return r;
+    UniqueFd sync_file(fd);
+    return sync_file_status(sync_file.get(), out);
+}
+
 } // namespace syncway::syncobj

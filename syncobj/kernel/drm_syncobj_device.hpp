@@ -2,6 +2,8 @@
 // syncobjs and DRM_IOCTL_SYNCOBJ_EVENTFD (Linux >= 6.6); older kernels are reported as such.
 #pragma once
 
+#include "sync_file_status.hpp"
+
 #include <syncway/result.hpp>
 #include <syncway/unique_fd.hpp>
 
@@ -37,6 +39,9 @@ public:
     int eventfd(uint32_t handle, uint64_t point, int event_fd, uint32_t flags) const;
     int query(uint32_t* handles, uint64_t* points, uint32_t count, uint32_t flags) const;
     int signal(const uint32_t* handles, const uint64_t* points, uint32_t count) const;
+    // The status of the fence a binary syncobj holds, read through an exported sync_file
+    // (HANDLE_TO_FD with EXPORT_SYNC_FILE, SYNC_IOC_FILE_INFO, close: three syscalls).
+    int fence_status(uint32_t binary_handle, SyncFileStatus& out) const;
 
 private:
     DrmSyncobjDevice(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}

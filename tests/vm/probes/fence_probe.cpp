@@ -7,7 +7,7 @@
 
 #include "ioctl_retry.hpp"
 #include "probe.hpp"
-#include "sw_sync_timeline.hpp"
+#include "kernel/sw_sync_timeline.hpp" // syncobj/'s, the one sw_sync wrapper
 #include "vgem_buffer.hpp"
 
 #include <syncobj/syncobj.h>
@@ -27,6 +27,8 @@
 #include <thread>
 
 namespace syncway::vm {
+
+using syncobj::SwSyncTimeline;
 
 namespace {
 
@@ -214,7 +216,7 @@ Status probe_import_sw_sync()
     auto timeline = SwSyncTimeline::open();
     if (!timeline)
         return timeline.error();
-    auto fence = timeline->fence_at(1);
+    auto fence = timeline->create_fence(1, "syncway-vm");
     if (!fence)
         return fence.error();
     return expect_point_follows_fence(dev->get(), fence->get(), "sw_sync fence", [&] { return timeline->advance(1); });
