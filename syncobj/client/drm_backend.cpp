@@ -46,16 +46,16 @@ public:
         list_.push_back(h);
         return 0;
     }
-    // A new binary syncobj holding the fence of `point` (0: the whole fence) of `src` as it is
-    // now: 0 when there is none yet (an unsubmitted point). No last_error: callers treat a
-    // missing snapshot as "nothing to check".
+    // A snapshot of `point` of `src` (DrmSyncobjDevice::snapshot), destroyed with the others;
+    // 0 when there is none (an unsubmitted point). No last_error: callers treat a missing
+    // snapshot as "nothing to check".
     uint32_t snapshot(uint32_t src, uint64_t point)
     {
         uint32_t h = 0;
-        if (drmSyncobjCreate(dev_.fd(), 0, &h) != 0)
+        if (dev_.snapshot(src, point, h) != 0)
             return 0;
         list_.push_back(h);
-        return drmSyncobjTransfer(dev_.fd(), h, 0, src, point, 0) == 0 ? h : 0;
+        return h;
     }
     uint32_t* data() { return list_.data(); }
     uint32_t operator[](size_t i) const { return list_[i]; }
@@ -115,7 +115,7 @@ int DrmBackend::wait(const int* fds, const uint64_t* points, uint32_t count, int
         // Submitted during the wait (WAIT_FOR_SUBMIT): its snapshot now, which sees the error
         // while the point is still the newest on its timeline.
         uint32_t snap = snaps[i] ? snaps[i] : hs.snapshot(hs[i], points[i]);
-        if (int err = snap ? resolved_error(snap) : 0) {
+        if (int err = snap ? dev_.fence_error(snap) : 0) {
             if (first)
                 *first = i;
             return fail(err, "point " + std::to_string(points[i]) + " of fd " + std::to_string(fds[i]) +
@@ -210,19 +210,6 @@ int DrmBackend::import_sync_file(int fd, uint64_t point, int sync_file)
     return drmSyncobjTransfer(dev_.fd(), hs[0], point, tmp, 0, 0) ? ioctl_fail("DRM_IOCTL_SYNCOBJ_TRANSFER") : 0;
 }
 
-int DrmBackend::resolved_error(uint32_t snapshot) const
-{
-    SyncFileStatus st;
-    // A check that cannot run (fd limit...) does not turn a completed wait into a failure.
-    if (dev_.fence_status(snapshot, st) != 0 || !st.error)
-        return 0;
-    // sw_sync fails the fences of a timeline whose last fd closed with ENOENT: our signaler
-    // (or any sw_sync timeline) died unsignaled.
-    if (st.driver == SwSyncTimeline::kDriverName && st.error == SwSyncTimeline::kOrphanedError)
-        return SYNCOBJ_ERROR_SIGNALER_DIED;
-    return st.error;
-}
-
 std::string DrmBackend::error_origin(int err)
 {
     return err == SYNCOBJ_ERROR_SIGNALER_DIED
@@ -234,7 +221,7 @@ int DrmBackend::submit(int fd, uint64_t point, int* signaler)
 {
     // The kernel has no "submitted, unsignaled" syncobj point without a fence behind it; a
     // sw_sync fence is one that userspace signals. One timeline per submission: its fd is the
-    // signaler, and closing every copy of it fails the point (see resolved_error).
+    // signaler, and closing every copy of it fails the point (see DrmSyncobjDevice::fence_error).
     auto timeline = SwSyncTimeline::open();
     if (!timeline)
         return fail(EOPNOTSUPP, "syncobj_submit on the DRM backend needs sw_sync, and " +
@@ -275,7 +262,7 @@ int DrmBackend::point_state(int fd, uint64_t point, enum syncobj_point_state* st
     // Seen only while the failed point is the newest on its timeline (see wait()).
     if (*state == SYNCOBJ_POINT_SIGNALED)
         if (uint32_t snap = hs.snapshot(h, point))
-            if (int err = resolved_error(snap)) {
+            if (int err = dev_.fence_error(snap)) {
                 *state = SYNCOBJ_POINT_FAILED;
                 if (error)
                     *error = err;

@@ -1,5 +1,7 @@
 // Kernel syncobjs through a DRM render node, on fds: each operation imports the fds as
 // handles for its duration (the fd is the object; handles are this device's private names).
+// Signalers are sw_sync timelines (where debugfs allows), and waits and point_state report
+// fence errors the syncobj uapi hides, read through sync_files (syncobj/README.md).
 #pragma once
 
 #include "../kernel/drm_syncobj_device.hpp"
@@ -30,10 +32,6 @@ public:
     int point_state(int fd, uint64_t point, enum syncobj_point_state* state, int* error) override;
 
 private:
-    // The error the fence held by `snapshot` (a binary syncobj) resolved with, mapped to the
-    // API's (a dead sw_sync signaler → SYNCOBJ_ERROR_SIGNALER_DIED); 0 if none. Costs an export,
-    // SYNC_IOC_FILE_INFO and a close.
-    int resolved_error(uint32_t snapshot) const;
     static std::string error_origin(int err);
 
     DrmSyncobjDevice dev_;
