@@ -33,18 +33,20 @@ done
 # unsignaled fails the point with EOWNERDEAD for every waiter (the kernel fails a closed sw_sync
 # timeline's fences with ENOENT); without sw_sync access, EOPNOTSUPP naming the path.
 for c in wait-before-signal signaler-died submit-no-sw-sync; do
-    if out=$(timeout -k 5 60 "$probe" "drm-$c" 2>&1); then vm_pass "$c" "$out"; else vm_failed "$c" "$out"; fi
+    start=$SECONDS
+    if out=$(timeout -k 5 60 "$probe" "drm-$c" 2>&1); then vm_pass "$c" "$out ($((SECONDS - start)) s)"; else vm_failed "$c" "$out"; fi
 done
 
 # igt: the IGT-derived cases of the syncobj suite on the DRM backend; unsignaled points come
 # from syncobj_submit, i.e. sw_sync, as in IGT. Every case must pass; the ones that cannot apply to a kernel backend
 # skip (gtest lists them) and must stay few.
 igt=$BUILD_ROOT/tests/syncobj/syncobj_igt_test
+start=$SECONDS
 SYNCOBJ_TEST_BACKEND=drm timeout -k 5 150 "$igt" --gtest_brief=1 > "$CHECK_TMP/igt.log" 2>&1
 rc=$?
 passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$CHECK_TMP/igt.log")
 skipped=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$CHECK_TMP/igt.log")
-summary="syncobj_igt_test on the drm backend: exit $rc, ${passed:-0} passed, ${skipped:-0} skipped"
+summary="syncobj_igt_test on the drm backend: exit $rc, ${passed:-0} passed, ${skipped:-0} skipped ($((SECONDS - start)) s)"
 if [ $rc = 0 ] && [ "${passed:-0}" -ge 190 ] && [ "${skipped:-0}" -le 10 ]; then
     vm_pass igt "$summary"$'\n'"$(grep -E '^\[  SKIPPED \] [A-Za-z]' "$CHECK_TMP/igt.log")"
 else

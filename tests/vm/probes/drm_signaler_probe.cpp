@@ -20,8 +20,6 @@ namespace syncway::vm {
 
 namespace {
 
-constexpr uint64_t kForever = INT64_MAX;
-
 // A one-byte message channel between the processes of a probe.
 struct Channel {
     UniqueFd read, write;
