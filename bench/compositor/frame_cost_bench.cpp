@@ -11,6 +11,8 @@
 //   build/bench/compositor/bench-compositor-frame-cost [--seconds S] [--syncway PATH]
 #include "frame_counter.hpp"
 
+#include <syncway/testing/process_cpu.hpp>
+
 #include <syncway/cstring_array.hpp>
 
 #include <dirent.h>
@@ -114,26 +116,6 @@ private:
     pid_t pid_ = -1;
 };
 
-// utime + stime of a process (all its threads), in seconds.
-double cpu_seconds(pid_t pid)
-{
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto close = stat.rfind(')');
-    if (close == std::string::npos)
-        return 0;
-    std::istringstream fields(stat.substr(close + 2));
-    std::string f;
-    unsigned long long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && fields >> f; ++i) {
-        if (i == 14)
-            utime = std::stoull(f);
-        if (i == 15)
-            stime = std::stoull(f);
-    }
-    return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
-}
-
 double peak_rss_mib(pid_t pid)
 {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -232,11 +214,11 @@ Measurement measure(const Peer& peer, const User& user, int clients, std::chrono
                                                       dir + ".clients.log"));
     counter.set_animate(clients == 0);
     counter.count_frames(1500ms);  // clients mapped and animating
-    double cpu0 = cpu_seconds(compositor.pid());
+    double cpu0 = syncway::testing::process_cpu_seconds(compositor.pid()).value_or(0);
     auto w0 = Clock::now();
     uint64_t frames = counter.count_frames(window);
     double seconds = std::chrono::duration<double>(Clock::now() - w0).count();
-    double cpu = cpu_seconds(compositor.pid()) - cpu0;
+    double cpu = syncway::testing::process_cpu_seconds(compositor.pid()).value_or(0) - cpu0;
     m.peak_rss_mib = peak_rss_mib(compositor.pid());
     bool all_alive = true;
     for (auto& c : shm_clients)

@@ -4,6 +4,8 @@
 
 #include "service/service.hpp"
 
+#include <syncway/testing/process_cpu.hpp>
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,22 +78,10 @@ public:
         rmdir(dir_.c_str());
     }
 
-    // utime + stime of the service process so far (clock ticks, 10 ms here).
+    // CPU time of the service process so far (all threads, ns; 0 once it is gone).
     int64_t cpu_ns() const
     {
-        std::string path = "/proc/" + std::to_string(pid_) + "/stat";
-        FILE* f = fopen(path.c_str(), "r");
-        if (!f)
-            return 0;
-        char buf[1024];
-        size_t n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[n] = 0;
-        const char* p = strrchr(buf, ')'); // the command name may hold spaces
-        unsigned long long ut = 0, st = 0;
-        if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-            return 0;
-        return static_cast<int64_t>(ut + st) * (1000000000 / sysconf(_SC_CLK_TCK));
+        return static_cast<int64_t>(syncway::testing::process_cpu_seconds(pid_).value_or(0) * 1e9);
     }
 
 private:

@@ -625,6 +625,7 @@ Impl::Impl(Server& server_, SyncobjMode mode_) : server(server_), mode(mode_)
     }
     so::HostOptions options;
     options.import_kernel_timelines = mode != SyncobjMode::Service;
+    options.kernel_via_syncobj_dev = mode != SyncobjMode::Drm;
     auto created = so::TimelineHost::create(options);
     if (!created) {
         wlr_log(WLR_ERROR, "explicit sync unavailable, linux-drm-syncobj-v1 not advertised: cannot host the "
@@ -635,8 +636,9 @@ Impl::Impl(Server& server_, SyncobjMode mode_) : server(server_), mode(mode_)
     bool kernel_only = mode == SyncobjMode::Kernel || mode == SyncobjMode::Drm;
     if (kernel_only && host->kernel_device().empty()) {
         wlr_log(WLR_ERROR, "explicit sync unavailable, linux-drm-syncobj-v1 not advertised: --syncobj %s "
-                           "needs a DRM render node with timeline syncobjs and SYNCOBJ_EVENTFD, none found",
-                std::string(syncobj_mode_name(mode)).c_str());
+                           "needs %sa DRM render node with timeline syncobjs and SYNCOBJ_EVENTFD, none found",
+                std::string(syncobj_mode_name(mode)).c_str(),
+                mode == SyncobjMode::Kernel ? "/dev/syncobj or " : "");
         host.reset();
         return;
     }
@@ -666,8 +668,8 @@ Impl::Impl(Server& server_, SyncobjMode mode_) : server(server_), mode(mode_)
         },
         this);
     std::string kernel = host->kernel_device().empty()
-                             ? std::string("kernel syncobj fds not accepted (no DRM render node with timeline "
-                                           "syncobjs and SYNCOBJ_EVENTFD)")
+                             ? std::string("kernel syncobj fds not accepted (no /dev/syncobj, no DRM render node "
+                                           "with timeline syncobjs and SYNCOBJ_EVENTFD)")
                              : "kernel syncobj fds accepted through " + host->kernel_device();
     wlr_log(WLR_INFO, "explicit sync (--syncobj %s): linux-drm-syncobj-v1 advertised; %s; %s",
             std::string(syncobj_mode_name(mode)).c_str(),

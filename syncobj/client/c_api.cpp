@@ -2,6 +2,7 @@
 #include "backend.hpp"
 #include "drm_backend.hpp"
 #include "service_backend.hpp"
+#include "syncobj_dev_backend.hpp"
 
 #include <syncobj/timeline_host.hpp>
 
@@ -23,13 +24,12 @@ namespace syncway::syncobj {
 namespace {
 thread_local std::string t_last_error;
 
-// The RFC's uapi is not in any kernel or libdrm header this project builds against.
 syncway::Result<std::unique_ptr<Backend>> open_syncobj_dev()
 {
-    if (access("/dev/syncobj", F_OK) != 0)
-        return syncway::make_error(ENODEV, "no /dev/syncobj device");
-    return syncway::make_error(ENODEV, "/dev/syncobj exists, but its RFC uapi is not published in "
-                                       "the kernel headers this build uses; not supported");
+    auto dev = SyncobjDevDevice::open(SyncobjDevDevice::default_path());
+    if (!dev)
+        return dev.error();
+    return std::unique_ptr<Backend>(std::make_unique<SyncobjDevBackend>(std::move(dev.value())));
 }
 
 syncway::Result<std::unique_ptr<Backend>> open_drm()

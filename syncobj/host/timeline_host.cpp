@@ -1,6 +1,7 @@
 #include <syncobj/timeline_host.hpp>
 
 #include "../kernel/drm_syncobj_device.hpp"
+#include "../kernel/syncobj_dev_device.hpp"
 #include "../service/fd_kind.hpp"
 #include "../service/service.hpp"
 
@@ -80,6 +81,8 @@ struct HostedTimeline::Impl {
     TimelineKind kind = TimelineKind::Service;
     UniqueFd fd; // our reference: the timeline lives at least as long as this object
     std::shared_ptr<core::Timeline> timeline;
+    // Kernel timelines: through /dev/syncobj (on `fd` itself), or a DRM node (on `handle`).
+    const SyncobjDevDevice* sdev = nullptr;
     const DrmSyncobjDevice* drm = nullptr;
     uint32_t handle = 0;
 
@@ -88,10 +91,28 @@ struct HostedTimeline::Impl {
         if (drm && handle)
             drm->destroy(handle);
     }
-    int drm_query(uint64_t& point, bool last_submitted) const
+    int kernel_query(uint64_t& point, bool last_submitted) const
     {
+        uint32_t flags = last_submitted ? 1u : 0u;
+        if (sdev) {
+            int f = fd.get();
+            return sdev->query(&f, &point, 1, flags);
+        }
         uint32_t h = handle;
-        return drm->query(&h, &point, 1, last_submitted ? 1u : 0u);
+        return drm->query(&h, &point, 1, flags);
+    }
+    int kernel_eventfd(uint64_t point, int event_fd, uint32_t flags) const
+    {
+        return sdev ? sdev->eventfd(fd.get(), point, event_fd, flags) : drm->eventfd(handle, point, event_fd, flags);
+    }
+    int kernel_signal(uint64_t point) const
+    {
+        if (sdev) {
+            int f = fd.get();
+            return sdev->signal(&f, &point, 1);
+        }
+        uint32_t h = handle;
+        return drm->signal(&h, &point, 1);
     }
 };
 
@@ -114,10 +135,9 @@ Result<PointWait> HostedTimeline::wait(uint64_t point, WaitFor what)
         if (!st)
             return st.error();
     } else {
-        int r = impl_->drm->eventfd(impl_->handle, point, impl->efd.get(),
-                                    what == WaitFor::Available ? core::kWaitAvailable : 0);
+        int r = impl_->kernel_eventfd(point, impl->efd.get(), what == WaitFor::Available ? core::kWaitAvailable : 0);
         if (r)
-            return make_error(-r, std::string("DRM_IOCTL_SYNCOBJ_EVENTFD failed: ") + strerror(-r));
+            return make_error(-r, std::string("kernel SYNCOBJ_EVENTFD failed: ") + strerror(-r));
     }
     return PointWait(std::move(impl));
 }
@@ -130,10 +150,10 @@ Result<PointStatus> HostedTimeline::query(uint64_t point) const
     }
     // The syncobj uapi shows no fence errors: a kernel point is pending or signaled.
     uint64_t head = 0, done = 0;
-    if (int r = impl_->drm_query(head, true))
-        return make_error(-r, std::string("DRM_IOCTL_SYNCOBJ_QUERY failed: ") + strerror(-r));
-    if (int r = impl_->drm_query(done, false))
-        return make_error(-r, std::string("DRM_IOCTL_SYNCOBJ_QUERY failed: ") + strerror(-r));
+    if (int r = impl_->kernel_query(head, true))
+        return make_error(-r, std::string("kernel SYNCOBJ_QUERY failed: ") + strerror(-r));
+    if (int r = impl_->kernel_query(done, false))
+        return make_error(-r, std::string("kernel SYNCOBJ_QUERY failed: ") + strerror(-r));
     if (point > head)
         return PointStatus{PointState::Unsubmitted, 0};
     return PointStatus{point <= done ? PointState::Signaled : PointState::Pending, 0};
@@ -144,8 +164,8 @@ Result<uint64_t> HostedTimeline::last_signaled() const
     if (impl_->kind == TimelineKind::Service)
         return impl_->timeline->query(false);
     uint64_t p = 0;
-    if (int r = impl_->drm_query(p, false))
-        return make_error(-r, std::string("DRM_IOCTL_SYNCOBJ_QUERY failed: ") + strerror(-r));
+    if (int r = impl_->kernel_query(p, false))
+        return make_error(-r, std::string("kernel SYNCOBJ_QUERY failed: ") + strerror(-r));
     return p;
 }
 
@@ -154,8 +174,8 @@ Result<uint64_t> HostedTimeline::last_submitted() const
     if (impl_->kind == TimelineKind::Service)
         return impl_->timeline->query(true);
     uint64_t p = 0;
-    if (int r = impl_->drm_query(p, true))
-        return make_error(-r, std::string("DRM_IOCTL_SYNCOBJ_QUERY failed: ") + strerror(-r));
+    if (int r = impl_->kernel_query(p, true))
+        return make_error(-r, std::string("kernel SYNCOBJ_QUERY failed: ") + strerror(-r));
     return p;
 }
 
@@ -166,9 +186,8 @@ Status HostedTimeline::signal(uint64_t point)
         tl->signal(point);
         return Ok{};
     }
-    uint32_t h = impl_->handle;
-    if (int r = impl_->drm->signal(&h, &point, 1))
-        return make_error(-r, std::string("DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL failed: ") + strerror(-r));
+    if (int r = impl_->kernel_signal(point))
+        return make_error(-r, std::string("kernel SYNCOBJ_TIMELINE_SIGNAL failed: ") + strerror(-r));
     return Ok{};
 }
 
@@ -176,6 +195,7 @@ Status HostedTimeline::signal(uint64_t point)
 
 struct TimelineHost::Impl {
     std::unique_ptr<Service> service;
+    std::unique_ptr<SyncobjDevDevice> sdev;
     std::unique_ptr<DrmSyncobjDevice> drm;
     std::string kernel_device;
     std::string kernel_absent_reason;
@@ -201,12 +221,24 @@ Result<std::unique_ptr<TimelineHost>> TimelineHost::create(HostOptions options)
     auto impl = std::make_unique<Impl>();
     impl->service = std::move(service.value());
     if (options.import_kernel_timelines) {
-        auto dev = DrmSyncobjDevice::open_first();
-        if (dev) {
-            impl->kernel_device = dev->path();
-            impl->drm = std::make_unique<DrmSyncobjDevice>(std::move(dev.value()));
-        } else {
-            impl->kernel_absent_reason = dev.error().message;
+        std::string sdev_absent;
+        if (options.kernel_via_syncobj_dev) {
+            auto sdev = SyncobjDevDevice::open(SyncobjDevDevice::default_path());
+            if (sdev) {
+                impl->kernel_device = sdev->path();
+                impl->sdev = std::make_unique<SyncobjDevDevice>(std::move(sdev.value()));
+            } else {
+                sdev_absent = sdev.error().message + "; ";
+            }
+        }
+        if (!impl->sdev) {
+            auto dev = DrmSyncobjDevice::open_first();
+            if (dev) {
+                impl->kernel_device = dev->path();
+                impl->drm = std::make_unique<DrmSyncobjDevice>(std::move(dev.value()));
+            } else {
+                impl->kernel_absent_reason = sdev_absent + dev.error().message;
+            }
         }
     } else {
         impl->kernel_absent_reason = "kernel timelines disabled by the host";
@@ -233,14 +265,17 @@ Result<std::shared_ptr<HostedTimeline>> TimelineHost::import_timeline(int fd)
                                           socket_path() + ", given to them in $" + kSocketEnv + ")");
         impl->kind = TimelineKind::Service;
     } else if (info.kind == FdKind::KernelSyncobj) {
-        if (!impl_->drm)
+        if (!impl_->sdev && !impl_->drm)
             return make_error(EINVAL, "a kernel syncobj fd, but this host cannot import kernel timelines: " +
                                           impl_->kernel_absent_reason);
         impl->kind = TimelineKind::DrmSyncobj;
-        impl->drm = impl_->drm.get();
-        if (int r = impl_->drm->fd_to_handle(fd, impl->handle))
-            return make_error(EINVAL, std::string("kernel syncobj fd rejected by ") + impl_->kernel_device +
-                                          ": " + strerror(-r));
+        impl->sdev = impl_->sdev.get();
+        impl->drm = impl_->sdev ? nullptr : impl_->drm.get();
+        if (impl->drm) {
+            if (int r = impl_->drm->fd_to_handle(fd, impl->handle))
+                return make_error(EINVAL, std::string("kernel syncobj fd rejected by ") + impl_->kernel_device +
+                                              ": " + strerror(-r));
+        }
     } else {
         return make_error(EINVAL, describe_fd(fd, info) + " is not a timeline");
     }

@@ -1,5 +1,7 @@
 #include "compositor_process.hpp"
 
+#include <syncway/testing/process_cpu.hpp>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -102,27 +104,7 @@ void CompositorProcess::export_environment() const
 
 double CompositorProcess::cpu_seconds() const
 {
-    // schedstat: nanoseconds on a CPU (precise); stat: clock ticks (10 ms), the fallback
-    std::ifstream sched("/proc/" + std::to_string(pid_) + "/schedstat");
-    unsigned long long ns = 0;
-    if (sched >> ns && ns > 0)
-        return static_cast<double>(ns) / 1e9;
-    std::ifstream stat("/proc/" + std::to_string(pid_) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    // fields after the ")" that ends the command name: state is field 3, utime 14, stime 15
-    size_t close = text.rfind(')');
-    if (close == std::string::npos)
-        return -1;
-    std::istringstream rest(text.substr(close + 2));
-    std::string field;
-    unsigned long long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i) {
-        if (i == 14)
-            utime = std::stoull(field);
-        if (i == 15)
-            stime = std::stoull(field);
-    }
-    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    return syncway::testing::process_cpu_seconds(pid_).value_or(-1);
 }
 
 } // namespace syncway::heaps::test

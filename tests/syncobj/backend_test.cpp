@@ -3,6 +3,7 @@
 #include "test_support.hpp"
 
 #include "kernel/drm_syncobj_device.hpp"
+#include "kernel/syncobj_dev_device.hpp"
 
 #include <gtest/gtest.h>
 
@@ -91,7 +92,60 @@ TEST(SyncobjBackend, SyncobjDeviceDetectedAbsentCleanly)
         GTEST_SKIP() << "/dev/syncobj exists";
     syncobj_device* d = nullptr;
     EXPECT_EQ(syncobj_open(SYNCOBJ_BACKEND_SYNCOBJ_DEV, &d), -ENODEV);
-    EXPECT_NE(std::string(syncobj_last_error()).find("no /dev/syncobj"), std::string::npos) << syncobj_last_error();
+    EXPECT_NE(std::string(syncobj_last_error()).find("/dev/syncobj: no such device"), std::string::npos)
+        << syncobj_last_error();
+}
+
+// The /dev/syncobj probe must refuse anything that is not the RFC device, and never close one of
+// the caller's fds on the way (a device that "succeeds" at CREATE can leave any number in the fd
+// field; the probe must not take ownership of it before it is known to be a new syncobj).
+void expect_syncobj_dev_refused(const std::string& path, const std::string& why)
+{
+    EnvGuard g("SYNCWAY_SYNCOBJ_DEV");
+    setenv("SYNCWAY_SYNCOBJ_DEV", path.c_str(), 1);
+    int fds_before = count_open_fds();
+    struct stat std_before[3];
+    for (int i = 0; i < 3; i++)
+        ASSERT_EQ(fstat(i, &std_before[i]), 0) << "fd " << i << " must be open for this test";
+    syncobj_device* d = nullptr;
+    EXPECT_EQ(syncobj_open(SYNCOBJ_BACKEND_SYNCOBJ_DEV, &d), -ENODEV) << path;
+    std::string e = syncobj_last_error();
+    EXPECT_NE(e.find(path), std::string::npos) << e;
+    EXPECT_NE(e.find(why), std::string::npos) << e;
+    for (int i = 0; i < 3; i++) {
+        struct stat st {};
+        ASSERT_EQ(fstat(i, &st), 0) << "the probe of " << path << " closed fd " << i;
+        EXPECT_TRUE(st.st_ino == std_before[i].st_ino && st.st_dev == std_before[i].st_dev) << "fd " << i;
+    }
+    EXPECT_EQ(count_open_fds(), fds_before) << "the probe of " << path << " leaked or closed an fd";
+}
+
+TEST(SyncobjBackend, SyncobjDevProbeRefusesOtherFiles)
+{
+    expect_syncobj_dev_refused("/dev/null", "does not speak the /dev/syncobj RFC uapi");
+    expect_syncobj_dev_refused("/nonexistent/syncobj", "no such device");
+    char path[] = "/tmp/syncobj-dev-test-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    expect_syncobj_dev_refused(path, "does not speak the /dev/syncobj RFC uapi");
+    unlink(path);
+}
+
+TEST(SyncobjBackend, SyncobjDevProbeRefusesADrmNode)
+{
+    if (!have_drm_render_node())
+        GTEST_SKIP() << "no /dev/dri here: the VM tier runs this";
+    std::string node;
+    for (int minor = 128; minor < 192 && node.empty(); minor++) {
+        std::string p = "/dev/dri/renderD" + std::to_string(minor);
+        if (access(p.c_str(), R_OK | W_OK) == 0)
+            node = p;
+    }
+    if (node.empty())
+        GTEST_SKIP() << "no render node we may open";
+    // Linux 6.1's DRM answers the foreign ioctl type with ENOTTY.
+    expect_syncobj_dev_refused(node, "/dev/syncobj RFC uapi");
 }
 
 TEST(SyncobjBackend, EnvVariableForcesABackend)

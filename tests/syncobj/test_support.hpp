@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -78,20 +79,26 @@ public:
                 execl(bin, bin, "--socket", path_.c_str(), nullptr);
             _exit(127);
         }
-        for (int i = 0; i < 500 && !can_connect(path_); i++)
+        // Up to 15 s: a sanitized syncobjd on a loaded 2-core CI host has taken over 1 s.
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+        while (!can_connect(path_)) {
+            int st = 0;
+            if (waitpid(pid_, &st, WNOHANG) == pid_) {
+                pid_ = -1;
+                cleanup();
+                throw std::runtime_error(std::string(bin) + " exited during start-up (status " +
+                                         std::to_string(st) + ")");
+            }
+            if (std::chrono::steady_clock::now() > deadline) {
+                cleanup();
+                throw std::runtime_error(std::string(bin) + " did not accept on " + path_ + " within 15 s");
+            }
             usleep(2000);
+        }
         setenv("SYNCWAY_SYNCOBJ_SOCKET", path_.c_str(), 1);
         setenv("SYNCWAY_SYNCOBJ_BACKEND", "service", 1);
     }
-    ~Daemon()
-    {
-        if (pid_ > 0) {
-            kill(pid_, SIGTERM);
-            waitpid(pid_, nullptr, 0);
-        }
-        unlink(path_.c_str());
-        rmdir(dir_.c_str());
-    }
+    ~Daemon() { cleanup(); }
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
     const std::string& path() const { return path_; }
@@ -108,6 +115,17 @@ public:
     bool alive() const { return kill(pid_, 0) == 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
 
 private:
+    void cleanup()
+    {
+        if (pid_ > 0) {
+            kill(pid_, SIGTERM);
+            waitpid(pid_, nullptr, 0);
+            pid_ = -1;
+        }
+        unlink(path_.c_str());
+        rmdir(dir_.c_str());
+    }
+
     std::string dir_, path_;
     pid_t pid_ = -1;
 };

@@ -48,7 +48,7 @@ struct PointStatus {
 
 enum class TimelineKind {
     Service,       // a timeline of this (embedded) userspace service
-    DrmSyncobj,    // a kernel syncobj fd (anon_inode:syncobj_file), via a DRM render node
+    DrmSyncobj,    // a kernel syncobj fd (anon_inode:syncobj_file), via /dev/syncobj or a DRM render node
 };
 
 enum class WaitFor {
@@ -60,8 +60,11 @@ struct HostOptions {
     // Empty: $XDG_RUNTIME_DIR/syncway-syncobj-<pid>.sock. An existing socket file is replaced.
     std::string socket_path;
     ServiceLimits limits;
-    // Open a DRM render node (if any) so kernel syncobj fds from clients can be imported.
+    // Open a kernel device (if any) so kernel syncobj fds from clients can be imported: the
+    // /dev/syncobj device first (no handles, no DRM device), else a DRM render node.
     bool import_kernel_timelines = true;
+    // false: only a DRM render node (never /dev/syncobj).
+    bool kernel_via_syncobj_dev = true;
 };
 
 // A one-shot wait: fd() is an eventfd that becomes readable exactly once, when the point is
@@ -129,8 +132,8 @@ public:
     const std::string& socket_path() const noexcept;
 
     // Imports a timeline fd received from a client (the fd is duplicated; the caller keeps and
-    // closes its own). Accepts timelines of this service, and kernel syncobj fds when a DRM
-    // render node is available. Anything else fails with EINVAL and a message naming what the
+    // closes its own). Accepts timelines of this service, and kernel syncobj fds when
+    // /dev/syncobj or a DRM render node is available. Anything else fails with EINVAL and a message naming what the
     // fd is (pipe, memfd, eventfd, a timeline of another service, a dead timeline, ...).
     Result<std::shared_ptr<HostedTimeline>> import_timeline(int fd);
 

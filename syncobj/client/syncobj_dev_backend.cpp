@@ -1,0 +1,125 @@
+#include "syncobj_dev_backend.hpp"
+
+#include "../service/fd_kind.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace syncway::syncobj {
+
+int SyncobjDevBackend::check(int r, const char* what, const int* fds, uint32_t count) const
+{
+    if (r == 0)
+        return 0;
+    if (r == -EBADF) {
+        // The device answers EBADF for any fd that is not a syncobj; find which one it was.
+        for (uint32_t i = 0; i < count; i++) {
+            FdInfo info = inspect_fd(fds[i]);
+            if (info.kind == FdKind::KernelSyncobj)
+                continue;
+            return fail(info.kind == FdKind::Invalid ? EBADF : EINVAL,
+                        std::string(what) + ": " + describe_fd(fds[i], info) + " is not a kernel syncobj");
+        }
+    }
+    return fail(-r, dev_.path() + ": " + what + " failed: " + strerror(-r));
+}
+
+int SyncobjDevBackend::create(uint32_t flags, int* fd)
+{
+    if (flags & ~SYNCOBJ_CREATE_SIGNALED)
+        return fail(EINVAL, "unknown create flags " + std::to_string(flags & ~SYNCOBJ_CREATE_SIGNALED) +
+                                " (only SYNCOBJ_CREATE_SIGNALED = 1)");
+    return check(dev_.create(flags, *fd), "CREATE", nullptr, 0);
+}
+
+int SyncobjDevBackend::wait(const int* fds, const uint64_t* points, uint32_t count, int64_t timeout_nsec,
+                            uint32_t flags, uint32_t* first)
+{
+    // The device returns at once for count 0; this API (like DRM's WAIT) calls it invalid.
+    if (count == 0)
+        return fail(EINVAL, "count is 0");
+    return check(dev_.wait(fds, points, count, timeout_nsec, flags, first), "WAIT", fds, count);
+}
+
+int SyncobjDevBackend::reset(const int* fds, uint32_t count)
+{
+    if (count == 0)
+        return fail(EINVAL, "count is 0");
+    return check(dev_.reset(fds, count), "RESET", fds, count);
+}
+
+int SyncobjDevBackend::signal(const int* fds, const uint64_t* points, uint32_t count)
+{
+    if (count == 0)
+        return fail(EINVAL, "count is 0");
+    return check(dev_.signal(fds, points, count), "SIGNAL", fds, count);
+}
+
+int SyncobjDevBackend::query(const int* fds, uint64_t* points, uint32_t count, uint32_t flags)
+{
+    if (count == 0)
+        return fail(EINVAL, "count is 0");
+    return check(dev_.query(fds, points, count, flags), "QUERY", fds, count);
+}
+
+int SyncobjDevBackend::transfer(int dst, uint64_t dst_point, int src, uint64_t src_point, uint32_t flags)
+{
+    int fds[2] = {src, dst};
+    return check(dev_.transfer(dst, dst_point, src, src_point, flags), "TRANSFER", fds, 2);
+}
+
+int SyncobjDevBackend::eventfd(int fd, uint64_t point, int event_fd, uint32_t flags)
+{
+    int r = dev_.eventfd(fd, point, event_fd, flags);
+    if (r == -EINVAL || r == -EBADF) {
+        FdInfo info = inspect_fd(event_fd);
+        if (info.kind != FdKind::Eventfd)
+            return fail(info.kind == FdKind::Invalid ? EBADF : EINVAL,
+                        "EVENTFD: " + describe_fd(event_fd, info) + " is not an eventfd");
+    }
+    return check(r, "EVENTFD", &fd, 1);
+}
+
+int SyncobjDevBackend::export_sync_file(int fd, uint64_t point, int* sync_file)
+{
+    return check(dev_.export_sync_file(fd, point, *sync_file), "EXPORT_SYNC_FILE", &fd, 1);
+}
+
+int SyncobjDevBackend::import_sync_file(int fd, uint64_t point, int sync_file)
+{
+    int r = dev_.import_sync_file(fd, point, sync_file);
+    if (r == -EINVAL || r == -EBADF) {
+        FdInfo info = inspect_fd(sync_file);
+        if (info.kind != FdKind::KernelSyncFile)
+            return fail(info.kind == FdKind::Invalid ? EBADF : EINVAL,
+                        "IMPORT_SYNC_FILE: " + describe_fd(sync_file, info) + " is not a sync_file");
+    }
+    return check(r, "IMPORT_SYNC_FILE", &fd, 1);
+}
+
+int SyncobjDevBackend::submit(int, uint64_t, int*)
+{
+    return fail(EOPNOTSUPP, "the /dev/syncobj backend cannot submit an unsignaled point without a "
+                            "fence source; use the service backend for wait-before-signal");
+}
+
+int SyncobjDevBackend::signaler_signal(int)
+{
+    return fail(EOPNOTSUPP, "the /dev/syncobj backend has no signalers");
+}
+
+int SyncobjDevBackend::point_state(int fd, uint64_t point, enum syncobj_point_state* state, int* error)
+{
+    uint64_t head = 0, done = 0;
+    if (int r = check(dev_.query(&fd, &head, 1, SYNCOBJ_QUERY_LAST_SUBMITTED), "QUERY", &fd, 1))
+        return r;
+    if (int r = check(dev_.query(&fd, &done, 1, 0), "QUERY", &fd, 1))
+        return r;
+    if (error)
+        *error = 0;
+    *state = point > head ? SYNCOBJ_POINT_UNSUBMITTED : point <= done ? SYNCOBJ_POINT_SIGNALED : SYNCOBJ_POINT_PENDING;
+    return 0;
+}
+
+} // namespace syncway::syncobj
