@@ -81,12 +81,6 @@ bool still_running(pid_t pid)
     return waitpid(pid, &status, WNOHANG) == 0;
 }
 
-bool readable(int fd, int timeout_ms)
-{
-    pollfd p{fd, POLLIN, 0};
-    return ::poll(&p, 1, timeout_ms) == 1;
-}
-
 Error api_error(const std::string& what, int r)
 {
     return make_error(r < 0 ? -r : EPROTO, what + " gave " + std::to_string(r) + " (" + std::strerror(r < 0 ? -r : 0) +

@@ -103,12 +103,6 @@ Status probe_backends()
     return Ok{};
 }
 
-bool readable(int fd, int timeout_ms)
-{
-    pollfd p{fd, POLLIN, 0};
-    return ::poll(&p, 1, timeout_ms) == 1;
-}
-
 // One timeline of `dev` through create, EVENTFD, TIMELINE_SIGNAL, QUERY and WAIT, checked
 // against the kernel's answers; the timeline must be a kernel syncobj.
 Status exercise_kernel_timeline(syncobj_device* dev)

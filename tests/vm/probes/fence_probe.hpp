@@ -6,6 +6,7 @@
 
 #include <syncobj/syncobj.h>
 
+#include <poll.h>
 #include <time.h>
 
 #include <chrono>
@@ -33,6 +34,13 @@ inline int64_t deadline_in(std::chrono::milliseconds ms)
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
     return now.tv_sec * 1000000000ll + now.tv_nsec + std::chrono::nanoseconds(ms).count();
+}
+
+// True when `fd` polls readable within `timeout_ms`.
+inline bool readable(int fd, int timeout_ms)
+{
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, timeout_ms) == 1;
 }
 
 // (6.12, root) syncobj_submit on the DRM backend: a point submitted in one process, waited
