@@ -111,13 +111,9 @@ int DrmSyncobjDevice::fence_error(uint32_t binary) const
 {
     SyncFileStatus st;
     // A check that cannot run (fd limit...) does not turn a completed wait into a failure.
-    if (fence_status(binary, st) != 0 || !st.error)
+    if (fence_status(binary, st) != 0)
         return 0;
-    // sw_sync fails the fences of a timeline whose last fd closed with ENOENT: its signaler
-    // (the DRM backend's, or any sw_sync user) died unsignaled.
-    if (st.driver == SwSyncTimeline::kDriverName && st.error == SwSyncTimeline::kOrphanedError)
-        return SYNCOBJ_ERROR_SIGNALER_DIED;
-    return st.error;
+    return syncobj_error_of(st);
 }
 
 int DrmSyncobjDevice::fence_status(uint32_t binary_handle, SyncFileStatus& out) const

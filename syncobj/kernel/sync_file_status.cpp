@@ -1,5 +1,9 @@
 #include "sync_file_status.hpp"
 
+#include "sw_sync_timeline.hpp"
+
+#include <syncobj/syncobj.h>
+
 #include <linux/sync_file.h>
 #include <sys/ioctl.h>
 
@@ -59,6 +63,15 @@ int sync_file_status(int sync_file, SyncFileStatus& out)
             break;
         }
     return 0;
+}
+
+int syncobj_error_of(const SyncFileStatus& status)
+{
+    if (!status.error)
+        return 0;
+    if (status.driver == SwSyncTimeline::kDriverName && status.error == SwSyncTimeline::kOrphanedError)
+        return SYNCOBJ_ERROR_SIGNALER_DIED;
+    return status.error;
 }
 
 } // namespace syncway::syncobj

@@ -19,4 +19,9 @@ struct SyncFileStatus {
 // 0 or -errno of the ioctl (EINVAL: not a sync_file).
 int sync_file_status(int sync_file, SyncFileStatus& out);
 
+// The error a failed fence means in the syncobj API: a sw_sync fence failed by the release of
+// its timeline (ENOENT) is SYNCOBJ_ERROR_SIGNALER_DIED (its signaler died unsignaled); any other
+// fence error is itself; 0 when the fence did not fail.
+int syncobj_error_of(const SyncFileStatus& status);
+
 } // namespace syncway::syncobj
