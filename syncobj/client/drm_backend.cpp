@@ -1,6 +1,7 @@
 #include "drm_backend.hpp"
 
-#include "../kernel/sw_sync_timeline.hpp"
+#include "kernel_fences.hpp"
+
 #include "../service/fd_kind.hpp"
 
 #include <xf86drm.h>
@@ -90,39 +91,30 @@ int DrmBackend::wait(const int* fds, const uint64_t* points, uint32_t count, int
     Handles hs(dev_);
     if (int r = hs.import(fds, count))
         return r;
-    // The kernel's WAIT treats a fence that failed as signaled. To report the error as the
-    // service does, each submitted point's fence is held (a snapshot) before waiting and read
-    // through a sync_file after the wait succeeded. Taken afterwards the snapshot could miss it:
-    // once a later point exists, any walk of the chain (WAIT, QUERY, a transfer) unlinks
-    // signaled nodes, errors and all (dma_fence_chain_walk). WAIT_AVAILABLE waits need no check.
-    bool check = !(flags & SYNCOBJ_WAIT_AVAILABLE);
-    std::vector<uint32_t> snaps(check ? count : 0, 0);
-    for (uint32_t i = 0; i < snaps.size(); i++)
-        snaps[i] = hs.snapshot(hs[i], points[i]);
-    uint32_t first_signaled = 0;
-    int r = drmSyncobjTimelineWait(dev_.fd(), hs.data(), const_cast<uint64_t*>(points), count,
-                                   timeout_nsec, flags, &first_signaled);
-    if (r)
-        return fail(-r, std::string("DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT failed: ") + strerror(-r));
-    if (first)
-        *first = first_signaled;
-    if (!check)
-        return 0;
-    // WAIT_ALL fails with the first entry that failed; a wait for any, with the entry it
-    // returned (the kernel's first_signaled), as the service does.
-    bool all = flags & SYNCOBJ_WAIT_ALL;
-    for (uint32_t i = all ? 0 : first_signaled; i < (all ? count : first_signaled + 1) && i < count; i++) {
-        // Submitted during the wait (WAIT_FOR_SUBMIT): its snapshot now, which sees the error
-        // while the point is still the newest on its timeline.
-        uint32_t snap = snaps[i] ? snaps[i] : hs.snapshot(hs[i], points[i]);
-        if (int err = snap ? dev_.fence_error(snap) : 0) {
-            if (first)
-                *first = i;
-            return fail(err, "point " + std::to_string(points[i]) + " of fd " + std::to_string(fds[i]) +
-                                 " failed: " + strerror(err) + error_origin(err));
+    // Snapshots as binary handles of this device, destroyed with the call's other handles.
+    class Snapshots final : public WaitSnapshots {
+    public:
+        Snapshots(const DrmSyncobjDevice& dev, Handles& hs, const uint64_t* points, uint32_t count)
+            : dev_(dev), hs_(hs), points_(points), snaps_(count, 0)
+        {
         }
-    }
-    return 0;
+        bool take(uint32_t i) override { return (snaps_[i] = hs_.snapshot(hs_[i], points_[i])) != 0; }
+        bool has(uint32_t i) const override { return snaps_[i] != 0; }
+        int error(uint32_t i) const override { return dev_.fence_error(snaps_[i]); }
+
+    private:
+        const DrmSyncobjDevice& dev_;
+        Handles& hs_;
+        const uint64_t* points_;
+        std::vector<uint32_t> snaps_;
+    } snaps(dev_, hs, points, count);
+    // hs.data() is read before any snapshot is taken: snapshots append to the same list.
+    std::vector<uint32_t> handles(hs.data(), hs.data() + count);
+    return wait_reporting_fence_errors(snaps, fds, points, count, flags, first, [&](uint32_t* first_signaled) {
+        int r = drmSyncobjTimelineWait(dev_.fd(), handles.data(), const_cast<uint64_t*>(points), count, timeout_nsec,
+                                       flags, first_signaled);
+        return r ? fail(-r, std::string("DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT failed: ") + strerror(-r)) : 0;
+    });
 }
 
 int DrmBackend::reset(const int* fds, uint32_t count)
@@ -210,42 +202,9 @@ int DrmBackend::import_sync_file(int fd, uint64_t point, int sync_file)
     return drmSyncobjTransfer(dev_.fd(), hs[0], point, tmp, 0, 0) ? ioctl_fail("DRM_IOCTL_SYNCOBJ_TRANSFER") : 0;
 }
 
-std::string DrmBackend::error_origin(int err)
-{
-    return err == SYNCOBJ_ERROR_SIGNALER_DIED
-               ? " (its signaler, a sw_sync timeline, was closed without signaling)"
-               : " (the error of the kernel fence at that point)";
-}
+int DrmBackend::submit(int fd, uint64_t point, int* signaler) { return sw_sync_submit(*this, "DRM", fd, point, signaler); }
 
-int DrmBackend::submit(int fd, uint64_t point, int* signaler)
-{
-    // The kernel has no "submitted, unsignaled" syncobj point without a fence behind it; a
-    // sw_sync fence is one that userspace signals. One timeline per submission: its fd is the
-    // signaler, and closing every copy of it fails the point (see DrmSyncobjDevice::fence_error).
-    auto timeline = SwSyncTimeline::open();
-    if (!timeline)
-        return fail(EOPNOTSUPP, "syncobj_submit on the DRM backend needs sw_sync, and " +
-                                    timeline.error().message + "; use the service backend for wait-before-signal");
-    auto fence = timeline->create_fence(1, "syncobj_submit");
-    if (!fence)
-        return fail(fence.error().code, fence.error().message);
-    if (int r = import_sync_file(fd, point, fence->get()))
-        return r;
-    *signaler = std::move(timeline.value()).release().release();
-    return 0;
-}
-
-int DrmBackend::signaler_signal(int signaler)
-{
-    int r = SwSyncTimeline::advance(signaler, 1);
-    if (r == 0)
-        return 0;
-    FdInfo info = inspect_fd(signaler);
-    if (info.kind == FdKind::Invalid)
-        return fail(EBADF, "signaler " + describe_fd(signaler, info) + " is not open");
-    return fail(r == -ENOTTY ? EINVAL : -r, "SW_SYNC_IOC_INC on " + describe_fd(signaler, info) + " failed (" +
-                                                strerror(-r) + "): not a signaler of the DRM backend (a sw_sync timeline)");
-}
+int DrmBackend::signaler_signal(int signaler) { return sw_sync_signal("DRM", signaler); }
 
 int DrmBackend::point_state(int fd, uint64_t point, enum syncobj_point_state* state, int* error)
 {

@@ -32,7 +32,6 @@ public:
     int point_state(int fd, uint64_t point, enum syncobj_point_state* state, int* error) override;
 
 private:
-    static std::string error_origin(int err);
 
     DrmSyncobjDevice dev_;
 };
