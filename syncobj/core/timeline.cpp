@@ -1,5 +1,6 @@
 #include "timeline.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 namespace syncway::syncobj::core {
@@ -20,16 +21,12 @@ void Waiter::cancel() noexcept
     }
 }
 
-Timeline::Timeline(bool signaled)
-{
-    if (signaled)
-        chain_ = Chain::with_base(nullptr);
-}
+Timeline::Timeline(bool signaled) : has_fence_(signaled) {}
 
 Timeline::~Timeline()
 {
-    while (!parked_.empty()) {
-        Waiter* w = parked_.begin()->second;
+    while (parked_ && !parked_->empty()) {
+        Waiter* w = parked_->begin()->second;
         unpark(*w);
         w->dropped();
     }
@@ -37,42 +34,74 @@ Timeline::~Timeline()
 
 uint64_t Timeline::query(bool last_submitted) const noexcept
 {
-    if (!chain_)
+    if (!has_fence_)
         return 0;
+    if (!chain_)
+        return idle_head_;
     return last_submitted ? chain_->head() : chain_->completed();
 }
 
 PointInfo Timeline::info(uint64_t point) const noexcept
 {
-    if (!chain_)
+    if (!has_fence_)
         return {PointPhase::Unsubmitted, 0};
-    return chain_->info(point == 0 ? chain_->head() : point);
+    if (point == 0)
+        point = head();
+    if (chain_)
+        return chain_->info(point);
+    return point <= idle_head_ ? PointInfo{PointPhase::Signaled, 0} : PointInfo{PointPhase::Unsubmitted, 0};
 }
 
 void Timeline::signal(uint64_t point) { add(point, nullptr); }
 
-void Timeline::reset() { chain_.reset(); }
+void Timeline::reset()
+{
+    chain_.reset();
+    has_fence_ = false;
+    idle_head_ = 0;
+}
+
+void Timeline::fold_idle_chain() noexcept
+{
+    if (chain_ && chain_->idle()) {
+        idle_head_ = chain_->head();
+        chain_.reset();
+    }
+}
 
 void Timeline::add(uint64_t point, FenceRef fence)
 {
+    bool signaled = !fence || (fence->resolved() && !fence->error());
     if (point == 0) {
-        chain_ = Chain::with_base(std::move(fence));
+        // A binary fence replaces everything; a signaled one leaves nothing to keep but head 0.
+        chain_ = signaled ? nullptr : Chain::with_base(std::move(fence));
+        idle_head_ = 0;
     } else {
-        if (!chain_)
-            chain_ = Chain::empty();
-        // Keep the chain alive across add(): waiters woken inside may reset this timeline.
-        auto chain = chain_;
-        chain->add(point, std::move(fence));
+        fold_idle_chain(); // pending points may have resolved since the last call
+        if (!chain_ && signaled) {
+            // The common CPU signal on an idle timeline: no chain object at all. A point at
+            // or below the head is ignored, as Chain::add ignores it on a resolved head.
+            // (Without a fence idle_head_ is 0.)
+            idle_head_ = std::max(idle_head_, point);
+        } else {
+            if (!chain_)
+                chain_ = Chain::signaled_through(idle_head_);
+            // Keep the chain alive across add(): waiters woken inside may reset this timeline.
+            auto chain = chain_;
+            chain->add(point, std::move(fence));
+        }
     }
+    has_fence_ = true;
     submitted_changed();
+    fold_idle_chain();
 }
 
 void Timeline::submitted_changed()
 {
     // Waiter callbacks may add points or reset: re-read the state on every iteration.
-    while (chain_ && !parked_.empty()) {
-        auto it = parked_.begin();
-        if (it->first != 0 && it->first > chain_->head())
+    while (has_fence_ && parked_ && !parked_->empty()) {
+        auto it = parked_->begin();
+        if (it->first != 0 && it->first > head())
             break;
         Waiter* w = it->second;
         unpark(*w);
@@ -85,20 +114,29 @@ void Timeline::submitted_changed()
 
 void Timeline::attach_to_chain(Waiter& w)
 {
+    uint64_t point = w.point_ == 0 ? head() : w.point_;
+    if (!chain_) {
+        // Idle: every submitted point signaled (the caller checked that `point` is).
+        w.where_ = Waiter::Where::None;
+        w.resolved(0);
+        return;
+    }
     auto chain = chain_;
-    chain->attach(w, w.point_ == 0 ? chain->head() : w.point_);
+    chain->attach(w, point);
 }
 
 void Timeline::park(Waiter& w)
 {
+    if (!parked_)
+        parked_ = std::make_unique<Parked>();
     w.where_ = Waiter::Where::Timeline;
     w.timeline_ = this;
-    w.slot_ = parked_.emplace(w.point_, &w);
+    w.slot_ = parked_->emplace(w.point_, &w);
 }
 
 void Timeline::unpark(Waiter& w) noexcept
 {
-    parked_.erase(w.slot_);
+    parked_->erase(w.slot_);
     w.where_ = Waiter::Where::None;
     w.timeline_ = nullptr;
 }

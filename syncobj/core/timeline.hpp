@@ -9,7 +9,8 @@
 
 namespace syncway::syncobj::core {
 
-class Timeline {
+// alignas: the fields a signal and a wait read share one cache line, wherever it is allocated.
+class alignas(64) Timeline {
 public:
     Timeline() = default;
     explicit Timeline(bool signaled);
@@ -17,14 +18,15 @@ public:
     Timeline(const Timeline&) = delete;
     Timeline& operator=(const Timeline&) = delete;
 
-    bool has_fence() const noexcept { return chain_ != nullptr; }
-    // Starts loading the chain's hot fields, for callers about to act on many timelines: their
-    // cache misses then overlap instead of following one another.
-    void prefetch() const noexcept { __builtin_prefetch(chain_.get()); }
-    bool submitted(uint64_t point) const noexcept
+    bool has_fence() const noexcept { return has_fence_; }
+    // Starts loading the chain's hot fields (if it has one), for callers about to act on many
+    // timelines: their cache misses then overlap instead of following one another.
+    void prefetch() const noexcept
     {
-        return chain_ && (point == 0 || point <= chain_->head());
+        if (chain_)
+            __builtin_prefetch(chain_.get());
     }
+    bool submitted(uint64_t point) const noexcept { return has_fence_ && (point == 0 || point <= head()); }
     // QUERY: last point signaled in order, or (last_submitted) the newest point.
     uint64_t query(bool last_submitted) const noexcept;
     PointInfo info(uint64_t point) const noexcept;
@@ -43,15 +45,29 @@ public:
     // submitted, unless flags has kWaitForSubmit.
     Result<FenceRef> fence_for(uint64_t point, uint32_t flags);
 
+    // True while the timeline holds a Chain object (points pending, waiters attached, or a
+    // failure remembered); false when idle (its state is inline). For tests.
+    bool has_chain_object() const noexcept { return chain_ != nullptr; }
+
 private:
     friend class Waiter;
+    using Parked = std::multimap<uint64_t, Waiter*>;
+    uint64_t head() const noexcept { return chain_ ? chain_->head() : idle_head_; }
     void submitted_changed();
     void park(Waiter& w);
     void unpark(Waiter& w) noexcept;
     void attach_to_chain(Waiter& w);
+    // Drops an idle chain, keeping its head inline.
+    void fold_idle_chain() noexcept;
 
+    // Most timelines are idle most of the time (every point submitted has signaled): that
+    // state is these two fields, with no Chain object, so a signal and a wait on an idle
+    // timeline touch this one cache line and allocate nothing. chain_ exists only while it
+    // says more than the head. The kernel's "no fence" is has_fence_ == false.
+    bool has_fence_ = false;
+    uint64_t idle_head_ = 0; // meaningful while chain_ is null
     std::shared_ptr<Chain> chain_;
-    std::multimap<uint64_t, Waiter*> parked_;
+    std::unique_ptr<Parked> parked_; // made on the first wait-before-submit
 };
 
 } // namespace syncway::syncobj::core

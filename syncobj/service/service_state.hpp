@@ -7,6 +7,7 @@
 
 #include "fd_kind.hpp"
 #include "fd_passing.hpp"
+#include "handle_table.hpp"
 #include "poller.hpp"
 #include "wire_request.hpp"
 
@@ -208,13 +209,17 @@ struct Connection final : Poller::Source {
     UniqueFd sock;
     pid_t pid = 0;
     // What a handle names: a timeline by pointer (one lookup per use, no second map), or a
-    // signaler by id.
+    // signaler by id. `core` is timeline->timeline.get(), kept beside it so that a batch loads
+    // the object and its core timeline at once instead of one after the other; it is valid
+    // while the object is not retired (the core timeline dies in collect(), after retirement).
     struct HandleRef {
         uint64_t id = 0;
         std::shared_ptr<TimelineObject> timeline;
+        core::Timeline* core = nullptr;
     };
-    std::unordered_map<uint32_t, HandleRef> handles;
-    uint32_t next_handle = 1;
+    HandleTable<HandleRef> handles;
+    // The core timelines of the array request being handled (timelines()), reused.
+    std::vector<core::Timeline*> batch;
     std::unordered_map<uint32_t, std::unique_ptr<WaitGroup>> waits;
     uint32_t detached_waits = 0; // OwnerSlots naming this connection
     Connection(Service::State& state) : s(state) {}
@@ -227,7 +232,8 @@ struct Connection final : Poller::Source {
 
     Result<uint32_t> new_handle(uint64_t object_id, std::shared_ptr<TimelineObject> timeline = nullptr);
     TimelineObject* timeline(uint32_t handle);
-    Result<std::vector<TimelineObject*>> timelines(const std::vector<uint32_t>& hs);
+    // Resolves an array request's handles into `batch`, or says which one names nothing.
+    Status timelines(const std::vector<uint32_t>& hs);
     uint32_t pending_waits() const { return static_cast<uint32_t>(waits.size()) + detached_waits; }
     Status check_wait_limit();
 

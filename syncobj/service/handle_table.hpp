@@ -1,0 +1,98 @@
+// The handles of one connection: a flat table indexed by the handle's low bits, so resolving a
+// handle reads one slot of contiguous memory (a hash map costs a bucket and a node, two cache
+// misses once a connection has thousands of timelines). The high bits carry the slot's
+// generation: a handle closed and its slot reused does not name the new object.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+namespace syncway::syncobj {
+
+template <typename Value> class HandleTable {
+public:
+    static constexpr uint32_t kIndexBits = 24;
+    static constexpr uint32_t kIndexMask = (1u << kIndexBits) - 1;
+    // Slot 0 is never used, so no handle is 0.
+    static constexpr uint32_t kCapacity = kIndexMask;
+
+    size_t size() const noexcept { return live_; }
+
+    Value* find(uint32_t handle) noexcept
+    {
+        uint32_t index = handle & kIndexMask;
+        if (index >= slots_.size())
+            return nullptr;
+        Slot& s = slots_[index];
+        return s.live && s.generation == handle >> kIndexBits ? &s.value : nullptr;
+    }
+    void prefetch(uint32_t handle) const noexcept
+    {
+        uint32_t index = handle & kIndexMask;
+        if (index < slots_.size())
+            __builtin_prefetch(&slots_[index]);
+    }
+
+    // The new handle, or 0 when all kCapacity slots are live.
+    uint32_t insert(Value value)
+    {
+        uint32_t index;
+        if (!free_.empty()) {
+            // Oldest freed first: a slot comes back only after every other free one, which
+            // keeps its generation from wrapping soon after a close.
+            index = free_.front();
+            free_.pop_front();
+        } else {
+            if (slots_.empty())
+                slots_.emplace_back(); // slot 0: no handle is 0
+            if (slots_.size() > kCapacity)
+                return 0;
+            index = static_cast<uint32_t>(slots_.size());
+            slots_.emplace_back();
+        }
+        Slot& s = slots_[index];
+        s.value = std::move(value);
+        s.live = true;
+        live_++;
+        return (static_cast<uint32_t>(s.generation) << kIndexBits) | index;
+    }
+
+    bool erase(uint32_t handle)
+    {
+        if (!find(handle))
+            return false;
+        release(handle & kIndexMask);
+        return true;
+    }
+
+    // Erases every live entry for which pred(value) is true.
+    template <typename Pred> void erase_if(Pred pred)
+    {
+        for (uint32_t i = 1; i < slots_.size(); i++)
+            if (slots_[i].live && pred(slots_[i].value))
+                release(i);
+    }
+
+private:
+    struct Slot {
+        Value value{};
+        uint8_t generation = 0; // 8 bits: the handle's high bits
+        bool live = false;
+    };
+    void release(uint32_t index)
+    {
+        Slot& s = slots_[index];
+        s.value = Value{};
+        s.live = false;
+        s.generation++;
+        live_--;
+        free_.push_back(index);
+    }
+
+    std::vector<Slot> slots_;
+    std::deque<uint32_t> free_;
+    size_t live_ = 0;
+};
+
+} // namespace syncway::syncobj
