@@ -378,3 +378,71 @@ TEST(TimelineCore, FastPathSignalFromInsideAWakeUpKeepsOrder)
     EXPECT_EQ(order, (std::vector<int>{1, 2}));
     EXPECT_EQ(t.query(false), 5u);
 }
+
+TEST(TimelineCore, IdleTimelineKeepsNoChainAndSaysTheSameAsOne)
+{
+    // An idle timeline (every submitted point signaled) keeps its head inline; a pending
+    // point, an attached waiter or a failure needs a Chain, which goes again once it says no
+    // more than the head. Both states must answer every question alike.
+    Timeline t;
+    EXPECT_FALSE(t.has_chain_object());
+    t.signal(5);
+    EXPECT_FALSE(t.has_chain_object()) << "a CPU signal on an idle timeline allocates a chain";
+    EXPECT_EQ(t.query(false), 5u);
+    EXPECT_EQ(t.query(true), 5u);
+    EXPECT_EQ(phase(t, 5), PointPhase::Signaled);
+    EXPECT_EQ(phase(t, 6), PointPhase::Unsubmitted);
+    t.signal(2); // below the head: ignored
+    EXPECT_EQ(t.query(true), 5u);
+    Recorder now;
+    ASSERT_TRUE(t.wait(now, 4, 0).ok());
+    EXPECT_EQ(now.results, std::vector<int>{0});
+    EXPECT_FALSE(t.has_chain_object());
+
+    auto pending = std::make_shared<Fence>();
+    t.add(7, pending);
+    EXPECT_TRUE(t.has_chain_object());
+    EXPECT_EQ(t.query(false), 5u);
+    EXPECT_EQ(t.query(true), 7u);
+    EXPECT_EQ(phase(t, 6), PointPhase::Pending);
+    Recorder later;
+    ASSERT_TRUE(t.wait(later, 7, 0).ok());
+    EXPECT_FALSE(later.fired());
+    pending->resolve(0);
+    EXPECT_EQ(later.results, std::vector<int>{0});
+    t.signal(8); // the resolved chain is folded back into the inline head
+    EXPECT_FALSE(t.has_chain_object());
+    EXPECT_EQ(t.query(false), 8u);
+    EXPECT_EQ(phase(t, 7), PointPhase::Signaled);
+
+    // A waiter attached before a reset keeps its snapshot; the timeline starts over inline.
+    auto held = std::make_shared<Fence>();
+    t.add(9, held);
+    Recorder snap;
+    ASSERT_TRUE(t.wait(snap, 9, 0).ok());
+    t.reset();
+    EXPECT_FALSE(t.has_fence());
+    EXPECT_FALSE(t.has_chain_object());
+    EXPECT_EQ(phase(t, 1), PointPhase::Unsubmitted);
+    t.signal(1);
+    EXPECT_EQ(t.query(false), 1u);
+    EXPECT_FALSE(snap.fired());
+    held->resolve(0);
+    EXPECT_EQ(snap.results, std::vector<int>{0});
+
+    // A failure stays visible: that chain is never folded away.
+    auto dies = std::make_shared<Fence>();
+    t.add(3, dies);
+    dies->resolve(EOWNERDEAD);
+    t.signal(4);
+    EXPECT_TRUE(t.has_chain_object());
+    EXPECT_EQ(phase(t, 3), PointPhase::Failed);
+    EXPECT_EQ(t.info(3).error, EOWNERDEAD);
+    EXPECT_EQ(phase(t, 4), PointPhase::Signaled);
+
+    // A binary signal replaces everything with a signaled fence: inline again.
+    t.signal(0);
+    EXPECT_FALSE(t.has_chain_object());
+    EXPECT_EQ(phase(t, 0), PointPhase::Signaled);
+    EXPECT_EQ(t.query(true), 0u);
+}
