@@ -23,13 +23,16 @@ void Waiter::cancel() noexcept
 
 Timeline::Timeline(bool signaled) : has_fence_(signaled) {}
 
-Timeline::~Timeline()
+Timeline::~Timeline() { close(); }
+
+void Timeline::close() noexcept
 {
     while (parked_ && !parked_->empty()) {
         Waiter* w = parked_->begin()->second;
         unpark(*w);
         w->dropped();
     }
+    reset();
 }
 
 uint64_t Timeline::query(bool last_submitted) const noexcept

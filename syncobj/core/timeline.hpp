@@ -9,12 +9,16 @@
 
 namespace syncway::syncobj::core {
 
-// alignas: the fields a signal and a wait read share one cache line, wherever it is allocated.
-class alignas(64) Timeline {
+// 40 bytes: an owner that keeps many (the service) can put one in a single cache line.
+class Timeline {
 public:
     Timeline() = default;
     explicit Timeline(bool signaled);
     ~Timeline(); // parked waiters are dropped silently
+    // Its last holder is gone while this object lives on (the service keeps it inside an
+    // object that connections' handles still reference): drops the parked waiters silently,
+    // as the kernel frees them with their syncobj, and forgets every point.
+    void close() noexcept;
     Timeline(const Timeline&) = delete;
     Timeline& operator=(const Timeline&) = delete;
 
@@ -62,7 +66,7 @@ private:
 
     // Most timelines are idle most of the time (every point submitted has signaled): that
     // state is these two fields, with no Chain object, so a signal and a wait on an idle
-    // timeline touch this one cache line and allocate nothing. chain_ exists only while it
+    // timeline touch these 40 bytes and allocate nothing. chain_ exists only while it
     // says more than the head. The kernel's "no fence" is has_fence_ == false.
     bool has_fence_ = false;
     uint64_t idle_head_ = 0; // meaningful while chain_ is null

@@ -121,8 +121,7 @@ Result<uint32_t> Connection::new_handle(uint64_t object_id, std::shared_ptr<Time
                                           " handles (limit " +
                                           std::to_string(s.opt.limits.max_handles_per_connection) + ")");
     }
-    core::Timeline* core = timeline ? timeline->timeline.get() : nullptr;
-    uint32_t h = handles.insert(HandleRef{object_id, std::move(timeline), core});
+    uint32_t h = handles.insert(HandleRef{object_id, std::move(timeline)});
     if (h == 0)
         return make_error(ENOSPC, "this connection's handle table is full (" +
                                       std::to_string(HandleTable<HandleRef>::kCapacity) + " handles)");
@@ -140,25 +139,25 @@ TimelineObject* Connection::timeline(uint32_t handle)
 Status Connection::timelines(const std::vector<uint32_t>& hs)
 {
     // A batch names up to 256 timelines scattered over memory: resolve each level for all of
-    // them before the next (handle slot; object and core timeline together; chain, which an
-    // idle timeline does not have), so the cache misses of independent entries overlap
-    // instead of following one another.
+    // them before the next (handle slot; the object's line, which holds the core timeline;
+    // the chain, which an idle timeline does not have), so the cache misses of independent
+    // entries overlap instead of following one another.
     for (uint32_t h : hs)
         handles.prefetch(h);
-    batch.resize(hs.size());
+    batch_objects.resize(hs.size());
     for (size_t i = 0; i < hs.size(); i++) {
         HandleRef* ref = handles.find(hs[i]);
         if (!ref || !ref->timeline)
             return make_error(ENOENT, "no timeline with handle " + std::to_string(hs[i]));
-        __builtin_prefetch(ref->timeline.get());
-        __builtin_prefetch(ref->core);
-        batch[i] = ref->core;
+        batch_objects[i] = ref->timeline.get();
+        __builtin_prefetch(batch_objects[i]);
     }
+    batch.resize(hs.size());
     for (size_t i = 0; i < hs.size(); i++) {
-        const HandleRef* ref = handles.find(hs[i]);
-        if (ref->timeline->retired)
+        if (batch_objects[i]->retired)
             return make_error(ENOENT, "the timeline of handle " + std::to_string(hs[i]) +
                                           " is gone (every fd of it was closed)");
+        batch[i] = &batch_objects[i]->timeline;
         batch[i]->prefetch();
     }
     return Ok{};
@@ -286,7 +285,7 @@ Reply Connection::op_submit(const WireRequest& req)
     s.by_ino[sig->ino] = sig->id;
     core::FenceRef fence = sig->fence;
     s.signalers[sig->id] = std::move(sig);
-    t->timeline->add(req.point, std::move(fence));
+    t->timeline.add(req.point, std::move(fence));
     Reply r;
     r.aux = h.value();
     r.fd = std::move(pair->second);
@@ -415,8 +414,7 @@ Reply Connection::op_eventfd(const WireRequest& req, std::vector<UniqueFd>& fds)
     w->efd = std::move(fds[0]);
     EventfdWait& ref = *w;
     s.eventfd_waits[w->key] = std::move(w);
-    auto tl = t->timeline;
-    (void)tl->wait(ref, req.point, req.flags | core::kWaitForSubmit);
+    (void)t->timeline.wait(ref, req.point, req.flags | core::kWaitForSubmit);
     return {};
 }
 
@@ -428,11 +426,10 @@ Reply Connection::op_transfer(const WireRequest& req)
     TimelineObject* dst = timeline(req.dst_handle);
     if (!src || !dst)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(src ? req.dst_handle : req.handle));
-    auto dst_tl = dst->timeline;
-    auto fence = src->timeline->fence_for(req.point, req.flags);
+    auto fence = src->timeline.fence_for(req.point, req.flags);
     if (!fence)
         return Reply::fail(fence.error());
-    dst_tl->add(req.dst_point, std::move(fence.value()));
+    dst->timeline.add(req.dst_point, std::move(fence.value()));
     return {};
 }
 
@@ -442,7 +439,7 @@ Reply Connection::op_export(const WireRequest& req)
     TimelineObject* t = timeline(req.handle);
     if (!t)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
-    auto fence = t->timeline->fence_for(req.point, 0);
+    auto fence = t->timeline.fence_for(req.point, 0);
     if (!fence)
         return Reply::fail(fence.error());
     auto lim = check_wait_limit();
@@ -469,8 +466,7 @@ Reply Connection::op_import_sync_file(const WireRequest& req, std::vector<Unique
     auto fence = s.import_sync_file(std::move(fds[0]), info, id);
     if (!fence)
         return Reply::fail(fence.error());
-    auto tl = t->timeline;
-    tl->add(req.point, std::move(fence.value()));
+    t->timeline.add(req.point, std::move(fence.value()));
     return {};
 }
 
@@ -479,7 +475,7 @@ Reply Connection::op_point_state(const WireRequest& req)
     TimelineObject* t = timeline(req.handle);
     if (!t)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
-    core::PointInfo info = t->timeline->info(req.point);
+    core::PointInfo info = t->timeline.info(req.point);
     Reply r;
     r.aux = static_cast<uint32_t>(info.phase);
     r.value = static_cast<uint64_t>(info.error);

@@ -160,11 +160,10 @@ Result<std::shared_ptr<TimelineObject>> Service::State::new_timeline(bool signal
     auto pair = make_socket_pair();
     if (!pair)
         return pair.error();
-    auto t = std::make_shared<TimelineObject>(*this);
+    auto t = std::make_shared<TimelineObject>(*this, signaled);
     t->end = std::move(pair->first);
     client_end = std::move(pair->second);
     t->ino = inode_of(client_end.get());
-    t->timeline = std::make_shared<core::Timeline>(signaled);
     auto st = register_source(t->end.get(), 0, t.get(), t->id);
     if (!st)
         return st.error();

@@ -121,16 +121,18 @@ struct OwnerSlot {
     ~OwnerSlot() { release(); }
 };
 
-struct TimelineObject final : Poller::Source {
+// alignas(64) and the field order put everything a request reads of a timeline (retired and
+// the core timeline, after the vtable pointer) in one cache line.
+struct alignas(64) TimelineObject final : Poller::Source {
+    // Its last client fd closed. Connections' handles may still point here (they keep the
+    // object alive, not its fd); to them it is gone, and collect() closes the timeline.
+    bool retired = false;
+    core::Timeline timeline;
     Service::State& s;
     uint64_t id = 0;
     UniqueFd end;
     ino_t ino = 0;
-    std::shared_ptr<core::Timeline> timeline;
-    // Its last client fd closed. Connections' handles may still point here (they keep the
-    // object, not its fd or core timeline, alive); to them it is gone.
-    bool retired = false;
-    TimelineObject(Service::State& state) : s(state) {}
+    TimelineObject(Service::State& state, bool signaled) : timeline(signaled), s(state) {}
     void ready(uint32_t events) override;
 };
 
@@ -209,16 +211,14 @@ struct Connection final : Poller::Source {
     UniqueFd sock;
     pid_t pid = 0;
     // What a handle names: a timeline by pointer (one lookup per use, no second map), or a
-    // signaler by id. `core` is timeline->timeline.get(), kept beside it so that a batch loads
-    // the object and its core timeline at once instead of one after the other; it is valid
-    // while the object is not retired (the core timeline dies in collect(), after retirement).
+    // signaler by id.
     struct HandleRef {
         uint64_t id = 0;
         std::shared_ptr<TimelineObject> timeline;
-        core::Timeline* core = nullptr;
     };
     HandleTable<HandleRef> handles;
-    // The core timelines of the array request being handled (timelines()), reused.
+    // The objects and core timelines of the array request being handled (timelines()), reused.
+    std::vector<TimelineObject*> batch_objects;
     std::vector<core::Timeline*> batch;
     std::unordered_map<uint32_t, std::unique_ptr<WaitGroup>> waits;
     uint32_t detached_waits = 0; // OwnerSlots naming this connection
@@ -327,7 +327,7 @@ struct Service::State {
             auto timelines_done = std::move(dead_timelines);
             dead_timelines.clear();
             for (auto& t : timelines_done) {
-                t->timeline.reset(); // drops its parked waiters, as the kernel frees them
+                t->timeline.close(); // drops its parked waiters, as the kernel frees them
                 t->end.reset();
             }
             auto sources = std::move(dead_sources);
