@@ -113,51 +113,52 @@ bool Connection::send_reply(uint16_t op, Reply& r)
 Result<uint32_t> Connection::new_handle(uint64_t object_id, std::shared_ptr<TimelineObject> timeline)
 {
     if (handles.size() >= s.opt.limits.max_handles_per_connection) {
-        handles.erase_if([this](const HandleRef& ref) {
-            return ref.timeline ? ref.timeline->retired : s.signalers.count(ref.id) == 0;
+        handles.erase_if([this](TimelineState* hot, const HandleRef& ref) {
+            return hot ? hot->retired : s.signalers.count(ref.id) == 0;
         });
         if (handles.size() >= s.opt.limits.max_handles_per_connection)
             return make_error(ENOSPC, "this connection already holds " + std::to_string(handles.size()) +
                                           " handles (limit " +
                                           std::to_string(s.opt.limits.max_handles_per_connection) + ")");
     }
-    uint32_t h = handles.insert(HandleRef{object_id, std::move(timeline)});
+    TimelineState* hot = timeline ? &timeline->hot : nullptr;
+    uint32_t h = handles.insert(hot, HandleRef{object_id, std::move(timeline)});
     if (h == 0)
         return make_error(ENOSPC, "this connection's handle table is full (" +
-                                      std::to_string(HandleTable<HandleRef>::kCapacity) + " handles)");
+                                      std::to_string(decltype(handles)::kCapacity) + " handles)");
     return h;
 }
 
-TimelineObject* Connection::timeline(uint32_t handle)
+core::Timeline* Connection::timeline(uint32_t handle)
 {
-    HandleRef* ref = handles.find(handle);
-    if (!ref || !ref->timeline || ref->timeline->retired)
+    TimelineState** hot = handles.find(handle);
+    if (!hot || !*hot || (*hot)->retired)
         return nullptr;
-    return ref->timeline.get();
+    return &(*hot)->timeline;
 }
 
 Status Connection::timelines(const std::vector<uint32_t>& hs)
 {
     // A batch names up to 256 timelines scattered over memory: resolve each level for all of
-    // them before the next (handle slot; the object's line, which holds the core timeline;
-    // the chain, which an idle timeline does not have), so the cache misses of independent
-    // entries overlap instead of following one another.
+    // them before the next (handle slot; timeline state; the chain, which an idle timeline
+    // does not have), so the cache misses of independent entries overlap instead of
+    // following one another.
     for (uint32_t h : hs)
         handles.prefetch(h);
-    batch_objects.resize(hs.size());
+    batch_states.resize(hs.size());
     for (size_t i = 0; i < hs.size(); i++) {
-        HandleRef* ref = handles.find(hs[i]);
-        if (!ref || !ref->timeline)
+        TimelineState** hot = handles.find(hs[i]);
+        if (!hot || !*hot)
             return make_error(ENOENT, "no timeline with handle " + std::to_string(hs[i]));
-        batch_objects[i] = ref->timeline.get();
-        __builtin_prefetch(batch_objects[i]);
+        batch_states[i] = *hot;
+        __builtin_prefetch(*hot);
     }
     batch.resize(hs.size());
     for (size_t i = 0; i < hs.size(); i++) {
-        if (batch_objects[i]->retired)
+        if (batch_states[i]->retired)
             return make_error(ENOENT, "the timeline of handle " + std::to_string(hs[i]) +
                                           " is gone (every fd of it was closed)");
-        batch[i] = &batch_objects[i]->timeline;
+        batch[i] = &batch_states[i]->timeline;
         batch[i]->prefetch();
     }
     return Ok{};
@@ -264,7 +265,7 @@ Reply Connection::op_import(std::vector<UniqueFd>& fds)
 
 Reply Connection::op_submit(const WireRequest& req)
 {
-    TimelineObject* t = timeline(req.handle);
+    core::Timeline* t = timeline(req.handle);
     if (!t)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
     auto pair = make_socket_pair();
@@ -285,7 +286,7 @@ Reply Connection::op_submit(const WireRequest& req)
     s.by_ino[sig->ino] = sig->id;
     core::FenceRef fence = sig->fence;
     s.signalers[sig->id] = std::move(sig);
-    t->timeline.add(req.point, std::move(fence));
+    t->add(req.point, std::move(fence));
     Reply r;
     r.aux = h.value();
     r.fd = std::move(pair->second);
@@ -294,10 +295,9 @@ Reply Connection::op_submit(const WireRequest& req)
 
 void Connection::op_signaler_signal(const WireRequest& req)
 {
-    HandleRef* ref = handles.find(req.handle);
-    if (!ref)
+    if (!handles.find(req.handle))
         return;
-    auto sig = s.signalers.find(ref->id);
+    auto sig = s.signalers.find(handles.cold(req.handle).id);
     handles.erase(req.handle);
     if (sig == s.signalers.end())
         return; // signaled already, or every copy closed: nothing to do
@@ -399,7 +399,7 @@ Reply Connection::op_eventfd(const WireRequest& req, std::vector<UniqueFd>& fds)
 {
     if (req.flags & ~core::kWaitAvailable)
         return Reply::fail(EINVAL, "eventfd flags may only hold WAIT_AVAILABLE");
-    TimelineObject* t = timeline(req.handle);
+    core::Timeline* t = timeline(req.handle);
     if (!t)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
     FdInfo info = inspect_fd(fds[0].get());
@@ -414,7 +414,7 @@ Reply Connection::op_eventfd(const WireRequest& req, std::vector<UniqueFd>& fds)
     w->efd = std::move(fds[0]);
     EventfdWait& ref = *w;
     s.eventfd_waits[w->key] = std::move(w);
-    (void)t->timeline.wait(ref, req.point, req.flags | core::kWaitForSubmit);
+    (void)t->wait(ref, req.point, req.flags | core::kWaitForSubmit);
     return {};
 }
 
@@ -422,24 +422,24 @@ Reply Connection::op_transfer(const WireRequest& req)
 {
     if (req.flags & ~core::kWaitForSubmit)
         return Reply::fail(EINVAL, "transfer flags may only hold WAIT_FOR_SUBMIT");
-    TimelineObject* src = timeline(req.handle);
-    TimelineObject* dst = timeline(req.dst_handle);
+    core::Timeline* src = timeline(req.handle);
+    core::Timeline* dst = timeline(req.dst_handle);
     if (!src || !dst)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(src ? req.dst_handle : req.handle));
-    auto fence = src->timeline.fence_for(req.point, req.flags);
+    auto fence = src->fence_for(req.point, req.flags);
     if (!fence)
         return Reply::fail(fence.error());
-    dst->timeline.add(req.dst_point, std::move(fence.value()));
+    dst->add(req.dst_point, std::move(fence.value()));
     return {};
 }
 
 
 Reply Connection::op_export(const WireRequest& req)
 {
-    TimelineObject* t = timeline(req.handle);
+    core::Timeline* t = timeline(req.handle);
     if (!t)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
-    auto fence = t->timeline.fence_for(req.point, 0);
+    auto fence = t->fence_for(req.point, 0);
     if (!fence)
         return Reply::fail(fence.error());
     auto lim = check_wait_limit();
@@ -456,7 +456,7 @@ Reply Connection::op_export(const WireRequest& req)
 
 Reply Connection::op_import_sync_file(const WireRequest& req, std::vector<UniqueFd>& fds)
 {
-    TimelineObject* t = timeline(req.handle);
+    core::Timeline* t = timeline(req.handle);
     if (!t)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
     FdInfo info = inspect_fd(fds[0].get());
@@ -466,16 +466,16 @@ Reply Connection::op_import_sync_file(const WireRequest& req, std::vector<Unique
     auto fence = s.import_sync_file(std::move(fds[0]), info, id);
     if (!fence)
         return Reply::fail(fence.error());
-    t->timeline.add(req.point, std::move(fence.value()));
+    t->add(req.point, std::move(fence.value()));
     return {};
 }
 
 Reply Connection::op_point_state(const WireRequest& req)
 {
-    TimelineObject* t = timeline(req.handle);
+    core::Timeline* t = timeline(req.handle);
     if (!t)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
-    core::PointInfo info = t->timeline.info(req.point);
+    core::PointInfo info = t->info(req.point);
     Reply r;
     r.aux = static_cast<uint32_t>(info.phase);
     r.value = static_cast<uint64_t>(info.error);

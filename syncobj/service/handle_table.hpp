@@ -1,6 +1,8 @@
 // The handles of one connection: a flat table indexed by the handle's low bits, so resolving a
-// handle reads one slot of contiguous memory (a hash map costs a bucket and a node, two cache
-// misses once a connection has thousands of timelines). The high bits carry the slot's
+// handle reads one 16-byte slot of contiguous memory (a hash map costs a bucket and a node,
+// two cache misses once a connection has thousands of timelines). What requests read (Hot, a
+// pointer) is kept apart from what only creating and closing handles touch (Cold, e.g. the
+// owning reference), so four slots share a cache line. The high bits carry the slot's
 // generation: a handle closed and its slot reused does not name the new object.
 #pragma once
 
@@ -10,7 +12,7 @@
 
 namespace syncway::syncobj {
 
-template <typename Value> class HandleTable {
+template <typename Hot, typename Cold> class HandleTable {
 public:
     static constexpr uint32_t kIndexBits = 24;
     static constexpr uint32_t kIndexMask = (1u << kIndexBits) - 1;
@@ -19,14 +21,16 @@ public:
 
     size_t size() const noexcept { return live_; }
 
-    Value* find(uint32_t handle) noexcept
+    Hot* find(uint32_t handle) noexcept
     {
         uint32_t index = handle & kIndexMask;
         if (index >= slots_.size())
             return nullptr;
         Slot& s = slots_[index];
-        return s.live && s.generation == handle >> kIndexBits ? &s.value : nullptr;
+        return s.live && s.generation == handle >> kIndexBits ? &s.hot : nullptr;
     }
+    // For a handle find() accepts.
+    Cold& cold(uint32_t handle) noexcept { return cold_[handle & kIndexMask]; }
     void prefetch(uint32_t handle) const noexcept
     {
         uint32_t index = handle & kIndexMask;
@@ -35,7 +39,7 @@ public:
     }
 
     // The new handle, or 0 when all kCapacity slots are live.
-    uint32_t insert(Value value)
+    uint32_t insert(Hot hot, Cold cold)
     {
         uint32_t index;
         if (!free_.empty()) {
@@ -44,16 +48,20 @@ public:
             index = free_.front();
             free_.pop_front();
         } else {
-            if (slots_.empty())
-                slots_.emplace_back(); // slot 0: no handle is 0
+            if (slots_.empty()) { // slot 0: no handle is 0
+                slots_.emplace_back();
+                cold_.emplace_back();
+            }
             if (slots_.size() > kCapacity)
                 return 0;
             index = static_cast<uint32_t>(slots_.size());
             slots_.emplace_back();
+            cold_.emplace_back();
         }
         Slot& s = slots_[index];
-        s.value = std::move(value);
+        s.hot = std::move(hot);
         s.live = true;
+        cold_[index] = std::move(cold);
         live_++;
         return (static_cast<uint32_t>(s.generation) << kIndexBits) | index;
     }
@@ -66,31 +74,33 @@ public:
         return true;
     }
 
-    // Erases every live entry for which pred(value) is true.
+    // Erases every live entry for which pred(hot, cold) is true.
     template <typename Pred> void erase_if(Pred pred)
     {
         for (uint32_t i = 1; i < slots_.size(); i++)
-            if (slots_[i].live && pred(slots_[i].value))
+            if (slots_[i].live && pred(slots_[i].hot, cold_[i]))
                 release(i);
     }
 
 private:
     struct Slot {
-        Value value{};
+        Hot hot{};
         uint8_t generation = 0; // 8 bits: the handle's high bits
         bool live = false;
     };
     void release(uint32_t index)
     {
         Slot& s = slots_[index];
-        s.value = Value{};
+        s.hot = Hot{};
         s.live = false;
         s.generation++;
+        cold_[index] = Cold{};
         live_--;
         free_.push_back(index);
     }
 
     std::vector<Slot> slots_;
+    std::vector<Cold> cold_;
     std::deque<uint32_t> free_;
     size_t live_ = 0;
 };

@@ -106,7 +106,7 @@ std::shared_ptr<core::Timeline> Service::find_timeline(ino_t ino) const
         return nullptr;
     // Shares the object's ownership: the host keeps a dup of the timeline's fd as long as it
     // holds this, so the object cannot retire meanwhile.
-    return std::shared_ptr<core::Timeline>(t->second, &t->second->timeline);
+    return std::shared_ptr<core::Timeline>(t->second, &t->second->hot.timeline);
 }
 
 size_t Service::connection_count() const noexcept { return state_->connections.size(); }

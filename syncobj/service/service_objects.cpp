@@ -4,6 +4,13 @@ namespace syncway::syncobj {
 
 // ---- object behaviour ------------------------------------------------------------------------
 
+TimelineObject::TimelineObject(Service::State& state, bool signaled)
+    : s(state), hot(*state.timeline_slab.make(signaled))
+{
+}
+
+TimelineObject::~TimelineObject() { s.timeline_slab.destroy(&hot); }
+
 void TimelineObject::ready(uint32_t events)
 {
     if (events & (EPOLLHUP | EPOLLERR))

@@ -8,6 +8,7 @@
 #include "fd_kind.hpp"
 #include "fd_passing.hpp"
 #include "handle_table.hpp"
+#include "slab.hpp"
 #include "poller.hpp"
 #include "wire_request.hpp"
 
@@ -121,18 +122,26 @@ struct OwnerSlot {
     ~OwnerSlot() { release(); }
 };
 
-// alignas(64) and the field order put everything a request reads of a timeline (retired and
-// the core timeline, after the vtable pointer) in one cache line.
-struct alignas(64) TimelineObject final : Poller::Source {
+// Everything a request reads of a timeline, in one cache line. These live in
+// State::timeline_slab, side by side, apart from the rest of their TimelineObject.
+struct alignas(64) TimelineState {
     // Its last client fd closed. Connections' handles may still point here (they keep the
     // object alive, not its fd); to them it is gone, and collect() closes the timeline.
     bool retired = false;
     core::Timeline timeline;
+    explicit TimelineState(bool signaled) : timeline(signaled) {}
+};
+
+struct TimelineObject final : Poller::Source {
     Service::State& s;
+    TimelineState& hot; // in s.timeline_slab, freed with this object
     uint64_t id = 0;
     UniqueFd end;
     ino_t ino = 0;
-    TimelineObject(Service::State& state, bool signaled) : timeline(signaled), s(state) {}
+    TimelineObject(Service::State& state, bool signaled);
+    ~TimelineObject() override;
+    TimelineObject(const TimelineObject&) = delete;
+    TimelineObject& operator=(const TimelineObject&) = delete;
     void ready(uint32_t events) override;
 };
 
@@ -210,15 +219,16 @@ struct Connection final : Poller::Source {
     uint64_t id = 0;
     UniqueFd sock;
     pid_t pid = 0;
-    // What a handle names: a timeline by pointer (one lookup per use, no second map), or a
-    // signaler by id.
+    // What a handle names: a timeline (requests read only its TimelineState, the table's hot
+    // part; null for a signaler) or a signaler by id. The cold part keeps the object alive.
     struct HandleRef {
         uint64_t id = 0;
         std::shared_ptr<TimelineObject> timeline;
     };
-    HandleTable<HandleRef> handles;
-    // The objects and core timelines of the array request being handled (timelines()), reused.
-    std::vector<TimelineObject*> batch_objects;
+    HandleTable<TimelineState*, HandleRef> handles;
+    // The array request being handled (timelines()): its timelines' states and core
+    // timelines, reused from request to request.
+    std::vector<TimelineState*> batch_states;
     std::vector<core::Timeline*> batch;
     std::unordered_map<uint32_t, std::unique_ptr<WaitGroup>> waits;
     uint32_t detached_waits = 0; // OwnerSlots naming this connection
@@ -231,7 +241,8 @@ struct Connection final : Poller::Source {
     void close_connection(const std::string& why);
 
     Result<uint32_t> new_handle(uint64_t object_id, std::shared_ptr<TimelineObject> timeline = nullptr);
-    TimelineObject* timeline(uint32_t handle);
+    // The live timeline a handle names, or null.
+    core::Timeline* timeline(uint32_t handle);
     // Resolves an array request's handles into `batch`, or says which one names nothing.
     Status timelines(const std::vector<uint32_t>& hs);
     uint32_t pending_waits() const { return static_cast<uint32_t>(waits.size()) + detached_waits; }
@@ -260,6 +271,8 @@ struct Listener final : Poller::Source {
 
 struct Service::State {
     Options opt;
+    // First, so it outlives every object that holds a cell of it.
+    Slab<TimelineState> timeline_slab;
     Poller poller;
     std::unique_ptr<ReceiveBatch> receive_batch = std::make_unique<ReceiveBatch>();
     UniqueFd listen_fd;
@@ -309,7 +322,7 @@ struct Service::State {
         if (it == timelines.end())
             return;
         poller.remove_later(t.end.get(), t.id);
-        t.retired = true;
+        t.hot.retired = true;
         dead_timelines.push_back(std::move(it->second));
         timelines.erase(it);
     }
@@ -327,7 +340,7 @@ struct Service::State {
             auto timelines_done = std::move(dead_timelines);
             dead_timelines.clear();
             for (auto& t : timelines_done) {
-                t->timeline.close(); // drops its parked waiters, as the kernel frees them
+                t->hot.timeline.close(); // drops its parked waiters, as the kernel frees them
                 t->end.reset();
             }
             auto sources = std::move(dead_sources);
