@@ -27,8 +27,8 @@ Timeline::~Timeline() { close(); }
 
 void Timeline::close() noexcept
 {
-    while (parked_ && !parked_->empty()) {
-        Waiter* w = parked_->begin()->second;
+    while (busy_ && !busy_->parked.empty()) {
+        Waiter* w = busy_->parked.begin()->second;
         unpark(*w);
         w->dropped();
     }
@@ -39,9 +39,10 @@ uint64_t Timeline::query(bool last_submitted) const noexcept
 {
     if (!has_fence_)
         return 0;
-    if (!chain_)
+    Chain* c = chain();
+    if (!c)
         return idle_head_;
-    return last_submitted ? chain_->head() : chain_->completed();
+    return last_submitted ? c->head() : c->completed();
 }
 
 PointInfo Timeline::info(uint64_t point) const noexcept
@@ -50,8 +51,8 @@ PointInfo Timeline::info(uint64_t point) const noexcept
         return {PointPhase::Unsubmitted, 0};
     if (point == 0)
         point = head();
-    if (chain_)
-        return chain_->info(point);
+    if (Chain* c = chain())
+        return c->info(point);
     return point <= idle_head_ ? PointInfo{PointPhase::Signaled, 0} : PointInfo{PointPhase::Unsubmitted, 0};
 }
 
@@ -59,42 +60,61 @@ void Timeline::signal(uint64_t point) { add(point, nullptr); }
 
 void Timeline::reset()
 {
-    chain_.reset();
+    if (busy_)
+        busy_->chain.reset();
     has_fence_ = false;
     idle_head_ = 0;
+    fold_idle_chain();
+}
+
+Timeline::Busy& Timeline::busy()
+{
+    if (!busy_)
+        busy_ = std::make_unique<Busy>();
+    return *busy_;
 }
 
 void Timeline::fold_idle_chain() noexcept
 {
-    if (chain_ && chain_->idle()) {
-        idle_head_ = chain_->head();
-        chain_.reset();
+    if (!busy_)
+        return;
+    if (busy_->chain && busy_->chain->idle()) {
+        idle_head_ = busy_->chain->head();
+        busy_->chain.reset();
     }
+    if (!busy_->chain && busy_->parked.empty())
+        busy_.reset();
 }
 
 void Timeline::add(uint64_t point, FenceRef fence)
 {
     bool signaled = !fence || (fence->resolved() && !fence->error());
+    // Before anything can wake a waiter: one that resets this timeline has the last word.
+    has_fence_ = true;
     if (point == 0) {
         // A binary fence replaces everything; a signaled one leaves nothing to keep but head 0.
-        chain_ = signaled ? nullptr : Chain::with_base(std::move(fence));
+        if (signaled) {
+            if (busy_)
+                busy_->chain.reset();
+        } else {
+            busy().chain = Chain::with_base(std::move(fence));
+        }
         idle_head_ = 0;
     } else {
         fold_idle_chain(); // pending points may have resolved since the last call
-        if (!chain_ && signaled) {
+        if (!chain() && signaled) {
             // The common CPU signal on an idle timeline: no chain object at all. A point at
             // or below the head is ignored, as Chain::add ignores it on a resolved head.
             // (Without a fence idle_head_ is 0.)
             idle_head_ = std::max(idle_head_, point);
         } else {
-            if (!chain_)
-                chain_ = Chain::signaled_through(idle_head_);
+            if (!chain())
+                busy().chain = Chain::signaled_through(idle_head_);
             // Keep the chain alive across add(): waiters woken inside may reset this timeline.
-            auto chain = chain_;
+            auto chain = busy_->chain;
             chain->add(point, std::move(fence));
         }
     }
-    has_fence_ = true;
     submitted_changed();
     fold_idle_chain();
 }
@@ -102,8 +122,8 @@ void Timeline::add(uint64_t point, FenceRef fence)
 void Timeline::submitted_changed()
 {
     // Waiter callbacks may add points or reset: re-read the state on every iteration.
-    while (has_fence_ && parked_ && !parked_->empty()) {
-        auto it = parked_->begin();
+    while (has_fence_ && busy_ && !busy_->parked.empty()) {
+        auto it = busy_->parked.begin();
         if (it->first != 0 && it->first > head())
             break;
         Waiter* w = it->second;
@@ -118,28 +138,27 @@ void Timeline::submitted_changed()
 void Timeline::attach_to_chain(Waiter& w)
 {
     uint64_t point = w.point_ == 0 ? head() : w.point_;
-    if (!chain_) {
+    if (!chain()) {
         // Idle: every submitted point signaled (the caller checked that `point` is).
         w.where_ = Waiter::Where::None;
         w.resolved(0);
         return;
     }
-    auto chain = chain_;
+    auto chain = busy_->chain;
     chain->attach(w, point);
 }
 
 void Timeline::park(Waiter& w)
 {
-    if (!parked_)
-        parked_ = std::make_unique<Parked>();
     w.where_ = Waiter::Where::Timeline;
     w.timeline_ = this;
-    w.slot_ = parked_->emplace(w.point_, &w);
+    w.slot_ = busy().parked.emplace(w.point_, &w);
 }
 
 void Timeline::unpark(Waiter& w) noexcept
 {
-    parked_->erase(w.slot_);
+    // busy_ stays (perhaps empty) until the next fold: callers iterate it.
+    busy_->parked.erase(w.slot_);
     w.where_ = Waiter::Where::None;
     w.timeline_ = nullptr;
 }

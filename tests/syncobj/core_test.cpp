@@ -446,3 +446,51 @@ TEST(TimelineCore, IdleTimelineKeepsNoChainAndSaysTheSameAsOne)
     EXPECT_EQ(phase(t, 0), PointPhase::Signaled);
     EXPECT_EQ(t.query(true), 0u);
 }
+
+TEST(TimelineCore, ResetFromAChainWakeUpLeavesNoFence)
+{
+    // Waiters attached to a chain (their point submitted, pending) reset the timeline when
+    // they wake: no fence remains and the idle state is clean, whatever submitted the point
+    // (a plain add, a failing point joining the head, a parked waiter attached later).
+    struct Resetter final : Waiter {
+        Timeline* t = nullptr;
+        int fired = 0;
+        void resolved(int) override
+        {
+            fired++;
+            t->reset();
+        }
+    };
+    Timeline t;
+    auto pending = std::make_shared<Fence>();
+    t.add(5, pending);
+    Resetter w;
+    w.t = &t;
+    ASSERT_TRUE(t.wait(w, 5, 0).ok());
+    t.add(6, Fence::make_resolved()); // joins nothing: 5 is still pending
+    EXPECT_EQ(w.fired, 0);
+    pending->resolve(0); // wakes w through the chain, outside add()
+    EXPECT_EQ(w.fired, 1);
+    EXPECT_FALSE(t.has_fence());
+    Resetter w2;
+    w2.t = &t;
+    auto p2 = std::make_shared<Fence>();
+    t.add(3, p2);
+    ASSERT_TRUE(t.wait(w2, 3, 0).ok());
+    t.add(2, Fence::make_resolved(EIO)); // below the pending head: joins it, fails it on resolve
+    t.signal(4); // pending node below: w2 not woken yet
+    EXPECT_EQ(w2.fired, 0);
+    p2->resolve(0);
+    EXPECT_EQ(w2.fired, 1);
+    EXPECT_FALSE(t.has_fence());
+    Resetter w3;
+    w3.t = &t;
+    ASSERT_TRUE(t.wait(w3, 7, kWaitForSubmit).ok()); // parked
+    auto p3 = std::make_shared<Fence>();
+    t.add(7, p3);
+    EXPECT_EQ(w3.fired, 0); // attached to the chain, pending
+    t.add(8, nullptr);
+    p3->resolve(0);
+    EXPECT_EQ(w3.fired, 1);
+    EXPECT_FALSE(t.has_fence());
+}
