@@ -5,11 +5,11 @@ namespace syncway::syncobj {
 // ---- object behaviour ------------------------------------------------------------------------
 
 TimelineObject::TimelineObject(Service::State& state, bool signaled)
-    : s(state), hot(*state.timeline_slab.make(signaled))
+    : s(state), slab(state.timeline_slab), hot(*slab->make(signaled))
 {
 }
 
-TimelineObject::~TimelineObject() { s.timeline_slab.destroy(&hot); }
+TimelineObject::~TimelineObject() { slab->destroy(&hot); }
 
 void TimelineObject::ready(uint32_t events)
 {

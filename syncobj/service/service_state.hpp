@@ -135,7 +135,10 @@ static_assert(sizeof(TimelineState) == 32, "two timeline states per cache line")
 
 struct TimelineObject final : Poller::Source {
     Service::State& s;
-    TimelineState& hot; // in s.timeline_slab, freed with this object
+    // Shared: a host's reference (Service::find_timeline) may keep this object past the
+    // service's State; its state cell must still have somewhere to go back to.
+    std::shared_ptr<Slab<TimelineState>> slab;
+    TimelineState& hot; // in slab, freed with this object
     uint64_t id = 0;
     UniqueFd end;
     ino_t ino = 0;
@@ -272,8 +275,8 @@ struct Listener final : Poller::Source {
 
 struct Service::State {
     Options opt;
-    // First, so it outlives every object that holds a cell of it.
-    Slab<TimelineState> timeline_slab;
+    // Every TimelineObject holds it too (see there).
+    std::shared_ptr<Slab<TimelineState>> timeline_slab = std::make_shared<Slab<TimelineState>>();
     Poller poller;
     std::unique_ptr<ReceiveBatch> receive_batch = std::make_unique<ReceiveBatch>();
     UniqueFd listen_fd;
