@@ -3,7 +3,8 @@
 // two cache misses once a connection has thousands of timelines). What requests read (Hot, a
 // pointer) is kept apart from what only creating and closing handles touch (Cold, e.g. the
 // owning reference), so four slots share a cache line. The high bits carry the slot's
-// generation: a handle closed and its slot reused does not name the new object.
+// generation: a handle closed and its slot reused does not name the new object. A slot whose
+// generation would wrap is never reused, so no handle is ever issued twice.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,8 @@ namespace syncway::syncobj {
 
 template <typename Hot, typename Cold> class HandleTable {
 public:
-    static constexpr uint32_t kIndexBits = 24;
+    static constexpr uint32_t kIndexBits = 20; // up to 1 048 575 handles per connection
+    static constexpr uint32_t kLastGeneration = (1u << (32 - kIndexBits)) - 1;
     static constexpr uint32_t kIndexMask = (1u << kIndexBits) - 1;
     // Slot 0 is never used, so no handle is 0.
     static constexpr uint32_t kCapacity = kIndexMask;
@@ -85,7 +87,7 @@ public:
 private:
     struct Slot {
         Hot hot{};
-        uint8_t generation = 0; // 8 bits: the handle's high bits
+        uint16_t generation = 0; // the handle's high bits
         bool live = false;
     };
     void release(uint32_t index)
@@ -93,9 +95,11 @@ private:
         Slot& s = slots_[index];
         s.hot = Hot{};
         s.live = false;
-        s.generation++;
         cold_[index] = Cold{};
         live_--;
+        if (s.generation == kLastGeneration)
+            return; // spent: 16 bytes kept per 4 096 handles closed on this slot
+        s.generation++;
         free_.push_back(index);
     }
 

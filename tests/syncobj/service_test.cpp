@@ -2,6 +2,10 @@
 // processes, lifetimes, dying signalers, bad input, limits, same-user only.
 #include "embedded_service.hpp"
 
+#include "service/handle_table.hpp"
+
+#include <set>
+
 #include <syncobj_service_wire.h>
 
 #include <sys/mman.h>
@@ -760,7 +764,7 @@ TEST(SyncobjService, ClosedHandleDoesNotNameTheObjectThatReusesItsSlot)
     ASSERT_EQ(b.error, 0);
     ASSERT_GE(fd_b, 0);
     EXPECT_NE(b.aux, a.aux);
-    EXPECT_EQ(b.aux & 0xffffffu, a.aux & 0xffffffu) << "expected the freed slot to be reused";
+    EXPECT_EQ(b.aux & 0xfffffu, a.aux & 0xfffffu) << "expected the freed slot to be reused";
     syncobj_wire_point state_a{{SYNCOBJ_OP_POINT_STATE, 0}, a.aux, 0};
     EXPECT_EQ(raw_call(es, s, &state_a, sizeof state_a).error, ENOENT) << "a closed handle still names something";
     syncobj_wire_point state_b{{SYNCOBJ_OP_POINT_STATE, 0}, b.aux, 0};
@@ -781,4 +785,26 @@ TEST(SyncobjService, ClosedHandleDoesNotNameTheObjectThatReusesItsSlot)
     close(s);
     es.pump(10);
     EXPECT_EQ(es.svc->timeline_count(), 0u);
+}
+
+TEST(SyncobjHandleTable, NoHandleIsEverIssuedTwice)
+{
+    // One slot closed and reused over and over: each handle differs from every earlier one,
+    // and once the generations are spent the slot is retired, not wrapped.
+    using Table = syncway::syncobj::HandleTable<int*, int>;
+    Table t;
+    int x = 0;
+    std::set<uint32_t> seen;
+    for (uint32_t i = 0; i <= Table::kLastGeneration + 10; i++) {
+        uint32_t h = t.insert(&x, 0);
+        ASSERT_NE(h, 0u);
+        EXPECT_TRUE(seen.insert(h).second) << "handle " << h << " issued twice, round " << i;
+        ASSERT_TRUE(t.find(h));
+        ASSERT_TRUE(t.erase(h));
+        EXPECT_FALSE(t.find(h)) << "a closed handle still names something";
+    }
+    EXPECT_EQ(t.size(), 0u);
+    uint32_t h = t.insert(&x, 7);
+    EXPECT_EQ(t.cold(h), 7);
+    EXPECT_NE(h & Table::kIndexMask, 1u) << "the spent first slot came back";
 }
