@@ -1,5 +1,6 @@
 // B2: signal+wait pairs per second through the service, for 1 client over 10 to 100 000 live
-// timelines (is the per-pair cost flat in the number of timelines?) and for 8 and 64 client
+// timelines (or as many as RLIMIT_NOFILE allows; is the per-pair cost flat in the number of
+// timelines? the last line says, beside the in-process core's growth) and for 8 and 64 client
 // processes over 10 000, beside the same work on in-process timelines (the core, no IPC).
 // One pair: signal the next point of a timeline, then wait for that point. Clients batch 256
 // pairs per round (one SIGNAL request for 256 timelines picked at random, then one WAIT_ALL with
@@ -34,6 +35,7 @@ struct NullWaiter final : syncway::syncobj::core::Waiter {
 struct Figure {
     double pairs_per_s = 0;   // wall clock, summed over clients
     double cpu_ns_per_pair = 0; // CPU time of every process involved (service + clients)
+    double service_ns_per_pair = 0; // the service process's share of it
 };
 
 int64_t thread_cpu_ns()
@@ -156,6 +158,7 @@ Figure through_service(int clients, size_t timelines, double seconds, bool cache
         cpu += static_cast<int64_t>(counts[3 * c + 2]);
     }
     f.cpu_ns_per_pair = static_cast<double>(cpu) / static_cast<double>(pairs);
+    f.service_ns_per_pair = static_cast<double>(service_cpu) / static_cast<double>(pairs);
     munmap(counts, sizeof(uint64_t) * 3 * clients);
     close(ready[0]);
     return f;
@@ -176,21 +179,10 @@ int main(int argc, char** argv)
         size_t timelines;
         bool cached;
     };
-    std::vector<Run> runs;
-    for (size_t n : {size_t(10), size_t(1000), size_t(10000), size_t(100000)})
-        for (bool cached : {false, true})
-            runs.push_back(Run{1, n, cached});
-    for (int c : {8, 64})
-        runs.push_back(Run{c, 10000, true});
-    if (argc > 3) // one configuration only: SECONDS CLIENTS TIMELINES [checked|cached]
-        runs = {Run{atoi(argv[2]), static_cast<size_t>(atol(argv[3])), argc > 4 && std::string(argv[4]) == "cached"}};
     // Client and service each hold one fd per timeline. Root may raise the hard limit.
-    size_t most = 0;
-    for (Run r : runs)
-        most = std::max(most, r.timelines);
     rlimit rl{};
     getrlimit(RLIMIT_NOFILE, &rl);
-    rlim_t want = static_cast<rlim_t>(most + 1024);
+    rlim_t want = static_cast<rlim_t>(100000 + 1024);
     if (rl.rlim_cur < want) {
         rlimit raised{want, std::max(want, rl.rlim_max)};
         if (setrlimit(RLIMIT_NOFILE, &raised) != 0) {
@@ -199,11 +191,25 @@ int main(int argc, char** argv)
         }
         getrlimit(RLIMIT_NOFILE, &rl);
     }
+    // 100 000 timelines, or as many (in thousands) as the fd limit allows.
+    size_t largest = 100000;
+    if (rl.rlim_cur < largest + 1024 && rl.rlim_cur > 11024)
+        largest = (static_cast<size_t>(rl.rlim_cur) - 1024) / 1000 * 1000;
+    std::vector<Run> runs;
+    for (size_t n : {size_t(10), size_t(1000), size_t(10000), largest})
+        for (bool cached : {false, true})
+            runs.push_back(Run{1, n, cached});
+    for (int c : {8, 64})
+        runs.push_back(Run{c, 10000, true});
+    if (argc > 3) // one configuration only: SECONDS CLIENTS TIMELINES [checked|cached]
+        runs = {Run{atoi(argv[2]), static_cast<size_t>(atol(argv[3])), argc > 4 && std::string(argv[4]) == "cached"}};
     printf("B2 signal+wait pairs/s (batches of %u, random timelines; %.1f s per run)\n", kBatch, seconds);
-    printf("  %-40s %13s %13s %7s %16s %16s\n", "run", "service", "in-process", "ratio", "svc CPU ns/pair",
-           "base CPU ns/pair");
+    printf("  %-40s %13s %13s %7s %16s %18s %16s\n", "run", "service", "in-process", "ratio", "svc CPU ns/pair",
+           "(service process)", "base CPU ns/pair");
     size_t base_for = 0;
     Figure base;
+    // 1 client, cached: CPU ns/pair by timeline count, for the flatness summary.
+    std::vector<std::pair<size_t, std::pair<double, double>>> sweep;
     for (Run r : runs) {
         if (rl.rlim_cur < r.timelines + 1024) {
             printf("  %2d client(s), %6zu timelines: skipped, RLIMIT_NOFILE %llu is too low (needs %zu)\n", r.clients,
@@ -215,10 +221,21 @@ int main(int argc, char** argv)
             base_for = r.timelines;
         }
         Figure svc = through_service(r.clients, r.timelines, seconds, r.cached);
-        printf("  %2d client(s), %6zu timelines, %-7s %11.0f/s %11.0f/s %7.3f %16.0f %16.0f\n", r.clients, r.timelines,
-               r.cached ? "cached" : "checked", svc.pairs_per_s, base.pairs_per_s, svc.pairs_per_s / base.pairs_per_s,
-               svc.cpu_ns_per_pair, base.cpu_ns_per_pair);
+        printf("  %2d client(s), %6zu timelines, %-7s %11.0f/s %11.0f/s %7.3f %16.0f %18.0f %16.0f\n", r.clients,
+               r.timelines, r.cached ? "cached" : "checked", svc.pairs_per_s, base.pairs_per_s,
+               svc.pairs_per_s / base.pairs_per_s, svc.cpu_ns_per_pair, svc.service_ns_per_pair, base.cpu_ns_per_pair);
         fflush(stdout);
+        if (r.clients == 1 && r.cached)
+            sweep.push_back({r.timelines, {svc.cpu_ns_per_pair, base.cpu_ns_per_pair}});
+    }
+    if (sweep.size() > 1) {
+        // The figure the goal names, beside its baseline: CPU per pair at each timeline count
+        // relative to the smallest count, for the service and the in-process core.
+        printf("  CPU ns/pair growth vs %zu timelines (1 client, cached):", sweep[0].first);
+        for (size_t i = 1; i < sweep.size(); i++)
+            printf("  %zu: service x%.2f, in-process x%.2f", sweep[i].first,
+                   sweep[i].second.first / sweep[0].second.first, sweep[i].second.second / sweep[0].second.second);
+        printf("\n");
     }
     printf("  goal: >= 200000 pairs/s for 1 client; CPU ns/pair flat as timelines grow\n");
     return 0;

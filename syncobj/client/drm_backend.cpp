@@ -1,5 +1,7 @@
 #include "drm_backend.hpp"
 
+#include "kernel_fences.hpp"
+
 #include "../service/fd_kind.hpp"
 
 #include <xf86drm.h>
@@ -45,6 +47,17 @@ public:
         list_.push_back(h);
         return 0;
     }
+    // A snapshot of `point` of `src` (DrmSyncobjDevice::snapshot), destroyed with the others;
+    // 0 when there is none (an unsubmitted point). No last_error: callers treat a missing
+    // snapshot as "nothing to check".
+    uint32_t snapshot(uint32_t src, uint64_t point)
+    {
+        uint32_t h = 0;
+        if (dev_.snapshot(src, point, h) != 0)
+            return 0;
+        list_.push_back(h);
+        return h;
+    }
     uint32_t* data() { return list_.data(); }
     uint32_t operator[](size_t i) const { return list_[i]; }
 
@@ -78,9 +91,30 @@ int DrmBackend::wait(const int* fds, const uint64_t* points, uint32_t count, int
     Handles hs(dev_);
     if (int r = hs.import(fds, count))
         return r;
-    int r = drmSyncobjTimelineWait(dev_.fd(), hs.data(), const_cast<uint64_t*>(points), count,
-                                   timeout_nsec, flags, first);
-    return r ? fail(-r, std::string("DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT failed: ") + strerror(-r)) : 0;
+    // Snapshots as binary handles of this device, destroyed with the call's other handles.
+    class Snapshots final : public WaitSnapshots {
+    public:
+        Snapshots(const DrmSyncobjDevice& dev, Handles& hs, const uint64_t* points, uint32_t count)
+            : dev_(dev), hs_(hs), points_(points), snaps_(count, 0)
+        {
+        }
+        bool take(uint32_t i) override { return (snaps_[i] = hs_.snapshot(hs_[i], points_[i])) != 0; }
+        bool has(uint32_t i) const override { return snaps_[i] != 0; }
+        int error(uint32_t i) const override { return dev_.fence_error(snaps_[i]); }
+
+    private:
+        const DrmSyncobjDevice& dev_;
+        Handles& hs_;
+        const uint64_t* points_;
+        std::vector<uint32_t> snaps_;
+    } snaps(dev_, hs, points, count);
+    // hs.data() is read before any snapshot is taken: snapshots append to the same list.
+    std::vector<uint32_t> handles(hs.data(), hs.data() + count);
+    return wait_reporting_fence_errors(snaps, fds, points, count, flags, first, [&](uint32_t* first_signaled) {
+        int r = drmSyncobjTimelineWait(dev_.fd(), handles.data(), const_cast<uint64_t*>(points), count, timeout_nsec,
+                                       flags, first_signaled);
+        return r ? fail(-r, std::string("DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT failed: ") + strerror(-r)) : 0;
+    });
 }
 
 int DrmBackend::reset(const int* fds, uint32_t count)
@@ -168,16 +202,9 @@ int DrmBackend::import_sync_file(int fd, uint64_t point, int sync_file)
     return drmSyncobjTransfer(dev_.fd(), hs[0], point, tmp, 0, 0) ? ioctl_fail("DRM_IOCTL_SYNCOBJ_TRANSFER") : 0;
 }
 
-int DrmBackend::submit(int, uint64_t, int*)
-{
-    return fail(EOPNOTSUPP, "the DRM backend cannot submit an unsignaled point from userspace "
-                            "(no GPU job); use the service backend for wait-before-signal");
-}
+int DrmBackend::submit(int fd, uint64_t point, int* signaler) { return sw_sync_submit(*this, "DRM", fd, point, signaler); }
 
-int DrmBackend::signaler_signal(int)
-{
-    return fail(EOPNOTSUPP, "the DRM backend has no signalers");
-}
+int DrmBackend::signaler_signal(int signaler) { return sw_sync_signal("DRM", signaler); }
 
 int DrmBackend::point_state(int fd, uint64_t point, enum syncobj_point_state* state, int* error)
 {
@@ -191,6 +218,14 @@ int DrmBackend::point_state(int fd, uint64_t point, enum syncobj_point_state* st
     if (error)
         *error = 0;
     *state = point > head ? SYNCOBJ_POINT_UNSUBMITTED : point <= done ? SYNCOBJ_POINT_SIGNALED : SYNCOBJ_POINT_PENDING;
+    // Seen only while the failed point is the newest on its timeline (see wait()).
+    if (*state == SYNCOBJ_POINT_SIGNALED)
+        if (uint32_t snap = hs.snapshot(h, point))
+            if (int err = dev_.fence_error(snap)) {
+                *state = SYNCOBJ_POINT_FAILED;
+                if (error)
+                    *error = err;
+            }
     return 0;
 }
 

@@ -1,11 +1,14 @@
 // Kernel syncobjs through a DRM render node, on fds: each operation imports the fds as
 // handles for its duration (the fd is the object; handles are this device's private names).
+// Signalers are sw_sync timelines (where debugfs allows), and waits and point_state report
+// fence errors the syncobj uapi hides, read through sync_files (syncobj/README.md).
 #pragma once
 
 #include "../kernel/drm_syncobj_device.hpp"
 #include "backend.hpp"
 
 #include <memory>
+#include <string>
 
 namespace syncway::syncobj {
 
@@ -29,6 +32,7 @@ public:
     int point_state(int fd, uint64_t point, enum syncobj_point_state* state, int* error) override;
 
 private:
+
     DrmSyncobjDevice dev_;
 };
 

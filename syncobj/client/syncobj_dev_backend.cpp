@@ -1,10 +1,14 @@
 #include "syncobj_dev_backend.hpp"
 
 #include "../service/fd_kind.hpp"
+#include "kernel_fences.hpp"
+
+#include <syncway/unique_fd.hpp>
 
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace syncway::syncobj {
 
@@ -39,7 +43,26 @@ int SyncobjDevBackend::wait(const int* fds, const uint64_t* points, uint32_t cou
     // The device returns at once for count 0; this API (like DRM's WAIT) calls it invalid.
     if (count == 0)
         return fail(EINVAL, "count is 0");
-    return check(dev_.wait(fds, points, count, timeout_nsec, flags, first), "WAIT", fds, count);
+    // Snapshots as binary syncobj fds from the device, closed when the call returns.
+    class Snapshots final : public WaitSnapshots {
+    public:
+        Snapshots(const SyncobjDevDevice& dev, const int* fds, const uint64_t* points, uint32_t count)
+            : dev_(dev), fds_(fds), points_(points), snaps_(count)
+        {
+        }
+        bool take(uint32_t i) override { return dev_.snapshot(fds_[i], points_[i], snaps_[i]) == 0; }
+        bool has(uint32_t i) const override { return bool(snaps_[i]); }
+        int error(uint32_t i) const override { return dev_.fence_error(snaps_[i].get()); }
+
+    private:
+        const SyncobjDevDevice& dev_;
+        const int* fds_;
+        const uint64_t* points_;
+        std::vector<UniqueFd> snaps_;
+    } snaps(dev_, fds, points, count);
+    return wait_reporting_fence_errors(snaps, fds, points, count, flags, first, [&](uint32_t* first_signaled) {
+        return check(dev_.wait(fds, points, count, timeout_nsec, flags, first_signaled), "WAIT", fds, count);
+    });
 }
 
 int SyncobjDevBackend::reset(const int* fds, uint32_t count)
@@ -98,16 +121,12 @@ int SyncobjDevBackend::import_sync_file(int fd, uint64_t point, int sync_file)
     return check(r, "IMPORT_SYNC_FILE", &fd, 1);
 }
 
-int SyncobjDevBackend::submit(int, uint64_t, int*)
+int SyncobjDevBackend::submit(int fd, uint64_t point, int* signaler)
 {
-    return fail(EOPNOTSUPP, "the /dev/syncobj backend cannot submit an unsignaled point without a "
-                            "fence source; use the service backend for wait-before-signal");
+    return sw_sync_submit(*this, "/dev/syncobj", fd, point, signaler);
 }
 
-int SyncobjDevBackend::signaler_signal(int)
-{
-    return fail(EOPNOTSUPP, "the /dev/syncobj backend has no signalers");
-}
+int SyncobjDevBackend::signaler_signal(int signaler) { return sw_sync_signal("/dev/syncobj", signaler); }
 
 int SyncobjDevBackend::point_state(int fd, uint64_t point, enum syncobj_point_state* state, int* error)
 {
@@ -119,6 +138,14 @@ int SyncobjDevBackend::point_state(int fd, uint64_t point, enum syncobj_point_st
     if (error)
         *error = 0;
     *state = point > head ? SYNCOBJ_POINT_UNSUBMITTED : point <= done ? SYNCOBJ_POINT_SIGNALED : SYNCOBJ_POINT_PENDING;
+    // Seen only while the failed point is the newest on its timeline (see wait()).
+    UniqueFd snap;
+    if (*state == SYNCOBJ_POINT_SIGNALED && dev_.snapshot(fd, point, snap) == 0)
+        if (int err = dev_.fence_error(snap.get())) {
+            *state = SYNCOBJ_POINT_FAILED;
+            if (error)
+                *error = err;
+        }
     return 0;
 }
 

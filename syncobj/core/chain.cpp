@@ -14,6 +14,14 @@ std::shared_ptr<Chain> Chain::with_base(FenceRef base)
     return chain;
 }
 
+std::shared_ptr<Chain> Chain::signaled_through(uint64_t head)
+{
+    auto chain = std::make_shared<Chain>();
+    chain->head_ = head;
+    chain->collapsed_ = head;
+    return chain;
+}
+
 int Chain::error_of(uint64_t point) const noexcept
 {
     if (!any_failure_)

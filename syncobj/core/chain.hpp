@@ -24,7 +24,9 @@ class Chain : public std::enable_shared_from_this<Chain> {
 public:
     // A chain whose only node is `base` at point 0 (a binary fence replacing everything).
     static std::shared_ptr<Chain> with_base(FenceRef base);
-    static std::shared_ptr<Chain> empty() { return std::make_shared<Chain>(); }
+    // A chain with nothing pending whose points up to `head` all signaled: what a Timeline
+    // kept inline while idle, made into an object when a point becomes pending or is waited on.
+    static std::shared_ptr<Chain> signaled_through(uint64_t head);
 
     uint64_t head() const noexcept { return head_; }
     // The last point signaled in order: every node up to it has resolved (kernel QUERY).
@@ -38,6 +40,12 @@ public:
     // Error of the node `point` resolved with (0 if it signaled or is not resolved).
     int error_of(uint64_t point) const noexcept;
     PointInfo info(uint64_t point) const noexcept;
+    // Nothing pending, nobody waiting, no failure remembered: the chain says no more than its
+    // head (every point up to it signaled), so its timeline may keep just the head.
+    bool idle() const noexcept
+    {
+        return nodes_.empty() && waiters_.empty() && !any_failure_ && !collapsing_;
+    }
 
     // Adds a fence at `point` > 0 (nullptr: already signaled). A point at or below the head
     // joins the head node if it is still pending, and is ignored if the head has resolved.

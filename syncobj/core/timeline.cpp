@@ -1,5 +1,6 @@
 #include "timeline.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 namespace syncway::syncobj::core {
@@ -20,59 +21,110 @@ void Waiter::cancel() noexcept
     }
 }
 
-Timeline::Timeline(bool signaled)
-{
-    if (signaled)
-        chain_ = Chain::with_base(nullptr);
-}
+Timeline::Timeline(bool signaled) : has_fence_(signaled) {}
 
-Timeline::~Timeline()
+Timeline::~Timeline() { close(); }
+
+void Timeline::close() noexcept
 {
-    while (!parked_.empty()) {
-        Waiter* w = parked_.begin()->second;
+    while (busy_ && !busy_->parked.empty()) {
+        Waiter* w = busy_->parked.begin()->second;
         unpark(*w);
         w->dropped();
     }
+    reset();
 }
 
 uint64_t Timeline::query(bool last_submitted) const noexcept
 {
-    if (!chain_)
+    if (!has_fence_)
         return 0;
-    return last_submitted ? chain_->head() : chain_->completed();
+    Chain* c = chain();
+    if (!c)
+        return idle_head_;
+    return last_submitted ? c->head() : c->completed();
 }
 
 PointInfo Timeline::info(uint64_t point) const noexcept
 {
-    if (!chain_)
+    if (!has_fence_)
         return {PointPhase::Unsubmitted, 0};
-    return chain_->info(point == 0 ? chain_->head() : point);
+    if (point == 0)
+        point = head();
+    if (Chain* c = chain())
+        return c->info(point);
+    return point <= idle_head_ ? PointInfo{PointPhase::Signaled, 0} : PointInfo{PointPhase::Unsubmitted, 0};
 }
 
 void Timeline::signal(uint64_t point) { add(point, nullptr); }
 
-void Timeline::reset() { chain_.reset(); }
+void Timeline::reset()
+{
+    if (busy_)
+        busy_->chain.reset();
+    has_fence_ = false;
+    idle_head_ = 0;
+    fold_idle_chain();
+}
+
+Timeline::Busy& Timeline::busy()
+{
+    if (!busy_)
+        busy_ = std::make_unique<Busy>();
+    return *busy_;
+}
+
+void Timeline::fold_idle_chain() noexcept
+{
+    if (!busy_)
+        return;
+    if (busy_->chain && busy_->chain->idle()) {
+        idle_head_ = busy_->chain->head();
+        busy_->chain.reset();
+    }
+    if (!busy_->chain && busy_->parked.empty())
+        busy_.reset();
+}
 
 void Timeline::add(uint64_t point, FenceRef fence)
 {
+    bool signaled = !fence || (fence->resolved() && !fence->error());
+    // Before anything can wake a waiter: one that resets this timeline has the last word.
+    has_fence_ = true;
     if (point == 0) {
-        chain_ = Chain::with_base(std::move(fence));
+        // A binary fence replaces everything; a signaled one leaves nothing to keep but head 0.
+        if (signaled) {
+            if (busy_)
+                busy_->chain.reset();
+        } else {
+            busy().chain = Chain::with_base(std::move(fence));
+        }
+        idle_head_ = 0;
     } else {
-        if (!chain_)
-            chain_ = Chain::empty();
-        // Keep the chain alive across add(): waiters woken inside may reset this timeline.
-        auto chain = chain_;
-        chain->add(point, std::move(fence));
+        fold_idle_chain(); // pending points may have resolved since the last call
+        if (!chain() && signaled) {
+            // The common CPU signal on an idle timeline: no chain object at all. A point at
+            // or below the head is ignored, as Chain::add ignores it on a resolved head.
+            // (Without a fence idle_head_ is 0.)
+            idle_head_ = std::max(idle_head_, point);
+        } else {
+            if (!chain())
+                busy().chain = Chain::signaled_through(idle_head_);
+            // Keep the chain alive across add(): waiters woken inside may reset this timeline.
+            auto chain = busy_->chain;
+            chain->add(point, std::move(fence));
+        }
     }
     submitted_changed();
+    fold_idle_chain();
 }
 
 void Timeline::submitted_changed()
 {
     // Waiter callbacks may add points or reset: re-read the state on every iteration.
-    while (chain_ && !parked_.empty()) {
-        auto it = parked_.begin();
-        if (it->first != 0 && it->first > chain_->head())
+    while (has_fence_ && busy_ && !busy_->parked.empty()) {
+        auto it = busy_->parked.begin();
+        if (it->first != 0 && it->first > head())
             break;
         Waiter* w = it->second;
         unpark(*w);
@@ -85,20 +137,28 @@ void Timeline::submitted_changed()
 
 void Timeline::attach_to_chain(Waiter& w)
 {
-    auto chain = chain_;
-    chain->attach(w, w.point_ == 0 ? chain->head() : w.point_);
+    uint64_t point = w.point_ == 0 ? head() : w.point_;
+    if (!chain()) {
+        // Idle: every submitted point signaled (the caller checked that `point` is).
+        w.where_ = Waiter::Where::None;
+        w.resolved(0);
+        return;
+    }
+    auto chain = busy_->chain;
+    chain->attach(w, point);
 }
 
 void Timeline::park(Waiter& w)
 {
     w.where_ = Waiter::Where::Timeline;
     w.timeline_ = this;
-    w.slot_ = parked_.emplace(w.point_, &w);
+    w.slot_ = busy().parked.emplace(w.point_, &w);
 }
 
 void Timeline::unpark(Waiter& w) noexcept
 {
-    parked_.erase(w.slot_);
+    // busy_ stays (perhaps empty) until the next fold: callers iterate it.
+    busy_->parked.erase(w.slot_);
     w.where_ = Waiter::Where::None;
     w.timeline_ = nullptr;
 }

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 
 namespace syncway::syncobj {
 
@@ -86,10 +87,66 @@ struct HostedTimeline::Impl {
     const DrmSyncobjDevice* drm = nullptr;
     uint32_t handle = 0;
 
+    // Kernel fence errors: WAIT and QUERY count a failed fence as signaled, and once a later
+    // point exists any walk of the chain drops a signaled node with its error. So each waited,
+    // submitted point's fence is held in a snapshot (a binary syncobj: a DRM handle or a
+    // /dev/syncobj fd) from the wait until a query sees the point resolved, which reads the
+    // error from it. Bounded: a timeline keeps at most kMaxSnapshots (the oldest go first).
+    struct Snapshot {
+        UniqueFd fd;          // /dev/syncobj
+        uint32_t handle = 0;  // DRM
+    };
+    static constexpr size_t kMaxSnapshots = 64;
+    mutable std::map<uint64_t, Snapshot> snapshots;
+
     ~Impl()
     {
-        if (drm && handle)
-            drm->destroy(handle);
+        if (drm) {
+            for (auto& [point, snap] : snapshots)
+                drm->destroy(snap.handle);
+            if (handle)
+                drm->destroy(handle);
+        }
+    }
+    // A snapshot of `point` (submitted) for a later fence_error; false if it cannot be taken.
+    bool take_snapshot(uint64_t point, Snapshot& out) const
+    {
+        if (sdev)
+            return sdev->snapshot(fd.get(), point, out.fd) == 0;
+        return drm->snapshot(handle, point, out.handle) == 0;
+    }
+    void keep_snapshot(uint64_t point) const
+    {
+        if (snapshots.count(point))
+            return;
+        Snapshot snap;
+        if (!take_snapshot(point, snap))
+            return;
+        if (snapshots.size() >= kMaxSnapshots)
+            drop_snapshot(snapshots.begin());
+        snapshots.emplace(point, std::move(snap));
+    }
+    void drop_snapshot(std::map<uint64_t, Snapshot>::iterator it) const
+    {
+        if (drm)
+            drm->destroy(it->second.handle);
+        snapshots.erase(it);
+    }
+    // The error `point` (signaled) resolved with: from the snapshot taken at its wait, else from
+    // one taken now (which sees it only while the point is the newest on its timeline).
+    int kernel_fence_error(uint64_t point) const
+    {
+        Snapshot now;
+        auto it = snapshots.find(point);
+        const Snapshot* snap = it != snapshots.end() ? &it->second : (take_snapshot(point, now) ? &now : nullptr);
+        int err = 0;
+        if (snap)
+            err = sdev ? sdev->fence_error(snap->fd.get()) : drm->fence_error(snap->handle);
+        if (it != snapshots.end())
+            drop_snapshot(it);
+        else if (drm && now.handle)
+            drm->destroy(now.handle);
+        return err;
     }
     int kernel_query(uint64_t& point, bool last_submitted) const
     {
@@ -138,6 +195,9 @@ Result<PointWait> HostedTimeline::wait(uint64_t point, WaitFor what)
         int r = impl_->kernel_eventfd(point, impl->efd.get(), what == WaitFor::Available ? core::kWaitAvailable : 0);
         if (r)
             return make_error(-r, std::string("kernel SYNCOBJ_EVENTFD failed: ") + strerror(-r));
+        uint64_t head = 0;
+        if (what == WaitFor::Signaled && impl_->kernel_query(head, true) == 0 && point <= head)
+            impl_->keep_snapshot(point);
     }
     return PointWait(std::move(impl));
 }
@@ -148,7 +208,6 @@ Result<PointStatus> HostedTimeline::query(uint64_t point) const
         core::PointInfo info = impl_->timeline->info(point);
         return PointStatus{static_cast<PointState>(info.phase), info.error};
     }
-    // The syncobj uapi shows no fence errors: a kernel point is pending or signaled.
     uint64_t head = 0, done = 0;
     if (int r = impl_->kernel_query(head, true))
         return make_error(-r, std::string("kernel SYNCOBJ_QUERY failed: ") + strerror(-r));
@@ -156,7 +215,11 @@ Result<PointStatus> HostedTimeline::query(uint64_t point) const
         return make_error(-r, std::string("kernel SYNCOBJ_QUERY failed: ") + strerror(-r));
     if (point > head)
         return PointStatus{PointState::Unsubmitted, 0};
-    return PointStatus{point <= done ? PointState::Signaled : PointState::Pending, 0};
+    if (point > done)
+        return PointStatus{PointState::Pending, 0};
+    if (int err = impl_->kernel_fence_error(point))
+        return PointStatus{PointState::Failed, err};
+    return PointStatus{PointState::Signaled, 0};
 }
 
 Result<uint64_t> HostedTimeline::last_signaled() const

@@ -1,5 +1,9 @@
 #include "drm_syncobj_device.hpp"
 
+#include "sw_sync_timeline.hpp"
+
+#include <syncobj/syncobj.h>
+
 #include <xf86drm.h>
 
 #include <dirent.h>
@@ -89,6 +93,36 @@ int DrmSyncobjDevice::query(uint32_t* handles, uint64_t* points, uint32_t count,
 int DrmSyncobjDevice::signal(const uint32_t* handles, const uint64_t* points, uint32_t count) const
 {
     return ret_errno(drmSyncobjTimelineSignal(fd_.get(), handles, const_cast<uint64_t*>(points), count));
+}
+
+int DrmSyncobjDevice::snapshot(uint32_t handle, uint64_t point, uint32_t& binary) const
+{
+    if (int r = ret_errno(drmSyncobjCreate(fd_.get(), 0, &binary)))
+        return r;
+    if (int r = ret_errno(drmSyncobjTransfer(fd_.get(), binary, 0, handle, point, 0))) {
+        destroy(binary);
+        binary = 0;
+        return r;
+    }
+    return 0;
+}
+
+int DrmSyncobjDevice::fence_error(uint32_t binary) const
+{
+    SyncFileStatus st;
+    // A check that cannot run (fd limit...) does not turn a completed wait into a failure.
+    if (fence_status(binary, st) != 0)
+        return 0;
+    return syncobj_error_of(st);
+}
+
+int DrmSyncobjDevice::fence_status(uint32_t binary_handle, SyncFileStatus& out) const
+{
+    int fd = -1;
+    if (int r = ret_errno(drmSyncobjExportSyncFile(fd_.get(), binary_handle, &fd)))
+        return r;
+    UniqueFd sync_file(fd);
+    return sync_file_status(sync_file.get(), out);
 }
 
 } // namespace syncway::syncobj

@@ -2,6 +2,8 @@
 // syncobjs and DRM_IOCTL_SYNCOBJ_EVENTFD (Linux >= 6.6); older kernels are reported as such.
 #pragma once
 
+#include "sync_file_status.hpp"
+
 #include <syncway/result.hpp>
 #include <syncway/unique_fd.hpp>
 
@@ -37,6 +39,21 @@ public:
     int eventfd(uint32_t handle, uint64_t point, int event_fd, uint32_t flags) const;
     int query(uint32_t* handles, uint64_t* points, uint32_t count, uint32_t flags) const;
     int signal(const uint32_t* handles, const uint64_t* points, uint32_t count) const;
+
+    // Fence errors, which the syncobj uapi hides (WAIT and QUERY count a failed fence as
+    // signaled). A snapshot is a new binary syncobj holding the fence of `point` (0: the whole
+    // fence) as it is now (CREATE + TRANSFER); the caller destroys it. -EINVAL when the point is
+    // not submitted. Take it before the point can fail: once a later point exists, a walk of
+    // the chain (any WAIT, QUERY, TRANSFER or new point) unlinks a signaled node, error and all
+    // (dma_fence_chain_walk), while a snapshot keeps it.
+    int snapshot(uint32_t handle, uint64_t point, uint32_t& binary) const;
+    // The error the snapshot's fence resolved with, as the syncobj API names it: a sw_sync
+    // fence failed by the release of its timeline (ENOENT) is SYNCOBJ_ERROR_SIGNALER_DIED, any
+    // other fence error is returned as it is; 0 for none, for a pending fence, or when it
+    // cannot be read. Export as sync_file, SYNC_IOC_FILE_INFO, close: three syscalls.
+    int fence_error(uint32_t binary) const;
+    // The status of the fence a binary syncobj holds, unmapped (the same three syscalls).
+    int fence_status(uint32_t binary_handle, SyncFileStatus& out) const;
 
 private:
     DrmSyncobjDevice(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}

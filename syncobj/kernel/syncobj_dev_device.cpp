@@ -1,6 +1,7 @@
 #include "syncobj_dev_device.hpp"
 
 #include "../service/fd_kind.hpp"
+#include "sync_file_status.hpp"
 #include "syncobj_dev_uapi.hpp"
 
 #include <fcntl.h>
@@ -154,6 +155,28 @@ int SyncobjDevDevice::import_sync_file(int syncobj_fd, uint64_t point, int sync_
     args.sync_file_fd = sync_file;
     args.point = point;
     return call(uapi::kIocImportSyncFile, &args);
+}
+
+int SyncobjDevDevice::snapshot(int syncobj_fd, uint64_t point, UniqueFd& binary) const
+{
+    int fd = -1;
+    if (int r = create(0, fd))
+        return r;
+    UniqueFd snap(fd);
+    if (int r = transfer(snap.get(), 0, syncobj_fd, point, 0))
+        return r;
+    binary = std::move(snap);
+    return 0;
+}
+
+int SyncobjDevDevice::fence_error(int binary_fd) const
+{
+    int fd = -1;
+    if (export_sync_file(binary_fd, 0, fd) != 0)
+        return 0;  // a check that cannot run does not turn a completed wait into a failure
+    UniqueFd sync_file(fd);
+    SyncFileStatus st;
+    return sync_file_status(sync_file.get(), st) == 0 ? syncobj_error_of(st) : 0;
 }
 
 } // namespace syncway::syncobj

@@ -33,6 +33,13 @@ public:
     int export_sync_file(int syncobj_fd, uint64_t point, int& sync_file) const;
     int import_sync_file(int syncobj_fd, uint64_t point, int sync_file) const;
 
+    // Fence errors, which WAIT and QUERY hide (see DrmSyncobjDevice::snapshot for why a snapshot
+    // is taken before the point can fail): a new binary syncobj holding the fence of `point`.
+    int snapshot(int syncobj_fd, uint64_t point, UniqueFd& binary) const;
+    // The snapshot's fence error in the syncobj API's terms (syncobj_error_of); 0 for none,
+    // pending, or unreadable. EXPORT_SYNC_FILE + SYNC_IOC_FILE_INFO + close.
+    int fence_error(int binary_fd) const;
+
 private:
     SyncobjDevDevice(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
     int call(unsigned long request, void* args) const;

@@ -113,54 +113,55 @@ bool Connection::send_reply(uint16_t op, Reply& r)
 Result<uint32_t> Connection::new_handle(uint64_t object_id, std::shared_ptr<TimelineObject> timeline)
 {
     if (handles.size() >= s.opt.limits.max_handles_per_connection) {
-        for (auto it = handles.begin(); it != handles.end();) {
-            const HandleRef& ref = it->second;
-            bool live = ref.timeline ? !ref.timeline->retired : s.signalers.count(ref.id) > 0;
-            it = live ? std::next(it) : handles.erase(it);
-        }
+        handles.erase_if([this](TimelineState* hot, const HandleRef& ref) {
+            return hot ? hot->retired : s.signalers.count(ref.id) == 0;
+        });
         if (handles.size() >= s.opt.limits.max_handles_per_connection)
             return make_error(ENOSPC, "this connection already holds " + std::to_string(handles.size()) +
                                           " handles (limit " +
                                           std::to_string(s.opt.limits.max_handles_per_connection) + ")");
     }
-    while (next_handle == 0 || handles.count(next_handle))
-        next_handle++;
-    uint32_t h = next_handle++;
-    handles[h] = HandleRef{object_id, std::move(timeline)};
+    TimelineState* hot = timeline ? &timeline->hot : nullptr;
+    uint32_t h = handles.insert(hot, HandleRef{object_id, std::move(timeline)});
+    if (h == 0)
+        return make_error(ENOSPC, "this connection's handle table is full (" +
+                                      std::to_string(decltype(handles)::kCapacity) + " handles)");
     return h;
 }
 
-TimelineObject* Connection::timeline(uint32_t handle)
+core::Timeline* Connection::timeline(uint32_t handle)
 {
-    auto it = handles.find(handle);
-    if (it == handles.end() || !it->second.timeline || it->second.timeline->retired)
+    TimelineState** hot = handles.find(handle);
+    if (!hot || !*hot || (*hot)->retired)
         return nullptr;
-    return it->second.timeline.get();
+    return &(*hot)->timeline;
 }
 
-Result<std::vector<TimelineObject*>> Connection::timelines(const std::vector<uint32_t>& hs)
+Status Connection::timelines(const std::vector<uint32_t>& hs)
 {
     // A batch names up to 256 timelines scattered over memory: resolve each level for all of
-    // them before the next (handle, object, core timeline, chain), so the cache misses of
-    // independent entries overlap instead of following one another. This keeps the cost per
-    // entry near flat as the number of live timelines outgrows the caches.
-    std::vector<TimelineObject*> out(hs.size());
+    // them before the next (handle slot; timeline state; the chain, which an idle timeline
+    // does not have), so the cache misses of independent entries overlap instead of
+    // following one another.
+    for (uint32_t h : hs)
+        handles.prefetch(h);
+    batch_states.resize(hs.size());
     for (size_t i = 0; i < hs.size(); i++) {
-        auto it = handles.find(hs[i]);
-        if (it == handles.end() || !it->second.timeline)
+        TimelineState** hot = handles.find(hs[i]);
+        if (!hot || !*hot)
             return make_error(ENOENT, "no timeline with handle " + std::to_string(hs[i]));
-        out[i] = it->second.timeline.get();
-        __builtin_prefetch(out[i]);
+        batch_states[i] = *hot;
+        __builtin_prefetch(*hot);
     }
-    for (size_t i = 0; i < out.size(); i++) {
-        if (out[i]->retired)
+    batch.resize(hs.size());
+    for (size_t i = 0; i < hs.size(); i++) {
+        if (batch_states[i]->retired)
             return make_error(ENOENT, "the timeline of handle " + std::to_string(hs[i]) +
                                           " is gone (every fd of it was closed)");
-        __builtin_prefetch(out[i]->timeline.get());
+        batch[i] = &batch_states[i]->timeline;
+        batch[i]->prefetch();
     }
-    for (TimelineObject* t : out)
-        t->timeline->prefetch();
-    return out;
+    return Ok{};
 }
 
 Status Connection::check_wait_limit()
@@ -264,7 +265,7 @@ Reply Connection::op_import(std::vector<UniqueFd>& fds)
 
 Reply Connection::op_submit(const WireRequest& req)
 {
-    TimelineObject* t = timeline(req.handle);
+    core::Timeline* t = timeline(req.handle);
     if (!t)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
     auto pair = make_socket_pair();
@@ -285,7 +286,7 @@ Reply Connection::op_submit(const WireRequest& req)
     s.by_ino[sig->ino] = sig->id;
     core::FenceRef fence = sig->fence;
     s.signalers[sig->id] = std::move(sig);
-    t->timeline->add(req.point, std::move(fence));
+    t->add(req.point, std::move(fence));
     Reply r;
     r.aux = h.value();
     r.fd = std::move(pair->second);
@@ -294,11 +295,10 @@ Reply Connection::op_submit(const WireRequest& req)
 
 void Connection::op_signaler_signal(const WireRequest& req)
 {
-    auto it = handles.find(req.handle);
-    if (it == handles.end())
+    if (!handles.find(req.handle))
         return;
-    auto sig = s.signalers.find(it->second.id);
-    handles.erase(it);
+    auto sig = s.signalers.find(handles.cold(req.handle).id);
+    handles.erase(req.handle);
     if (sig == s.signalers.end())
         return; // signaled already, or every copy closed: nothing to do
     sig->second->fence->resolve(0);
@@ -309,13 +309,11 @@ Reply Connection::op_signal(const WireRequest& req)
 {
     if (req.flags)
         return Reply::fail(EINVAL, "signal flags must be 0");
-    auto ts = timelines(req.handles);
-    if (!ts)
-        return Reply::fail(ts.error());
-    for (size_t i = 0; i < ts->size(); i++) {
-        auto tl = (*ts)[i]->timeline; // a waiter callback may retire the object
-        tl->signal(req.points[i]);
-    }
+    if (auto st = timelines(req.handles); !st)
+        return Reply::fail(st.error());
+    // A waiter woken here may retire an object; its core timeline lives until collect().
+    for (size_t i = 0; i < batch.size(); i++)
+        batch[i]->signal(req.points[i]);
     return {};
 }
 
@@ -323,11 +321,10 @@ Reply Connection::op_reset(const WireRequest& req)
 {
     if (req.flags)
         return Reply::fail(EINVAL, "reset flags must be 0");
-    auto ts = timelines(req.handles);
-    if (!ts)
-        return Reply::fail(ts.error());
-    for (TimelineObject* t : *ts)
-        t->timeline->reset();
+    if (auto st = timelines(req.handles); !st)
+        return Reply::fail(st.error());
+    for (core::Timeline* t : batch)
+        t->reset();
     return {};
 }
 
@@ -335,12 +332,11 @@ Reply Connection::op_query(const WireRequest& req)
 {
     if (req.flags & ~1u)
         return Reply::fail(EINVAL, "unknown query flags");
-    auto ts = timelines(req.handles);
-    if (!ts)
-        return Reply::fail(ts.error());
+    if (auto st = timelines(req.handles); !st)
+        return Reply::fail(st.error());
     Reply r;
-    for (TimelineObject* t : *ts)
-        r.payload.push_back(t->timeline->query(req.flags & 1u));
+    for (core::Timeline* t : batch)
+        r.payload.push_back(t->query(req.flags & 1u));
     return r;
 }
 
@@ -350,9 +346,8 @@ Reply Connection::op_wait(const WireRequest& req, std::vector<UniqueFd>& fds)
                                core::kWaitDeadline | SYNCOBJ_WIRE_WAIT_POLL_ONLY;
     if (req.flags & ~known)
         return Reply::fail(EINVAL, "unknown wait flags");
-    auto ts = timelines(req.handles);
-    if (!ts)
-        return Reply::fail(ts.error());
+    if (auto st = timelines(req.handles); !st)
+        return Reply::fail(st.error());
     bool poll_only = req.flags & SYNCOBJ_WIRE_WAIT_POLL_ONLY;
     if (!poll_only) {
         FdInfo info = inspect_fd(fds[0].get());
@@ -364,8 +359,8 @@ Reply Connection::op_wait(const WireRequest& req, std::vector<UniqueFd>& fds)
         if (!lim)
             return Reply::fail(lim.error());
     }
-    for (size_t i = 0; i < ts->size(); i++)
-        if (!(req.flags & (core::kWaitForSubmit | core::kWaitAvailable)) && !(*ts)[i]->timeline->submitted(req.points[i]))
+    for (size_t i = 0; i < batch.size(); i++)
+        if (!(req.flags & (core::kWaitForSubmit | core::kWaitAvailable)) && !batch[i]->submitted(req.points[i]))
             return Reply::fail(EINVAL, "point " + std::to_string(req.points[i]) +
                                            " is not submitted (entry " + std::to_string(i) + ")");
     auto group = std::make_unique<WaitGroup>();
@@ -373,13 +368,13 @@ Reply Connection::op_wait(const WireRequest& req, std::vector<UniqueFd>& fds)
     group->wait_id = req.wait_id;
     group->all = req.flags & core::kWaitAll;
     uint32_t flags = req.flags & (core::kWaitForSubmit | core::kWaitAvailable);
-    group->entry_count = static_cast<uint32_t>(ts->size());
+    group->entry_count = static_cast<uint32_t>(batch.size());
     group->entries = std::make_unique<WaitGroup::Entry[]>(group->entry_count);
     for (uint32_t i = 0; i < group->entry_count && !group->done; i++) {
         WaitGroup::Entry& e = group->entries[i];
         e.group = group.get();
         e.index = i;
-        auto st = (*ts)[i]->timeline->wait(e, req.points[i], flags);
+        auto st = batch[i]->wait(e, req.points[i], flags);
         if (!st)
             return Reply::fail(st.error());
     }
@@ -404,7 +399,7 @@ Reply Connection::op_eventfd(const WireRequest& req, std::vector<UniqueFd>& fds)
 {
     if (req.flags & ~core::kWaitAvailable)
         return Reply::fail(EINVAL, "eventfd flags may only hold WAIT_AVAILABLE");
-    TimelineObject* t = timeline(req.handle);
+    core::Timeline* t = timeline(req.handle);
     if (!t)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
     FdInfo info = inspect_fd(fds[0].get());
@@ -419,8 +414,7 @@ Reply Connection::op_eventfd(const WireRequest& req, std::vector<UniqueFd>& fds)
     w->efd = std::move(fds[0]);
     EventfdWait& ref = *w;
     s.eventfd_waits[w->key] = std::move(w);
-    auto tl = t->timeline;
-    (void)tl->wait(ref, req.point, req.flags | core::kWaitForSubmit);
+    (void)t->wait(ref, req.point, req.flags | core::kWaitForSubmit);
     return {};
 }
 
@@ -428,25 +422,24 @@ Reply Connection::op_transfer(const WireRequest& req)
 {
     if (req.flags & ~core::kWaitForSubmit)
         return Reply::fail(EINVAL, "transfer flags may only hold WAIT_FOR_SUBMIT");
-    TimelineObject* src = timeline(req.handle);
-    TimelineObject* dst = timeline(req.dst_handle);
+    core::Timeline* src = timeline(req.handle);
+    core::Timeline* dst = timeline(req.dst_handle);
     if (!src || !dst)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(src ? req.dst_handle : req.handle));
-    auto dst_tl = dst->timeline;
-    auto fence = src->timeline->fence_for(req.point, req.flags);
+    auto fence = src->fence_for(req.point, req.flags);
     if (!fence)
         return Reply::fail(fence.error());
-    dst_tl->add(req.dst_point, std::move(fence.value()));
+    dst->add(req.dst_point, std::move(fence.value()));
     return {};
 }
 
 
 Reply Connection::op_export(const WireRequest& req)
 {
-    TimelineObject* t = timeline(req.handle);
+    core::Timeline* t = timeline(req.handle);
     if (!t)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
-    auto fence = t->timeline->fence_for(req.point, 0);
+    auto fence = t->fence_for(req.point, 0);
     if (!fence)
         return Reply::fail(fence.error());
     auto lim = check_wait_limit();
@@ -463,7 +456,7 @@ Reply Connection::op_export(const WireRequest& req)
 
 Reply Connection::op_import_sync_file(const WireRequest& req, std::vector<UniqueFd>& fds)
 {
-    TimelineObject* t = timeline(req.handle);
+    core::Timeline* t = timeline(req.handle);
     if (!t)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
     FdInfo info = inspect_fd(fds[0].get());
@@ -473,17 +466,16 @@ Reply Connection::op_import_sync_file(const WireRequest& req, std::vector<Unique
     auto fence = s.import_sync_file(std::move(fds[0]), info, id);
     if (!fence)
         return Reply::fail(fence.error());
-    auto tl = t->timeline;
-    tl->add(req.point, std::move(fence.value()));
+    t->add(req.point, std::move(fence.value()));
     return {};
 }
 
 Reply Connection::op_point_state(const WireRequest& req)
 {
-    TimelineObject* t = timeline(req.handle);
+    core::Timeline* t = timeline(req.handle);
     if (!t)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
-    core::PointInfo info = t->timeline->info(req.point);
+    core::PointInfo info = t->info(req.point);
     Reply r;
     r.aux = static_cast<uint32_t>(info.phase);
     r.value = static_cast<uint64_t>(info.error);

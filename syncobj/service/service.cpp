@@ -102,7 +102,11 @@ std::shared_ptr<core::Timeline> Service::find_timeline(ino_t ino) const
     if (it == state_->by_ino.end())
         return nullptr;
     auto t = state_->timelines.find(it->second);
-    return t == state_->timelines.end() ? nullptr : t->second->timeline;
+    if (t == state_->timelines.end())
+        return nullptr;
+    // Shares the object's ownership: the host keeps a dup of the timeline's fd as long as it
+    // holds this, so the object cannot retire meanwhile.
+    return std::shared_ptr<core::Timeline>(t->second, &t->second->hot.timeline);
 }
 
 size_t Service::connection_count() const noexcept { return state_->connections.size(); }

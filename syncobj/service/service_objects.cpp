@@ -4,6 +4,13 @@ namespace syncway::syncobj {
 
 // ---- object behaviour ------------------------------------------------------------------------
 
+TimelineObject::TimelineObject(Service::State& state, bool signaled)
+    : s(state), slab(state.timeline_slab), hot(*slab->make(signaled))
+{
+}
+
+TimelineObject::~TimelineObject() { slab->destroy(&hot); }
+
 void TimelineObject::ready(uint32_t events)
 {
     if (events & (EPOLLHUP | EPOLLERR))
@@ -160,11 +167,10 @@ Result<std::shared_ptr<TimelineObject>> Service::State::new_timeline(bool signal
     auto pair = make_socket_pair();
     if (!pair)
         return pair.error();
-    auto t = std::make_shared<TimelineObject>(*this);
+    auto t = std::make_shared<TimelineObject>(*this, signaled);
     t->end = std::move(pair->first);
     client_end = std::move(pair->second);
     t->ino = inode_of(client_end.get());
-    t->timeline = std::make_shared<core::Timeline>(signaled);
     auto st = register_source(t->end.get(), 0, t.get(), t->id);
     if (!st)
         return st.error();

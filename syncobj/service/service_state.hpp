@@ -7,6 +7,8 @@
 
 #include "fd_kind.hpp"
 #include "fd_passing.hpp"
+#include "handle_table.hpp"
+#include "slab.hpp"
 #include "poller.hpp"
 #include "wire_request.hpp"
 
@@ -120,16 +122,30 @@ struct OwnerSlot {
     ~OwnerSlot() { release(); }
 };
 
+// Everything a request reads of an idle timeline, 32 bytes: two share a cache line. These
+// live in State::timeline_slab, side by side, apart from the rest of their TimelineObject.
+struct alignas(32) TimelineState {
+    // Its last client fd closed. Connections' handles may still point here (they keep the
+    // object alive, not its fd); to them it is gone, and collect() closes the timeline.
+    bool retired = false;
+    core::Timeline timeline;
+    explicit TimelineState(bool signaled) : timeline(signaled) {}
+};
+static_assert(sizeof(TimelineState) == 32, "two timeline states per cache line");
+
 struct TimelineObject final : Poller::Source {
     Service::State& s;
+    // Shared: a host's reference (Service::find_timeline) may keep this object past the
+    // service's State; its state cell must still have somewhere to go back to.
+    std::shared_ptr<Slab<TimelineState>> slab;
+    TimelineState& hot; // in slab, freed with this object
     uint64_t id = 0;
     UniqueFd end;
     ino_t ino = 0;
-    std::shared_ptr<core::Timeline> timeline;
-    // Its last client fd closed. Connections' handles may still point here (they keep the
-    // object, not its fd or core timeline, alive); to them it is gone.
-    bool retired = false;
-    TimelineObject(Service::State& state) : s(state) {}
+    TimelineObject(Service::State& state, bool signaled);
+    ~TimelineObject() override;
+    TimelineObject(const TimelineObject&) = delete;
+    TimelineObject& operator=(const TimelineObject&) = delete;
     void ready(uint32_t events) override;
 };
 
@@ -207,14 +223,17 @@ struct Connection final : Poller::Source {
     uint64_t id = 0;
     UniqueFd sock;
     pid_t pid = 0;
-    // What a handle names: a timeline by pointer (one lookup per use, no second map), or a
-    // signaler by id.
+    // What a handle names: a timeline (requests read only its TimelineState, the table's hot
+    // part; null for a signaler) or a signaler by id. The cold part keeps the object alive.
     struct HandleRef {
         uint64_t id = 0;
         std::shared_ptr<TimelineObject> timeline;
     };
-    std::unordered_map<uint32_t, HandleRef> handles;
-    uint32_t next_handle = 1;
+    HandleTable<TimelineState*, HandleRef> handles;
+    // The array request being handled (timelines()): its timelines' states and core
+    // timelines, reused from request to request.
+    std::vector<TimelineState*> batch_states;
+    std::vector<core::Timeline*> batch;
     std::unordered_map<uint32_t, std::unique_ptr<WaitGroup>> waits;
     uint32_t detached_waits = 0; // OwnerSlots naming this connection
     Connection(Service::State& state) : s(state) {}
@@ -226,8 +245,10 @@ struct Connection final : Poller::Source {
     void close_connection(const std::string& why);
 
     Result<uint32_t> new_handle(uint64_t object_id, std::shared_ptr<TimelineObject> timeline = nullptr);
-    TimelineObject* timeline(uint32_t handle);
-    Result<std::vector<TimelineObject*>> timelines(const std::vector<uint32_t>& hs);
+    // The live timeline a handle names, or null.
+    core::Timeline* timeline(uint32_t handle);
+    // Resolves an array request's handles into `batch`, or says which one names nothing.
+    Status timelines(const std::vector<uint32_t>& hs);
     uint32_t pending_waits() const { return static_cast<uint32_t>(waits.size()) + detached_waits; }
     Status check_wait_limit();
 
@@ -254,6 +275,8 @@ struct Listener final : Poller::Source {
 
 struct Service::State {
     Options opt;
+    // Every TimelineObject holds it too (see there).
+    std::shared_ptr<Slab<TimelineState>> timeline_slab = std::make_shared<Slab<TimelineState>>();
     Poller poller;
     std::unique_ptr<ReceiveBatch> receive_batch = std::make_unique<ReceiveBatch>();
     UniqueFd listen_fd;
@@ -303,7 +326,7 @@ struct Service::State {
         if (it == timelines.end())
             return;
         poller.remove_later(t.end.get(), t.id);
-        t.retired = true;
+        t.hot.retired = true;
         dead_timelines.push_back(std::move(it->second));
         timelines.erase(it);
     }
@@ -321,7 +344,7 @@ struct Service::State {
             auto timelines_done = std::move(dead_timelines);
             dead_timelines.clear();
             for (auto& t : timelines_done) {
-                t->timeline.reset(); // drops its parked waiters, as the kernel frees them
+                t->hot.timeline.close(); // drops its parked waiters, as the kernel frees them
                 t->end.reset();
             }
             auto sources = std::move(dead_sources);

@@ -5,7 +5,7 @@
 #include "compositor_process.hpp"
 #include "dmabuf_client.hpp"
 #include "screenshot.hpp"
-#include "sw_sync_timeline.hpp"
+#include "kernel/sw_sync_timeline.hpp" // syncobj/'s, the one sw_sync wrapper
 #include "test_support.hpp"
 
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
@@ -460,9 +460,9 @@ TEST_F(DmabufOnPixman, ImplicitWriteFenceHoldsTheCommit)
         image = make_image(BackendChoice::Udmabuf, xrgb);
     if (!image.ok())
         GTEST_SKIP() << "no kernel dma-buf backend here (" << image.error().message << "); the VM tier runs this";
-    SwSyncTimeline timeline;
-    if (!timeline.valid())
-        GTEST_SKIP() << "no sw_sync (CONFIG_SW_SYNC, debugfs); the VM tier has it";
+    auto timeline = syncway::syncobj::SwSyncTimeline::open();
+    if (!timeline)
+        GTEST_SKIP() << "no sw_sync: " << timeline.error().message << "; the VM tier has it";
 
     DmabufClient client;
     ASSERT_TRUE(client.map_window());
@@ -471,14 +471,15 @@ TEST_F(DmabufOnPixman, ImplicitWriteFenceHoldsTheCommit)
     ASSERT_NE(buffer, nullptr);
     ASSERT_TRUE(client.present(buffer)) << "first frame (no fence) not presented";
 
-    UniqueFd fence = timeline.create_fence(1);
-    ASSERT_TRUE(fence);
+    auto created = timeline->create_fence(1, "heaps-test");
+    ASSERT_TRUE(created) << created.error().message;
+    UniqueFd fence = std::move(created.value());
     if (!attach_write_fence(image->buffer.fd.get(), fence.get()))
         GTEST_SKIP() << "DMA_BUF_IOCTL_IMPORT_SYNC_FILE unsupported: " << strerror(errno);
 
     ASSERT_TRUE(client.present(buffer, /*wait=*/false));
     EXPECT_FALSE(client.wait_frame(300)) << "the commit applied while its buffer's writer was still pending";
-    ASSERT_TRUE(timeline.advance());
+    ASSERT_TRUE(timeline->advance().ok());
     EXPECT_TRUE(client.wait_frame(3000)) << "the commit never applied after the fence signaled";
     wl_buffer_destroy(buffer);
     client.roundtrip();

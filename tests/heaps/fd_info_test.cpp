@@ -3,7 +3,7 @@
 
 #include "syncway/heaps/allocator.hpp"
 #include "syncway/unique_fd.hpp"
-#include "sw_sync_timeline.hpp"
+#include "kernel/sw_sync_timeline.hpp" // syncobj/'s, the one sw_sync wrapper
 #include "test_support.hpp"
 
 #include <fcntl.h>
@@ -20,7 +20,7 @@
 
 using namespace syncway::heaps;
 using syncway::UniqueFd;
-using syncway::heaps::test::SwSyncTimeline;
+using syncway::syncobj::SwSyncTimeline;
 using syncway::heaps::test::attach_write_fence;
 
 TEST(FdInfo, ClosedFdIsEbadf)
@@ -159,11 +159,12 @@ TEST(ImplicitSync, ReadersWaitForAPendingWriteFence)
     auto buffer = real_dmabuf();
     if (!buffer)
         GTEST_SKIP() << "no dma-buf backend on this kernel (" << buffer.error().message << "); the VM tier runs this";
-    SwSyncTimeline timeline;
-    if (!timeline.valid())
-        GTEST_SKIP() << "no " << SwSyncTimeline::path << " (CONFIG_SW_SYNC and debugfs); the VM tier has it";
-    UniqueFd fence = timeline.create_fence(1);
-    ASSERT_TRUE(fence) << strerror(errno);
+    auto timeline = SwSyncTimeline::open();
+    if (!timeline)
+        GTEST_SKIP() << "no sw_sync: " << timeline.error().message << "; the VM tier has it";
+    auto created = timeline->create_fence(1, "heaps-test");
+    ASSERT_TRUE(created) << created.error().message;
+    UniqueFd fence = std::move(created.value());
     if (!attach_write_fence(buffer->fd.get(), fence.get()))
         GTEST_SKIP() << "DMA_BUF_IOCTL_IMPORT_SYNC_FILE unsupported (kernel < 6.0): " << strerror(errno);
 
@@ -174,7 +175,7 @@ TEST(ImplicitSync, ReadersWaitForAPendingWriteFence)
     // SYNC_START blocks until the fence signals (it waits for implicit fences itself).
     std::thread signaler([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        timeline.advance();
+        EXPECT_TRUE(timeline->advance().ok());
     });
     auto start = std::chrono::steady_clock::now();
     auto access = CpuAccess::begin(buffer->fd.get(), Access::Read);

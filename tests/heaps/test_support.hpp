@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/dma-buf.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,5 +81,15 @@ private:
     std::string path_;
     std::vector<std::string> files_;
 };
+
+// Adds `fence` (a sync_file) to the dma-buf's implicit fences as a writer; false when the
+// kernel refuses (errno says why; ENOTTY before Linux 6.0).
+inline bool attach_write_fence(int dmabuf, int fence)
+{
+    dma_buf_import_sync_file import{};
+    import.flags = DMA_BUF_SYNC_WRITE;
+    import.fd = fence;
+    return ::ioctl(dmabuf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &import) == 0;
+}
 
 } // namespace syncway::heaps::test

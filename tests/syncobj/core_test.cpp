@@ -378,3 +378,119 @@ TEST(TimelineCore, FastPathSignalFromInsideAWakeUpKeepsOrder)
     EXPECT_EQ(order, (std::vector<int>{1, 2}));
     EXPECT_EQ(t.query(false), 5u);
 }
+
+TEST(TimelineCore, IdleTimelineKeepsNoChainAndSaysTheSameAsOne)
+{
+    // An idle timeline (every submitted point signaled) keeps its head inline; a pending
+    // point, an attached waiter or a failure needs a Chain, which goes again once it says no
+    // more than the head. Both states must answer every question alike.
+    Timeline t;
+    EXPECT_FALSE(t.has_chain_object());
+    t.signal(5);
+    EXPECT_FALSE(t.has_chain_object()) << "a CPU signal on an idle timeline allocates a chain";
+    EXPECT_EQ(t.query(false), 5u);
+    EXPECT_EQ(t.query(true), 5u);
+    EXPECT_EQ(phase(t, 5), PointPhase::Signaled);
+    EXPECT_EQ(phase(t, 6), PointPhase::Unsubmitted);
+    t.signal(2); // below the head: ignored
+    EXPECT_EQ(t.query(true), 5u);
+    Recorder now;
+    ASSERT_TRUE(t.wait(now, 4, 0).ok());
+    EXPECT_EQ(now.results, std::vector<int>{0});
+    EXPECT_FALSE(t.has_chain_object());
+
+    auto pending = std::make_shared<Fence>();
+    t.add(7, pending);
+    EXPECT_TRUE(t.has_chain_object());
+    EXPECT_EQ(t.query(false), 5u);
+    EXPECT_EQ(t.query(true), 7u);
+    EXPECT_EQ(phase(t, 6), PointPhase::Pending);
+    Recorder later;
+    ASSERT_TRUE(t.wait(later, 7, 0).ok());
+    EXPECT_FALSE(later.fired());
+    pending->resolve(0);
+    EXPECT_EQ(later.results, std::vector<int>{0});
+    t.signal(8); // the resolved chain is folded back into the inline head
+    EXPECT_FALSE(t.has_chain_object());
+    EXPECT_EQ(t.query(false), 8u);
+    EXPECT_EQ(phase(t, 7), PointPhase::Signaled);
+
+    // A waiter attached before a reset keeps its snapshot; the timeline starts over inline.
+    auto held = std::make_shared<Fence>();
+    t.add(9, held);
+    Recorder snap;
+    ASSERT_TRUE(t.wait(snap, 9, 0).ok());
+    t.reset();
+    EXPECT_FALSE(t.has_fence());
+    EXPECT_FALSE(t.has_chain_object());
+    EXPECT_EQ(phase(t, 1), PointPhase::Unsubmitted);
+    t.signal(1);
+    EXPECT_EQ(t.query(false), 1u);
+    EXPECT_FALSE(snap.fired());
+    held->resolve(0);
+    EXPECT_EQ(snap.results, std::vector<int>{0});
+
+    // A failure stays visible: that chain is never folded away.
+    auto dies = std::make_shared<Fence>();
+    t.add(3, dies);
+    dies->resolve(EOWNERDEAD);
+    t.signal(4);
+    EXPECT_TRUE(t.has_chain_object());
+    EXPECT_EQ(phase(t, 3), PointPhase::Failed);
+    EXPECT_EQ(t.info(3).error, EOWNERDEAD);
+    EXPECT_EQ(phase(t, 4), PointPhase::Signaled);
+
+    // A binary signal replaces everything with a signaled fence: inline again.
+    t.signal(0);
+    EXPECT_FALSE(t.has_chain_object());
+    EXPECT_EQ(phase(t, 0), PointPhase::Signaled);
+    EXPECT_EQ(t.query(true), 0u);
+}
+
+TEST(TimelineCore, ResetFromAChainWakeUpLeavesNoFence)
+{
+    // Waiters attached to a chain (their point submitted, pending) reset the timeline when
+    // they wake: no fence remains and the idle state is clean, whatever submitted the point
+    // (a plain add, a failing point joining the head, a parked waiter attached later).
+    struct Resetter final : Waiter {
+        Timeline* t = nullptr;
+        int fired = 0;
+        void resolved(int) override
+        {
+            fired++;
+            t->reset();
+        }
+    };
+    Timeline t;
+    auto pending = std::make_shared<Fence>();
+    t.add(5, pending);
+    Resetter w;
+    w.t = &t;
+    ASSERT_TRUE(t.wait(w, 5, 0).ok());
+    t.add(6, Fence::make_resolved()); // joins nothing: 5 is still pending
+    EXPECT_EQ(w.fired, 0);
+    pending->resolve(0); // wakes w through the chain, outside add()
+    EXPECT_EQ(w.fired, 1);
+    EXPECT_FALSE(t.has_fence());
+    Resetter w2;
+    w2.t = &t;
+    auto p2 = std::make_shared<Fence>();
+    t.add(3, p2);
+    ASSERT_TRUE(t.wait(w2, 3, 0).ok());
+    t.add(2, Fence::make_resolved(EIO)); // below the pending head: joins it, fails it on resolve
+    t.signal(4); // pending node below: w2 not woken yet
+    EXPECT_EQ(w2.fired, 0);
+    p2->resolve(0);
+    EXPECT_EQ(w2.fired, 1);
+    EXPECT_FALSE(t.has_fence());
+    Resetter w3;
+    w3.t = &t;
+    ASSERT_TRUE(t.wait(w3, 7, kWaitForSubmit).ok()); // parked
+    auto p3 = std::make_shared<Fence>();
+    t.add(7, p3);
+    EXPECT_EQ(w3.fired, 0); // attached to the chain, pending
+    t.add(8, nullptr);
+    p3->resolve(0);
+    EXPECT_EQ(w3.fired, 1);
+    EXPECT_FALSE(t.has_fence());
+}

@@ -269,6 +269,34 @@ TEST_F(Host, WaitBeforeSubmitAndCpuReleaseSignal)
     EXPECT_EQ(child_status(c), 0);
 }
 
+TEST_F(Host, HostedTimelineDroppedAfterTheHostTouchesNothingFreed)
+{
+    // The rule is that HostedTimelines go before their host; a compositor whose clients' objects
+    // are torn down after its protocol object must still not touch freed memory (ASan build).
+    pid_t c = spawn([&] {
+        syncobj_device* dev = open_dev();
+        int tl;
+        CHILD_CHECK(dev && syncobj_create(dev, 0, &tl) == 0, 10);
+        CHILD_CHECK(send_fd(sv_[0], tl), 11);
+        char go;
+        CHILD_CHECK(read(sv_[0], &go, 1) == 1, 12);
+        return 0;
+    });
+    int fd = receive_fd();
+    auto tl = host_->import_timeline(fd);
+    close(fd);
+    ASSERT_TRUE(tl.ok());
+    std::shared_ptr<HostedTimeline> kept = std::move(tl.value());
+    EXPECT_TRUE(kept->signal(3).ok());
+    ASSERT_EQ(write(sv_[1], "g", 1), 1);
+    EXPECT_EQ(child_status(c), 0);
+    host_.reset();
+    auto last = kept->last_signaled(); // the core timeline is still there
+    ASSERT_TRUE(last.ok());
+    EXPECT_EQ(last.value(), 3u);
+    kept.reset();
+}
+
 TEST_F(Host, DroppedWaitsNeverFireAndNothingLeaks)
 {
     pid_t c = spawn([&] {

@@ -1,12 +1,13 @@
 // The fixture of the IGT-derived cases: a device on the backend chosen by
 // $SYNCOBJ_TEST_BACKEND (default here: a private syncobjd), fd-leak checks around each test,
 // and unsignaled submissions: attach() submits an unsignaled point and returns its signaler,
-// inc() signals it. On the service they are its signalers; on a kernel backend they are what
-// IGT itself uses, a sw_sync fence (debugfs, root: the VM tier) imported at the point.
+// inc() signals it, both through the API (syncobj_submit, syncobj_signaler_signal). On the
+// service they are its signalers; on the DRM backend they are what IGT itself uses, a sw_sync
+// timeline whose fence at 1 is imported at the point (debugfs, root: the VM tier).
 #pragma once
 
 #include "test_support.hpp"
-#include "../vm/probes/sw_sync_timeline.hpp"
+#include "kernel/sw_sync_timeline.hpp"
 
 #include <gtest/gtest.h>
 
@@ -44,7 +45,6 @@ protected:
     }
     void TearDown() override
     {
-        sw_sync_.clear();
         for (int fd : owned_)
             close(fd);
         if (dev_)
@@ -71,36 +71,22 @@ protected:
                 o = -1;
         close(fd);
     }
-    // sw_sync_timeline_create + create_fence + import at `point`.
+    // IGT's syncobj_attach_sw_sync: sw_sync_timeline_create + create_fence + import at `point`.
     int attach(int tl, uint64_t point)
     {
-        if (syncobj_backend_of(dev_) != SYNCOBJ_BACKEND_SERVICE)
-            return attach_sw_sync(tl, point);
         int sig = -1;
         int r = syncobj_submit(dev_, tl, point, &sig);
         EXPECT_EQ(r, 0) << syncobj_last_error();
         return own(sig);
     }
-    void inc(int signaler)
-    {
-        if (syncobj_backend_of(dev_) == SYNCOBJ_BACKEND_SERVICE) {
-            EXPECT_EQ(syncobj_signaler_signal(dev_, signaler), 0) << syncobj_last_error();
-            return;
-        }
-        for (auto& t : sw_sync_)
-            if (t.fd() == signaler) {
-                auto s = t.advance(1);
-                EXPECT_TRUE(s.ok()) << s.error().message;
-                return;
-            }
-        ADD_FAILURE() << "inc(" << signaler << "): not a sw_sync timeline of this test";
-    }
-    // Kernel backends have no userspace signalers: their unsignaled points come from sw_sync.
+    void inc(int signaler) { EXPECT_EQ(syncobj_signaler_signal(dev_, signaler), 0) << syncobj_last_error(); }
+    // The DRM backend's signalers are sw_sync timelines (debugfs, root).
     void require_submit()
     {
-        if (syncobj_backend_of(dev_) != SYNCOBJ_BACKEND_SERVICE && access(syncway::vm::SwSyncTimeline::path, R_OK | W_OK) != 0)
+        using syncway::syncobj::SwSyncTimeline;
+        if (syncobj_backend_of(dev_) != SYNCOBJ_BACKEND_SERVICE && access(SwSyncTimeline::kPath, R_OK | W_OK) != 0)
             GTEST_SKIP() << "needs unsignaled submissions: the service's signalers, or sw_sync ("
-                         << syncway::vm::SwSyncTimeline::path << ", debugfs as root) on a kernel backend";
+                         << SwSyncTimeline::kPath << ", debugfs as root) on a kernel backend";
     }
     int wait_err(const int* fds, const uint64_t* points, uint32_t count, int64_t timeout, uint32_t flags,
                  uint32_t* first = nullptr)
@@ -119,29 +105,9 @@ protected:
     }
     static int64_t short_timeout() { return now_ns() + kShortNs; }
 
-    // IGT's syncobj_attach_sw_sync: a sw_sync timeline of its own whose fence at 1 is imported
-    // at `point`; the timeline's fd is the signaler.
-    int attach_sw_sync(int tl, uint64_t point)
-    {
-        auto t = syncway::vm::SwSyncTimeline::open();
-        if (!t) {
-            ADD_FAILURE() << t.error().message;
-            return -1;
-        }
-        auto fence = t->fence_at(1);
-        if (!fence) {
-            ADD_FAILURE() << fence.error().message;
-            return -1;
-        }
-        EXPECT_EQ(syncobj_import_sync_file(dev_, tl, point, fence->get()), 0) << syncobj_last_error();
-        sw_sync_.push_back(std::move(t.value()));
-        return sw_sync_.back().fd();
-    }
-
     syncobj_device* dev_ = nullptr;
     std::vector<int> owned_;
     int fds_before_ = 0;
-    std::vector<syncway::vm::SwSyncTimeline> sw_sync_;
     static inline Daemon* daemon_ = nullptr;
 };
 

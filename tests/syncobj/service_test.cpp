@@ -2,6 +2,10 @@
 // processes, lifetimes, dying signalers, bad input, limits, same-user only.
 #include "embedded_service.hpp"
 
+#include "service/handle_table.hpp"
+
+#include <set>
+
 #include <syncobj_service_wire.h>
 
 #include <sys/mman.h>
@@ -61,6 +65,41 @@ int raw_request(EmbeddedService& es, int sock, const void* data, size_t len, std
     if (text && r.error)
         *text = std::string(buf + sizeof r);
     return r.error;
+}
+
+// Sends one request without fds and returns its whole reply (error -1: none came), keeping
+// an fd the reply carries in *fd (else -1).
+syncobj_wire_reply raw_call(EmbeddedService& es, int sock, const void* data, size_t len, int* fd = nullptr)
+{
+    syncobj_wire_reply r{};
+    r.error = -1;
+    if (fd)
+        *fd = -1;
+    if (send(sock, data, len, MSG_NOSIGNAL) < 0)
+        return r;
+    es.pump(5);
+    char buf[4096];
+    iovec iov{buf, sizeof buf};
+    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    ssize_t n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < static_cast<ssize_t>(sizeof r))
+        return r;
+    std::memcpy(&r, buf, sizeof r);
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            int got;
+            std::memcpy(&got, CMSG_DATA(c), sizeof got);
+            if (fd)
+                *fd = got;
+            else
+                close(got);
+        }
+    return r;
 }
 
 } // namespace
@@ -704,4 +743,68 @@ TEST(SyncobjService, AbandonedExportIsFreedBeforeItsPointResolves)
     EXPECT_EQ(es.svc->pending_object_count(), 1u) << "the abandoned export still holds a service fd";
     ASSERT_EQ(write(sv[1], "g", 1), 1);
     expect_children_ok(es.run());
+}
+
+TEST(SyncobjService, ClosedHandleDoesNotNameTheObjectThatReusesItsSlot)
+{
+    // Handles index a flat table whose slots are reused; a handle carries its slot's
+    // generation, so one closed by the client names nothing, not the next object.
+    EmbeddedService es;
+    int s = raw_connect(es.path());
+    ASSERT_GE(s, 0);
+    es.pump(5);
+    syncobj_wire_create create{{SYNCOBJ_OP_CREATE, 0}, 0};
+    int fd_a, fd_b;
+    syncobj_wire_reply a = raw_call(es, s, &create, sizeof create, &fd_a);
+    ASSERT_EQ(a.error, 0);
+    ASSERT_GE(fd_a, 0);
+    syncobj_wire_handle close_a{{SYNCOBJ_OP_CLOSE_HANDLE, 0}, a.aux};
+    ASSERT_EQ(send(s, &close_a, sizeof close_a, MSG_NOSIGNAL), static_cast<ssize_t>(sizeof close_a));
+    syncobj_wire_reply b = raw_call(es, s, &create, sizeof create, &fd_b);
+    ASSERT_EQ(b.error, 0);
+    ASSERT_GE(fd_b, 0);
+    EXPECT_NE(b.aux, a.aux);
+    EXPECT_EQ(b.aux & 0xfffffu, a.aux & 0xfffffu) << "expected the freed slot to be reused";
+    syncobj_wire_point state_a{{SYNCOBJ_OP_POINT_STATE, 0}, a.aux, 0};
+    EXPECT_EQ(raw_call(es, s, &state_a, sizeof state_a).error, ENOENT) << "a closed handle still names something";
+    syncobj_wire_point state_b{{SYNCOBJ_OP_POINT_STATE, 0}, b.aux, 0};
+    EXPECT_EQ(raw_call(es, s, &state_b, sizeof state_b).error, 0);
+    // The same through an array request (the batch path).
+    struct {
+        syncobj_wire_array a;
+        uint64_t p;
+        uint32_t h;
+    } signal{{{SYNCOBJ_OP_SIGNAL, 0}, 0, 1, 0}, 4, a.aux};
+    EXPECT_EQ(raw_call(es, s, &signal, sizeof(syncobj_wire_array) + 12).error, ENOENT);
+    signal.h = b.aux;
+    EXPECT_EQ(raw_call(es, s, &signal, sizeof(syncobj_wire_array) + 12).error, 0);
+    syncobj_wire_point state4{{SYNCOBJ_OP_POINT_STATE, 0}, b.aux, 4};
+    EXPECT_EQ(raw_call(es, s, &state4, sizeof state4).aux, static_cast<uint32_t>(SYNCOBJ_POINT_SIGNALED));
+    close(fd_a);
+    close(fd_b);
+    close(s);
+    es.pump(10);
+    EXPECT_EQ(es.svc->timeline_count(), 0u);
+}
+
+TEST(SyncobjHandleTable, NoHandleIsEverIssuedTwice)
+{
+    // One slot closed and reused over and over: each handle differs from every earlier one,
+    // and once the generations are spent the slot is retired, not wrapped.
+    using Table = syncway::syncobj::HandleTable<int*, int>;
+    Table t;
+    int x = 0;
+    std::set<uint32_t> seen;
+    for (uint32_t i = 0; i <= Table::kLastGeneration + 10; i++) {
+        uint32_t h = t.insert(&x, 0);
+        ASSERT_NE(h, 0u);
+        EXPECT_TRUE(seen.insert(h).second) << "handle " << h << " issued twice, round " << i;
+        ASSERT_TRUE(t.find(h));
+        ASSERT_TRUE(t.erase(h));
+        EXPECT_FALSE(t.find(h)) << "a closed handle still names something";
+    }
+    EXPECT_EQ(t.size(), 0u);
+    uint32_t h = t.insert(&x, 7);
+    EXPECT_EQ(t.cold(h), 7);
+    EXPECT_NE(h & Table::kIndexMask, 1u) << "the spent first slot came back";
 }

@@ -28,15 +28,25 @@ for c in import-sw-sync import-vgem; do
     fi
 done
 
+# syncobj_submit on the DRM backend: signalers are sw_sync timelines (debugfs, root here). A point
+# submitted, waited for and signaled by three processes; a signaler process that exits
+# unsignaled fails the point with EOWNERDEAD for every waiter (the kernel fails a closed sw_sync
+# timeline's fences with ENOENT); without sw_sync access, EOPNOTSUPP naming the path.
+for c in wait-before-signal signaler-died submit-no-sw-sync; do
+    start=$SECONDS
+    if out=$(timeout -k 5 60 "$probe" "drm-$c" 2>&1); then vm_pass "$c" "$out ($((SECONDS - start)) s)"; else vm_failed "$c" "$out"; fi
+done
+
 # igt: the IGT-derived cases of the syncobj suite on the DRM backend; unsignaled points come
-# from sw_sync, as in IGT. Every case must pass; the ones that cannot apply to a kernel backend
+# from syncobj_submit, i.e. sw_sync, as in IGT. Every case must pass; the ones that cannot apply to a kernel backend
 # skip (gtest lists them) and must stay few.
 igt=$BUILD_ROOT/tests/syncobj/syncobj_igt_test
+start=$SECONDS
 SYNCOBJ_TEST_BACKEND=drm timeout -k 5 150 "$igt" --gtest_brief=1 > "$CHECK_TMP/igt.log" 2>&1
 rc=$?
 passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$CHECK_TMP/igt.log")
 skipped=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$CHECK_TMP/igt.log")
-summary="syncobj_igt_test on the drm backend: exit $rc, ${passed:-0} passed, ${skipped:-0} skipped"
+summary="syncobj_igt_test on the drm backend: exit $rc, ${passed:-0} passed, ${skipped:-0} skipped ($((SECONDS - start)) s)"
 if [ $rc = 0 ] && [ "${passed:-0}" -ge 190 ] && [ "${skipped:-0}" -le 10 ]; then
     vm_pass igt "$summary"$'\n'"$(grep -E '^\[  SKIPPED \] [A-Za-z]' "$CHECK_TMP/igt.log")"
 else
@@ -46,9 +56,13 @@ fi
 # syncway-drm: headless syncway with --syncobj drm (SYNCWAY_SYNCOBJ=drm; the protocol suite's
 # fixture passes no --syncobj) and the protocol suite's client making its timelines on the
 # render node (SYNCOBJ_TEST_BACKEND=drm): held commits stay off screen until the client's
-# TIMELINE_SIGNAL, release points are signaled in the kernel timelines. The cases that need
-# wait-before-signal signalers (service only) are left out.
-flow_cases=Flow.CommitHeldUntilAcquireSignaled:Flow.LaterCommitsQueueBehindHeldOne:Flow.ReleasedWhenSurfaceDestroyed:Flow.HeldCommitHonouredAfterSyncObjectDestroyed
+# TIMELINE_SIGNAL, release points are signaled in the kernel timelines, and a held commit whose
+# signaler (a sw_sync timeline of the DRM backend) died unsignaled is dropped, never shown (the
+# host reads the fence's error from a snapshot taken at its wait). Left out:
+# Flow.SubmittedPointSignaledFromAnotherThread (passes with the DRM backend's sw_sync
+# signalers, but costs this short session 18 s; syncobj-kernel.wait-before-signal covers the
+# mechanism).
+flow_cases=Flow.CommitHeldUntilAcquireSignaled:Flow.LaterCommitsQueueBehindHeldOne:Flow.ReleasedWhenSurfaceDestroyed:Flow.HeldCommitHonouredAfterSyncObjectDestroyed:Flow.FailedAcquireNeverShows
 list=$VM_OUT/suites/protocol.sh
 line=$(grep "^vm_suite_test flow " "$list" 2>/dev/null)
 if [ -z "$line" ]; then
@@ -58,7 +72,7 @@ else
     # exceed the fixture's 20 s start-up limit, so page them in first.
     "$BUILD_ROOT/compositor/syncway" --help > /dev/null 2>&1
     # The suite's own command and environment, with our filter last (gtest: the last one wins).
-    run_flow() { shift 4; SYNCWAY_SYNCOBJ=drm SYNCOBJ_TEST_BACKEND=drm timeout -k 5 150 "$@" --gtest_filter="$flow_cases" --gtest_brief=1; }
+    run_flow() { shift 4; SYNCWAY_SYNCOBJ=drm SYNCOBJ_TEST_BACKEND=drm timeout -k 5 150 "$@" --gtest_filter="$flow_cases"; }
     eval "run_flow ${line#vm_suite_test }" > "$CHECK_TMP/flow.log" 2>&1
     rc=$?
     passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$CHECK_TMP/flow.log")
@@ -68,7 +82,7 @@ else
     if ! grep -q "explicit sync (--syncobj drm).*kernel syncobj fds accepted through /dev/dri/renderD" "$CHECK_TMP/flow.log"; then
         vm_failed syncway-drm "$summary; syncway never logged '--syncobj drm ... kernel syncobj fds accepted'"$'\n'"$(tail -n 80 "$CHECK_TMP/flow.log")"
     elif [ $rc = 0 ] && [ "${passed:-0}" = "$want" ]; then
-        vm_pass syncway-drm "$summary"$'\n'"$(grep -m1 -o "explicit sync (--syncobj drm).*" "$CHECK_TMP/flow.log")"
+        vm_pass syncway-drm "$summary"$'\n'"$(grep -m1 -o "explicit sync (--syncobj drm).*" "$CHECK_TMP/flow.log")"$'\n'"$(grep -E '^\[       OK \]' "$CHECK_TMP/flow.log")"
     else
         vm_failed syncway-drm "$summary"$'\n'"$(tail -n 80 "$CHECK_TMP/flow.log")"
     fi

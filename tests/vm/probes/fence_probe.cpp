@@ -5,9 +5,10 @@
 // exactly when the fence does.
 #include "kernel/drm_syncobj_device.hpp"
 
+#include "fence_probe.hpp"
 #include "ioctl_retry.hpp"
 #include "probe.hpp"
-#include "sw_sync_timeline.hpp"
+#include "kernel/sw_sync_timeline.hpp" // syncobj/'s, the one sw_sync wrapper
 #include "vgem_buffer.hpp"
 
 #include <syncobj/syncobj.h>
@@ -28,26 +29,9 @@
 
 namespace syncway::vm {
 
+using syncobj::SwSyncTimeline;
+
 namespace {
-
-using Device = std::unique_ptr<syncobj_device, decltype(&syncobj_close)>;
-
-Result<Device> open_backend(syncobj_backend backend)
-{
-    syncobj_device* dev = nullptr;
-    int r = syncobj_open(backend, &dev);
-    if (r != 0)
-        return make_error(-r, std::string("syncobj_open(") + syncobj_backend_name(backend) +
-                                  "): " + std::strerror(-r) + ": " + syncobj_last_error());
-    return Device(dev, &syncobj_close);
-}
-
-int64_t deadline_in(std::chrono::milliseconds ms)
-{
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return now.tv_sec * 1000000000ll + now.tv_nsec + std::chrono::nanoseconds(ms).count();
-}
 
 // 0 when signaled within `ms`, -ETIME when not, another -errno on failure.
 int wait_point(syncobj_device* dev, int timeline, uint64_t point, std::chrono::milliseconds ms)
@@ -117,12 +101,6 @@ Status probe_backends()
         return wrong(std::string("auto picked ") + syncobj_backend_name(picked) +
                      ", but only the userspace service works on this kernel");
     return Ok{};
-}
-
-bool readable(int fd, int timeout_ms)
-{
-    pollfd p{fd, POLLIN, 0};
-    return ::poll(&p, 1, timeout_ms) == 1;
 }
 
 // One timeline of `dev` through create, EVENTFD, TIMELINE_SIGNAL, QUERY and WAIT, checked
@@ -214,7 +192,7 @@ Status probe_import_sw_sync()
     auto timeline = SwSyncTimeline::open();
     if (!timeline)
         return timeline.error();
-    auto fence = timeline->fence_at(1);
+    auto fence = timeline->create_fence(1, "syncway-vm");
     if (!fence)
         return fence.error();
     return expect_point_follows_fence(dev->get(), fence->get(), "sw_sync fence", [&] { return timeline->advance(1); });
@@ -262,7 +240,10 @@ int main(int argc, char** argv)
         "  backends        forced /dev/syncobj and DRM backends are refused (ENODEV), auto picks the service\n"
         "  kernel-backends (6.12) auto and forced drm use virtio-gpu's kernel timelines; the service can be forced\n"
         "  import-sw-sync  a sw_sync fence imported at a timeline point signals it exactly when it signals\n"
-        "  import-vgem     the same for vgem's implicit write fence, exported as a sync_file\n";
+        "  import-vgem     the same for vgem's implicit write fence, exported as a sync_file\n"
+        "  drm-wait-before-signal  (6.12, root) submit, wait and signal a DRM-backend point in three processes\n"
+        "  drm-signaler-died       (6.12, root) a signaler process exits unsignaled: waiters see EOWNERDEAD\n"
+        "  drm-submit-no-sw-sync   (6.12) as uid 65534, submit fails with EOPNOTSUPP naming sw_sync's path\n";
     if (argc != 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
         std::fputs(usage, argc == 2 ? stdout : stderr);
         return argc == 2 ? 0 : 2;
@@ -272,6 +253,9 @@ int main(int argc, char** argv)
                         : cmd == "kernel-backends" ? probe_kernel_backends()
                         : cmd == "import-sw-sync" ? probe_import_sw_sync()
                         : cmd == "import-vgem"    ? probe_import_vgem()
+                        : cmd == "drm-wait-before-signal" ? probe_drm_wait_before_signal()
+                        : cmd == "drm-signaler-died"      ? probe_drm_signaler_died()
+                        : cmd == "drm-submit-no-sw-sync"  ? probe_drm_submit_without_sw_sync()
                                                   : syncway::make_error(EINVAL, "unknown command '" + cmd + "'");
     if (s)
         return 0;

@@ -2,7 +2,7 @@
 // reaches their value, a blocked waiter wakes when it does, and merged fences follow suit.
 #include "ioctl_retry.hpp"
 #include "probe.hpp"
-#include "sw_sync_timeline.hpp"
+#include "kernel/sw_sync_timeline.hpp" // syncobj/'s, the one sw_sync wrapper
 
 #include <syncway/unique_fd.hpp>
 
@@ -15,6 +15,8 @@
 #include <future>
 
 namespace syncway::vm {
+
+using syncobj::SwSyncTimeline;
 
 namespace {
 
@@ -52,8 +54,8 @@ Status probe_sw_sync()
     auto timeline = SwSyncTimeline::open();
     if (!timeline)
         return timeline.error();
-    auto f1 = timeline->fence_at(1);
-    auto f3 = timeline->fence_at(3);
+    auto f1 = timeline->create_fence(1, "syncway-vm");
+    auto f3 = timeline->create_fence(3, "syncway-vm");
     if (!f1)
         return f1.error();
     if (!f3)
