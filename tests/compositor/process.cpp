@@ -4,7 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,26 +42,54 @@ Process::Process(const std::vector<std::string>& argv, const EnvChanges& env)
     CStringArray envp(std::move(env_storage));
     CStringArray args(argv);
 
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, log_fd, 1);
-    posix_spawn_file_actions_adddup2(&actions, log_fd, 2);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t empty;
-    sigemptyset(&empty);
-    posix_spawnattr_setsigmask(&attr, &empty);
-    // Own process group: a test can signal a whole tree, and a stuck one is killed completely.
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
-    int rc = ::posix_spawnp(&pid_, argv[0].c_str(), &actions, &attr, args.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
+    // fork + exec rather than posix_spawn, for PR_SET_PDEATHSIG: a test binary killed by a
+    // meson timeout must not leave its compositor running. exec's errno comes back through a
+    // close-on-exec pipe, so a missing binary is still reported here, synchronously.
+    int report[2];
+    if (::pipe2(report, O_CLOEXEC) != 0) {
+        ::close(log_fd);
+        throw std::runtime_error(std::string("pipe2 failed: ") + std::strerror(errno));
+    }
+    const pid_t parent = ::getpid();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+        // Only async-signal-safe calls from here on.
+        ::close(report[0]);
+        // Own process group: a test can signal a whole tree, and a stuck one is killed completely.
+        ::setpgid(0, 0);
+        sigset_t empty;
+        sigemptyset(&empty);
+        ::sigprocmask(SIG_SETMASK, &empty, nullptr);
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent)  // the test died before prctl took effect
+            ::_exit(127);
+        int null_fd = ::open("/dev/null", O_RDONLY);
+        if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(log_fd, 1) < 0 || ::dup2(log_fd, 2) < 0)
+            ::_exit(127);
+        ::execvpe(argv[0].c_str(), args.data(), envp.data());
+        int e = errno;
+        ssize_t w = ::write(report[1], &e, sizeof e);
+        (void)w;
+        ::_exit(127);
+    }
+    int fork_errno = errno;
+    ::close(report[1]);
     ::close(log_fd);
-    if (rc != 0) {
+    if (pid_ < 0) {
+        ::close(report[0]);
         pid_ = -1;
-        throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+        throw std::runtime_error("cannot start " + argv[0] + ": fork: " + std::strerror(fork_errno));
+    }
+    int exec_errno = 0;
+    ssize_t n;
+    while ((n = ::read(report[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+    }
+    ::close(report[0]);
+    if (n == static_cast<ssize_t>(sizeof exec_errno)) {
+        while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        pid_ = -1;
+        throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(exec_errno));
     }
 }
 
