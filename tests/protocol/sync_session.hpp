@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
 #include <thread>
 
 namespace syncway::test {
@@ -82,16 +84,25 @@ public:
             return ::testing::AssertionFailure() << "syncway exited with " << p.exit_code() << "\n" << p.output();
         return ::testing::AssertionSuccess();
     }
-    // Open file descriptors of the compositor (for leak checks).
+    // Open file descriptors of the compositor (for leak checks), not counting the shared-memory
+    // files wlroots allocates on its own schedule (/dev/shm/wlroots-*: the headless output's
+    // swapchain buffers, which it adds when the frames in flight need one more, and keymaps).
+    // Everything a client brings (its wl_shm pools are memfds, its timelines sockets, its waits
+    // eventfds) is counted.
     int fd_count() const
     {
-        std::string path = "/proc/" + std::to_string(pid()) + "/fd";
-        DIR* dir = opendir(path.c_str());
+        std::string dir_path = "/proc/" + std::to_string(pid()) + "/fd";
+        DIR* dir = opendir(dir_path.c_str());
         if (!dir)
             return -1;
         int n = 0;
-        while (dirent* e = readdir(dir))
-            n += e->d_name[0] != '.';
+        while (dirent* e = readdir(dir)) {
+            if (e->d_name[0] == '.')
+                continue;
+            char target[256] = {};
+            ssize_t len = readlink((dir_path + "/" + e->d_name).c_str(), target, sizeof target - 1);
+            n += !(len > 0 && std::string_view(target, static_cast<size_t>(len)).starts_with("/dev/shm/wlroots-"));
+        }
         closedir(dir);
         return n;
     }
