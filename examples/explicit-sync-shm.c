@@ -282,6 +282,8 @@ int main(int argc, char **argv)
 	int r = syncobj_open(SYNCOBJ_BACKEND_AUTO, &app.dev);
 	if (r)
 		die("opening a syncobj backend", r);
+	printf("explicit-sync-shm: timelines from the %s backend\n", syncobj_backend_name(syncobj_backend_of(app.dev)));
+	fflush(stdout);
 	if ((r = syncobj_create(app.dev, 0, &app.acquire_fd)) || (r = syncobj_create(app.dev, 0, &app.release_fd)))
 		die("creating a timeline", r);
 	app.acquire = wp_linux_drm_syncobj_manager_v1_import_timeline(app.syncobj_manager, app.acquire_fd);

@@ -87,4 +87,18 @@ else
         vm_failed syncway-drm "$summary"$'\n'"$(tail -n 80 "$CHECK_TMP/flow.log")"
     fi
 fi
+# example-drm: the example client (examples/explicit-sync-shm.c: acquire points submitted before
+# a render thread draws and signals them) on kernel timelines, inside headless syncway with
+# --syncobj drm: its timelines come from the render node (the service is not offered to it), its
+# submissions are sw_sync fences, and every frame must go through (syncway exits with its status).
+example=$BUILD_ROOT/examples/explicit-sync-shm
+SYNCWAY_SYNCOBJ=drm timeout -k 5 60 "$BUILD_ROOT/compositor/syncway" --backend headless --output 640x480 -- \
+    "$example" --frames 60 > "$CHECK_TMP/example.log" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q "timelines from the drm backend" "$CHECK_TMP/example.log" &&
+   grep -q "60 frames committed with explicit sync" "$CHECK_TMP/example.log"; then
+    vm_pass example-drm "$(grep -E "^explicit-sync-shm:" "$CHECK_TMP/example.log")"
+else
+    vm_failed example-drm "syncway -- explicit-sync-shm with --syncobj drm: exit $rc (want 0, the drm backend, 60 frames)"$'\n'"$(tail -n 40 "$CHECK_TMP/example.log")"
+fi
 vm_group_status
