@@ -131,7 +131,11 @@ protected:
         done = true;
         pest.join();
         EXPECT_EQ(rc, -ETIME);
-        EXPECT_GE(now_ns() - start, 3 * kShortNs);
+        // A kernel restarts the interrupted wait with the deadline converted to jiffies, rounded
+        // down (drm_timeout_abs_to_jiffies), so it may end up to one jiffy early (<= 10 ms at
+        // HZ=100; seen: 0.46 ms early on 6.12 in the VM). The service keeps the exact deadline.
+        const int64_t slack = syncobj_backend_of(dev_) == SYNCOBJ_BACKEND_SERVICE ? 0 : 10'000'000;
+        EXPECT_GE(now_ns() - start, 3 * kShortNs - slack);
     }
 };
 
