@@ -12,6 +12,19 @@
 
 namespace syncway::syncobj {
 
+namespace {
+// When the device refused an fd argument that is not a syncobj: 0 if `fd` is of kind `want`,
+// else this API's error naming it (EBADF: not open; EINVAL: another kind).
+int reject_unless(int fd, FdKind want, const char* what, const char* noun)
+{
+    FdInfo info = inspect_fd(fd);
+    if (info.kind == want)
+        return 0;
+    return fail(info.kind == FdKind::Invalid ? EBADF : EINVAL,
+                std::string(what) + ": " + describe_fd(fd, info) + " is not " + noun);
+}
+} // namespace
+
 int SyncobjDevBackend::check(int r, const char* what, const int* fds, uint32_t count) const
 {
     if (r == 0)
@@ -95,12 +108,9 @@ int SyncobjDevBackend::transfer(int dst, uint64_t dst_point, int src, uint64_t s
 int SyncobjDevBackend::eventfd(int fd, uint64_t point, int event_fd, uint32_t flags)
 {
     int r = dev_.eventfd(fd, point, event_fd, flags);
-    if (r == -EINVAL || r == -EBADF) {
-        FdInfo info = inspect_fd(event_fd);
-        if (info.kind != FdKind::Eventfd)
-            return fail(info.kind == FdKind::Invalid ? EBADF : EINVAL,
-                        "EVENTFD: " + describe_fd(event_fd, info) + " is not an eventfd");
-    }
+    if (r == -EINVAL || r == -EBADF)
+        if (int e = reject_unless(event_fd, FdKind::Eventfd, "EVENTFD", "an eventfd"))
+            return e;
     return check(r, "EVENTFD", &fd, 1);
 }
 
@@ -112,12 +122,9 @@ int SyncobjDevBackend::export_sync_file(int fd, uint64_t point, int* sync_file)
 int SyncobjDevBackend::import_sync_file(int fd, uint64_t point, int sync_file)
 {
     int r = dev_.import_sync_file(fd, point, sync_file);
-    if (r == -EINVAL || r == -EBADF) {
-        FdInfo info = inspect_fd(sync_file);
-        if (info.kind != FdKind::KernelSyncFile)
-            return fail(info.kind == FdKind::Invalid ? EBADF : EINVAL,
-                        "IMPORT_SYNC_FILE: " + describe_fd(sync_file, info) + " is not a sync_file");
-    }
+    if (r == -EINVAL || r == -EBADF)
+        if (int e = reject_unless(sync_file, FdKind::KernelSyncFile, "IMPORT_SYNC_FILE", "a sync_file"))
+            return e;
     return check(r, "IMPORT_SYNC_FILE", &fd, 1);
 }
 
