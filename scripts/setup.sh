@@ -22,6 +22,9 @@ packages=(
   imagemagick procps util-linux psmisc
   # VM tier
   qemu-system-x86 busybox-static kmod cpio
+  # VM tier, session virgl: qemu's virtio-gpu-gl device and SDL display (gl=on), shown on an
+  # Xvfb (package xvfb, above) so that virglrenderer renders the guest's GL with the host's Mesa
+  qemu-system-gui
   # VM tier: udevd inside the guest, so libinput and wlroots' DRM session see the devices
   udev
 )

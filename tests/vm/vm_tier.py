@@ -141,6 +141,52 @@ def meson_invocation():
     return f"{ppid}:{start}" if b"meson" in cmdline else None
 
 
+class HostDisplay:
+    """An Xvfb of the session's own for qemu's SDL window (virgl sessions), or nothing."""
+
+    def __init__(self, wanted, directory):
+        self.wanted = wanted
+        self.log_path = directory / "xvfb.log"
+        self.proc = None
+        self.display = None
+
+    def __enter__(self):
+        if not self.wanted:
+            return self
+        if shutil.which("Xvfb") is None:
+            raise QemuCannotRun("Xvfb not found (Debian package xvfb): a virgl session needs it")
+        read_end, write_end = os.pipe()
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x800x24",
+                                          "-nolisten", "tcp"], pass_fds=(write_end,), stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=subprocess.STDOUT)
+        os.close(write_end)
+        with os.fdopen(read_end) as numbers:
+            number = numbers.readline().strip()
+        if not number:
+            self.proc.kill()
+            self.proc.wait()
+            raise TierError(f"Xvfb gave no display number; its log: {self.log_path.read_text()[-500:]}")
+        self.display = f":{number}"
+        return self
+
+    def environment(self):
+        env = dict(os.environ)
+        if self.display:
+            env["DISPLAY"] = self.display
+            env.pop("WAYLAND_DISPLAY", None)
+        return env
+
+    def __exit__(self, *exc):
+        if self.proc:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
 class Session:
     def __init__(self, args):
         self.name = args.session
@@ -158,6 +204,7 @@ class Session:
         self.check_timeout = int(os.environ.get("SYNCWAY_VM_CHECK_TIMEOUT", args.check_timeout))
         self.memory = args.memory
         self.kernel_version = args.kernel
+        self.gpu = args.gpu
 
     def qmp_path(self):
         # AF_UNIX paths are limited to 107 bytes; deep build dirs fall back to /tmp.
@@ -182,9 +229,17 @@ class Session:
             "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
             "-virtfs", f"local,path={self.out},mount_tag=out,security_model=none,multidevs=remap",
             # A second KMS device beside the kernel's vkms and vgem, and input for libinput.
-            "-device", "virtio-gpu-pci",
+            *self.gpu_options(),
             "-device", "virtio-tablet-pci,id=tablet", "-device", "virtio-keyboard-pci,id=keyboard",
         ]
+
+    def gpu_options(self):
+        if self.gpu == "virgl":
+            # virtio-gpu with virgl: the guest's GL goes to virglrenderer in qemu, which renders
+            # with the host's GL (llvmpipe here) in an SDL window on the session's own Xvfb
+            # (qemu's egl-headless would need a host render node, which CI machines lack).
+            return ["-device", "virtio-gpu-gl-pci", "-display", "sdl,gl=on"]
+        return ["-device", "virtio-gpu-pci"]
 
     def write_plan(self):
         plan = {
@@ -230,10 +285,11 @@ class Session:
         for k, v in self.guest_env.items():
             print(f"vm: guest environment {k}={v}", flush=True)
         start = time.monotonic()
-        with open(self.dir / "qemu.log", "w") as qlog:
+        with open(self.dir / "qemu.log", "w") as qlog, HostDisplay(self.gpu == "virgl", self.dir) as display:
             qlog.write(" ".join(shlex.quote(c) for c in cmd) + "\n")
             qlog.flush()
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=subprocess.STDOUT,
+                                    env=display.environment())
             relay = QmpInputRelay(self.qmp_path(), self.out / "input", lambda: proc.poll() is None)
             relay.start()
             try:
@@ -350,6 +406,9 @@ def main():
     parser.add_argument("--memory", default="2G", help="guest memory (qemu -m)")
     parser.add_argument("--kernel", default="6.1", choices=sorted(KERNEL_CACHES),
                         help="which kernel the session boots (6.12: timeline syncobjs on virtio-gpu)")
+    parser.add_argument("--gpu", default="virtio", choices=["virtio", "virgl"],
+                        help="virtio: virtio-gpu without 3D (Mesa's kms_swrast in the guest); virgl: "
+                             "virtio-gpu-gl, the guest's GL rendered by the host (needs Xvfb)")
     parser.add_argument("--env", action="append", default=[], metavar="K=V",
                         help="extra environment for the guest checks (repeatable)")
     parser.add_argument("--after", action="append", default=[], metavar="SESSION",

@@ -17,8 +17,16 @@
 #include <syncway/mapping.hpp>
 #include <syncway/unique_fd.hpp>
 
+#include "gbm_buffer.hpp"
+
+#include "kernel/sw_sync_timeline.hpp"
+
+#include <linux/dma-buf.h>
+#include <sys/ioctl.h>
+
 #include <poll.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <wayland-client.h>
 
@@ -26,6 +34,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,7 +75,6 @@ struct SolidBuffer {
     static std::unique_ptr<SolidBuffer> create_dmabuf(zwp_linux_dmabuf_v1* dmabuf, int width, int height, uint32_t argb)
     {
         namespace h = syncway::heaps;
-        auto b = std::make_unique<SolidBuffer>();
         size_t stride = static_cast<size_t>(width) * 4, size = stride * height;
         h::AllocationRequest request;
         request.size = size;
@@ -77,27 +85,67 @@ struct SolidBuffer {
                          allocated ? "only a memfd (no dma-buf heap or udmabuf)" : allocated.error().message.c_str());
             return nullptr;
         }
-        auto mapped = allocated->map();
-        if (!mapped)
-            return nullptr;
-        {
-            auto access = h::CpuAccess::begin(allocated->fd.get(), h::Access::Write);
-            if (!access)
-                return nullptr;
-            auto* px = mapped->as<uint32_t>();
-            for (size_t i = 0; i < size / 4; ++i)
-                px[i] = argb;
-        }
-        Proxy<zwp_linux_buffer_params_v1, zwp_linux_buffer_params_v1_destroy> params(
-            zwp_linux_dmabuf_v1_create_params(dmabuf));
-        zwp_linux_buffer_params_v1_add(params.get(), allocated->fd.get(), 0, 0, static_cast<uint32_t>(stride),
-                                       static_cast<uint32_t>(DRM_FORMAT_MOD_LINEAR >> 32),
-                                       static_cast<uint32_t>(DRM_FORMAT_MOD_LINEAR & 0xffffffff));
-        b->buffer.reset(zwp_linux_buffer_params_v1_create_immed(params.get(), width, height, DRM_FORMAT_ARGB8888, 0));
+        auto b = std::make_unique<SolidBuffer>();
         b->fd = std::move(allocated->fd);
-        b->map = std::move(mapped.value());
+        if (!b->fill_dmabuf(dmabuf, b->fd.get(), size, stride, DRM_FORMAT_MOD_LINEAR, width, height, argb))
+            return nullptr;
         return b;
     }
+
+    // A buffer of the GL driver of the card `driver` drives, through GBM (with virgl: one its GL
+    // samples on the host), with `modifier` (LINEAR, or INVALID where the compositor offers only
+    // implicit modifiers).
+    static std::unique_ptr<SolidBuffer> create_gbm(zwp_linux_dmabuf_v1* dmabuf, const std::string& driver, int width,
+                                                   int height, uint32_t argb, uint64_t modifier)
+    {
+        auto gbm = syncway::vm::GbmBuffer::create(driver, static_cast<uint32_t>(width), static_cast<uint32_t>(height), argb);
+        if (!gbm) {
+            std::fprintf(stderr, "vm-solid-client: GBM buffer: %s\n", gbm.error().message.c_str());
+            return nullptr;
+        }
+        auto b = std::make_unique<SolidBuffer>();
+        b->gbm.emplace(std::move(gbm.value()));
+        b->wrap_dmabuf(dmabuf, b->gbm->dmabuf(), b->gbm->stride(), modifier, width, height);
+        return b;
+    }
+
+    // Maps the dma-buf `fd`, fills it inside a DMA_BUF_IOCTL_SYNC bracket, and wraps it in a
+    // linux-dmabuf wl_buffer.
+    bool fill_dmabuf(zwp_linux_dmabuf_v1* dmabuf, int dmabuf_fd, size_t size, size_t stride, uint64_t modifier,
+                     int width, int height, uint32_t argb)
+    {
+        namespace h = syncway::heaps;
+        map = syncway::Mapping::map(dmabuf_fd, size, PROT_READ | PROT_WRITE);
+        if (!map) {
+            std::fprintf(stderr, "vm-solid-client: mmap of a dma-buf: %s\n", std::strerror(errno));
+            return false;
+        }
+        {
+            auto access = h::CpuAccess::begin(dmabuf_fd, h::Access::Write);
+            if (!access)
+                return false;
+            for (int y = 0; y < height; ++y) {
+                auto* row = reinterpret_cast<uint32_t*>(map.as<unsigned char>() + static_cast<size_t>(y) * stride);
+                for (int x = 0; x < width; ++x)
+                    row[x] = argb;
+            }
+        }
+        wrap_dmabuf(dmabuf, dmabuf_fd, stride, modifier, width, height);
+        return true;
+    }
+
+    void wrap_dmabuf(zwp_linux_dmabuf_v1* dmabuf, int dmabuf_fd, size_t stride, uint64_t modifier, int width, int height)
+    {
+        Proxy<zwp_linux_buffer_params_v1, zwp_linux_buffer_params_v1_destroy> params(
+            zwp_linux_dmabuf_v1_create_params(dmabuf));
+        zwp_linux_buffer_params_v1_add(params.get(), dmabuf_fd, 0, 0, static_cast<uint32_t>(stride),
+                                       static_cast<uint32_t>(modifier >> 32),
+                                       static_cast<uint32_t>(modifier & 0xffffffff));
+        buffer.reset(zwp_linux_buffer_params_v1_create_immed(params.get(), width, height, DRM_FORMAT_ARGB8888, 0));
+    }
+
+    std::optional<syncway::vm::GbmBuffer> gbm;  // owns the dma-buf when GBM allocated it
+    int dmabuf_fd() const { return gbm ? gbm->dmabuf() : fd.get(); }
 };
 
 struct Client {
@@ -131,7 +179,20 @@ struct Client {
     Proxy<wp_linux_drm_syncobj_timeline_v1, wp_linux_drm_syncobj_timeline_v1_destroy> acquire, release;
     syncobj_device* dev = nullptr;
     syncway::UniqueFd acquire_fd, release_fd, signaler;  // signaler: of the held acquire point
-    uint64_t point = 0;  // the last commit's acquire point; its release point is point + 1 on `release`
+    uint64_t point = 0;  // the last synced commit's acquire and release point (one count for both surfaces)
+
+    // --window-sync DRIVER: `gbm-window` commits of the window (GBM buffers of DRIVER's card)
+    // carry points too.
+    bool window_sync = false;
+    Proxy<wp_linux_drm_syncobj_surface_v1, wp_linux_drm_syncobj_surface_v1_destroy> window_sync_surface;
+    std::unique_ptr<SolidBuffer> window_dmabuf;
+    std::vector<std::unique_ptr<SolidBuffer>> old_window_buffers;  // kept: their release is what is checked
+    std::string window_driver;
+    // `fence-window`: a sw_sync timeline whose fence at 1 sits unsignaled in fenced_buffer's
+    // dma-buf as a read fence (a GPU still reading it).
+    std::optional<syncway::syncobj::SwSyncTimeline> window_fence;
+    int64_t window_fence_signaled_ns = 0;  // CLOCK_MONOTONIC
+    bool argb_linear = false, argb_implicit = false;  // linux-dmabuf modifiers offered for ARGB8888
 };
 
 void on_global(void* data, wl_registry* registry, uint32_t name, const char* iface, uint32_t version);
@@ -140,6 +201,18 @@ const wl_registry_listener registry_listener{on_global, on_global_remove};
 
 void on_ping(void*, xdg_wm_base* base, uint32_t serial) { xdg_wm_base_pong(base, serial); }
 const xdg_wm_base_listener wm_base_listener{on_ping};
+
+void on_dmabuf_format(void*, zwp_linux_dmabuf_v1*, uint32_t) {}
+void on_dmabuf_modifier(void* data, zwp_linux_dmabuf_v1*, uint32_t format, uint32_t hi, uint32_t lo)
+{
+    auto* c = static_cast<Client*>(data);
+    uint64_t modifier = (uint64_t{hi} << 32) | lo;
+    if (format == DRM_FORMAT_ARGB8888 && modifier == DRM_FORMAT_MOD_LINEAR)
+        c->argb_linear = true;
+    if (format == DRM_FORMAT_ARGB8888 && modifier == DRM_FORMAT_MOD_INVALID)
+        c->argb_implicit = true;
+}
+const zwp_linux_dmabuf_v1_listener dmabuf_listener{on_dmabuf_format, on_dmabuf_modifier};
 
 void on_frame_done(void* data, wl_callback* cb, uint32_t)
 {
@@ -319,10 +392,104 @@ void on_global(void* data, wl_registry* registry, uint32_t name, const char* ifa
         wl_seat_add_listener(c->seat.get(), &seat_listener, c);
     } else if (!std::strcmp(iface, zwp_linux_dmabuf_v1_interface.name) && version >= 3) {
         c->dmabuf.reset(static_cast<zwp_linux_dmabuf_v1*>(bind(&zwp_linux_dmabuf_v1_interface, 3)));
+        zwp_linux_dmabuf_v1_add_listener(c->dmabuf.get(), &dmabuf_listener, c);
     } else if (!std::strcmp(iface, wp_linux_drm_syncobj_manager_v1_interface.name)) {
         c->syncobj_manager.reset(
             static_cast<wp_linux_drm_syncobj_manager_v1*>(bind(&wp_linux_drm_syncobj_manager_v1_interface, 1)));
     }
+}
+
+// Points N (acquire, already signaled, and release) on the commit about to be made through `surface`.
+std::string set_signaled_points(Client* c, wp_linux_drm_syncobj_surface_v1* surface)
+{
+    uint64_t point = ++c->point;
+    int fd = c->acquire_fd.get();
+    if (int r = syncobj_signal(c->dev, &fd, &point, 1); r < 0)
+        die("syncobj_signal", r);
+    auto hi = static_cast<uint32_t>(point >> 32), lo = static_cast<uint32_t>(point);
+    wp_linux_drm_syncobj_surface_v1_set_acquire_point(surface, c->acquire.get(), hi, lo);
+    wp_linux_drm_syncobj_surface_v1_set_release_point(surface, c->release.get(), hi, lo);
+    return "acquire " + std::to_string(point) + " signaled, release " + std::to_string(point);
+}
+
+void on_window_frame_done(void*, wl_callback* cb, uint32_t)
+{
+    wl_callback_destroy(cb);
+    std::printf("window frame done\n");
+    std::fflush(stdout);
+}
+const wl_callback_listener window_frame_listener{on_window_frame_done};
+
+// `gbm-window`: a new GBM dma-buf of `color` replaces the window's buffer, with points.
+void commit_gbm_window(Client* c, uint32_t color)
+{
+    if (!c->argb_linear && !c->argb_implicit) {
+        std::printf("gbm-window failed: the compositor offers no LINEAR or implicit modifier for ARGB8888\n");
+        return;
+    }
+    uint64_t modifier = c->argb_linear ? DRM_FORMAT_MOD_LINEAR : DRM_FORMAT_MOD_INVALID;
+    auto next = SolidBuffer::create_gbm(c->dmabuf.get(), c->window_driver, c->width, c->height, color, modifier);
+    if (!next) {
+        std::printf("gbm-window failed: no %dx%d GBM buffer on %s's card (see stderr)\n", c->width, c->height,
+                    c->window_driver.c_str());
+        return;
+    }
+    if (c->window_dmabuf)
+        c->old_window_buffers.push_back(std::move(c->window_dmabuf));
+    // Made at the first synced commit: the wl_shm commits before it carry no points.
+    if (!c->window_sync_surface)
+        c->window_sync_surface.reset(
+            wp_linux_drm_syncobj_manager_v1_get_surface(c->syncobj_manager.get(), c->surface.get()));
+    c->window_dmabuf = std::move(next);
+    wl_surface_attach(c->surface.get(), c->window_dmabuf->buffer.get(), 0, 0);
+    wl_surface_damage_buffer(c->surface.get(), 0, 0, c->width, c->height);
+    wl_callback_add_listener(wl_surface_frame(c->surface.get()), &window_frame_listener, c);
+    std::string how = set_signaled_points(c, c->window_sync_surface.get());
+    wl_surface_commit(c->surface.get());
+    std::printf("window %08x committed (linux-dmabuf, %s GBM buffer, %s modifier, %s)\n", color,
+                c->window_driver.c_str(),
+                c->argb_linear ? "LINEAR" : "implicit", how.c_str());
+}
+
+int64_t monotonic_ns()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+// `wait-release N`: blocks (at most 5 s) until release point N signals; prints how long after
+// the window fence's signal that was.
+void wait_release(Client* c, uint64_t point)
+{
+    int fd = c->release_fd.get();
+    int r = syncobj_wait(c->dev, &fd, &point, 1, monotonic_ns() + 5000000000LL, SYNCOBJ_WAIT_FOR_SUBMIT, nullptr);
+    int64_t now = monotonic_ns();
+    if (r < 0)
+        std::printf("release %llu not signaled: %s\n", static_cast<unsigned long long>(point), syncobj_last_error());
+    else
+        std::printf("release %llu signaled %.1f ms after the window fence\n", static_cast<unsigned long long>(point),
+                    (now - c->window_fence_signaled_ns) / 1e6);
+}
+
+// `fence-window`: an unsignaled sw_sync fence goes into the window buffer's dma-buf as a read
+// fence (DMA_BUF_IOCTL_IMPORT_SYNC_FILE, Linux 6.0+), standing in for a GPU still sampling it.
+// "" or why not.
+std::string attach_read_fence(Client* c)
+{
+    auto timeline = syncway::syncobj::SwSyncTimeline::open();
+    if (!timeline)
+        return timeline.error().message;
+    auto fence = timeline->create_fence(1, "vm-solid-client");
+    if (!fence)
+        return fence.error().message;
+    dma_buf_import_sync_file import{};
+    import.flags = DMA_BUF_SYNC_READ;
+    import.fd = fence->get();
+    if (ioctl(c->window_dmabuf->dmabuf_fd(), DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &import) != 0)
+        return std::string("DMA_BUF_IOCTL_IMPORT_SYNC_FILE: ") + std::strerror(errno);
+    c->window_fence.emplace(std::move(timeline.value()));
+    return "";
 }
 
 bool parse_color(const char* text, uint32_t& out)
@@ -345,7 +512,7 @@ bool run_command(Client* c, const std::string& line)
         commit_cursor(c, color, false, true);
     } else if (line.rfind("hold ", 0) == 0 && c->cursor_sync && parse_color(line.c_str() + 5, color)) {
         commit_cursor(c, color, true);
-    } else if (line.rfind("frames ", 0) == 0 && c->buffer && std::atoi(line.c_str() + 7) > 0) {
+    } else if (line.rfind("frames ", 0) == 0 && c->buffer && !c->window_sync_surface && std::atoi(line.c_str() + 7) > 0) {
         c->redraws_left = std::atoi(line.c_str() + 7);
         redraw(c);
     } else if (line == "signal" && c->signaler) {
@@ -353,7 +520,24 @@ bool run_command(Client* c, const std::string& line)
             die("syncobj_signaler_signal", r);
         c->signaler.reset();
         std::printf("acquire %llu signaled\n", static_cast<unsigned long long>(c->point));
-    } else if (line.rfind("release ", 0) == 0 && c->cursor_sync) {
+    } else if (line.rfind("gbm-window ", 0) == 0 && c->window_sync && c->buffer && parse_color(line.c_str() + 11, color)) {
+        commit_gbm_window(c, color);
+    } else if (line == "fence-window" && c->window_dmabuf && !c->window_fence) {
+        if (auto why = attach_read_fence(c); !why.empty())
+            std::printf("fence-window failed: %s\n", why.c_str());
+        else
+            std::printf("window fence attached\n");
+    } else if (line == "signal-window-fence" && c->window_fence) {
+        if (auto sig = c->window_fence->advance(); !sig)
+            std::printf("signal-window-fence failed: %s\n", sig.error().message.c_str());
+        else {
+            c->window_fence_signaled_ns = monotonic_ns();
+            std::printf("window fence signaled\n");
+        }
+        c->window_fence.reset();
+    } else if (line.rfind("wait-release ", 0) == 0 && c->dev && c->window_fence_signaled_ns) {
+        wait_release(c, std::strtoull(line.c_str() + 13, nullptr, 10));
+    } else if (line.rfind("release ", 0) == 0 && c->dev) {
         uint64_t point = std::strtoull(line.c_str() + 8, nullptr, 10);
         enum syncobj_point_state state {};
         if (int r = syncobj_point_state(c->dev, c->release_fd.get(), point, &state, nullptr); r < 0)
@@ -407,8 +591,9 @@ bool dispatch(Client* c, std::string& input)
     return wl_display_flush(d) >= 0 || errno == EAGAIN;
 }
 
-// --cursor-sync: the timelines and the cursor surface's syncobj object.
-void setup_cursor_sync(Client* c)
+// --cursor-sync, --window-sync: the timelines, and the syncobj objects of the surfaces whose
+// commits carry points.
+void setup_sync(Client* c)
 {
     if (!c->syncobj_manager) {
         std::fprintf(stderr, "vm-solid-client: the compositor does not offer wp_linux_drm_syncobj_manager_v1\n");
@@ -425,8 +610,9 @@ void setup_cursor_sync(Client* c)
     c->release_fd.reset(r);
     c->acquire.reset(wp_linux_drm_syncobj_manager_v1_import_timeline(c->syncobj_manager.get(), a));
     c->release.reset(wp_linux_drm_syncobj_manager_v1_import_timeline(c->syncobj_manager.get(), r));
-    c->cursor_sync_surface.reset(
-        wp_linux_drm_syncobj_manager_v1_get_surface(c->syncobj_manager.get(), c->cursor_surface.get()));
+    if (c->cursor_sync)
+        c->cursor_sync_surface.reset(
+            wp_linux_drm_syncobj_manager_v1_get_surface(c->syncobj_manager.get(), c->cursor_surface.get()));
 }
 
 } // namespace
@@ -443,16 +629,23 @@ int main(int argc, char** argv)
             ++i;
         else if (a == "--cursor-sync")
             c.cursor_sync = true;
+        else if (a == "--window-sync" && i + 1 < argc) {
+            c.window_sync = true;
+            c.window_driver = argv[++i];
+        }
         else if (a == "--commands")
             c.commands = true;
         else {
             std::fprintf(a == "--help" ? stdout : stderr,
-                         "usage: vm-solid-client [--color AARRGGBB] [--cursor-color AARRGGBB] [--cursor-sync] [--commands]\n"
+                         "usage: vm-solid-client [--color AARRGGBB] [--cursor-color AARRGGBB] [--cursor-sync] [--window-sync DRIVER]\n"
+                         "                       [--commands]\n"
                          "A window of one colour (default ff3366cc); with --cursor-color, a 32x32 cursor\n"
                          "surface of that colour while the pointer is over it. Prints \"presented WxH\"\n"
                          "when the first frame is on screen; runs until killed.\n"
                          "  --cursor-sync  cursor commits carry linux-drm-syncobj-v1 acquire and release point N\n"
                          "                 (the Nth cursor commit) on two timelines of $SYNCWAY_SYNCOBJ_SOCKET's service\n"
+                         "  --window-sync DRIVER  allow gbm-window: window commits of GBM buffers of the card\n"
+                         "                 DRIVER drives (virtio_gpu, vgem, ...) with points on the same timelines\n"
                          "  --commands     read commands on stdin, one a line:\n"
                          "                   cursor AARRGGBB  commit a cursor buffer of that colour\n"
                          "                   dmabuf-cursor AARRGGBB  the same as a linux-dmabuf buffer (a dma-buf\n"
@@ -462,7 +655,16 @@ int main(int argc, char** argv)
                          "                   frames N         present N more frames of the window (damaged\n"
                          "                                    in full), then print \"frames done\"\n"
                          "                   release N        print \"release N signaled|pending|failed\"\n"
-                         "Prints \"cursor set\", \"cursor AARRGGBB committed (...)\" and \"cursor frame done N\".\n%s",
+                         "                   gbm-window AARRGGBB  (--window-sync) a new GBM dma-buf of that colour\n"
+                         "                                    replaces the window's buffer, acquire point N\n"
+                         "                                    signaled, release point N; prints \"window frame done\"\n"
+                         "                   fence-window     put an unsignaled sw_sync fence into the window's current\n"
+                         "                                    dma-buf as a read fence (root: debugfs)\n"
+                         "                   signal-window-fence  signal that fence\n"
+                         "                   wait-release N   wait (at most 5 s) for release point N; print \"release N\n"
+                         "                                    signaled T ms after the window fence\" or why not\n"
+                         "Prints \"cursor set\", \"cursor AARRGGBB committed (...)\", \"cursor frame done N\", and \"... failed: WHY\"\n"
+                         "when a command cannot be carried out.\n%s",
                          a == "--help" ? "" : ("vm-solid-client: bad argument '" + a + "'\n").c_str());
             return a == "--help" ? 0 : 2;
         }
@@ -487,8 +689,13 @@ int main(int argc, char** argv)
     c.toplevel.reset(xdg_surface_get_toplevel(c.xdg.get()));
     xdg_toplevel_add_listener(c.toplevel.get(), &toplevel_listener, &c);
     xdg_toplevel_set_title(c.toplevel.get(), "vm-solid-client");
-    if (c.cursor_sync)
-        setup_cursor_sync(&c);
+    if (c.window_sync && !c.dmabuf) {
+        std::fprintf(stderr, "vm-solid-client: --window-sync needs zwp_linux_dmabuf_v1 version 3, which the compositor does not offer\n");
+        return 1;
+    }
+    if (c.cursor_sync || c.window_sync)
+        setup_sync(&c);
+    wl_display_roundtrip(c.display.get());  // linux-dmabuf's formats and modifiers
     wl_surface_commit(c.surface.get());
     std::string input;
     while (!c.closed && dispatch(&c, input)) {
@@ -497,6 +704,7 @@ int main(int argc, char** argv)
     c.toplevel.reset();
     c.xdg.reset();
     c.cursor_sync_surface.reset();
+    c.window_sync_surface.reset();
     if (c.dev)
         syncobj_close(c.dev);
     return c.closed ? 0 : 1;

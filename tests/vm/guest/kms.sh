@@ -1,7 +1,8 @@
 # KMS checks shared by the kms-* groups (sourced after lib.sh): syncway on one DRM card with
 # one renderer, a client of known colour, the virtio tablet, and the kernel's atomic state.
 # Sub-checks (GROUP.NAME): modeset, frame, cursor-plane, cursor-follows, cursor-primary-idle,
-# client-cursor, cursor-sync, client-cursor-dmabuf (the last three with pixman only).
+# client-cursor, cursor-sync, client-cursor-dmabuf (the last three with pixman only);
+# dmabuf-fenced-release (checks/kms-virgl.sh).
 
 SYNCWAY=${SYNCWAY:-$BUILD_ROOT/compositor/syncway}
 SOLID_CLIENT=$BUILD_ROOT/tests/vm/vm-solid-client
@@ -152,6 +153,67 @@ kms_client_cursor_dmabuf() {
     else
         vm_failed client-cursor-dmabuf "the cursor plane's pixel (1,1) is #$got, not the dma-buf cursor's #$CURSOR_ARGB3; syncway: $(grep -i cursor "$CHECK_TMP/syncway.log" | tail -2)"
     fi
+}
+
+# dmabuf-fenced-release (gles2 with a render node: checks/kms-virgl.sh): wlroots' gles2 lets go
+# of a dma-buf once the frame sampling it is flushed, not once the GPU has read it, so syncway
+# signals such a buffer's linux-drm-syncobj-v1 release point only after every fence in the
+# dma-buf (FencedRelease in compositor/protocols/linux_drm_syncobj_v1.cpp). A client shows a
+# GBM buffer A of virgl (linux-dmabuf, imported by gles2 on virgl;
+# acquire and release point 1), puts an unsignaled sw_sync fence into A as a read fence
+# (DMA_BUF_IOCTL_IMPORT_SYNC_FILE: a GPU still sampling A) and replaces A with B (point 2): B is
+# shown, A's release point must stay pending while the fence is, and be signaled promptly after.
+FENCED_A=aa3355 FENCED_B=55aa33
+kms_fenced_says() { vm_wait_for "$1" grep -q "$2" "$CHECK_TMP/fenced-client.log"; }
+kms_fenced_frames() { [ "$(grep -c "window frame done" "$CHECK_TMP/fenced-client.log")" -ge "$1" ]; }
+kms_fenced_client_tail() { tail -4 "$CHECK_TMP/fenced-client.log" | tr '\n' ' '; }
+kms_dmabuf_fenced_release() {
+    local name=dmabuf-fenced-release fifo=$CHECK_TMP/fenced-client.in px pid
+    mkfifo "$fifo"
+    SYNCWAY_SYNCOBJ_SOCKET=$XDG_RUNTIME_DIR/syncway-syncobj-$KMS_PID.sock \
+        "$SOLID_CLIENT" --color ff778899 --window-sync "$KMS_DRIVER" --commands < "$fifo" > "$CHECK_TMP/fenced-client.log" 2>&1 &
+    pid=$!
+    VM_PIDS+=("$pid")
+    exec 8> "$fifo"
+    if ! kms_fenced_says 30 presented; then
+        vm_failed $name "the client's first frame was not presented: $(kms_fenced_client_tail)"; return
+    fi
+    echo "gbm-window ff$FENCED_A" >&8
+    if ! vm_wait_for 10 kms_fenced_frames 1; then
+        vm_failed $name "the dma-buf A was not presented within 10 s: $(kms_fenced_client_tail); syncway: $(grep -i "dmabuf\|dma-buf\|EGL\|syncobj" "$CHECK_TMP/syncway.log" | tail -3 | tr '\n' ' ')"; return
+    fi
+    px=$(kms_screenshot_pixel $((mode_w / 2)) $((mode_h / 2)))
+    [ "$px" = "$FENCED_A" ] || { vm_failed $name "A presented, but the screenshot's centre pixel is #$px, expected #$FENCED_A"; return; }
+    vm_note $name "$(grep "window ff$FENCED_A committed" "$CHECK_TMP/fenced-client.log"); shown: centre pixel #$px"
+    echo fence-window >&8
+    kms_fenced_says 5 "window fence attached" || { vm_failed $name "no read fence in A: $(kms_fenced_client_tail)"; return; }
+    echo "gbm-window ff$FENCED_B" >&8
+    if ! vm_wait_for 10 kms_fenced_frames 2; then
+        vm_failed $name "B was not presented within 10 s of replacing A: $(kms_fenced_client_tail)"; return
+    fi
+    px=$(kms_screenshot_pixel $((mode_w / 2)) $((mode_h / 2)))
+    [ "$px" = "$FENCED_B" ] || { vm_failed $name "B presented, but the screenshot's centre pixel is #$px, expected #$FENCED_B"; return; }
+    # B's frame and a screenshot's frame have been rendered since A was replaced: wlroots has
+    # let go of A by now (without FencedRelease its release point would be signaled here).
+    sleep 1
+    echo "release 1" >&8
+    kms_fenced_says 5 "release 1 " || { vm_failed $name "the client does not answer: $(kms_fenced_client_tail)"; return; }
+    if ! grep -q "release 1 pending" "$CHECK_TMP/fenced-client.log"; then
+        vm_failed $name "A's release point 1 was not pending while A's read fence was unsignaled: $(kms_fenced_client_tail)"; return
+    fi
+    echo signal-window-fence >&8
+    echo "wait-release 1" >&8
+    kms_fenced_says 10 "release 1 signaled .* after\|release 1 not signaled\|signal-window-fence failed" ||
+        { vm_failed $name "the client does not answer: $(kms_fenced_client_tail)"; return; }
+    local verdict
+    verdict=$(grep "release 1 signaled .* after\|release 1 not signaled\|signal-window-fence failed" "$CHECK_TMP/fenced-client.log")
+    if [[ "$verdict" == "release 1 signaled"* ]]; then
+        vm_pass $name "B shown (centre pixel #$px); A's release point 1 stayed pending while its read fence was unsignaled and was ${verdict#release 1 }"
+    else
+        vm_failed $name "after A's read fence: $verdict"
+    fi
+    exec 8>&-
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 }
 
 kms_listening_or_dead() { test -S "$XDG_RUNTIME_DIR/$KMS_SOCKET" || ! kill -0 "$KMS_PID" 2>/dev/null; }

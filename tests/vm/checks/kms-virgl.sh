@@ -1,0 +1,34 @@
+# syncway on virtio-gpu with virgl (session virgl: vm_tier.py --gpu virgl), where the guest's
+# GL is the host's through virglrenderer, so EGL drives the card's render node and wlroots' gles2
+# imports client dma-bufs (linux-dmabuf on the GPU path). Sub-checks:
+#   renderer: started as a user would (--renderer auto, no WLR_RENDERER_ALLOW_SOFTWARE), syncway
+#     takes gles2 on virgl (kms-virtio-auto.renderer is the software-GL counterpart) and a
+#     client's frame is on screen;
+#   dmabuf-fenced-release: guest/kms.sh kms_dmabuf_fenced_release.
+. "$VM_LIB"
+. "$VM_SOURCE_ROOT/tests/vm/guest/kms.sh"
+KMS_ALLOW_SOFTWARE_GL=0 kms_start virtio_gpu auto
+took=$(grep -o "renderer: [a-z0-9]* (--renderer auto)" "$CHECK_TMP/syncway.log" | head -1)
+"$SOLID_CLIENT" --color "ff$CLIENT_RGB" > "$CHECK_TMP/client.log" 2>&1 &
+client=$!
+VM_PIDS+=($client)
+if ! vm_wait_for 60 grep -q presented "$CHECK_TMP/client.log"; then
+    vm_failed renderer "${took:-no renderer named}; the client's frame was not presented within 60 s: $(cat "$CHECK_TMP/client.log")"
+    kms_log_tail 12
+    vm_group_status
+    exit
+fi
+read -r mode_w mode_h <<<"$(kms_mode_size)"
+px=$(kms_screenshot_pixel $((mode_w / 2)) $((mode_h / 2)))
+if [ "$took" != "renderer: gles2 (--renderer auto)" ]; then
+    vm_failed renderer "expected auto to take gles2 on virgl, syncway says: ${took:-nothing}"
+elif [ "$px" != "$CLIENT_RGB" ]; then
+    vm_failed renderer "$took, but the screenshot's centre pixel is #$px, expected #$CLIENT_RGB"
+else
+    vm_pass renderer "$took; $(grep -m1 -o "EGL[^,]*virgl[^ ]*\|GL_RENDERER.*" "$CHECK_TMP/syncway.log" || true) the client's frame is on screen (#$px)"
+fi
+kill "$client"; wait "$client" 2>/dev/null  # the next client's window alone on screen
+kms_dmabuf_fenced_release
+kill -0 "$KMS_PID" 2>/dev/null || { kms_log_tail; vm_fail "syncway died during the checks"; }
+kms_log_tail 12
+vm_group_status
