@@ -107,6 +107,27 @@ protected:
             return 0;
         });
     }
+    // In a child: opens a device, creates a timeline, sends it to the test and waits for its
+    // go. 0, or the exit code naming the step that failed (10–12).
+    int child_send_timeline_and_wait(syncobj_device*& dev, int& tl)
+    {
+        dev = open_dev();
+        CHILD_CHECK(dev && syncobj_create(dev, 0, &tl) == 0, 10);
+        CHILD_CHECK(send_fd(sv_[0], tl), 11);
+        char go;
+        CHILD_CHECK(read(sv_[0], &go, 1) == 1, 12);
+        return 0;
+    }
+    // The timeline a child sent, imported into the host (which keeps its own reference).
+    syncway::Result<std::shared_ptr<HostedTimeline>> import_from_child()
+    {
+        int fd = receive_fd();
+        if (fd < 0)
+            return syncway::make_error(EIO, "no timeline came from the child");
+        auto tl = host_->import_timeline(fd);
+        close(fd);
+        return tl;
+    }
     static syncobj_device* open_dev()
     {
         syncobj_device* dev = nullptr;
@@ -156,10 +177,7 @@ TEST_F(Host, ImportRejectsWhatIsNotATimeline)
 TEST_F(Host, WaitsForAClientSignalAndQueries)
 {
     pid_t c = spawn_signaling_client(2);
-    int fd = receive_fd();
-    ASSERT_GE(fd, 0);
-    auto tl = host_->import_timeline(fd);
-    close(fd); // the host keeps its own reference
+    auto tl = import_from_child();
     ASSERT_TRUE(tl.ok()) << tl.error().message;
     EXPECT_EQ((*tl)->kind(), TimelineKind::Service);
     EXPECT_EQ((*tl)->query(2).value().state, PointState::Pending);
@@ -186,9 +204,7 @@ TEST_F(Host, DispatchActsBeforeTheSignalsCleanup)
     // dispatch(act): the compositor reacts to a resolved wait inside `act`, before the host
     // frees what the signal finished (here the signaler's service end, one fd).
     pid_t c = spawn_signaling_client(1);
-    int fd = receive_fd();
-    auto tl = host_->import_timeline(fd);
-    close(fd);
+    auto tl = import_from_child();
     ASSERT_TRUE(tl.ok()) << tl.error().message;
     auto w = (*tl)->wait(1);
     ASSERT_TRUE(w.ok());
@@ -225,9 +241,7 @@ TEST_F(Host, DeadSignalerWakesTheWaitWithAnError)
         CHILD_CHECK(read(sv_[0], &go, 1) == 1, 13);
         _exit(0); // dies holding the unsignaled signaler
     });
-    int fd = receive_fd();
-    auto tl = host_->import_timeline(fd);
-    close(fd);
+    auto tl = import_from_child();
     ASSERT_TRUE(tl.ok()) << tl.error().message;
     auto w = (*tl)->wait(1);
     ASSERT_TRUE(w.ok());
@@ -244,12 +258,10 @@ TEST_F(Host, WaitBeforeSubmitAndCpuReleaseSignal)
     // The client commits acquire 5 before submitting it, and waits for release 6 that the
     // host signals from the CPU.
     pid_t c = spawn([&] {
-        syncobj_device* dev = open_dev();
-        int tl;
-        CHILD_CHECK(dev && syncobj_create(dev, 0, &tl) == 0, 10);
-        CHILD_CHECK(send_fd(sv_[0], tl), 11);
-        char go;
-        CHILD_CHECK(read(sv_[0], &go, 1) == 1, 12);
+        syncobj_device* dev = nullptr;
+        int tl = -1;
+        if (int e = child_send_timeline_and_wait(dev, tl))
+            return e;
         uint64_t p = 5;
         CHILD_CHECK(syncobj_signal(dev, &tl, &p, 1) == 0, 13);
         p = 6;
@@ -257,9 +269,7 @@ TEST_F(Host, WaitBeforeSubmitAndCpuReleaseSignal)
         CHILD_CHECK(r == 0, 14);
         return 0;
     });
-    int fd = receive_fd();
-    auto tl = host_->import_timeline(fd);
-    close(fd);
+    auto tl = import_from_child();
     ASSERT_TRUE(tl.ok());
     auto acquire = (*tl)->wait(5);
     ASSERT_TRUE(acquire.ok()) << "waiting for an unsubmitted point is allowed";
@@ -274,17 +284,13 @@ TEST_F(Host, HostedTimelineDroppedAfterTheHostTouchesNothingFreed)
     // The rule is that HostedTimelines go before their host; a compositor whose clients' objects
     // are torn down after its protocol object must still not touch freed memory (ASan build).
     pid_t c = spawn([&] {
-        syncobj_device* dev = open_dev();
-        int tl;
-        CHILD_CHECK(dev && syncobj_create(dev, 0, &tl) == 0, 10);
-        CHILD_CHECK(send_fd(sv_[0], tl), 11);
-        char go;
-        CHILD_CHECK(read(sv_[0], &go, 1) == 1, 12);
+        syncobj_device* dev = nullptr;
+        int tl = -1;
+        if (int e = child_send_timeline_and_wait(dev, tl))
+            return e;
         return 0;
     });
-    int fd = receive_fd();
-    auto tl = host_->import_timeline(fd);
-    close(fd);
+    auto tl = import_from_child();
     ASSERT_TRUE(tl.ok());
     std::shared_ptr<HostedTimeline> kept = std::move(tl.value());
     EXPECT_TRUE(kept->signal(3).ok());
@@ -300,19 +306,15 @@ TEST_F(Host, HostedTimelineDroppedAfterTheHostTouchesNothingFreed)
 TEST_F(Host, DroppedWaitsNeverFireAndNothingLeaks)
 {
     pid_t c = spawn([&] {
-        syncobj_device* dev = open_dev();
-        int tl;
-        CHILD_CHECK(dev && syncobj_create(dev, 0, &tl) == 0, 10);
-        CHILD_CHECK(send_fd(sv_[0], tl), 11);
-        char go;
-        CHILD_CHECK(read(sv_[0], &go, 1) == 1, 12);
+        syncobj_device* dev = nullptr;
+        int tl = -1;
+        if (int e = child_send_timeline_and_wait(dev, tl))
+            return e;
         uint64_t p = 9;
         CHILD_CHECK(syncobj_signal(dev, &tl, &p, 1) == 0, 13);
         return 0;
     });
-    int fd = receive_fd();
-    auto tl = host_->import_timeline(fd);
-    close(fd);
+    auto tl = import_from_child();
     ASSERT_TRUE(tl.ok());
     auto w = (*tl)->wait(9);
     ASSERT_TRUE(w.ok());
@@ -331,13 +333,10 @@ TEST_F(Host, TimelineOfAnotherServiceIsRejected)
 {
     EmbeddedService other;
     pid_t c = spawn([&] {
-        syncobj_device* dev = open_dev(); // $SYNCWAY_SYNCOBJ_SOCKET names the other service now
-        int tl;
-        CHILD_CHECK(dev && syncobj_create(dev, 0, &tl) == 0, 10);
-        CHILD_CHECK(send_fd(sv_[0], tl), 11);
-        char go;
-        CHILD_CHECK(read(sv_[0], &go, 1) == 1, 12);
-        return 0;
+        // $SYNCWAY_SYNCOBJ_SOCKET names the other service now.
+        syncobj_device* dev = nullptr;
+        int tl = -1;
+        return child_send_timeline_and_wait(dev, tl);
     });
     int64_t end = now_ns() + 5000000000;
     while (!readable(sv_[1], 0) && now_ns() < end)
