@@ -22,8 +22,10 @@ enum syncobj_wire_op {
     SYNCOBJ_OP_CREATE = 2,           /* syncobj_wire_create -> handle + timeline fd */
     SYNCOBJ_OP_IMPORT = 3,           /* header + fd -> handle, reply.aux = kind */
     SYNCOBJ_OP_CLOSE_HANDLE = 4,     /* syncobj_wire_handle, no reply */
-    SYNCOBJ_OP_SUBMIT = 5,           /* syncobj_wire_point -> signaler handle + signaler fd */
-    SYNCOBJ_OP_SIGNALER_SIGNAL = 6,  /* syncobj_wire_handle (a signaler), no reply */
+    SYNCOBJ_OP_SUBMIT = 5,           /* syncobj_wire_point + a pipe's read end -> signaler handle;
+                                        the client keeps the write end: the signaler */
+    SYNCOBJ_OP_SIGNALER_SIGNAL = 6,  /* syncobj_wire_handle (a signaler), no reply; the same as
+                                        writing a byte into the signaler's pipe */
     SYNCOBJ_OP_SIGNAL = 7,           /* syncobj_wire_array (points) */
     SYNCOBJ_OP_RESET = 8,            /* syncobj_wire_array (no points) */
     SYNCOBJ_OP_QUERY = 9,            /* syncobj_wire_array (no points) -> reply + u64[count] */

@@ -4,6 +4,7 @@
 
 #include <syncobj/timeline_host.hpp>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -71,6 +72,17 @@ Result<std::unique_ptr<ServiceBackend>> ServiceBackend::connect(std::string path
 
 int ServiceBackend::send_only(const void* req, size_t len, int send_fd)
 {
+    // A signal written into a signaler's pipe reaches the service on another fd than this
+    // socket, which it may read later than what follows here. Repeating it on the socket first
+    // keeps this device's requests after its signals (the service ignores the second signal).
+    if (!unflushed_signals_.empty()) {
+        for (uint32_t h : unflushed_signals_) {
+            syncobj_wire_handle sig{header_for<syncobj_wire_handle>(SYNCOBJ_OP_SIGNALER_SIGNAL), h};
+            while (send(sock_.get(), &sig, sizeof sig, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+            }
+        }
+        unflushed_signals_.clear();
+    }
     iovec iov{const_cast<void*>(req), len};
     msghdr msg{};
     msg.msg_iov = &iov;
@@ -125,27 +137,39 @@ int ServiceBackend::call(const void* req, size_t len, int send_fd, Answer* answe
 }
 
 namespace {
-// The identity of a timeline fd: its socket's cookie, unique for the life of the system (an
-// fd number can be closed and reused for another file; a cookie is never reused). One
-// getsockopt is the cheapest check there is; fstat costs 2-3x more.
-int socket_cookie(int fd, uint64_t& cookie)
+// The identity of a timeline or signaler fd (an fd number can be closed and reused for another
+// file). A timeline is a socket: its cookie, unique for the life of the system; one getsockopt
+// is the cheapest check there is (fstat costs 2-3x more). A signaler is a pipe's write end:
+// its inode, marked so that it never equals a cookie. 0: neither; the service will say what it is.
+constexpr uint64_t kPipeIdentity = uint64_t{1} << 63;
+int pipe_identity(int fd, uint64_t& id)
 {
-    socklen_t len = sizeof cookie;
+    struct stat st {};
+    if (fstat(fd, &st) != 0)
+        return -errno;
+    id = S_ISFIFO(st.st_mode) ? kPipeIdentity | static_cast<uint64_t>(st.st_ino) : 0;
+    return 0;
+}
+// likely_pipe: the number named a signaler when last seen, so one fstat most likely settles it.
+int fd_identity(int fd, uint64_t& id, bool likely_pipe = false)
+{
+    socklen_t len = sizeof id;
     if (fd < 0)
         return -EBADF;
-    if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) == 0)
+    if (likely_pipe && pipe_identity(fd, id) == 0 && id)
         return 0;
-    if (errno == EBADF)
-        return -EBADF;
-    cookie = 0; // not a socket: the service will say what it is
-    return 0;
+    if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &id, &len) == 0)
+        return 0;
+    if (errno != ENOTSOCK)
+        return -errno;
+    return pipe_identity(fd, id);
 }
 } // namespace
 
 void ServiceBackend::remember(int fd, uint32_t handle)
 {
     uint64_t cookie = 0;
-    if (socket_cookie(fd, cookie) != 0 || cookie == 0)
+    if (fd_identity(fd, cookie) != 0 || cookie == 0)
         return;
     if (static_cast<size_t>(fd) >= cache_.size()) {
         cache_.resize(static_cast<size_t>(fd) + 64);
@@ -159,6 +183,7 @@ void ServiceBackend::forget(int fd)
 {
     cache_[fd] = CacheEntry{};
     handle_by_fd_[fd] = 0;
+    signaler_readers_.erase(fd);
 }
 
 int ServiceBackend::handle_for(int fd, uint32_t& handle)
@@ -170,7 +195,8 @@ int ServiceBackend::handle_for(int fd, uint32_t& handle)
         return 0;
     }
     uint64_t cookie = 0;
-    if (socket_cookie(fd, cookie) != 0)
+    bool cached = fd >= 0 && static_cast<size_t>(fd) < cache_.size() && handle_by_fd_[fd];
+    if (fd_identity(fd, cookie, cached && (cache_[fd].cookie & kPipeIdentity)) != 0)
         return fail(EBADF, "fd " + std::to_string(fd) + " is not an open file descriptor");
     if (static_cast<size_t>(fd) < cache_.size() && handle_by_fd_[fd]) {
         if (cookie && cache_[fd].cookie == cookie) {
@@ -416,30 +442,54 @@ int ServiceBackend::submit(int fd, uint64_t point, int* signaler)
     uint32_t h = 0;
     if (int r = handle_for(fd, h))
         return r;
+    // The signaler is the write end of a pipe whose read end the service watches: signaling is
+    // one write() (no message for the service to parse), and when every write end is closed
+    // without a byte the service sees the holder died.
+    int ends[2];
+    if (pipe2(ends, O_CLOEXEC | O_NONBLOCK) != 0)
+        return fail(errno, std::string("cannot make a signaler pipe: ") + strerror(errno));
+    UniqueFd reader(ends[0]), writer(ends[1]);
+    // A byte through the new pipe before the service sees it: the pipe keeps the page its
+    // buffer used, so the signal's write later finds one instead of allocating it (measured:
+    // the signal path otherwise pays a page allocation).
+    char warm = 0;
+    if (write(writer.get(), &warm, 1) != 1 || read(reader.get(), &warm, 1) != 1)
+        return fail(EIO, std::string("cannot prime the signaler pipe: ") + strerror(errno));
     syncobj_wire_point req{header_for<syncobj_wire_point>(SYNCOBJ_OP_SUBMIT), h, point};
     Answer a;
-    if (int r = call(&req, sizeof req, -1, &a))
+    if (int r = call(&req, sizeof req, reader.get(), &a))
         return r;
-    if (!a.fd)
-        return fail(EPROTO, "the service sent no signaler fd");
-    remember(a.fd.get(), a.reply.aux);
-    *signaler = a.fd.release();
+    remember(writer.get(), a.reply.aux);
+    // Our copy of the read end: while it is open a write never meets a pipe without readers,
+    // so a holder signaling after the service went away gets no SIGPIPE.
+    signaler_readers_[writer.get()] = std::move(reader);
+    *signaler = writer.release();
     return 0;
 }
 
 int ServiceBackend::signaler_signal(int signaler)
 {
-    uint32_t h = 0;
-    std::lock_guard lock(mu_);
-    if (int r = handle_for(signaler, h))
-        return r;
-    syncobj_wire_handle req{header_for<syncobj_wire_handle>(SYNCOBJ_OP_SIGNALER_SIGNAL), h};
-    if (int r = send_only(&req, sizeof req, -1))
-        return r;
-    // The service drops a signaler's handle when it signals: closing it needs no message.
-    if (static_cast<size_t>(signaler) < cache_.size() && handle_by_fd_[signaler] == h)
-        cache_[signaler].service_dropped = true;
-    return 0;
+    {
+        uint32_t h = 0;
+        std::lock_guard lock(mu_);
+        if (int r = handle_for(signaler, h)) // the service names anything that is not one of its signalers
+            return r;
+        if (static_cast<size_t>(signaler) >= cache_.size() || !(cache_[signaler].cookie & kPipeIdentity))
+            return fail(EINVAL, "fd " + std::to_string(signaler) + " is a timeline, not a signaler");
+        unflushed_signals_.push_back(h);
+    }
+    static constexpr char kSignal = 1;
+    ssize_t n;
+    do
+        n = write(signaler, &kSignal, 1);
+    while (n < 0 && errno == EINTR);
+    // EAGAIN: the pipe is full of earlier signals the service has not read yet; one more
+    // changes nothing.
+    if (n == 1 || errno == EAGAIN)
+        return 0;
+    int e = errno;
+    return fail(e, "cannot signal through signaler fd " + std::to_string(signaler) + ": " + strerror(e) +
+                       (e == EPIPE ? " (the syncobj service is gone)" : ""));
 }
 
 int ServiceBackend::close_fd(int fd)
@@ -447,7 +497,7 @@ int ServiceBackend::close_fd(int fd)
     {
         std::lock_guard lock(mu_);
         if (fd >= 0 && static_cast<size_t>(fd) < cache_.size()) {
-            if (handle_by_fd_[fd] && !cache_[fd].service_dropped) {
+            if (handle_by_fd_[fd]) {
                 syncobj_wire_handle req{header_for<syncobj_wire_handle>(SYNCOBJ_OP_CLOSE_HANDLE), handle_by_fd_[fd]};
                 send_only(&req, sizeof req, -1); // a dead service has no handle to drop
             }

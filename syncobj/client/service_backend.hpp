@@ -14,6 +14,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 namespace syncway::syncobj {
@@ -64,8 +65,7 @@ private:
     void forget(int fd);
 
     struct CacheEntry {
-        uint64_t cookie = 0; // SO_COOKIE of the socket the fd named when cached
-        bool service_dropped = false; // a signaled signaler: the service forgot the handle
+        uint64_t cookie = 0; // identity of the file the fd named when cached (fd_identity)
     };
     UniqueFd sock_;
     const bool trust_fd_cache_;
@@ -75,6 +75,10 @@ private:
     // stay in cache where 16-byte entries would not.
     std::vector<CacheEntry> cache_;
     std::vector<uint32_t> handle_by_fd_;
+    // Signaler fd (a pipe's write end) -> our copy of its read end (see submit).
+    std::unordered_map<int, UniqueFd> signaler_readers_;
+    // Handles of signalers signaled through their pipe since the last request (see send_only).
+    std::vector<uint32_t> unflushed_signals_;
     // Reused by array ops and waits (under mu_), so a request allocates nothing once warm.
     std::vector<uint32_t> handles_scratch_;
     std::vector<uint8_t> msg_scratch_;

@@ -189,7 +189,7 @@ Reply Connection::handle(const WireRequest& req, std::vector<UniqueFd>& fds)
         handles.erase(req.handle);
         return {};
     case SYNCOBJ_OP_SUBMIT:
-        return op_submit(req);
+        return op_submit(req, fds);
     case SYNCOBJ_OP_SIGNALER_SIGNAL:
         op_signaler_signal(req);
         return {};
@@ -249,11 +249,15 @@ Reply Connection::op_import(std::vector<UniqueFd>& fds)
     int fd = fds[0].get();
     FdInfo info = inspect_fd(fd);
     auto it = s.by_ino.find(info.inode);
-    if (info.kind != FdKind::SeqpacketSocket || it == s.by_ino.end())
+    if (it == s.by_ino.end() || (info.kind != FdKind::SeqpacketSocket && info.kind != FdKind::PipeWriteEnd))
         return Reply::fail(EINVAL, describe_fd(fd, info) + " is not a timeline of this service");
     auto tl = s.timelines.find(it->second);
     std::shared_ptr<TimelineObject> timeline = tl == s.timelines.end() ? nullptr : tl->second;
     bool is_timeline = timeline != nullptr;
+    // Timelines are sockets, signalers the write ends of pipes: an inode of the other kind is
+    // not ours.
+    if (is_timeline != (info.kind == FdKind::SeqpacketSocket))
+        return Reply::fail(EINVAL, describe_fd(fd, info) + " is not a timeline of this service");
     auto h = new_handle(it->second, std::move(timeline));
     if (!h)
         return Reply::fail(h.error());
@@ -263,19 +267,24 @@ Reply Connection::op_import(std::vector<UniqueFd>& fds)
     return r;
 }
 
-Reply Connection::op_submit(const WireRequest& req)
+Reply Connection::op_submit(const WireRequest& req, std::vector<UniqueFd>& fds)
 {
     core::Timeline* t = timeline(req.handle);
     if (!t)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
-    auto pair = make_socket_pair();
-    if (!pair)
-        return Reply::fail(pair.error());
+    // The client made the pipe and keeps its write end: signaling is then one write() of its
+    // own, with no message to parse here.
+    FdInfo info = inspect_fd(fds[0].get());
+    if (info.kind != FdKind::PipeReadEnd)
+        return Reply::fail(EINVAL, "SUBMIT needs the read end of a pipe, not " + describe_fd(fds[0].get(), info));
+    int fl = fcntl(fds[0].get(), F_GETFL);
+    if (fl < 0 || fcntl(fds[0].get(), F_SETFL, fl | O_NONBLOCK) != 0)
+        return Reply::fail(errno, std::string("cannot make the signaler pipe non-blocking: ") + errno_text(errno));
     auto sig = std::make_unique<SignalerObject>(s);
-    sig->end = std::move(pair->first);
-    sig->ino = inode_of(pair->second.get());
+    sig->end = std::move(fds[0]);
+    sig->ino = info.inode;
     sig->fence = std::make_shared<core::Fence>();
-    auto st = s.register_source(sig->end.get(), 0, sig.get(), sig->id);
+    auto st = s.register_source(sig->end.get(), EPOLLIN, sig.get(), sig->id);
     if (!st)
         return Reply::fail(st.error());
     auto h = new_handle(sig->id);
@@ -289,7 +298,6 @@ Reply Connection::op_submit(const WireRequest& req)
     t->add(req.point, std::move(fence));
     Reply r;
     r.aux = h.value();
-    r.fd = std::move(pair->second);
     return r;
 }
 
@@ -300,9 +308,8 @@ void Connection::op_signaler_signal(const WireRequest& req)
     auto sig = s.signalers.find(handles.cold(req.handle).id);
     handles.erase(req.handle);
     if (sig == s.signalers.end())
-        return; // signaled already, or every copy closed: nothing to do
-    sig->second->fence->resolve(0);
-    s.retire_signaler(*sig->second);
+        return; // every copy closed: nothing to do
+    sig->second->signal();
 }
 
 Reply Connection::op_signal(const WireRequest& req)

@@ -1,5 +1,6 @@
 #include "fd_kind.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -36,6 +37,9 @@ FdInfo inspect_fd(int fd)
             info.kind = FdKind::SeqpacketSocket;
         else
             info.kind = FdKind::Other;
+    } else if (S_ISFIFO(st.st_mode)) {
+        int mode = fcntl(fd, F_GETFL) & O_ACCMODE;
+        info.kind = mode == O_RDONLY ? FdKind::PipeReadEnd : mode == O_WRONLY ? FdKind::PipeWriteEnd : FdKind::Other;
     } else
         info.kind = FdKind::Other;
     return info;
@@ -53,6 +57,8 @@ std::string describe_fd(int fd, const FdInfo& info)
     case FdKind::KernelSyncFile:
         return "a kernel sync_file";
     case FdKind::SeqpacketSocket:
+    case FdKind::PipeReadEnd:
+    case FdKind::PipeWriteEnd:
     case FdKind::Other:
         break;
     }

@@ -13,6 +13,8 @@ enum class FdKind {
     KernelSyncobj,  // anon_inode:syncobj_file
     KernelSyncFile, // anon_inode:sync_file
     SeqpacketSocket,
+    PipeReadEnd,
+    PipeWriteEnd,
     Other,
 };
 

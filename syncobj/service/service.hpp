@@ -1,5 +1,6 @@
-// The userspace syncobj service: a listening socket, client connections, timelines and
-// signalers (each a SOCK_SEQPACKET socket whose other end a client holds), waits, exported and
+// The userspace syncobj service: a listening socket, client connections, timelines (each a
+// SOCK_SEQPACKET socket whose other end a client holds) and signalers (each the read end of a
+// pipe whose write end a client holds), waits, exported and
 // imported sync files. Runs in any event loop: add fd() for POLLIN and call dispatch().
 // Single-threaded; never blocks.
 #pragma once

@@ -17,14 +17,33 @@ void TimelineObject::ready(uint32_t events)
         s.retire_timeline(*this);
 }
 
+void SignalerObject::signal()
+{
+    if (!signaled)
+        fence->resolve(0);
+    signaled = true;
+}
+
 void SignalerObject::ready(uint32_t events)
 {
-    if (events & (EPOLLHUP | EPOLLERR)) {
-        // Every copy of the signaler is gone and it never signaled: the point must not look
-        // signaled to anyone.
-        fence->resolve(EOWNERDEAD);
-        s.retire_signaler(*this);
+    bool writers_gone = events & (EPOLLHUP | EPOLLERR);
+    if (events & EPOLLIN) {
+        // One read: a byte signals (more bytes, more signals: the same as one). Whatever is
+        // left is reported again by the level-triggered poll; no second read on the way to
+        // the waiters.
+        char bytes[64];
+        ssize_t n = read(end.get(), bytes, sizeof bytes);
+        if (n > 0)
+            signal();
+        writers_gone = writers_gone || n == 0;
     }
+    if (!writers_gone)
+        return;
+    // Every copy of the signaler is gone. If it never signaled, the point must not look
+    // signaled to anyone.
+    if (!signaled)
+        fence->resolve(EOWNERDEAD);
+    s.retire_signaler(*this);
 }
 
 void ExportObject::ready(uint32_t events)

@@ -149,14 +149,20 @@ struct TimelineObject final : Poller::Source {
     void ready(uint32_t events) override;
 };
 
+// The service's read end of a signaler pipe; clients hold the write ends. A byte written (or
+// SIGNALER_SIGNAL) signals the point; every write end closed before that fails it. Kept after
+// the signal until the write ends are gone, so a holder's later write never meets a pipe
+// without a reader (SIGPIPE).
 struct SignalerObject final : Poller::Source {
     Service::State& s;
     uint64_t id = 0;
     UniqueFd end;
     ino_t ino = 0;
     core::FenceRef fence;
+    bool signaled = false;
     SignalerObject(Service::State& state) : s(state) {}
     void ready(uint32_t events) override;
+    void signal();
 };
 
 // The service's end of an exported sync file: one status message when the point resolves.
@@ -254,7 +260,7 @@ struct Connection final : Poller::Source {
 
     Reply op_create(const WireRequest& req);
     Reply op_import(std::vector<UniqueFd>& fds);
-    Reply op_submit(const WireRequest& req);
+    Reply op_submit(const WireRequest& req, std::vector<UniqueFd>& fds);
     void op_signaler_signal(const WireRequest& req);
     Reply op_signal(const WireRequest& req);
     Reply op_reset(const WireRequest& req);

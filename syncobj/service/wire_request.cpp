@@ -98,7 +98,7 @@ Result<WireRequest> decode_request(const void* data, size_t size)
             return size_error(hdr.op, size);
         req.handle = m.handle;
         req.point = m.point;
-        req.fds_expected = hdr.op == SYNCOBJ_OP_IMPORT_SYNC_FILE ? 1 : 0;
+        req.fds_expected = hdr.op == SYNCOBJ_OP_IMPORT_SYNC_FILE || hdr.op == SYNCOBJ_OP_SUBMIT ? 1 : 0;
         break;
     }
     case SYNCOBJ_OP_SIGNAL:

@@ -91,7 +91,8 @@ protected:
         return -1;
     }
     // A client that submits `point` on a new timeline, sends the timeline, signals the point
-    // when told, then stays alive until told again (so the host can look first).
+    // when told and closes its signaler, then stays alive until told again (so the host can
+    // look first).
     pid_t spawn_signaling_client(uint64_t point)
     {
         return spawn([this, point] {
@@ -103,6 +104,7 @@ protected:
             char go;
             CHILD_CHECK(read(sv_[0], &go, 1) == 1, 13);
             CHILD_CHECK(syncobj_signaler_signal(dev, sig) == 0, 14);
+            CHILD_CHECK(syncobj_fd_close(dev, sig) == 0, 16);
             CHILD_CHECK(read(sv_[0], &go, 1) == 1, 15);
             return 0;
         });
@@ -202,7 +204,8 @@ TEST_F(Host, WaitsForAClientSignalAndQueries)
 TEST_F(Host, DispatchActsBeforeTheSignalsCleanup)
 {
     // dispatch(act): the compositor reacts to a resolved wait inside `act`, before the host
-    // frees what the signal finished (here the signaler's service end, one fd).
+    // frees what the signal finished (here the signaler's service end, one fd: its pipe's read
+    // end, which goes once the client's byte and the close of its write end have been read).
     pid_t c = spawn_signaling_client(1);
     auto tl = import_from_child();
     ASSERT_TRUE(tl.ok()) << tl.error().message;
@@ -224,6 +227,9 @@ TEST_F(Host, DispatchActsBeforeTheSignalsCleanup)
         });
     }
     ASSERT_TRUE(fired_in_act) << "act never saw the signal (" << acts << " dispatches)";
+    end = now_ns() + 5000000000;
+    while (count_open_fds() != fds_in_act - 1 && now_ns() < end)
+        pump(2);
     EXPECT_EQ(count_open_fds(), fds_in_act - 1) << "the signaler's end was not freed after act";
     ASSERT_EQ(write(sv_[1], "g", 1), 1);
     EXPECT_EQ(child_status(c), 0);

@@ -4,6 +4,7 @@
 
 #include "service/handle_table.hpp"
 
+#include <optional>
 #include <set>
 
 #include <syncobj_service_wire.h>
@@ -204,6 +205,50 @@ TEST(SyncobjService, SignalerHandedToAnotherProcessStillSignals)
         return 0;
     });
     expect_children_ok(es.run());
+}
+
+TEST(SyncobjService, SignalerMisuseAndAGoneServiceAreSafe)
+{
+    // A signaler is the write end of a pipe the service reads. The library writes into
+    // nothing else (a timeline or a foreign pipe is refused before any byte is written), a
+    // second signal is harmless, and a signal after the service went away neither fails the
+    // caller nor kills it with SIGPIPE (the library keeps a read end of its own).
+    std::optional<EmbeddedService> es(std::in_place);
+    Channel ch;
+    int* sv = ch.fd;
+    pid_t child = es->spawn([&] {
+        syncobj_device* dev = open_dev();
+        CHILD_CHECK(dev, 10);
+        int tl, sig, sig2;
+        CHILD_CHECK(syncobj_create(dev, 0, &tl) == 0, 11);
+        CHILD_CHECK(syncobj_submit(dev, tl, 1, &sig) == 0, 12);
+        CHILD_CHECK(syncobj_submit(dev, tl, 2, &sig2) == 0, 13);
+        CHILD_CHECK(syncobj_signaler_signal(dev, tl) == -EINVAL, 14);
+        int foreign[2];
+        CHILD_CHECK(pipe2(foreign, O_CLOEXEC) == 0, 15);
+        CHILD_CHECK(syncobj_signaler_signal(dev, foreign[1]) == -EINVAL, 16);
+        CHILD_CHECK(!readable(foreign[0], 0), 17); // nothing written into someone else's pipe
+        CHILD_CHECK(syncobj_signaler_signal(dev, sig) == 0, 18);
+        CHILD_CHECK(syncobj_signaler_signal(dev, sig) == 0, 19); // twice: the same as once
+        uint64_t p = 1;
+        CHILD_CHECK(syncobj_wait(dev, &tl, &p, 1, now_ns() + 5000000000, 0, nullptr) == 0, 20);
+        CHILD_CHECK(write(sv[0], "k", 1) == 1, 21); // the parent stops the service
+        char done;
+        CHILD_CHECK(read(sv[0], &done, 1) == 1, 22);
+        CHILD_CHECK(syncobj_signaler_signal(dev, sig2) == 0, 23); // alive: no SIGPIPE
+        return 0;
+    });
+    int64_t end = now_ns() + 5000000000;
+    while (!readable(sv[1], 0) && now_ns() < end)
+        es->svc->dispatch(2);
+    char k;
+    ASSERT_EQ(read(sv[1], &k, 1), 1);
+    es.reset(); // the service and its read ends are gone
+    ASSERT_EQ(write(sv[1], "d", 1), 1);
+    int st = 0;
+    ASSERT_EQ(waitpid(child, &st, 0), child);
+    ASSERT_TRUE(WIFEXITED(st)) << "killed by signal " << (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    EXPECT_EQ(WEXITSTATUS(st), 0) << "failed at step " << WEXITSTATUS(st);
 }
 
 TEST(SyncobjService, TimelineLivesExactlyAsLongAsAHolder)
