@@ -452,7 +452,7 @@ private:
         if (!path || !*path)
             return {};
         std::ifstream in(path);
-        std::vector<double> wake, work, to_unlock, in_wlroots, total, to_release;
+        std::vector<double> wake, work, to_unlock, in_wlroots, total, to_release, whole;
         std::string line;
         while (std::getline(in, line)) {
             std::istringstream f(line);
@@ -469,8 +469,10 @@ private:
             in_wlroots.push_back(double(applied - unlock) / 1000);
             work.push_back(double(applied - seen) / 1000);
             total.push_back(double(applied - it->second) / 1000);
-            if (f >> w5 >> released && w5 == "released")  // syncway before 2026-11-22 had no such field
+            if (f >> w5 >> released && w5 == "released") {  // syncway before 2026-11-22 had no such field
                 to_release.push_back(double(released - applied) / 1000);
+                whole.push_back(double(released - seen) / 1000);
+            }
         }
         std::remove(path);
         if (wake.empty()) {
@@ -487,8 +489,11 @@ private:
         row("unlock_cached -> state applied (wlroots)", in_wlroots);
         row("seen -> applied (compositor work: the goal)", work);
         row("signal -> applied, compositor clock", total);
-        if (!to_release.empty())
+        if (!to_release.empty()) {
             row("applied -> replaced buffer's release signaled", to_release);
+            // Work moved from before "applied" to after it shows here, work saved does not.
+            row("seen -> release signaled (all of it)", whole);
+        }
         return work;
     }
 
