@@ -43,6 +43,15 @@
 // fences on the dma-buf (implicit sync), so such a buffer's release points wait for them
 // (FencedRelease: POLLOUT on a dma-buf fd waits for every fence on it).
 //
+// Applying a held commit on the CPU renderer: wlroots first tries to write the new wl_shm
+// buffer's damage into the texture of the buffer it replaces (wlr_client_buffer_apply_damage),
+// which cannot succeed with pixman (its textures have no write_pixels) but maps the new buffer
+// and walks the damage before failing; then it wraps the new buffer in a new texture anyway. We
+// hold a lock on the outgoing client buffer across wlr_surface_unlock_cached, so the attempt
+// ends at its first check ("someone else holds the old buffer") and the outgoing buffer, its
+// texture, its wl_buffer.release and its release points are let go right after the call
+// rather than inside it (B3). Not with a GPU renderer, where that write is the cheap path.
+//
 // Buffer kinds (unsupported_buffer): a commit's points need (1) nothing to read the buffer
 // before its acquire point signals: true of every kind, since the held state is applied (and
 // only then rendered) after the CPU wait; and (2) a moment when the renderer has finished
@@ -230,6 +239,10 @@ struct LinuxDrmSyncobjV1::Impl {
     std::unordered_set<SurfaceSync*> armed;  // surfaces with an acquire wait in progress
     std::unique_ptr<AcquireTrace> trace = AcquireTrace::from_env();  // B3, opt-in
     std::vector<TimelinePoint>* release_batch = nullptr;  // set while a ReleaseBatch collects
+    // Storage lent to each outermost ReleaseBatch and to each dispatch's list of fired waits and
+    // given back after, so that applying a held commit allocates nothing for them.
+    std::vector<TimelinePoint> spare_batch;
+    std::vector<SurfaceSync*> spare_fired;
     bool gpu_renderer = false;  // samples dma-bufs on a GPU (gles2), not through CPU pointers
     std::list<std::unique_ptr<FencedRelease>> fenced;
     int64_t woke_ns = 0;  // with a trace: when the loop handed us the current event
@@ -379,8 +392,10 @@ class ReleaseBatch {
 public:
     explicit ReleaseBatch(Impl& proto) : proto_(proto), outermost_(proto.release_batch == nullptr)
     {
-        if (outermost_)
-            proto_.release_batch = &points_;
+        if (!outermost_)
+            return;
+        points_ = std::move(proto_.spare_batch);  // empty; its capacity is what we borrow
+        proto_.release_batch = &points_;
     }
     ~ReleaseBatch() { flush(); }
     ReleaseBatch(const ReleaseBatch&) = delete;
@@ -392,7 +407,8 @@ public:
             return;
         proto_.release_batch = nullptr;
         outermost_ = false;
-        proto_.release(points_);
+        proto_.release(points_);  // leaves points_ empty
+        proto_.spare_batch = std::move(points_);
     }
 
 private:
@@ -605,9 +621,13 @@ void SurfaceSync::advance(bool fired)
         uint64_t point = front.acquire.point;
         held_.pop_front();
         fired = false;
+        // See "Applying a held commit" at the top of this file.
+        BufferLockPtr outgoing(!proto_.gpu_renderer && surface_->buffer ? wlr_buffer_lock(&surface_->buffer->base)
+                                                                          : nullptr);
         int64_t unlock_ns = traced ? AcquireTrace::now_ns() : 0;
         wlr_surface_unlock_cached(surface_, seq);
         int64_t applied_ns = traced ? AcquireTrace::now_ns() : 0;
+        outgoing.reset();  // the replaced buffer goes now, its release points into the batch
         releases.flush();
         if (traced)
             proto_.trace->applied(point, proto_.woke_ns, unlock_ns, applied_ns, AcquireTrace::now_ns());
@@ -624,13 +644,15 @@ void Impl::dispatch_host()
     if (trace)
         woke_ns = AcquireTrace::now_ns();
     host->dispatch([this] {
-        std::vector<SurfaceSync*> fired;
+        std::vector<SurfaceSync*> fired = std::move(spare_fired);
         for (SurfaceSync* sync : armed)
             if (sync->wait_fired())
                 fired.push_back(sync);
         for (SurfaceSync* sync : fired)
             if (armed.contains(sync))  // still waiting: not destroyed by an earlier one's commit
                 sync->on_wait_fired();
+        fired.clear();
+        spare_fired = std::move(fired);
     });
 }
 
