@@ -43,15 +43,6 @@
 // fences on the dma-buf (implicit sync), so such a buffer's release points wait for them
 // (FencedRelease: POLLOUT on a dma-buf fd waits for every fence on it).
 //
-// Applying a held commit on the CPU renderer: wlroots first tries to write the new wl_shm
-// buffer's damage into the texture of the buffer it replaces (wlr_client_buffer_apply_damage),
-// which cannot succeed with pixman (its textures have no write_pixels) but maps the new buffer
-// and walks the damage before failing; then it wraps the new buffer in a new texture anyway. We
-// hold a lock on the outgoing client buffer across wlr_surface_unlock_cached, so the attempt
-// ends at its first check ("someone else holds the old buffer") and the outgoing buffer, its
-// texture, its wl_buffer.release and its release points are let go right after the call
-// rather than inside it (B3). Not with a GPU renderer, where that write is the cheap path.
-//
 // Buffer kinds (unsupported_buffer): a commit's points need (1) nothing to read the buffer
 // before its acquire point signals: true of every kind, since the held state is applied (and
 // only then rendered) after the CPU wait; and (2) a moment when the renderer has finished
@@ -621,13 +612,9 @@ void SurfaceSync::advance(bool fired)
         uint64_t point = front.acquire.point;
         held_.pop_front();
         fired = false;
-        // See "Applying a held commit" at the top of this file.
-        BufferLockPtr outgoing(!proto_.gpu_renderer && surface_->buffer ? wlr_buffer_lock(&surface_->buffer->base)
-                                                                          : nullptr);
         int64_t unlock_ns = traced ? AcquireTrace::now_ns() : 0;
         wlr_surface_unlock_cached(surface_, seq);
         int64_t applied_ns = traced ? AcquireTrace::now_ns() : 0;
-        outgoing.reset();  // the replaced buffer goes now, its release points into the batch
         releases.flush();
         if (traced)
             proto_.trace->applied(point, proto_.woke_ns, unlock_ns, applied_ns, AcquireTrace::now_ns());

@@ -109,6 +109,26 @@ protected:
             return 0;
         });
     }
+    // Runs the host's loop with dispatch(act) until `act` returns true (or 5 s); false if it never did.
+    bool dispatch_acting_until(const std::function<bool()>& act)
+    {
+        bool done = false;
+        int64_t end = now_ns() + 5000000000;
+        while (!done && now_ns() < end) {
+            pollfd p{host_->fd(), POLLIN, 0};
+            if (poll(&p, 1, 5) > 0)
+                host_->dispatch([&] { done = act(); });
+        }
+        return done;
+    }
+    // The timeline a child sends, imported (the host keeps its own reference).
+    syncway::Result<std::shared_ptr<HostedTimeline>> import_from_child()
+    {
+        int fd = receive_fd();
+        auto tl = host_->import_timeline(fd);
+        close(fd);
+        return tl;
+    }
     static syncobj_device* open_dev()
     {
         syncobj_device* dev = nullptr;
@@ -188,27 +208,18 @@ TEST_F(Host, DispatchActsBeforeTheSignalsCleanup)
     // dispatch(act): the compositor reacts to a resolved wait inside `act`, before the host
     // frees what the signal finished (here the signaler's service end, one fd).
     pid_t c = spawn_signaling_client(1);
-    int fd = receive_fd();
-    auto tl = host_->import_timeline(fd);
-    close(fd);
+    auto tl = import_from_child();
     ASSERT_TRUE(tl.ok()) << tl.error().message;
     auto w = (*tl)->wait(1);
     ASSERT_TRUE(w.ok());
     pump(20); // nothing else left to handle
     ASSERT_EQ(write(sv_[1], "g", 1), 1);
-    bool fired_in_act = false;
     int fds_in_act = -1, acts = 0;
-    int64_t end = now_ns() + 5000000000;
-    while (!fired_in_act && now_ns() < end) {
-        pollfd p{host_->fd(), POLLIN, 0};
-        if (poll(&p, 1, 5) <= 0)
-            continue;
-        host_->dispatch([&] {
-            acts++;
-            fired_in_act = w->fired();
-            fds_in_act = count_open_fds();
-        });
-    }
+    bool fired_in_act = dispatch_acting_until([&] {
+        acts++;
+        fds_in_act = count_open_fds();
+        return w->fired();
+    });
     ASSERT_TRUE(fired_in_act) << "act never saw the signal (" << acts << " dispatches)";
     EXPECT_EQ(count_open_fds(), fds_in_act - 1) << "the signaler's end was not freed after act";
     ASSERT_EQ(write(sv_[1], "g", 1), 1);
@@ -221,9 +232,7 @@ TEST_F(Host, DispatchWritesOnlyTheWaitsActLeavesAlive)
     // dispatch resolved, and one made inside `act` on a point already signaled, is written once
     // `act` returns, so waits nobody took in `act` still wake the loop.
     pid_t c = spawn_signaling_client(1);
-    int fd = receive_fd();
-    auto tl = host_->import_timeline(fd);
-    close(fd);
+    auto tl = import_from_child();
     ASSERT_TRUE(tl.ok()) << tl.error().message;
     auto taken = (*tl)->wait(1), left = (*tl)->wait(1);
     ASSERT_TRUE(taken.ok() && left.ok());
@@ -233,24 +242,17 @@ TEST_F(Host, DispatchWritesOnlyTheWaitsActLeavesAlive)
     ASSERT_GE(taken_copy, 0);
     pump(20);
     ASSERT_EQ(write(sv_[1], "g", 1), 1);
-    bool fired_in_act = false, written_in_act = true;
+    bool written_in_act = true;
     std::optional<PointWait> made_in_act;
-    int64_t end = now_ns() + 5000000000;
-    while (!fired_in_act && now_ns() < end) {
-        pollfd p{host_->fd(), POLLIN, 0};
-        if (poll(&p, 1, 5) <= 0)
-            continue;
-        host_->dispatch([&] {
-            if (!taken_wait->fired())
-                return;
-            fired_in_act = true;
-            written_in_act = readable(taken_copy, 0) || readable(left->fd(), 0);
-            taken_wait.reset();
-            auto w = (*tl)->wait(1);
-            if (w.ok())
-                made_in_act.emplace(std::move(w.value()));
-        });
-    }
+    bool fired_in_act = dispatch_acting_until([&] {
+        if (!taken_wait->fired())
+            return false;
+        written_in_act = readable(taken_copy, 0) || readable(left->fd(), 0);
+        taken_wait.reset();
+        if (auto w = (*tl)->wait(1); w.ok())
+            made_in_act.emplace(std::move(w.value()));
+        return true;
+    });
     ASSERT_TRUE(fired_in_act) << "act never saw the signal";
     EXPECT_FALSE(written_in_act) << "eventfds written before act ran";
     EXPECT_TRUE(left->fired());
