@@ -13,16 +13,49 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <vector>
 
 namespace syncway::syncobj {
 
 namespace {
 
+class HostWaiter;
+
+// Eventfd writes of host waits resolved while TimelineHost::dispatch(act) runs. `act` takes the
+// waits it reacts to in-process (PointWait::fired) and drops them, and a dropped wait is never
+// written: so those writes, and the loop wake-ups they would cause, are only made after `act` for
+// the waits it left alive (B3). Outside such a dispatch, a resolved wait writes at once.
+class WakeQueue {
+public:
+    bool deferring() const noexcept { return deferring_; }
+    void begin() noexcept { deferring_ = true; }
+    void push(HostWaiter* w) { queued_.push_back(w); }
+    void remove(HostWaiter* w) noexcept { std::erase(queued_, w); }
+    // Writes every queued wait still alive and stops deferring.
+    void flush() noexcept;
+
+private:
+    bool deferring_ = false;
+    std::vector<HostWaiter*> queued_;
+};
+
 // A host wait on a service timeline: writes its eventfd in-process, no message involved.
 class HostWaiter final : public core::Waiter {
 public:
-    explicit HostWaiter(int efd) : efd_(efd) {}
+    HostWaiter(int efd, WakeQueue& wakes) : efd_(efd), wakes_(wakes) {}
+    ~HostWaiter() override
+    {
+        if (queued_)
+            wakes_.remove(this);
+    }
     bool fired() const noexcept { return fired_; }
+    void write_eventfd() noexcept
+    {
+        queued_ = false;
+        uint64_t one = 1;
+        ssize_t r = write(efd_, &one, sizeof one);
+        (void)r;
+    }
 
 protected:
     void resolved(int) override { fire(); }
@@ -33,13 +66,25 @@ private:
     void fire()
     {
         fired_ = true;
-        uint64_t one = 1;
-        ssize_t r = write(efd_, &one, sizeof one);
-        (void)r;
+        if (!wakes_.deferring())
+            return write_eventfd();
+        queued_ = true;
+        wakes_.push(this);
     }
     int efd_;
+    WakeQueue& wakes_;
     bool fired_ = false;
+    bool queued_ = false;
 };
+
+void WakeQueue::flush() noexcept
+{
+    deferring_ = false;
+    // Each write clears its waiter's mark; the vector is not touched by it.
+    for (HostWaiter* w : queued_)
+        w->write_eventfd();
+    queued_.clear();
+}
 
 Result<UniqueFd> make_eventfd()
 {
@@ -80,6 +125,7 @@ bool PointWait::fired() const noexcept
 
 struct HostedTimeline::Impl {
     TimelineKind kind = TimelineKind::Service;
+    WakeQueue* wakes = nullptr;  // the host's; service timelines only
     UniqueFd fd; // our reference: the timeline lives at least as long as this object
     std::shared_ptr<core::Timeline> timeline;
     // Kernel timelines: through /dev/syncobj (on `fd` itself), or a DRM node (on `handle`).
@@ -187,7 +233,7 @@ Result<PointWait> HostedTimeline::wait(uint64_t point, WaitFor what)
     impl->efd = std::move(efd.value());
     uint32_t flags = core::kWaitForSubmit | (what == WaitFor::Available ? core::kWaitAvailable : 0);
     if (impl_->kind == TimelineKind::Service) {
-        impl->waiter = std::make_unique<HostWaiter>(impl->efd.get());
+        impl->waiter = std::make_unique<HostWaiter>(impl->efd.get(), *impl_->wakes);
         auto st = impl_->timeline->wait(*impl->waiter, point, flags);
         if (!st)
             return st.error();
@@ -262,6 +308,7 @@ struct TimelineHost::Impl {
     std::unique_ptr<DrmSyncobjDevice> drm;
     std::string kernel_device;
     std::string kernel_absent_reason;
+    WakeQueue wakes;
 };
 
 TimelineHost::TimelineHost(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
@@ -311,7 +358,16 @@ Result<std::unique_ptr<TimelineHost>> TimelineHost::create(HostOptions options)
 
 int TimelineHost::fd() const noexcept { return impl_->service->fd(); }
 void TimelineHost::dispatch() { impl_->service->dispatch(0); }
-void TimelineHost::dispatch(const std::function<void()>& act) { impl_->service->dispatch(0, act); }
+void TimelineHost::dispatch(const std::function<void()>& act)
+{
+    WakeQueue& wakes = impl_->wakes;
+    wakes.begin();
+    impl_->service->dispatch(0, [&] {
+        if (act)
+            act();
+        wakes.flush();
+    });
+}
 const std::string& TimelineHost::socket_path() const noexcept { return impl_->service->path(); }
 const std::string& TimelineHost::kernel_device() const noexcept { return impl_->kernel_device; }
 
@@ -327,6 +383,7 @@ Result<std::shared_ptr<HostedTimeline>> TimelineHost::import_timeline(int fd)
             return make_error(EINVAL, describe_fd(fd, info) + " (clients must use the service at " +
                                           socket_path() + ", given to them in $" + kSocketEnv + ")");
         impl->kind = TimelineKind::Service;
+        impl->wakes = &impl_->wakes;
     } else if (info.kind == FdKind::KernelSyncobj) {
         if (!impl_->sdev && !impl_->drm)
             return make_error(EINVAL, "a kernel syncobj fd, but this host cannot import kernel timelines: " +

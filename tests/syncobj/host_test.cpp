@@ -8,6 +8,8 @@
 
 #include <fcntl.h>
 
+#include <optional>
+
 using namespace syncobj_test;
 using namespace syncway::syncobj;
 
@@ -120,6 +122,18 @@ protected:
         CHILD_CHECK(read(sv_[0], &go, 1) == 1, 12);
         return 0;
     }
+    // Runs the host's loop with dispatch(act) until `act` returns true (or 5 s); false if it never did.
+    bool dispatch_acting_until(const std::function<bool()>& act)
+    {
+        bool done = false;
+        int64_t end = now_ns() + 5000000000;
+        while (!done && now_ns() < end) {
+            pollfd p{host_->fd(), POLLIN, 0};
+            if (poll(&p, 1, 5) > 0)
+                host_->dispatch([&] { done = act(); });
+        }
+        return done;
+    }
     // The timeline a child sent, imported into the host (which keeps its own reference).
     syncway::Result<std::shared_ptr<HostedTimeline>> import_from_child()
     {
@@ -213,24 +227,60 @@ TEST_F(Host, DispatchActsBeforeTheSignalsCleanup)
     ASSERT_TRUE(w.ok());
     pump(20); // nothing else left to handle
     ASSERT_EQ(write(sv_[1], "g", 1), 1);
-    bool fired_in_act = false;
     int fds_in_act = -1, acts = 0;
-    int64_t end = now_ns() + 5000000000;
-    while (!fired_in_act && now_ns() < end) {
-        pollfd p{host_->fd(), POLLIN, 0};
-        if (poll(&p, 1, 5) <= 0)
-            continue;
-        host_->dispatch([&] {
-            acts++;
-            fired_in_act = w->fired();
-            fds_in_act = count_open_fds();
-        });
-    }
+    bool fired_in_act = dispatch_acting_until([&] {
+        acts++;
+        fds_in_act = count_open_fds();
+        return w->fired();
+    });
     ASSERT_TRUE(fired_in_act) << "act never saw the signal (" << acts << " dispatches)";
-    end = now_ns() + 5000000000;
+    int64_t end = now_ns() + 5000000000;
     while (count_open_fds() != fds_in_act - 1 && now_ns() < end)
         pump(2);
     EXPECT_EQ(count_open_fds(), fds_in_act - 1) << "the signaler's end was not freed after act";
+    ASSERT_EQ(write(sv_[1], "g", 1), 1);
+    EXPECT_EQ(child_status(c), 0);
+}
+
+TEST_F(Host, DispatchWritesOnlyTheWaitsActLeavesAlive)
+{
+    // A wait `act` takes in-process and drops costs no eventfd write (B3); every other wait the
+    // dispatch resolved, and one made inside `act` on a point already signaled, is written once
+    // `act` returns, so waits nobody took in `act` still wake the loop.
+    pid_t c = spawn_signaling_client(1);
+    auto tl = import_from_child();
+    ASSERT_TRUE(tl.ok()) << tl.error().message;
+    auto taken = (*tl)->wait(1), left = (*tl)->wait(1);
+    ASSERT_TRUE(taken.ok() && left.ok());
+    std::optional<PointWait> taken_wait(std::move(taken.value()));
+    // A copy of the taken wait's eventfd outlives it: a write to it would show there.
+    int taken_copy = fcntl(taken_wait->fd(), F_DUPFD_CLOEXEC, 0);
+    ASSERT_GE(taken_copy, 0);
+    pump(20);
+    ASSERT_EQ(write(sv_[1], "g", 1), 1);
+    bool written_in_act = true;
+    std::optional<PointWait> made_in_act;
+    bool fired_in_act = dispatch_acting_until([&] {
+        if (!taken_wait->fired())
+            return false;
+        written_in_act = readable(taken_copy, 0) || readable(left->fd(), 0);
+        taken_wait.reset();
+        if (auto w = (*tl)->wait(1); w.ok())
+            made_in_act.emplace(std::move(w.value()));
+        return true;
+    });
+    ASSERT_TRUE(fired_in_act) << "act never saw the signal";
+    EXPECT_FALSE(written_in_act) << "eventfds written before act ran";
+    EXPECT_TRUE(left->fired());
+    EXPECT_TRUE(readable(left->fd(), 0)) << "a wait act did not take was never written";
+    ASSERT_TRUE(made_in_act.has_value());
+    EXPECT_TRUE(readable(made_in_act->fd(), 0)) << "a wait made inside act was never written";
+    EXPECT_FALSE(readable(taken_copy, 0)) << "the wait act dropped was written anyway";
+    close(taken_copy);
+    // Outside dispatch(act), a resolved wait is written at once.
+    auto later = (*tl)->wait(1);
+    ASSERT_TRUE(later.ok());
+    EXPECT_TRUE(readable(later->fd(), 0));
     ASSERT_EQ(write(sv_[1], "g", 1), 1);
     EXPECT_EQ(child_status(c), 0);
 }

@@ -79,7 +79,8 @@ public:
     ~PointWait();
 
     int fd() const noexcept;
-    // True once the eventfd has been written (the point resolved). Does not read the eventfd.
+    // True once the point resolved. Does not read the eventfd. Inside TimelineHost::dispatch's
+    // `act` a service wait can be fired before its eventfd is written (see there).
     bool fired() const noexcept;
 
 private:
@@ -128,6 +129,10 @@ public:
     // finished are torn down (an epoll_ctl and a close each): a host that reacts to the waits
     // this dispatch resolved (PointWait::fired) does so without waiting for that cleanup.
     // `act` must not throw; it may use this host (not dispatch it again).
+    // The eventfds of the service waits that resolve during this call are written only after
+    // `act` returns, and only for the waits still alive then: a wait `act` takes (fired()) and
+    // destroys costs no eventfd write and no loop wake-up. Kernel waits are written by the
+    // kernel as always.
     void dispatch(const std::function<void()>& act);
     const std::string& socket_path() const noexcept;
 
