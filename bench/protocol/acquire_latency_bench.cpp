@@ -290,7 +290,7 @@ public:
         own(g_->presentation);
         own(g_->syncobj);
         wp_presentation_add_listener(g_->presentation, &presentation_listener, g_.get());
-        // The signal is then one sendmsg (no identity check per call); every timeline and
+        // The signal is then one pipe write (no identity check per call); every timeline and
         // signaler fd is closed through syncobj_fd_close, as that flag requires.
         check(syncobj_open_flags(SYNCOBJ_BACKEND_AUTO, SYNCOBJ_OPEN_CACHE_FD_IDENTITY, &dev_), "syncobj_open");
         check(syncobj_create(dev_, 0, &acquire_fd_), "syncobj_create");
