@@ -103,7 +103,10 @@ int syncobj_import_sync_file(struct syncobj_device *dev, int fd, uint64_t point,
 
 /* Wait-before-signal: submits `point` unsignaled and returns a signaler fd. Signal it with
  * syncobj_signaler_signal (one syscall, no round trip) from any process holding it; if every
- * copy of the signaler closes first, the point resolves with SYNCOBJ_ERROR_SIGNALER_DIED. */
+ * copy of the signaler closes first, the point resolves with SYNCOBJ_ERROR_SIGNALER_DIED.
+ * Close it with syncobj_fd_close: on the service backend the library keeps a second fd per
+ * signaler it submitted (a read end of the signaler's pipe, so a late signal never raises
+ * SIGPIPE), which close(2) leaves open until that fd number is reused or the device closes. */
 int syncobj_submit(struct syncobj_device *dev, int fd, uint64_t point, int *signaler_fd);
 int syncobj_signaler_signal(struct syncobj_device *dev, int signaler_fd);
 
