@@ -124,11 +124,11 @@ static void *render_main(void *data)
 				die("waiting for a release point", r);
 		}
 		draw(job.pixels, job.frame);
-		/* One sendmsg: the compositor applies the commit it has been holding. */
+		/* One syscall: the compositor applies the commit it has been holding. */
 		int r = syncobj_signaler_signal(app->dev, job.signaler);
 		if (r)
 			die("signaling the acquire point", r);
-		close(job.signaler);
+		syncobj_fd_close(app->dev, job.signaler);
 	}
 }
 
