@@ -385,6 +385,44 @@ TEST(SyncobjService, BadInputGetsErrnoAndHurtsNoOne)
     EXPECT_EQ(es.run()[0], 0);
 }
 
+TEST(SyncobjService, SubmitTakesOnlyAPipesReadEnd)
+{
+    // SUBMIT on the raw wire: the signaler's pipe read end must come with it; anything else is
+    // refused with the fd it got named, nothing is kept, and the connection goes on.
+    EmbeddedService es;
+    int fds_before = count_open_fds();
+    int s = raw_connect(es.path());
+    ASSERT_GE(s, 0);
+    es.pump(5);
+    syncobj_wire_create create{{SYNCOBJ_OP_CREATE, 0}, 0};
+    int tl = -1;
+    syncobj_wire_reply created = raw_call(es, s, &create, sizeof create, &tl);
+    ASSERT_EQ(created.error, 0);
+    ASSERT_GE(tl, 0);
+    syncobj_wire_point submit{{SYNCOBJ_OP_SUBMIT, 0}, created.aux, 1};
+    std::string text;
+    EXPECT_EQ(raw_request(es, s, &submit, sizeof submit, {}, &text), EBADF) << "no fd";
+    int efd = new_eventfd();
+    EXPECT_EQ(raw_request(es, s, &submit, sizeof submit, {efd}, &text), EINVAL);
+    EXPECT_NE(text.find("eventfd"), std::string::npos) << text;
+    int p[2];
+    ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+    EXPECT_EQ(raw_request(es, s, &submit, sizeof submit, {p[1]}, &text), EINVAL);
+    EXPECT_NE(text.find("pipe"), std::string::npos) << text;
+    EXPECT_EQ(es.svc->pending_object_count(), 0u) << "a refused SUBMIT left a signaler";
+    EXPECT_EQ(raw_request(es, s, &submit, sizeof submit, {p[0]}), 0);
+    EXPECT_EQ(es.svc->pending_object_count(), 1u);
+    close(p[0]);
+    close(p[1]); // every write end closed without a byte: the point fails, the signaler goes
+    es.pump(10);
+    EXPECT_EQ(es.svc->pending_object_count(), 0u);
+    close(efd);
+    close(tl);
+    close(s);
+    es.pump(10);
+    EXPECT_EQ(count_open_fds(), fds_before) << "the service leaked fds";
+}
+
 // The service takes requests several at a time (recvmmsg); a burst longer than one batch,
 // with fds on some requests, must be answered in order with each request's own fds.
 TEST(SyncobjService, BurstOfRequestsAnsweredInOrderWithTheirFds)
