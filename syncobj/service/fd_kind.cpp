@@ -18,6 +18,15 @@ FdInfo inspect_fd(int fd)
     if (fd < 0 || fstat(fd, &st) != 0)
         return info;
     info.inode = st.st_ino;
+    // Pipe ends are told apart by their access mode alone: SUBMIT (a signaler's read end) pays
+    // no /proc lookup.
+    if (S_ISFIFO(st.st_mode)) {
+        int mode = fcntl(fd, F_GETFL) & O_ACCMODE;
+        if (mode == O_RDONLY || mode == O_WRONLY) {
+            info.kind = mode == O_RDONLY ? FdKind::PipeReadEnd : FdKind::PipeWriteEnd;
+            return info;
+        }
+    }
     char path[64];
     char target[PATH_MAX];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
@@ -37,9 +46,6 @@ FdInfo inspect_fd(int fd)
             info.kind = FdKind::SeqpacketSocket;
         else
             info.kind = FdKind::Other;
-    } else if (S_ISFIFO(st.st_mode)) {
-        int mode = fcntl(fd, F_GETFL) & O_ACCMODE;
-        info.kind = mode == O_RDONLY ? FdKind::PipeReadEnd : mode == O_WRONLY ? FdKind::PipeWriteEnd : FdKind::Other;
     } else
         info.kind = FdKind::Other;
     return info;
@@ -56,9 +62,11 @@ std::string describe_fd(int fd, const FdInfo& info)
         return "a kernel syncobj fd";
     case FdKind::KernelSyncFile:
         return "a kernel sync_file";
-    case FdKind::SeqpacketSocket:
     case FdKind::PipeReadEnd:
+        return "the read end of a pipe";
     case FdKind::PipeWriteEnd:
+        return "the write end of a pipe";
+    case FdKind::SeqpacketSocket:
     case FdKind::Other:
         break;
     }

@@ -21,7 +21,7 @@ enum class FdKind {
 struct FdInfo {
     FdKind kind = FdKind::Invalid;
     ino_t inode = 0;
-    std::string target; // readlink of /proc/self/fd/N: "pipe:[12]", "/dev/null", ...
+    std::string target; // readlink of /proc/self/fd/N: "/dev/null", ... (not read for pipe ends)
 };
 
 FdInfo inspect_fd(int fd);
