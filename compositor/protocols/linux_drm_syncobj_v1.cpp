@@ -230,10 +230,6 @@ struct LinuxDrmSyncobjV1::Impl {
     std::unordered_set<SurfaceSync*> armed;  // surfaces with an acquire wait in progress
     std::unique_ptr<AcquireTrace> trace = AcquireTrace::from_env();  // B3, opt-in
     std::vector<TimelinePoint>* release_batch = nullptr;  // set while a ReleaseBatch collects
-    // Storage lent to each outermost ReleaseBatch and to each dispatch's list of fired waits and
-    // given back after, so that applying a held commit allocates nothing for them.
-    std::vector<TimelinePoint> spare_batch;
-    std::vector<SurfaceSync*> spare_fired;
     bool gpu_renderer = false;  // samples dma-bufs on a GPU (gles2), not through CPU pointers
     std::list<std::unique_ptr<FencedRelease>> fenced;
     int64_t woke_ns = 0;  // with a trace: when the loop handed us the current event
@@ -383,10 +379,8 @@ class ReleaseBatch {
 public:
     explicit ReleaseBatch(Impl& proto) : proto_(proto), outermost_(proto.release_batch == nullptr)
     {
-        if (!outermost_)
-            return;
-        points_ = std::move(proto_.spare_batch);  // empty; its capacity is what we borrow
-        proto_.release_batch = &points_;
+        if (outermost_)
+            proto_.release_batch = &points_;
     }
     ~ReleaseBatch() { flush(); }
     ReleaseBatch(const ReleaseBatch&) = delete;
@@ -398,8 +392,7 @@ public:
             return;
         proto_.release_batch = nullptr;
         outermost_ = false;
-        proto_.release(points_);  // leaves points_ empty
-        proto_.spare_batch = std::move(points_);
+        proto_.release(points_);
     }
 
 private:
@@ -631,15 +624,13 @@ void Impl::dispatch_host()
     if (trace)
         woke_ns = AcquireTrace::now_ns();
     host->dispatch([this] {
-        std::vector<SurfaceSync*> fired = std::move(spare_fired);
+        std::vector<SurfaceSync*> fired;
         for (SurfaceSync* sync : armed)
             if (sync->wait_fired())
                 fired.push_back(sync);
         for (SurfaceSync* sync : fired)
             if (armed.contains(sync))  // still waiting: not destroyed by an earlier one's commit
                 sync->on_wait_fired();
-        fired.clear();
-        spare_fired = std::move(fired);
     });
 }
 
