@@ -188,8 +188,8 @@ struct Client {
     std::unique_ptr<SolidBuffer> window_dmabuf;
     std::vector<std::unique_ptr<SolidBuffer>> old_window_buffers;  // kept: their release is what is checked
     std::string window_driver;
-    // `fence-window`: a sw_sync timeline whose fence at 1 sits unsignaled in fenced_buffer's
-    // dma-buf as a read fence (a GPU still reading it).
+    // `fence-window`: a sw_sync timeline whose fence at 1 sits unsignaled, as a read fence (a
+    // GPU still reading it), in the dma-buf that was the window's when the fence was put in.
     std::optional<syncway::syncobj::SwSyncTimeline> window_fence;
     int64_t window_fence_signaled_ns = 0;  // CLOCK_MONOTONIC
     bool argb_linear = false, argb_implicit = false;  // linux-dmabuf modifiers offered for ARGB8888
@@ -297,8 +297,29 @@ void on_redraw_done(void* data, wl_callback* cb, uint32_t)
     std::exit(1);
 }
 
+// Points N (acquire and release) on the commit about to be made through `surface`; `hold`
+// submits the acquire point unsignaled (signal it with `signal`), else it is signaled now.
+std::string set_points(Client* c, wp_linux_drm_syncobj_surface_v1* surface, bool hold)
+{
+    uint64_t point = ++c->point;
+    if (hold) {
+        int signaler = -1;
+        if (int r = syncobj_submit(c->dev, c->acquire_fd.get(), point, &signaler); r < 0)
+            die("syncobj_submit", r);
+        c->signaler.reset(signaler);
+    } else {
+        int fd = c->acquire_fd.get();
+        if (int r = syncobj_signal(c->dev, &fd, &point, 1); r < 0)
+            die("syncobj_signal", r);
+    }
+    auto hi = static_cast<uint32_t>(point >> 32), lo = static_cast<uint32_t>(point);
+    wp_linux_drm_syncobj_surface_v1_set_acquire_point(surface, c->acquire.get(), hi, lo);
+    wp_linux_drm_syncobj_surface_v1_set_release_point(surface, c->release.get(), hi, lo);
+    return "acquire " + std::to_string(point) + (hold ? " held" : " signaled") + ", release " + std::to_string(point);
+}
+
 // Attaches a new buffer of `color` to the cursor surface and commits it (with a frame
-// callback). With --cursor-sync the commit carries acquire point N and release point N + 1
+// callback). With --cursor-sync the commit carries acquire and release point N
 // (on two timelines); `hold` submits the acquire point unsignaled (signal it with `signal`).
 void commit_cursor(Client* c, uint32_t color, bool hold, bool dmabuf = false)
 {
@@ -317,23 +338,8 @@ void commit_cursor(Client* c, uint32_t color, bool hold, bool dmabuf = false)
     wl_surface_damage_buffer(c->cursor_surface.get(), 0, 0, s, s);
     wl_callback_add_listener(wl_surface_frame(c->cursor_surface.get()), &cursor_frame_listener, c);
     std::string how = "plain";
-    if (c->cursor_sync) {
-        uint64_t point = ++c->point;
-        if (hold) {
-            int signaler = -1;
-            if (int r = syncobj_submit(c->dev, c->acquire_fd.get(), point, &signaler); r < 0)
-                die("syncobj_submit", r);
-            c->signaler.reset(signaler);
-        } else {
-            int fd = c->acquire_fd.get();
-            if (int r = syncobj_signal(c->dev, &fd, &point, 1); r < 0)
-                die("syncobj_signal", r);
-        }
-        auto hi = static_cast<uint32_t>(point >> 32), lo = static_cast<uint32_t>(point);
-        wp_linux_drm_syncobj_surface_v1_set_acquire_point(c->cursor_sync_surface.get(), c->acquire.get(), hi, lo);
-        wp_linux_drm_syncobj_surface_v1_set_release_point(c->cursor_sync_surface.get(), c->release.get(), hi, lo);
-        how = "acquire " + std::to_string(point) + (hold ? " held" : " signaled") + ", release " + std::to_string(point);
-    }
+    if (c->cursor_sync)
+        how = set_points(c, c->cursor_sync_surface.get(), hold);
     wl_surface_commit(c->cursor_surface.get());
     std::printf("cursor %08x committed (%s%s)\n", color, dmabuf ? "linux-dmabuf, " : "wl_shm, ", how.c_str());
     std::fflush(stdout);
@@ -399,19 +405,6 @@ void on_global(void* data, wl_registry* registry, uint32_t name, const char* ifa
     }
 }
 
-// Points N (acquire, already signaled, and release) on the commit about to be made through `surface`.
-std::string set_signaled_points(Client* c, wp_linux_drm_syncobj_surface_v1* surface)
-{
-    uint64_t point = ++c->point;
-    int fd = c->acquire_fd.get();
-    if (int r = syncobj_signal(c->dev, &fd, &point, 1); r < 0)
-        die("syncobj_signal", r);
-    auto hi = static_cast<uint32_t>(point >> 32), lo = static_cast<uint32_t>(point);
-    wp_linux_drm_syncobj_surface_v1_set_acquire_point(surface, c->acquire.get(), hi, lo);
-    wp_linux_drm_syncobj_surface_v1_set_release_point(surface, c->release.get(), hi, lo);
-    return "acquire " + std::to_string(point) + " signaled, release " + std::to_string(point);
-}
-
 void on_window_frame_done(void*, wl_callback* cb, uint32_t)
 {
     wl_callback_destroy(cb);
@@ -444,7 +437,7 @@ void commit_gbm_window(Client* c, uint32_t color)
     wl_surface_attach(c->surface.get(), c->window_dmabuf->buffer.get(), 0, 0);
     wl_surface_damage_buffer(c->surface.get(), 0, 0, c->width, c->height);
     wl_callback_add_listener(wl_surface_frame(c->surface.get()), &window_frame_listener, c);
-    std::string how = set_signaled_points(c, c->window_sync_surface.get());
+    std::string how = set_points(c, c->window_sync_surface.get(), false);
     wl_surface_commit(c->surface.get());
     std::printf("window %08x committed (linux-dmabuf, %s GBM buffer, %s modifier, %s)\n", color,
                 c->window_driver.c_str(),
@@ -645,7 +638,8 @@ int main(int argc, char** argv)
                          "  --cursor-sync  cursor commits carry linux-drm-syncobj-v1 acquire and release point N\n"
                          "                 (the Nth cursor commit) on two timelines of $SYNCWAY_SYNCOBJ_SOCKET's service\n"
                          "  --window-sync DRIVER  allow gbm-window: window commits of GBM buffers of the card\n"
-                         "                 DRIVER drives (virtio_gpu, vgem, ...) with points on the same timelines\n"
+                         "                 DRIVER drives (one Mesa has a GL driver for: virtio_gpu with virgl)\n"
+                         "                 with points on the same timelines\n"
                          "  --commands     read commands on stdin, one a line:\n"
                          "                   cursor AARRGGBB  commit a cursor buffer of that colour\n"
                          "                   dmabuf-cursor AARRGGBB  the same as a linux-dmabuf buffer (a dma-buf\n"
