@@ -476,7 +476,10 @@ int ServiceBackend::signaler_signal(int signaler)
             return r;
         if (static_cast<size_t>(signaler) >= cache_.size() || !(cache_[signaler].cookie & kPipeIdentity))
             return fail(EINVAL, "fd " + std::to_string(signaler) + " is a timeline, not a signaler");
-        unflushed_signals_.push_back(h);
+        // A signaler signaled again before any request needs repeating once: a caller that
+        // signals the same signaler over and over with no other request keeps one entry.
+        if (unflushed_signals_.empty() || unflushed_signals_.back() != h)
+            unflushed_signals_.push_back(h);
     }
     static constexpr char kSignal = 1;
     ssize_t n;
