@@ -1,4 +1,4 @@
-// B4 (DESIGN.md §7): compositor CPU time per presented frame and peak RSS, headless 1920x1080,
+// B4 (docs/DESIGN.md §4): compositor CPU time per presented frame and peak RSS, headless 1920x1080,
 // with 1 and 4 weston-simple-shm clients, for syncway beside sway 1.7 (wlroots headless, pixman)
 // and weston 10 (headless backend, pixman), all measured in this run; plus the time from
 // starting each compositor to the first frame presented to a client.

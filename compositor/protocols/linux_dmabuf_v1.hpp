@@ -4,7 +4,7 @@
 // once per wl_buffer, sampled through wlr_buffer's data-pointer access, with implicit sync
 // (the dma-buf's write fences) honoured before a commit applies unless the surface syncs
 // explicitly. Version 4 (with feedback) when a DRM device exists to name as the main device,
-// else 3 (DESIGN.md §6).
+// else 3 (docs/DESIGN.md §3, wlroots 0.15.1).
 #pragma once
 
 #include "../listener.hpp"
