@@ -24,7 +24,7 @@ done
 # Building and running syncway (scripts/run.sh needs only these).
 packages=(
   # toolchain and build
-  build-essential g++ meson ninja-build pkg-config
+  build-essential g++ meson ninja-build pkg-config scdoc
   # libraries
   libwlroots-dev libwayland-dev wayland-protocols libdrm-dev libgbm-dev libpixman-1-dev
   libxkbcommon-dev libseat-dev libinput-dev libudev-dev libegl-dev libgles-dev
@@ -43,6 +43,8 @@ test_packages=(
   weston wayland-utils sway libgtk-4-bin xvfb vulkan-validationlayers wtype
   # image checks in tests, process tools
   imagemagick procps util-linux psmisc
+  # the Debian package's build and check (debian/)
+  debhelper dpkg-dev fakeroot lintian
   # VM tier
   qemu-system-x86 busybox-static kmod cpio
   # VM tier, session virgl: qemu's virtio-gpu-gl device and SDL display (gl=on), shown on an
