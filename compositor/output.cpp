@@ -99,6 +99,7 @@ void Output::render_frame()
     wlr_scene_output* scene_output = wlr_scene_get_scene_output(server_.scene.get(), output_);
     if (!scene_output)
         return;
+    wl_signal_emit(&server_.before_render, nullptr);
     if (recommit_front_buffer()) {
         // Nothing to draw: the frame only moves a cursor plane.
     } else if (!wlr_scene_output_commit(scene_output) && !logged_commit_failure_) {

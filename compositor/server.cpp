@@ -62,6 +62,7 @@ Result<std::unique_ptr<Server>> Server::create(const Options& options)
 Status Server::init(const Options& options)
 {
     wl_signal_init(&outputs_changed);
+    wl_signal_init(&before_render);
     display.reset(wl_display_create());
     if (!display)
         return make_error(ENOMEM, "cannot create the Wayland display");

@@ -64,6 +64,9 @@ public:
 
     // Emitted (no data) after outputs are added or removed.
     wl_signal outputs_changed;
+    // Emitted (no data) by an output about to render a frame: the last moment to change what
+    // the scene shows in it (xdg_shell.cpp hides windows covered by opaque ones).
+    wl_signal before_render;
 
 private:
     Server() = default;
