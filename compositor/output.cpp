@@ -13,6 +13,18 @@ Output::Output(Server& server, wlr_output* output, std::optional<OutputSpec> spe
     output_->data = this;
     frame_.connect(&output_->events.frame, [this](void*) { render_frame(); });
     destroy_.connect(&output_->events.destroy, [this](void*) { server_.remove_output(this); });
+    // The frame on screen is kept (front_) only where it is shown again: on KMS, to carry a
+    // cursor-plane move without rendering (recommit_front_buffer). Elsewhere holding it would
+    // only make the swapchain allocate a second full-size buffer for the next frame (8 MiB at
+    // 1080p, headless), since the backend has already let go of it.
+    if (wlr_output_is_drm(output_))
+        track_front_buffer();
+    if (wlr_output_is_headless(output_))
+        present_relay_ = std::make_unique<HeadlessPresentRelay>(server_.event_loop(), output_);
+}
+
+void Output::track_front_buffer()
+{
     // Only a buffer we rendered (the swapchain's back buffer) may be shown again: a client
     // buffer scanned out directly belongs to its client once replaced.
     precommit_.connect(&output_->events.precommit, [this](void*) {
@@ -30,8 +42,6 @@ Output::Output(Server& server, wlr_output* output, std::optional<OutputSpec> spe
             return;  // our own re-commit of the frame on screen
         front_.reset(pending_rendered_ && event->buffer ? wlr_buffer_lock(event->buffer) : nullptr);
     });
-    if (wlr_output_is_headless(output_))
-        present_relay_ = std::make_unique<HeadlessPresentRelay>(server_.event_loop(), output_);
 }
 
 Output::~Output() { output_->data = nullptr; }

@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -157,11 +158,32 @@ struct Measurement {
     double fps = 0;
     double cpu_ms_per_frame = 0;
     double peak_rss_mib = 0;
-    // At the end of the window: anonymous memory (the compositor's own heap) and shared memory
-    // it maps (clients' wl_shm pools and its own shm swapchain buffers), from /proc/PID/status.
+    // At the end of the window, resident memory by owner: anonymous (the compositor's heap),
+    // shared memory of its own (wlroots' shm swapchain buffers, files named wlroots-*) and
+    // shared memory of its clients that it maps (their wl_shm pools), from /proc/PID/smaps.
     double rss_anon_mib = 0;
-    double rss_shmem_mib = 0;
+    double rss_own_shm_mib = 0;
+    double rss_client_shm_mib = 0;
 };
+
+// Adds up the Rss of /proc/PID/smaps' shared-memory mappings: wlroots' own (named wlroots-*)
+// into *own, every other memfd or /dev/shm mapping into *clients.
+void shared_memory_mib(pid_t pid, double* own, double* clients)
+{
+    std::ifstream in("/proc/" + std::to_string(pid) + "/smaps");
+    std::string line;
+    double* into = nullptr;
+    while (std::getline(in, line)) {
+        bool header = !line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) &&
+                      line.find('-') != std::string::npos && line.find(':') > line.find(' ');
+        if (header) {
+            bool shm = line.find("/memfd:") != std::string::npos || line.find("/dev/shm/") != std::string::npos;
+            into = !shm ? nullptr : line.find("wlroots") != std::string::npos ? own : clients;
+        } else if (into && line.rfind("Rss:", 0) == 0) {
+            *into += std::stod(line.substr(4)) / 1024.0;
+        }
+    }
+}
 
 double status_mib(pid_t pid, const char* key)
 {
@@ -205,7 +227,7 @@ Measurement measure(const Peer& peer, const User& user, int clients, const Clien
     for (auto& a : argv)
         if (auto at = a.find("@DIR@"); at != std::string::npos)
             a.replace(at, 5, dir);
-    if (peer.name == "sway") {
+    if (peer.argv.front() == "sway") {
         std::ofstream(dir + "/sway.conf") << "output HEADLESS-1 resolution 1920x1080@60Hz\n";
         if (geteuid() == 0 && chown((dir + "/sway.conf").c_str(), user.uid, user.gid) != 0) {
             m.error = "chown sway.conf";
@@ -263,7 +285,7 @@ Measurement measure(const Peer& peer, const User& user, int clients, const Clien
     double cpu = syncway::testing::process_cpu_seconds(compositor.pid()).value_or(0) - cpu0;
     m.peak_rss_mib = peak_rss_mib(compositor.pid());
     m.rss_anon_mib = status_mib(compositor.pid(), "RssAnon:");
-    m.rss_shmem_mib = status_mib(compositor.pid(), "RssShmem:");
+    shared_memory_mib(compositor.pid(), &m.rss_own_shm_mib, &m.rss_client_shm_mib);
     bool all_alive = true;
     for (auto& c : shm_clients)
         all_alive = all_alive && c->alive();
@@ -406,15 +428,15 @@ int main(int argc, char** argv)
             }
     for (size_t k = 0; k < kinds.size(); ++k) {
         std::printf("%s\n\n", kinds[k].name.c_str());
-        std::printf("| compositor | clients | first frame (ms) | frames/s | CPU ms/frame | peak RSS (MiB) | RSS anon / shmem (MiB) |\n");
-        std::printf("|------------|---------|------------------|----------|--------------|----------------|------------------------|\n");
+        std::printf("| compositor | clients | first frame (ms) | frames/s | CPU ms/frame | peak RSS (MiB) | RSS: anon / own shm / clients' shm (MiB) |\n");
+        std::printf("|------------|---------|------------------|----------|--------------|----------------|------------------------------------------|\n");
         std::map<std::pair<std::string, int>, double> cpu;
         for (int clients : {0, 1, 4}) {
             if (k > 0 && clients == 0)
                 continue;
             for (auto& peer : peers) {
                 auto& ms = runs[{k, clients, peer.name}];
-                std::vector<double> first, fps, per_frame, peak, anon, shmem;
+                std::vector<double> first, fps, per_frame, peak, anon, own_shm, client_shm;
                 std::string error;
                 for (auto& m : ms) {
                     if (!m.ok) {
@@ -426,16 +448,17 @@ int main(int argc, char** argv)
                     per_frame.push_back(m.cpu_ms_per_frame);
                     peak.push_back(m.peak_rss_mib);
                     anon.push_back(m.rss_anon_mib);
-                    shmem.push_back(m.rss_shmem_mib);
+                    own_shm.push_back(m.rss_own_shm_mib);
+                    client_shm.push_back(m.rss_client_shm_mib);
                 }
                 if (per_frame.empty()) {
                     std::printf("| %-10s | %7d | failed: %s |\n", peer.name.c_str(), clients, error.c_str());
                     continue;
                 }
                 cpu[{peer.name, clients}] = median(per_frame);
-                std::printf("| %-10s | %7d | %16.1f | %8.1f | %12.3f | %14.1f | %10.1f / %-9.1f |\n", peer.name.c_str(),
-                            clients, median(first), median(fps), median(per_frame), median(peak), median(anon),
-                            median(shmem));
+                std::printf("| %-10s | %7d | %16.1f | %8.1f | %12.3f | %14.1f | %12.1f / %5.1f / %-14.1f |\n",
+                            peer.name.c_str(), clients, median(first), median(fps), median(per_frame), median(peak),
+                            median(anon), median(own_shm), median(client_shm));
             }
         }
         std::printf("\n");
