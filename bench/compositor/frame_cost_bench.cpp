@@ -346,6 +346,7 @@ int main(int argc, char** argv)
     std::string peers_root;
     double seconds = 5;
     int rounds = 1;
+    std::string only;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--seconds" && i + 1 < argc)
@@ -356,12 +357,16 @@ int main(int argc, char** argv)
             peers_root = argv[++i];
         else if (a == "--rounds" && i + 1 < argc)
             rounds = std::atoi(argv[++i]);
+        else if (a == "--only" && i + 1 < argc)
+            only = argv[++i];
         else if (a == "-h" || a == "--help") {
-            std::printf("usage: %s [--seconds S] [--rounds N] [--syncway PATH] [--peers-root DIR]\n"
+            std::printf("usage: %s [--seconds S] [--rounds N] [--syncway PATH] [--peers-root DIR] [--only NAME]\n"
                         "  --peers-root DIR  also run sway 1.10 and weston 14 from a Debian trixie root\n"
                         "                    (bench/peers/trixie-root.sh makes one), and a second set of\n"
                         "                    rows with weston 14's weston-simple-shm (full-output windows)\n"
-                        "  --rounds N        interleaved rounds; each row reports medians (default 1)\n",
+                        "  --rounds N        interleaved rounds; each row reports medians (default 1)\n"
+                        "  --only NAME       measure only the compositors whose name starts with NAME\n"
+                        "                    (e.g. syncway, sway, \"weston 14\")\n",
                         argv[0]);
             return 0;
         } else {
@@ -405,6 +410,12 @@ int main(int argc, char** argv)
                          peers_root});
     }
 
+    if (!only.empty())
+        std::erase_if(peers, [&](const Peer& p) { return p.name.rfind(only, 0) != 0; });
+    if (peers.empty()) {
+        std::fprintf(stderr, "b4: --only %s matches no compositor\n", only.c_str());
+        return 2;
+    }
     auto window = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
     std::printf("B4: compositor CPU per presented frame, headless 1920x1080 pixman, weston-simple-shm clients\n");
     std::printf("(compositors and clients run as user '%s'; %.1f s window per row; %d interleaved round(s), "
