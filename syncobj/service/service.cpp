@@ -15,6 +15,7 @@ Service::~Service()
     for (auto& [id, c] : state_->connections)
         c->waits.clear();
     state_->collect();
+    state_->closing = true;
 }
 
 static Result<std::unique_ptr<Service>> start(UniqueFd listener, std::string path, bool unlink_path,

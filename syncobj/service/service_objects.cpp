@@ -80,6 +80,8 @@ void EventfdWait::resolved(int)
 
 void Charge::bind(Service::State& state, uint64_t conn, uint32_t fd_count, uint32_t wait_count)
 {
+    if (state.closing)
+        return;
     s = &state;
     owner = conn;
     fds = fd_count;
@@ -94,8 +96,10 @@ void Charge::bind(Service::State& state, uint64_t conn, uint32_t fd_count, uint3
 
 void Charge::release()
 {
-    if (!s)
+    if (!s || s->closing) {
+        s = nullptr;
         return;
+    }
     s->fds_held -= fds;
     auto it = s->connections.find(owner);
     if (it != s->connections.end()) {

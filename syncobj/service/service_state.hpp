@@ -305,6 +305,9 @@ struct Listener final : Poller::Source {
 
 struct Service::State {
     Options opt;
+    // Set while the service is destroyed: objects going then give nothing back (the
+    // connections their charges name may already be gone).
+    bool closing = false;
     // Every TimelineObject holds it too (see there).
     std::shared_ptr<Slab<TimelineState>> timeline_slab = std::make_shared<Slab<TimelineState>>();
     Poller poller;
