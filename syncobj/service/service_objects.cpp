@@ -194,6 +194,19 @@ void Listener::admit(UniqueFd fd)
         s.log(who + "limit of " + std::to_string(lim.max_connections) + " connections reached");
         return;
     }
+    if (s.connections_by_pid[cred.pid] >= lim.max_connections_per_client) {
+        // A client that closed a connection and opened another at once: the hang-up may
+        // be waiting in this same round of events. Close such connections before counting
+        // (not one with requests still unread: those are handled first, in order).
+        std::vector<Connection*> gone;
+        for (auto& [cid, c] : s.connections) {
+            char byte;
+            if (c->pid == cred.pid && recv(c->sock.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+                gone.push_back(c.get()); // end of file: hung up, nothing left unread
+        }
+        for (Connection* c : gone)
+            c->close_connection("");
+    }
     uint32_t& of_pid = s.connections_by_pid[cred.pid];
     if (of_pid >= lim.max_connections_per_client) {
         s.log(who + "it already has " + std::to_string(of_pid) + " connections (limit " +
