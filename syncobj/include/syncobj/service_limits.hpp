@@ -21,7 +21,7 @@ struct ServiceLimits {
     // Service fds held for what one connection made and is still alive: timelines (one fd
     // each, for as long as any process holds the timeline), unsignaled signalers, pending
     // waits. Over it: EMFILE.
-    uint32_t max_fds_per_connection = 16384;
+    uint32_t max_fds_per_connection = 4096;
     // Points pending on one timeline (nodes of its fence chain: unsignaled points, and
     // signaled ones behind an unsignaled one) plus fences joined to them (SUBMIT, TRANSFER,
     // IMPORT_SYNC_FILE, SIGNAL add them). Over it: ENOSPC.
