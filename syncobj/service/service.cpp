@@ -16,6 +16,10 @@ Service::~Service()
         c->waits.clear();
     state_->collect();
     state_->closing = true;
+    // A host may hold a timeline past the service (its HostedTimeline shares the object):
+    // that object must not give its charge back to a State that is gone by then.
+    for (auto& [id, t] : state_->timelines)
+        t->charge.release();
 }
 
 static Result<std::unique_ptr<Service>> start(UniqueFd listener, std::string path, bool unlink_path,
