@@ -184,7 +184,7 @@ void print(const char* what, uint32_t limit, const Run& limited, const Run& unli
     line("baseline", unlimited);
     if (limited.result.done > 0 && unlimited.result.done > 0) {
         double per = static_cast<double>(limited.at_limit.heap - limited.before.heap) / static_cast<double>(limited.result.done);
-        printf("    -> %.0f heap bytes and %.2f fds per %s; the limit bounds one connection at %.2f MB, %d fds (baseline: %.1fx that)\n",
+        printf("    -> %.0f heap bytes and %.2f fds per %s; the limit bounds one client at %.2f MB, %d fds (baseline: %.1fx that)\n",
                per, static_cast<double>(limited.at_limit.fds - limited.before.fds) / static_cast<double>(limited.result.done),
                unit, (limited.at_limit.heap - limited.before.heap) / 1e6, limited.at_limit.fds - limited.before.fds,
                static_cast<double>(unlimited.at_limit.heap - unlimited.before.heap) /
