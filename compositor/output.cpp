@@ -99,6 +99,8 @@ void Output::render_frame()
     wlr_scene_output* scene_output = wlr_scene_get_scene_output(server_.scene.get(), output_);
     if (!scene_output)
         return;
+    // The scene samples client buffers (pixman reads wl_shm memory in place).
+    ShmReadGuard::Reading reading(server_.shm_guard.get());
     if (recommit_front_buffer()) {
         // Nothing to draw: the frame only moves a cursor plane.
     } else if (!wlr_scene_output_commit(scene_output) && !logged_commit_failure_) {

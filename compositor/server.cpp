@@ -91,6 +91,12 @@ Status Server::init(const Options& options)
     wlr_scene_attach_output_layout(scene.get(), output_layout.get());
     window_layer = wlr_scene_tree_create(&scene->node);
 
+    auto fallback = SigbusFallback::create();
+    if (!fallback)
+        return fallback.error();
+    shm_guard = std::make_unique<ShmReadGuard>(display.get(), std::move(fallback.value()));
+    shm_guard->set_unshrinkable_query(is_linux_dmabuf_v1_buffer);
+
     seat = std::make_unique<Seat>(*this);
 
     // Globals implemented entirely by wlroots, owned by the display.
@@ -150,6 +156,7 @@ Server::~Server()
     backend.session.reset();
     outputs.clear();
     seat.reset();
+    shm_guard.reset();
     // Layout before scene: wlroots 0.15's scene/output_layout.c listens for the scene's
     // destruction on the layout's destroy signal, so a layout outliving its scene reads the
     // freed scene when it goes (a crash at exit, seen with MALLOC_PERTURB_).

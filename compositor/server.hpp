@@ -7,6 +7,7 @@
 #include "options.hpp"
 #include "output.hpp"
 #include "seat.hpp"
+#include "shm_read_guard.hpp"
 #include "wlr_ptr.hpp"
 
 #include <syncway/result.hpp>
@@ -44,6 +45,8 @@ public:
     wlr_scene_tree* window_layer = nullptr;      // toplevels, newest on top; popups inside
     std::vector<std::unique_ptr<Output>> outputs;
     std::unique_ptr<Seat> seat;
+    // Every render of client buffers opens a reading of it (see shm_read_guard.hpp).
+    std::unique_ptr<ShmReadGuard> shm_guard;
     wlr_compositor* compositor = nullptr;  // globals owned by the display
     wlr_presentation* presentation = nullptr;
 

@@ -527,6 +527,8 @@ void LinuxDmabufV1::before_request(wl_resource* resource, const wl_message* mess
 
 // ---- the global -------------------------------------------------------------------------
 
+bool is_linux_dmabuf_v1_buffer(wlr_buffer* buffer) { return buffer->impl == &buffer_impl; }
+
 LinuxDmabufV1::LinuxDmabufV1(Server& server) : server_(server)
 {
     wlr_renderer* renderer = server.renderer.get();

@@ -24,6 +24,10 @@ namespace syncway {
 
 class Server;
 
+// Whether `buffer` is one of this protocol's wl_buffers: a dma-buf or a memfd sealed against
+// shrinking, so reading its mapping can never fault with SIGBUS.
+bool is_linux_dmabuf_v1_buffer(wlr_buffer* buffer);
+
 class LinuxDmabufV1 {
 public:
     explicit LinuxDmabufV1(Server& server);
