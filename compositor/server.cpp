@@ -1,5 +1,6 @@
 #include "server.hpp"
 #include "software_gl.hpp"
+#include "fd_limit.hpp"
 
 #include "protocols/linux_dmabuf_v1.hpp"
 #include "protocols/linux_drm_syncobj_v1.hpp"
@@ -65,6 +66,13 @@ Status Server::init(const Options& options)
     display.reset(wl_display_create());
     if (!display)
         return make_error(ENOMEM, "cannot create the Wayland display");
+
+    ledger = std::make_unique<ClientLedger>(options.limits, current_fd_limit());
+    if (ledger->fd_budget() == 0)
+        wlr_log(WLR_ERROR, "--fd-headroom %u leaves no fds for clients under the RLIMIT_NOFILE soft limit %llu: "
+                           "every connection will be refused", options.limits.fd_headroom,
+                static_cast<unsigned long long>(current_fd_limit()));
+    connection_gate = std::make_unique<ConnectionGate>(display.get(), *ledger);
 
     auto created = create_backend(display.get(), options.backend);
     if (!created)
@@ -148,6 +156,7 @@ Server::~Server()
     if (!display)
         return;
     wl_display_destroy_clients(display.get());
+    connection_gate.reset();
     while (!protocols_.empty())
         protocols_.pop_back();
     new_output_.disconnect();

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "backend.hpp"
+#include "client_ledger.hpp"
+#include "connection_gate.hpp"
 #include "listener.hpp"
 #include "options.hpp"
 #include "output.hpp"
@@ -34,6 +36,9 @@ public:
 
     // The object graph, in creation order (destroyed in reverse by ~Server).
     DisplayPtr display;
+    // What each client holds, against --limit-* and the fd limit (see client_ledger.hpp).
+    std::unique_ptr<ClientLedger> ledger;
+    std::unique_ptr<ConnectionGate> connection_gate;
     Backend backend;
     RendererPtr renderer;
     AllocatorPtr allocator;
