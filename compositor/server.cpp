@@ -73,6 +73,7 @@ Status Server::init(const Options& options)
                            "every connection will be refused", options.limits.fd_headroom,
                 static_cast<unsigned long long>(current_fd_limit()));
     connection_gate = std::make_unique<ConnectionGate>(display.get(), *ledger);
+    inert_role_guard = std::make_unique<InertRoleGuard>(display.get());
 
     auto created = create_backend(display.get(), options.backend);
     if (!created)
@@ -157,6 +158,7 @@ Server::~Server()
         return;
     wl_display_destroy_clients(display.get());
     connection_gate.reset();
+    inert_role_guard.reset();
     while (!protocols_.empty())
         protocols_.pop_back();
     new_output_.disconnect();

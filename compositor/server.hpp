@@ -5,6 +5,7 @@
 #include "backend.hpp"
 #include "client_ledger.hpp"
 #include "connection_gate.hpp"
+#include "inert_role_guard.hpp"
 #include "listener.hpp"
 #include "options.hpp"
 #include "output.hpp"
@@ -39,6 +40,7 @@ public:
     // What each client holds, against --limit-* and the fd limit (see client_ledger.hpp).
     std::unique_ptr<ClientLedger> ledger;
     std::unique_ptr<ConnectionGate> connection_gate;
+    std::unique_ptr<InertRoleGuard> inert_role_guard;
     Backend backend;
     RendererPtr renderer;
     AllocatorPtr allocator;
