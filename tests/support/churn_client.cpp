@@ -59,6 +59,13 @@ void churn_client_main(const ChurnTarget& target, int ready_fd)
     wl_registry_add_listener(wl_display_get_registry(display), &listener, &globals);
     if (wl_display_roundtrip(display) < 0 || !globals.core.complete() || !globals.syncobj)
         fail();
+    char byte = 1;
+    if (target.bare) {
+        if (write(ready_fd, &byte, 1) != 1)
+            fail();
+        for (;;)
+            pause();
+    }
 
     Toplevel toplevel(globals.core.compositor, globals.core.wm_base, "churn");
     while (!toplevel.configured())
@@ -100,7 +107,6 @@ void churn_client_main(const ChurnTarget& target, int ready_fd)
     }
     if (wl_display_roundtrip(display) < 0)
         fail();
-    char byte = 1;
     if (write(ready_fd, &byte, 1) != 1)
         fail();
     for (;;)

@@ -14,6 +14,7 @@ struct ChurnTarget {
     std::string runtime_dir;     // the compositor's XDG_RUNTIME_DIR
     std::string socket;          // its Wayland socket name
     std::string service_socket;  // its syncobj service socket (SYNCWAY_SYNCOBJ_SOCKET)
+    bool bare = false;           // only connect and bind (a baseline for what the rest costs)
 };
 
 // Runs in a forked child: never returns. Writes one byte to ready_fd once everything is in
