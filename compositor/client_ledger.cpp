@@ -32,7 +32,7 @@ int fds_per_unit(ClientResource what)
     switch (what) {
     case ClientResource::Timelines: return 2;
     case ClientResource::HeldCommits: return 0;
-    case ClientResource::PointWaits: return 1;
+    case ClientResource::PointWaits: return 2;
     case ClientResource::DmabufFds: return 1;
     case ClientResource::Connection: return 1;
     }

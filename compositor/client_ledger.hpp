@@ -19,8 +19,10 @@ namespace syncway {
 
 enum class ClientResource { Timelines, HeldCommits, PointWaits, DmabufFds, Connection };
 
-// File descriptors one unit of `what` costs the compositor (an imported timeline: our duplicate
-// of the client's fd plus the embedded service's handle on it; a wait: its eventfd).
+// File descriptors one unit of `what` costs the compositor, as bench-compositor-limits measures
+// them: an imported timeline, our duplicate of the client's fd, plus the timeline's own fd in the
+// embedded service when the client made it there (counted for every import, to be safe); an
+// armed wait, its eventfd and the embedded service's end of it; a linux-dmabuf fd, itself.
 int fds_per_unit(ClientResource what);
 
 class ClientLedger;

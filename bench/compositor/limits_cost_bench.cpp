@@ -139,7 +139,8 @@ Sample sample(const Syncway& s)
 // A connected client with the globals a limit needs.
 struct Client {
     wl_display* display = nullptr;
-    st::CoreGlobals core;
+    std::unique_ptr<st::CoreGlobals> globals = std::make_unique<st::CoreGlobals>();
+    st::CoreGlobals& core = *globals;
     wp_linux_drm_syncobj_manager_v1* syncobj = nullptr;
     zwp_linux_dmabuf_v1* dmabuf = nullptr;
     syncobj_device* dev = nullptr;
@@ -172,7 +173,8 @@ struct Client {
     }
     ~Client()
     {
-        wl_display_disconnect(display);  // client-side proxies are this process's (it exits soon)
+        globals.reset();  // its proxies before their display
+        wl_display_disconnect(display);  // other client-side proxies are this process's (it exits soon)
         syncobj_close(dev);
     }
     void roundtrip()
@@ -189,19 +191,25 @@ struct Client {
     }
 };
 
-// A toplevel with one held commit: its acquire point (1) is never signaled.
-void hold_commits(Client& c, st::Toplevel& toplevel, wp_linux_drm_syncobj_timeline_v1* timeline, wl_buffer* buffer,
-                  int commits)
+// `commits` held commits on the toplevel of `sync`: their acquire points are never signaled.
+void hold_commits(Client& c, st::Toplevel& toplevel, wp_linux_drm_syncobj_surface_v1* sync,
+                  wp_linux_drm_syncobj_timeline_v1* timeline, wl_buffer* buffer, int commits)
 {
-    auto* sync = wp_linux_drm_syncobj_manager_v1_get_surface(c.syncobj, toplevel.surface());
     for (int i = 0; i < commits; ++i) {
+        uint64_t point = 1 + 2 * uint64_t(i);
         wl_surface_attach(toplevel.surface(), buffer, 0, 0);
-        wp_linux_drm_syncobj_surface_v1_set_acquire_point(sync, timeline, 0, 1 + 2 * i);
-        wp_linux_drm_syncobj_surface_v1_set_release_point(sync, timeline, 0, 2 + 2 * i);
+        wp_linux_drm_syncobj_surface_v1_set_acquire_point(sync, timeline, uint32_t(point >> 32), uint32_t(point));
+        wp_linux_drm_syncobj_surface_v1_set_release_point(sync, timeline, uint32_t((point + 1) >> 32),
+                                                          uint32_t(point + 1));
         wl_surface_commit(toplevel.surface());
         if (i % 128 == 127)
             c.roundtrip();
     }
+}
+
+wp_linux_drm_syncobj_surface_v1* sync_of(Client& c, st::Toplevel& toplevel)
+{
+    return wp_linux_drm_syncobj_manager_v1_get_surface(c.syncobj, toplevel.surface());
 }
 
 void configure(Client& c, st::Toplevel& toplevel)
@@ -271,10 +279,11 @@ int main(int argc, char** argv)
         configure(c, toplevel);
         int fd = c.timeline();
         auto* timeline = wp_linux_drm_syncobj_manager_v1_import_timeline(c.syncobj, fd);
-        hold_commits(c, toplevel, timeline, buffers->get(0), 1);
+        auto* sync = sync_of(c, toplevel);
+        hold_commits(c, toplevel, sync, timeline, buffers->get(0), 1);
         c.roundtrip();
         Sample one = sample(syncway);  // a surface with one held commit (and its wait)
-        hold_commits(c, toplevel, timeline, buffers->get(0), kHeldCommits - 1);
+        hold_commits(c, toplevel, sync, timeline, buffers->get(0), kHeldCommits - 1);
         c.roundtrip();
         Sample at = sample(syncway);
         print_cost("--limit-held-commits (one surface)", kHeldCommits - 1, one, at);
@@ -290,9 +299,13 @@ int main(int argc, char** argv)
             surfaces.push_back(std::make_unique<st::Toplevel>(c.core.compositor, c.core.wm_base, "wait"));
             configure(c, *surfaces.back());
         }
-        Sample base = sample(syncway);  // the surfaces, no held commit yet
+        std::vector<wp_linux_drm_syncobj_surface_v1*> syncs;
         for (auto& surface : surfaces)
-            hold_commits(c, *surface, timeline, buffers->get(0), 1);
+            syncs.push_back(sync_of(c, *surface));
+        c.roundtrip();
+        Sample base = sample(syncway);  // the surfaces and their sync objects, nothing held yet
+        for (size_t i = 0; i < surfaces.size(); ++i)
+            hold_commits(c, *surfaces[i], syncs[i], timeline, buffers->get(0), 1);
         c.roundtrip();
         Sample at = sample(syncway);
         print_cost("--limit-waits (+ 1 held commit each)", kWaits, base, at);
