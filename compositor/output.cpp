@@ -110,6 +110,8 @@ void Output::render_frame()
     if (!scene_output)
         return;
     wl_signal_emit(&server_.before_render, nullptr);
+    // The scene samples client buffers (pixman reads wl_shm memory in place).
+    ShmReadGuard::Reading reading(server_.shm_guard.get());
     if (recommit_front_buffer()) {
         // Nothing to draw: the frame only moves a cursor plane.
     } else if (!wlr_scene_output_commit(scene_output) && !logged_commit_failure_) {
