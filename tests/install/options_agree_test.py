@@ -14,7 +14,7 @@ import unittest
 from pathlib import Path
 
 BUILD = SOURCE = None
-OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
+OPTION = re.compile(r"(?<![\w-])--[a-z](?:[a-z0-9-]*[a-z0-9])?(?![\w*-])")
 
 
 def options_in(text):
@@ -57,13 +57,15 @@ class OptionsAgree(unittest.TestCase):
 
     def test_readme_and_syncway_help(self):
         readme = (SOURCE / "README.md").read_text()
-        start = readme.index("## Running syncway")
-        end = readme.index("\n## ", start + 1)
-        running = readme[start:end]
-        explicit = readme.index("## Explicit sync")
-        explicit_end = readme.index("\n## ", explicit + 1)
+
+        def section(title):
+            start = readme.index("## " + title)
+            end = readme.find("\n## ", start + 1)
+            return readme[start:end if end >= 0 else len(readme)]
+
         # The sections about syncway itself; other sections quote other programs' options.
-        in_readme = options_in(running + readme[explicit:explicit_end])
+        in_readme = options_in("".join(section(t) for t in ("Running syncway", "Explicit sync",
+                                                              "Hostile clients")))
         # Options of other programs that these sections show in examples.
         in_readme -= {"--frames"}
         from_help = options_in(help_of("compositor/syncway"))
