@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 
 using namespace syncobj_test;
 using syncway::syncobj::ServiceLimits;
