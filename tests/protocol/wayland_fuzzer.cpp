@@ -55,8 +55,11 @@ struct Object {
 };
 
 struct Session {
-    explicit Session(uint64_t seed) : rng(seed) {}
+    explicit Session(uint64_t seed) : rng(seed) { gentle = chance(50); }
     std::mt19937_64 rng;
+    // Half the sessions stay plausible (objects of the right interface, small non-negative
+    // numbers) to get deeper before an error ends them; the others go for the edges.
+    bool gentle = false;
     wl_display* display = nullptr;
     std::vector<Object> objects;
     std::vector<int> pool_files;  // memfds handed to wl_shm pools: candidates for truncation
@@ -128,6 +131,9 @@ int make_fd(Session& s)
 int32_t make_int(Session& s)
 {
     static const int32_t edges[] = {0, 1, -1, 2, 4, 16, 32, 64, 256, 4096, 65535, INT_MAX, INT_MIN, INT_MAX / 4};
+    static const int32_t plausible[] = {0, 1, 2, 4, 8, 16, 32, 64, 100, 256};
+    if (s.gentle)
+        return s.chance(90) ? plausible[s.pick(std::size(plausible))] : int32_t(s.pick(2000));
     return s.chance(70) ? edges[s.pick(std::size(edges))] : int32_t(s.rng());
 }
 
@@ -199,9 +205,9 @@ void send_random_request(Session& s)
                 for (const Object& o : s.objects)
                     if (!type || std::strcmp(o.interface->name, type->name) == 0)
                         matching.push_back(o.proxy);
-                if (!matching.empty() && s.chance(90))
+                if (!matching.empty() && (s.gentle || s.chance(90)))
                     chosen = matching[s.pick(matching.size())];
-                else
+                else if (!s.gentle)
                     chosen = s.objects[s.pick(s.objects.size())].proxy;  // maybe the wrong kind
             }
             if (!chosen && !nullable)
