@@ -272,21 +272,14 @@ static void *copy_main(void *data)
 		memmove(app->queue, app->queue + 1, sizeof(app->queue[0]) * (size_t)--app->queued);
 		pthread_mutex_unlock(&app->lock);
 
-#ifdef EXAMPLE_BROKEN_SIGNAL_EARLY
-		/* Deliberately wrong, for the test suite only: the compositor is told the frame is
-		 * ready before its pixels are in the buffer. */
-		syncobj_signaler_signal(app->window.dev, job.signaler);
-#endif
 		app->fence.client_wait(app->egl, job.fence, 0, EGL_FOREVER_KHR);
 		app->fence.destroy(app->egl, job.fence);
 		/* The compositor may still read this buffer for its previous commit. */
 		wait_point(app, app->release[job.index].fd, job.wait_release, "waiting for a release point");
 		copy_to_buffer(app, fbos, job.index);
-#ifndef EXAMPLE_BROKEN_SIGNAL_EARLY
 		int r = syncobj_signaler_signal(app->window.dev, job.signaler);
 		if (r)
 			die_syncobj(&app->window, "signaling the acquire point", r);
-#endif
 		syncobj_fd_close(app->window.dev, job.signaler);
 	}
 	glDeleteFramebuffers(BUFFER_COUNT, fbos);

@@ -1,0 +1,216 @@
+// Reads screenshots (grim -t ppm) taken one after another while an example ran, and checks
+// that every one shows a whole frame of it: the examples write their frame number (mod 256)
+// into the blue channel of every pixel (examples/common/frame_code.h), so a whole frame has
+// one blue value across the example's rectangle, a frame shown while it was still being drawn
+// has two, and a frame shown before it was drawn at all has an older number than the frame
+// before it.
+//
+//   frame_check --region X,Y,W,H [--ignore X,Y,W,H] [--min-frames N] [--expect-broken] SHOT...
+//
+// Screenshots where the rectangle is all black (the window not mapped yet) are skipped.
+// Exit 0 when every screenshot shows a whole frame, the frames never go back, at least
+// --min-frames screenshots showed the example, its frame number advanced and its picture is
+// not flat. With --expect-broken, exit 0 only when some screenshot shows a torn or stale frame
+// (the check of a deliberately broken build).
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Rect {
+    int x = 0, y = 0, w = 0, h = 0;
+    bool contains(int px, int py) const { return px >= x && px < x + w && py >= y && py < y + h; }
+};
+
+struct Image {
+    int width = 0, height = 0;
+    std::vector<uint8_t> rgb;
+    const uint8_t* at(int x, int y) const { return &rgb[(static_cast<size_t>(y) * width + x) * 3]; }
+};
+
+bool parse_rect(const char* text, Rect* rect)
+{
+    char tail = 0;
+    return std::sscanf(text, "%d,%d,%d,%d%c", &rect->x, &rect->y, &rect->w, &rect->h, &tail) == 4 &&
+           rect->x >= 0 && rect->y >= 0 && rect->w > 0 && rect->h > 0;
+}
+
+// Binary P6 with maxval 255, as grim writes it. Returns an error message, empty on success.
+std::string load_ppm(const std::string& path, Image* image)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return "cannot open";
+    std::string magic;
+    int maxval = 0;
+    in >> magic >> image->width >> image->height >> maxval;
+    if (!in || magic != "P6" || maxval != 255 || image->width <= 0 || image->height <= 0 ||
+        image->width > 16384 || image->height > 16384)
+        return "not a P6 PPM with 8-bit channels";
+    in.get(); // the single whitespace after the header
+    image->rgb.resize(static_cast<size_t>(image->width) * image->height * 3);
+    in.read(reinterpret_cast<char*>(image->rgb.data()), static_cast<std::streamsize>(image->rgb.size()));
+    if (in.gcount() != static_cast<std::streamsize>(image->rgb.size()))
+        return "truncated";
+    return {};
+}
+
+struct Verdict {
+    bool blank = true;        // every pixel black
+    bool whole = true;        // one blue value everywhere
+    int code = -1;            // that value
+    int other_code = -1;      // the first other one seen, when not whole
+    int first_row_off = -1;   // the first row holding other_code
+    size_t off_pixels = 0;    // pixels without the majority code
+    std::set<uint32_t> picture; // distinct red-green values (capped)
+};
+
+Verdict judge(const Image& image, Rect region, const std::vector<Rect>& ignored)
+{
+    Verdict v;
+    // The code is the blue value most pixels share: a torn frame is reported against it.
+    std::vector<size_t> counts(256, 0);
+    for (int y = region.y; y < region.y + region.h; ++y)
+        for (int x = region.x; x < region.x + region.w; ++x) {
+            bool skip = false;
+            for (const Rect& r : ignored)
+                skip = skip || r.contains(x, y);
+            if (skip)
+                continue;
+            const uint8_t* p = image.at(x, y);
+            counts[p[2]]++;
+            if (p[0] || p[1] || p[2])
+                v.blank = false;
+            if (v.picture.size() < 4096)
+                v.picture.insert(static_cast<uint32_t>(p[0]) << 8 | p[1]);
+        }
+    for (int c = 0; c < 256; ++c)
+        if (v.code < 0 || counts[c] > counts[v.code])
+            v.code = c;
+    for (int y = region.y; y < region.y + region.h; ++y)
+        for (int x = region.x; x < region.x + region.w; ++x) {
+            bool skip = false;
+            for (const Rect& r : ignored)
+                skip = skip || r.contains(x, y);
+            int blue = image.at(x, y)[2];
+            if (skip || blue == v.code)
+                continue;
+            v.whole = false;
+            v.off_pixels++;
+            if (v.other_code < 0) {
+                v.other_code = blue;
+                v.first_row_off = y - region.y;
+            }
+        }
+    return v;
+}
+
+int usage()
+{
+    std::fprintf(stderr, "usage: frame_check --region X,Y,W,H [--ignore X,Y,W,H]... [--min-frames N] "
+                         "[--expect-broken] SHOT.ppm...\n");
+    return 2;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    Rect region;
+    bool have_region = false, expect_broken = false;
+    std::vector<Rect> ignored;
+    long min_frames = 3;
+    std::vector<std::string> shots;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--region" && i + 1 < argc) {
+            if (!parse_rect(argv[++i], &region))
+                return usage();
+            have_region = true;
+        } else if (arg == "--ignore" && i + 1 < argc) {
+            Rect r;
+            if (!parse_rect(argv[++i], &r))
+                return usage();
+            ignored.push_back(r);
+        } else if (arg == "--min-frames" && i + 1 < argc) {
+            min_frames = std::strtol(argv[++i], nullptr, 10);
+        } else if (arg == "--expect-broken") {
+            expect_broken = true;
+        } else if (arg.rfind("--", 0) == 0) {
+            return usage();
+        } else {
+            shots.push_back(arg);
+        }
+    }
+    if (!have_region)
+        return usage();
+
+    int previous = -1;
+    long shown = 0, torn = 0, stale = 0;
+    std::set<int> codes;
+    size_t widest_picture = 0;
+    for (const std::string& shot : shots) {
+        Image image;
+        std::string error = load_ppm(shot, &image);
+        if (!error.empty()) {
+            std::printf("frame_check: %s: %s\n", shot.c_str(), error.c_str());
+            return 1;
+        }
+        if (region.x + region.w > image.width || region.y + region.h > image.height) {
+            std::printf("frame_check: %s: the region does not fit the %dx%d screenshot\n", shot.c_str(),
+                        image.width, image.height);
+            return 1;
+        }
+        Verdict v = judge(image, region, ignored);
+        if (v.blank)
+            continue;
+        shown++;
+        codes.insert(v.code);
+        widest_picture = std::max(widest_picture, v.picture.size());
+        if (!v.whole) {
+            torn++;
+            std::printf("frame_check: %s: TORN: frame code %d, but %zu pixels carry %d (first in row %d "
+                        "of the region)\n",
+                        shot.c_str(), v.code, v.off_pixels, v.other_code, v.first_row_off);
+        }
+        // Frame codes count up modulo 256; a step back means an older frame was shown after a
+        // newer one: a buffer shown before its new frame was drawn into it.
+        if (previous >= 0 && ((v.code - previous) & 0xff) >= 128) {
+            stale++;
+            std::printf("frame_check: %s: STALE: frame code %d after %d\n", shot.c_str(), v.code, previous);
+        }
+        previous = v.code;
+    }
+    std::printf("frame_check: %zu screenshots, %ld showed the example, %zu distinct frames, %ld torn, "
+                "%ld stale, %zu distinct picture colours\n",
+                shots.size(), shown, codes.size(), torn, stale, widest_picture);
+    if (expect_broken) {
+        if (torn + stale > 0) {
+            std::printf("frame_check: the broken build was caught\n");
+            return 0;
+        }
+        std::printf("frame_check: FAILED: the broken build showed only whole frames\n");
+        return 1;
+    }
+    bool ok = torn == 0 && stale == 0;
+    if (shown < min_frames) {
+        std::printf("frame_check: FAILED: only %ld screenshots showed the example (want %ld)\n", shown, min_frames);
+        ok = false;
+    }
+    if (codes.size() < 2) {
+        std::printf("frame_check: FAILED: the frame number never advanced between screenshots\n");
+        ok = false;
+    }
+    if (widest_picture < 16) {
+        std::printf("frame_check: FAILED: the picture is flat (%zu colours)\n", widest_picture);
+        ok = false;
+    }
+    return ok ? 0 : 1;
+}
