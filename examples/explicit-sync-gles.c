@@ -187,8 +187,10 @@ static void setup_egl(struct app *app)
 	if (app->copy_context == EGL_NO_CONTEXT)
 		cannot_run("cannot create a second GLES 2 context sharing the first");
 	eglMakeCurrent(app->egl, EGL_NO_SURFACE, EGL_NO_SURFACE, app->render_context);
-	if (!has_extension((const char *)glGetString(GL_EXTENSIONS), "GL_EXT_read_format_bgra"))
-		cannot_run("GLES lacks GL_EXT_read_format_bgra (reading pixels in the buffer's byte order)");
+	const char *gl_ext = (const char *)glGetString(GL_EXTENSIONS);
+	if (!has_extension(gl_ext, "GL_EXT_read_format_bgra") || !has_extension(gl_ext, "GL_EXT_texture_format_BGRA8888"))
+		cannot_run("GLES lacks GL_EXT_read_format_bgra or GL_EXT_texture_format_BGRA8888 (pixels in "
+			   "the shared buffer's byte order)");
 }
 
 static void setup_gl(struct app *app)
@@ -209,17 +211,20 @@ static void setup_gl(struct app *app)
 	glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 0, 0);
 	glEnableVertexAttribArray(0);
 
-	/* One render target per shared buffer, so that frame n+1 renders while frame n is copied. */
+	/* One render target per shared buffer, so that frame n+1 renders while frame n is copied.
+	 * They hold BGRA, the byte order of XRGB8888 in memory: reading them back is then a plain
+	 * copy (llvmpipe would otherwise convert with a blit, queued behind any frame rendering
+	 * after this one). */
 	glGenTextures(BUFFER_COUNT, app->textures);
 	glGenFramebuffers(BUFFER_COUNT, app->render_fbos);
 	for (int i = 0; i < BUFFER_COUNT; i++) {
 		glBindTexture(GL_TEXTURE_2D, app->textures[i]);
-		glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, (GLsizei)app->options.width,
-			     (GLsizei)app->options.height, 0, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
+		glTexImage2D(GL_TEXTURE_2D, 0, GL_BGRA_EXT, (GLsizei)app->options.width,
+			     (GLsizei)app->options.height, 0, GL_BGRA_EXT, GL_UNSIGNED_BYTE, NULL);
 		glBindFramebuffer(GL_FRAMEBUFFER, app->render_fbos[i]);
 		glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, app->textures[i], 0);
 		if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE)
-			cannot_run("an RGBA texture cannot be rendered to");
+			cannot_run("a BGRA texture cannot be rendered to");
 	}
 	glDisable(GL_DITHER); /* the frame code in blue must come out exact */
 	/* Rows of the shared buffers are width * 4 bytes, so tight packing is right. */
