@@ -19,6 +19,7 @@ struct pending {
 struct report {
 	struct window *window;
 	const char *mode, *buffer;
+	const char *source; /* where "presented" comes from */
 	clockid_t clock; /* the compositor's presentation clock */
 	uint64_t committed, presented, discarded;
 	uint64_t first_present_ns, last_present_ns;
@@ -54,19 +55,23 @@ static void forget(struct pending *p)
 static void feedback_sync_output(void *data, struct wp_presentation_feedback *feedback,
 				 struct wl_output *output) {}
 
-static void feedback_presented(void *data, struct wp_presentation_feedback *feedback,
-			       uint32_t tv_sec_hi, uint32_t tv_sec_lo, uint32_t tv_nsec, uint32_t refresh,
-			       uint32_t seq_hi, uint32_t seq_lo, uint32_t flags)
+static void count_presented(struct report *r, uint64_t submitted_ns, uint64_t at)
 {
-	struct pending *p = data;
-	struct report *r = p->report;
-	uint64_t at = (((uint64_t)tv_sec_hi << 32 | tv_sec_lo) * 1000000000u) + tv_nsec;
-	uint64_t latency = at > p->submitted_ns ? at - p->submitted_ns : 0;
+	uint64_t latency = at > submitted_ns ? at - submitted_ns : 0;
 	uint64_t bucket = latency / BUCKET_NS;
 	r->histogram[bucket < BUCKETS ? bucket : BUCKETS - 1]++;
 	if (r->presented++ == 0)
 		r->first_present_ns = at;
 	r->last_present_ns = at;
+}
+
+static void feedback_presented(void *data, struct wp_presentation_feedback *feedback,
+			       uint32_t tv_sec_hi, uint32_t tv_sec_lo, uint32_t tv_nsec, uint32_t refresh,
+			       uint32_t seq_hi, uint32_t seq_lo, uint32_t flags)
+{
+	struct pending *p = data;
+	count_presented(p->report, p->submitted_ns,
+			(((uint64_t)tv_sec_hi << 32 | tv_sec_lo) * 1000000000u) + tv_nsec);
 	forget(p);
 }
 
@@ -94,6 +99,7 @@ struct report *report_create(struct window *window, const char *mode, const char
 	r->mode = mode;
 	r->buffer = buffer;
 	r->clock = CLOCK_MONOTONIC;
+	r->source = "wp_presentation";
 	r->start_cpu_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	wp_presentation_add_listener(window->presentation, &presentation_listener, r);
 	/* The clock_id event arrives right after the bind; fetch it before any timestamp. */
@@ -103,6 +109,9 @@ struct report *report_create(struct window *window, const char *mode, const char
 
 void report_frame(struct report *r, struct wl_surface *surface, uint64_t submitted_ns)
 {
+	r->committed++;
+	if (!surface)
+		return;
 	struct pending *p = calloc(1, sizeof(*p));
 	if (!p) {
 		fprintf(stderr, "%s: out of memory\n", r->window->program);
@@ -117,7 +126,12 @@ void report_frame(struct report *r, struct wl_surface *surface, uint64_t submitt
 	wp_presentation_feedback_add_listener(p->feedback, &feedback_listener, p);
 	p->next = r->pending;
 	r->pending = p;
-	r->committed++;
+}
+
+void report_frame_shown(struct report *r, uint64_t submitted_ns, uint64_t shown_ns)
+{
+	r->source = "frame callbacks";
+	count_presented(r, submitted_ns, shown_ns);
 }
 
 void report_drain(struct report *r)
@@ -163,15 +177,17 @@ void report_print(const struct report *r, bool json)
 		printf("{\"example\":\"%s\",\"mode\":\"%s\",\"buffer\":\"%s\",\"timelines\":\"%s\","
 		       "\"frames_committed\":%" PRIu64 ",\"frames_presented\":%" PRIu64
 		       ",\"frames_discarded\":%" PRIu64 ",\"frames_per_second\":%.2f,"
-		       "\"latency_ms\":{\"p50\":%.1f,\"p99\":%.1f},\"client_cpu_ms_per_frame\":%.3f}\n",
+		       "\"latency_ms\":{\"p50\":%.1f,\"p99\":%.1f},\"client_cpu_ms_per_frame\":%.3f,"
+		       "\"presented_from\":\"%s\"}\n",
 		       r->window->program, r->mode, r->buffer, backend, r->committed, r->presented,
-		       r->discarded, fps, percentile_ms(r, 0.5), percentile_ms(r, 0.99), cpu_per_frame);
+		       r->discarded, fps, percentile_ms(r, 0.5), percentile_ms(r, 0.99), cpu_per_frame,
+		       r->source);
 	} else {
 		printf("%s: %" PRIu64 " frames presented (%" PRIu64 " discarded) of %" PRIu64
 		       " committed, %s, %s buffers, %s timelines: %.1f frames/s; submit to present "
-		       "p50 %.1f ms, p99 %.1f ms; client CPU %.2f ms/frame\n",
+		       "p50 %.1f ms, p99 %.1f ms; client CPU %.2f ms/frame (presented: from %s)\n",
 		       r->window->program, r->presented, r->discarded, r->committed, r->mode, r->buffer,
-		       backend, fps, percentile_ms(r, 0.5), percentile_ms(r, 0.99), cpu_per_frame);
+		       backend, fps, percentile_ms(r, 0.5), percentile_ms(r, 0.99), cpu_per_frame, r->source);
 	}
 	fflush(stdout);
 }

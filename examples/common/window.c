@@ -39,6 +39,15 @@ void window_dispatch(struct window *window)
 	exit(EXIT_FAILED);
 }
 
+static void seat_capabilities(void *data, struct wl_seat *seat, uint32_t caps)
+{
+	((struct window *)data)->seat_capabilities = caps;
+}
+
+static void seat_name(void *data, struct wl_seat *seat, const char *name) {}
+
+static const struct wl_seat_listener seat_listener = {seat_capabilities, seat_name};
+
 static void registry_global(void *data, struct wl_registry *registry, uint32_t name,
 			    const char *interface, uint32_t version)
 {
@@ -47,8 +56,10 @@ static void registry_global(void *data, struct wl_registry *registry, uint32_t n
 		w->compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 4);
 	else if (strcmp(interface, wl_shm_interface.name) == 0)
 		w->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	else if (strcmp(interface, wl_seat_interface.name) == 0 && !w->seat)
+	else if (strcmp(interface, wl_seat_interface.name) == 0 && !w->seat) {
 		w->seat = wl_registry_bind(registry, name, &wl_seat_interface, 1);
+		wl_seat_add_listener(w->seat, &seat_listener, w);
+	}
 	else if (strcmp(interface, xdg_wm_base_interface.name) == 0)
 		w->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
 	else if (strcmp(interface, wp_presentation_interface.name) == 0)
@@ -127,8 +138,13 @@ void window_open(struct window *w, const char *program, unsigned needs)
 			   "started with --syncobj off or a mode whose device is missing)");
 	if ((needs & WINDOW_NEEDS_DMABUF) && !w->dmabuf)
 		missing(w, "zwp_linux_dmabuf_v1 version 3 (use --buffer shm)");
-	if ((needs & WINDOW_NEEDS_SEAT) && !w->seat)
-		missing(w, "wl_seat");
+	if (needs & WINDOW_NEEDS_SEAT) {
+		if (!w->seat)
+			missing(w, "wl_seat");
+		wl_display_roundtrip(w->display); /* the seat's capabilities */
+		if (!(w->seat_capabilities & WL_SEAT_CAPABILITY_POINTER))
+			missing(w, "a pointer on its wl_seat");
+	}
 	xdg_wm_base_add_listener(w->wm_base, &wm_base_listener, NULL);
 
 	int r = syncobj_open(SYNCOBJ_BACKEND_AUTO, &w->dev);

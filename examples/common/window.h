@@ -24,6 +24,7 @@ struct window {
 	struct wl_compositor *compositor;
 	struct wl_shm *shm;
 	struct wl_seat *seat;
+	uint32_t seat_capabilities; /* WL_SEAT_CAPABILITY_* */
 	struct xdg_wm_base *wm_base;
 	struct wp_presentation *presentation;
 	struct zwp_linux_dmabuf_v1 *dmabuf;

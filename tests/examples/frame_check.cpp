@@ -5,9 +5,12 @@
 // has two, and a frame shown before it was drawn at all has an older number than the frame
 // before it.
 //
-//   frame_check --region X,Y,W,H [--ignore X,Y,W,H] [--min-frames N] [--expect-broken] SHOT...
+//   frame_check --region X,Y,W,H [--ignore X,Y,W,H]... [--skip-code N] [--min-frames N]
+//               [--expect-broken] SHOT...
 //
-// Screenshots where the rectangle is all black (the window not mapped yet) are skipped.
+// Screenshots where the rectangle is all black (the window not mapped yet) are skipped, and
+// so are those whose majority code is --skip-code (something of the example that is not an
+// animation frame, e.g. a still window under the default cursor).
 // Exit 0 when every screenshot shows a whole frame, the frames never go back, at least
 // --min-frames screenshots showed the example, its frame number advanced and its picture is
 // not flat. With --expect-broken, exit 0 only when some screenshot shows a torn or stale frame
@@ -114,7 +117,7 @@ Verdict judge(const Image& image, Rect region, const std::vector<Rect>& ignored)
 
 int usage()
 {
-    std::fprintf(stderr, "usage: frame_check --region X,Y,W,H [--ignore X,Y,W,H]... [--min-frames N] "
+    std::fprintf(stderr, "usage: frame_check --region X,Y,W,H [--ignore X,Y,W,H]... [--skip-code N] [--min-frames N] "
                          "[--expect-broken] SHOT.ppm...\n");
     return 2;
 }
@@ -127,6 +130,7 @@ int main(int argc, char** argv)
     bool have_region = false, expect_broken = false;
     std::vector<Rect> ignored;
     long min_frames = 3;
+    int skip_code = -1;
     std::vector<std::string> shots;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
@@ -141,6 +145,8 @@ int main(int argc, char** argv)
             ignored.push_back(r);
         } else if (arg == "--min-frames" && i + 1 < argc) {
             min_frames = std::strtol(argv[++i], nullptr, 10);
+        } else if (arg == "--skip-code" && i + 1 < argc) {
+            skip_code = static_cast<int>(std::strtol(argv[++i], nullptr, 10));
         } else if (arg == "--expect-broken") {
             expect_broken = true;
         } else if (arg.rfind("--", 0) == 0) {
@@ -169,7 +175,7 @@ int main(int argc, char** argv)
             return 1;
         }
         Verdict v = judge(image, region, ignored);
-        if (v.blank)
+        if (v.blank || v.code == skip_code)
             continue;
         shown++;
         codes.insert(v.code);
