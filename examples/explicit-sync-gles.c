@@ -22,7 +22,7 @@
  * per buffer, as the protocol recommends (buffers may be released in any order).
  */
 #include "common/buffer.h"
-#include "common/frame_code.h"
+#include "common/gl_scene.h"
 #include "common/options.h"
 #include "common/report.h"
 #include "common/window.h"
@@ -38,7 +38,6 @@
 #include <string.h>
 
 #define BUFFER_COUNT 3
-#define MAX_LOAD 64
 
 static const char usage[] =
 	"usage: explicit-sync-gles [OPTIONS]\n"
@@ -76,8 +75,7 @@ struct app {
 	EGLDisplay egl;
 	EGLContext render_context, copy_context; /* the copy context shares the textures */
 	struct fence_api fence;
-	GLuint program, vbo;
-	GLint u_time, u_load, u_code;
+	struct gl_scene scene;
 	GLuint textures[BUFFER_COUNT];
 	GLuint render_fbos[BUFFER_COUNT]; /* framebuffer objects belong to one context */
 
@@ -106,64 +104,10 @@ static void cannot_run(const char *why)
 
 /* ---- EGL and GL set-up -------------------------------------------------------------------- */
 
-static const char vertex_source[] =
-	"attribute vec2 a_pos;\n"
-	"varying vec2 v_pos;\n"
-	"void main() {\n"
-	/* glReadPixels returns the bottom row first and Wayland buffers start at the top: draw
-	 * the picture upside down so that the copy needs no flip. */
-	"    v_pos = vec2(a_pos.x, -a_pos.y);\n"
-	"    gl_Position = vec4(a_pos, 0.0, 1.0);\n"
-	"}\n";
-
-/* Plasma from an iterated map: u_load iterations of real arithmetic per pixel. Red and green
- * are the picture; blue is the frame code (common/frame_code.h), exact in 8 bits. */
-static const char fragment_source[] =
-	"precision highp float;\n"
-	"uniform float u_time;\n"
-	"uniform int u_load;\n"
-	"uniform float u_code;\n"
-	"varying vec2 v_pos;\n"
-	"void main() {\n"
-	"    vec2 p = v_pos * vec2(1.6, 0.9);\n"
-	"    float v = 0.0;\n"
-	"    for (int i = 0; i < 64; i++) {\n"
-	"        if (i >= u_load) break;\n"
-	"        p = vec2(sin(p.y * 3.1 + u_time), cos(p.x * 2.7 - u_time * 0.8)) + p * 0.6;\n"
-	"        v += p.x * p.y;\n"
-	"    }\n"
-	"    gl_FragColor = vec4(0.5 + 0.5 * sin(v * 2.0 + u_time), 0.5 + 0.5 * cos(v * 1.3), u_code, 1.0);\n"
-	"}\n";
-
-static GLuint compile(GLenum type, const char *source)
-{
-	GLuint shader = glCreateShader(type);
-	glShaderSource(shader, 1, &source, NULL);
-	glCompileShader(shader);
-	GLint ok = 0;
-	glGetShaderiv(shader, GL_COMPILE_STATUS, &ok);
-	if (!ok) {
-		char log[512] = "";
-		glGetShaderInfoLog(shader, sizeof(log), NULL, log);
-		fprintf(stderr, "explicit-sync-gles: shader: %s\n", log);
-		exit(EXIT_CANNOT_RUN);
-	}
-	return shader;
-}
-
-static bool has_extension(const char *list, const char *name)
-{
-	size_t len = strlen(name);
-	for (const char *p = list; p && (p = strstr(p, name)); p += len)
-		if ((p == list || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
-			return true;
-	return false;
-}
-
 static void setup_egl(struct app *app)
 {
 	const char *client = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
-	if (!has_extension(client, "EGL_MESA_platform_surfaceless"))
+	if (!gl_has_extension(client, "EGL_MESA_platform_surfaceless"))
 		cannot_run("EGL lacks EGL_MESA_platform_surfaceless (is Mesa's libEGL installed?)");
 	PFNEGLGETPLATFORMDISPLAYEXTPROC get_platform_display =
 		(PFNEGLGETPLATFORMDISPLAYEXTPROC)eglGetProcAddress("eglGetPlatformDisplayEXT");
@@ -171,8 +115,8 @@ static void setup_egl(struct app *app)
 	if (app->egl == EGL_NO_DISPLAY || !eglInitialize(app->egl, NULL, NULL))
 		cannot_run("cannot initialize EGL on the surfaceless platform");
 	const char *ext = eglQueryString(app->egl, EGL_EXTENSIONS);
-	if (!has_extension(ext, "EGL_KHR_fence_sync") || !has_extension(ext, "EGL_KHR_surfaceless_context") ||
-	    !has_extension(ext, "EGL_KHR_no_config_context"))
+	if (!gl_has_extension(ext, "EGL_KHR_fence_sync") || !gl_has_extension(ext, "EGL_KHR_surfaceless_context") ||
+	    !gl_has_extension(ext, "EGL_KHR_no_config_context"))
 		cannot_run("EGL lacks EGL_KHR_fence_sync, EGL_KHR_surfaceless_context or EGL_KHR_no_config_context");
 	app->fence.create = (PFNEGLCREATESYNCKHRPROC)eglGetProcAddress("eglCreateSyncKHR");
 	app->fence.client_wait = (PFNEGLCLIENTWAITSYNCKHRPROC)eglGetProcAddress("eglClientWaitSyncKHR");
@@ -188,28 +132,14 @@ static void setup_egl(struct app *app)
 		cannot_run("cannot create a second GLES 2 context sharing the first");
 	eglMakeCurrent(app->egl, EGL_NO_SURFACE, EGL_NO_SURFACE, app->render_context);
 	const char *gl_ext = (const char *)glGetString(GL_EXTENSIONS);
-	if (!has_extension(gl_ext, "GL_EXT_read_format_bgra") || !has_extension(gl_ext, "GL_EXT_texture_format_BGRA8888"))
+	if (!gl_has_extension(gl_ext, "GL_EXT_read_format_bgra") || !gl_has_extension(gl_ext, "GL_EXT_texture_format_BGRA8888"))
 		cannot_run("GLES lacks GL_EXT_read_format_bgra or GL_EXT_texture_format_BGRA8888 (pixels in "
 			   "the shared buffer's byte order)");
 }
 
 static void setup_gl(struct app *app)
 {
-	app->program = glCreateProgram();
-	glAttachShader(app->program, compile(GL_VERTEX_SHADER, vertex_source));
-	glAttachShader(app->program, compile(GL_FRAGMENT_SHADER, fragment_source));
-	glBindAttribLocation(app->program, 0, "a_pos");
-	glLinkProgram(app->program);
-	app->u_time = glGetUniformLocation(app->program, "u_time");
-	app->u_load = glGetUniformLocation(app->program, "u_load");
-	app->u_code = glGetUniformLocation(app->program, "u_code");
-
-	static const GLfloat quad[] = {-1, -1, 1, -1, -1, 1, 1, 1};
-	glGenBuffers(1, &app->vbo);
-	glBindBuffer(GL_ARRAY_BUFFER, app->vbo);
-	glBufferData(GL_ARRAY_BUFFER, sizeof(quad), quad, GL_STATIC_DRAW);
-	glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 0, 0);
-	glEnableVertexAttribArray(0);
+	gl_scene_init(&app->scene, app->options.program);
 
 	/* One render target per shared buffer, so that frame n+1 renders while frame n is copied.
 	 * They hold BGRA, the byte order of XRGB8888 in memory: reading them back is then a plain
@@ -226,7 +156,6 @@ static void setup_gl(struct app *app)
 		if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE)
 			cannot_run("a BGRA texture cannot be rendered to");
 	}
-	glDisable(GL_DITHER); /* the frame code in blue must come out exact */
 	/* Rows of the shared buffers are width * 4 bytes, so tight packing is right. */
 	glPixelStorei(GL_PACK_ALIGNMENT, 4);
 	glFinish(); /* the textures exist before the copy context looks at them */
@@ -304,17 +233,6 @@ static void frame_done(void *data, struct wl_callback *callback, uint32_t time)
 
 static const struct wl_callback_listener frame_listener = {.done = frame_done};
 
-static void render(struct app *app, uint64_t frame, int index)
-{
-	glBindFramebuffer(GL_FRAMEBUFFER, app->render_fbos[index]);
-	glViewport(0, 0, (GLsizei)app->options.width, (GLsizei)app->options.height);
-	glUseProgram(app->program);
-	glUniform1f(app->u_time, (float)frame / 30.0f);
-	glUniform1i(app->u_load, app->load);
-	glUniform1f(app->u_code, (float)frame_code(frame) / 255.0f);
-	glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
-}
-
 static void next_frame(struct app *app)
 {
 	struct window *w = &app->window;
@@ -327,7 +245,8 @@ static void next_frame(struct app *app)
 	 * frame's acquire point) before it is drawn over. */
 	if (point > BUFFER_COUNT)
 		wait_point(app, app->acquire.fd, point - BUFFER_COUNT, "waiting for an earlier frame's copy");
-	render(app, point, index);
+	glBindFramebuffer(GL_FRAMEBUFFER, app->render_fbos[index]);
+	gl_scene_draw(&app->scene, point, app->load, app->options.width, app->options.height);
 	EGLSyncKHR fence = app->fence.create(app->egl, EGL_SYNC_FENCE_KHR, NULL);
 	if (fence == EGL_NO_SYNC_KHR) {
 		fprintf(stderr, "explicit-sync-gles: eglCreateSyncKHR failed (0x%x)\n", eglGetError());
@@ -376,7 +295,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--implicit") == 0)
 			app.implicit = true;
 		else if (strcmp(argv[i], "--load") == 0 && i + 1 < argc)
-			app.load = (int)options_number(&app.options, "--load", argv[++i], 1, MAX_LOAD);
+			app.load = (int)options_number(&app.options, "--load", argv[++i], 1, GL_SCENE_MAX_LOAD);
 		else
 			options_unknown(&app.options, usage, argv[i]);
 	}
@@ -429,8 +348,7 @@ int main(int argc, char **argv)
 	window_close(w);
 	glDeleteFramebuffers(BUFFER_COUNT, app.render_fbos);
 	glDeleteTextures(BUFFER_COUNT, app.textures);
-	glDeleteProgram(app.program);
-	glDeleteBuffers(1, &app.vbo);
+	gl_scene_fini(&app.scene);
 	eglMakeCurrent(app.egl, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
 	eglDestroyContext(app.egl, app.copy_context);
 	eglDestroyContext(app.egl, app.render_context);
