@@ -191,8 +191,13 @@ static void pointer_enter(void *data, struct wl_pointer *pointer, uint32_t seria
 	/* The hotspot is the top left corner, like an arrow's tip. A cursor surface keeps its
 	 * content across enters, so setting it again is all a re-entry needs. */
 	wl_pointer_set_cursor(pointer, serial, app->cursor, 0, 0);
-	if (!app->animating && app->frame == 0)
-		app->frame_due = true;
+	/* A hidden cursor gets no frame callbacks: one asked for before the pointer left may
+	 * never come, so start afresh. */
+	if (app->frame_callback) {
+		wl_callback_destroy(app->frame_callback);
+		app->frame_callback = NULL;
+	}
+	app->frame_due = true;
 	app->animating = true;
 }
 

@@ -116,19 +116,20 @@ static void *worker_main(void *data)
 			continue;
 		}
 		unsigned tile = job->next_tile++;
-		if (tile == 0 && job->wait_release) {
+		if (tile == 0) {
 			/* The first worker on a frame waits until the compositor no longer reads the
-			 * buffer; the others wait for it (below). */
+			 * buffer and opens the CPU-write bracket; the others wait for it (below). */
 			pthread_mutex_unlock(&app->lock);
-			int r = syncobj_wait(w->dev, &job->release_fd, &job->wait_release, 1, INT64_MAX,
-					     SYNCOBJ_WAIT_FOR_SUBMIT, NULL);
-			if (r)
-				die_syncobj(w, "waiting for a release point", r);
+			if (job->wait_release) {
+				int r = syncobj_wait(w->dev, &job->release_fd, &job->wait_release, 1,
+						     INT64_MAX, SYNCOBJ_WAIT_FOR_SUBMIT, NULL);
+				if (r)
+					die_syncobj(w, "waiting for a release point", r);
+			}
+			shared_buffer_begin_write(job->buffer);
 			pthread_mutex_lock(&app->lock);
 			job->writable = true;
 			pthread_cond_broadcast(&app->cond);
-		} else if (tile == 0) {
-			job->writable = true;
 		}
 		while (!job->writable)
 			pthread_cond_wait(&app->cond, &app->lock);
@@ -140,8 +141,6 @@ static void *worker_main(void *data)
 #endif
 		pthread_mutex_unlock(&app->lock);
 
-		if (tile == 0)
-			shared_buffer_begin_write(job->buffer);
 		draw_tile(app, job, tile);
 
 		pthread_mutex_lock(&app->lock);
