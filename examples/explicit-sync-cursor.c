@@ -272,8 +272,11 @@ int main(int argc, char **argv)
 	}
 
 	while (!w->closed && (app.options.frames < 0 || (long)app.frame < app.options.frames)) {
-		if (app.frame_due && app.animating)
+		if (app.frame_due && app.animating) {
+			uint64_t start = now_ns();
 			commit_next_cursor_frame(&app);
+			report_main_thread(app.report, now_ns() - start);
+		}
 		window_dispatch(w);
 	}
 

@@ -342,8 +342,11 @@ int main(int argc, char **argv)
 
 	app.frame_due = true;
 	while (!w->closed && (app.options.frames < 0 || (long)app.frame < app.options.frames)) {
-		if (app.frame_due)
+		if (app.frame_due) {
+			uint64_t start = now_ns();
 			next_frame(&app);
+			report_main_thread(app.report, now_ns() - start);
+		}
 		window_dispatch(w);
 	}
 	report_drain(app.report);

@@ -4,8 +4,9 @@
 For each llvmpipe thread count (LP_NUM_THREADS) and each load, runs the example inside headless
 syncway (1920x1080 output, 1920x1080 dma-buf buffers) in both modes, interleaved round by round,
 and prints the medians of frames/s, client CPU per frame (all the client's threads, llvmpipe's
-included) and submit-to-present latency p50/p99 as the example reports them (wp_presentation),
-explicit beside implicit with their ratio.
+included), the main thread's busy time per frame (rendering submitted, waited for, copied,
+committed: what explicit sync takes off it) and submit-to-present latency p50/p99 as the
+example reports them (wp_presentation), explicit beside implicit with their ratio.
 
     bench/examples/gles_modes_bench.py --syncway build/compositor/syncway \\
         --example build/examples/explicit-sync-gles [--frames 120] [--rounds 3] \\
@@ -63,6 +64,7 @@ def main():
                     print(f"  round {r + 1}: LP_NUM_THREADS={threads} load {load} "
                           f"{'implicit' if implicit else 'explicit'}: {rep['frames_per_second']:.1f} fps, "
                           f"cpu {rep['client_cpu_ms_per_frame']:.2f} ms/frame, "
+                          f"main {rep['main_thread_ms_per_frame']:.2f} ms/frame, "
                           f"p50 {rep['latency_ms']['p50']} ms, p99 {rep['latency_ms']['p99']} ms",
                           flush=True)
 
@@ -73,18 +75,19 @@ def main():
     figures = [
         ("frames/s", lambda rep: rep["frames_per_second"]),
         ("client CPU ms/frame", lambda rep: rep["client_cpu_ms_per_frame"]),
+        ("main thread busy ms/frame", lambda rep: rep["main_thread_ms_per_frame"]),
         ("submit->present p50 ms", lambda rep: rep["latency_ms"]["p50"]),
         ("submit->present p99 ms", lambda rep: rep["latency_ms"]["p99"]),
     ]
     print()
-    print(f"{'LP_NUM_THREADS':>14} {'load':>4}  {'figure':<24} {'explicit':>9} {'implicit':>9} {'ratio':>6}")
+    print(f"{'LP_NUM_THREADS':>14} {'load':>4}  {'figure':<26} {'explicit':>9} {'implicit':>9} {'ratio':>6}")
     for threads in threads_list:
         for load in loads:
             for name, key in figures:
                 e = med(results[(threads, load, False)], key)
                 i = med(results[(threads, load, True)], key)
                 ratio = e / i if i else float("nan")
-                print(f"{threads:>14} {load:>4}  {name:<24} {e:>9.2f} {i:>9.2f} {ratio:>6.2f}")
+                print(f"{threads:>14} {load:>4}  {name:<26} {e:>9.2f} {i:>9.2f} {ratio:>6.2f}")
     print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 

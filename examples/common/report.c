@@ -24,6 +24,7 @@ struct report {
 	uint64_t committed, presented, discarded;
 	uint64_t first_present_ns, last_present_ns;
 	uint64_t start_cpu_ns;
+	uint64_t main_busy_ns;
 	struct pending *pending; /* in flight, newest first */
 	uint32_t histogram[BUCKETS];
 };
@@ -128,6 +129,11 @@ void report_frame(struct report *r, struct wl_surface *surface, uint64_t submitt
 	r->pending = p;
 }
 
+void report_main_thread(struct report *r, uint64_t busy_ns)
+{
+	r->main_busy_ns += busy_ns;
+}
+
 void report_frame_shown(struct report *r, uint64_t submitted_ns, uint64_t shown_ns)
 {
 	r->source = "frame callbacks";
@@ -172,22 +178,25 @@ void report_print(const struct report *r, bool json)
 	double fps = r->presented > 1 && span_s > 0 ? (double)(r->presented - 1) / span_s : 0;
 	double cpu_ms = (double)(clock_ns(CLOCK_PROCESS_CPUTIME_ID) - r->start_cpu_ns) / 1e6;
 	double cpu_per_frame = r->committed ? cpu_ms / (double)r->committed : 0;
+	double main_per_frame = r->committed ? (double)r->main_busy_ns / 1e6 / (double)r->committed : 0;
 	const char *backend = syncobj_backend_name(syncobj_backend_of(r->window->dev));
 	if (json) {
 		printf("{\"example\":\"%s\",\"mode\":\"%s\",\"buffer\":\"%s\",\"timelines\":\"%s\","
 		       "\"frames_committed\":%" PRIu64 ",\"frames_presented\":%" PRIu64
 		       ",\"frames_discarded\":%" PRIu64 ",\"frames_per_second\":%.2f,"
 		       "\"latency_ms\":{\"p50\":%.1f,\"p99\":%.1f},\"client_cpu_ms_per_frame\":%.3f,"
-		       "\"presented_from\":\"%s\"}\n",
+		       "\"main_thread_ms_per_frame\":%.3f,\"presented_from\":\"%s\"}\n",
 		       r->window->program, r->mode, r->buffer, backend, r->committed, r->presented,
 		       r->discarded, fps, percentile_ms(r, 0.5), percentile_ms(r, 0.99), cpu_per_frame,
-		       r->source);
+		       main_per_frame, r->source);
 	} else {
 		printf("%s: %" PRIu64 " frames presented (%" PRIu64 " discarded) of %" PRIu64
 		       " committed, %s, %s buffers, %s timelines: %.1f frames/s; submit to present "
-		       "p50 %.1f ms, p99 %.1f ms; client CPU %.2f ms/frame (presented: from %s)\n",
+		       "p50 %.1f ms, p99 %.1f ms; client CPU %.2f ms/frame, main thread busy %.2f ms/frame "
+		       "(presented: from %s)\n",
 		       r->window->program, r->presented, r->discarded, r->committed, r->mode, r->buffer,
-		       backend, fps, percentile_ms(r, 0.5), percentile_ms(r, 0.99), cpu_per_frame, r->source);
+		       backend, fps, percentile_ms(r, 0.5), percentile_ms(r, 0.99), cpu_per_frame,
+		       main_per_frame, r->source);
 	}
 	fflush(stdout);
 }

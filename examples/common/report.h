@@ -23,6 +23,10 @@ struct report *report_create(struct window *window, const char *mode, const char
  * NULL surface it only counts the commit (see report_frame_shown). */
 void report_frame(struct report *report, struct wl_surface *surface, uint64_t submitted_ns);
 
+/* Adds time the main thread spent producing a frame (rendering, waiting, committing): what
+ * explicit sync keeps off the thread that also has to answer the compositor and input. */
+void report_main_thread(struct report *report, uint64_t busy_ns);
+
 /* For a surface the compositor gives no presentation feedback for (a cursor surface, in
  * syncway): counts the frame submitted at `submitted_ns` as presented at `shown_ns`, the time
  * its frame callback arrived (which the compositor sends after drawing it). The report then

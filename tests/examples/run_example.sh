@@ -74,6 +74,8 @@ if not (0 < r["frames_per_second"] < 1000):
     problems.append(f"frames_per_second {r['frames_per_second']}")
 if not (0 < r["client_cpu_ms_per_frame"] < 10000):
     problems.append(f"client_cpu_ms_per_frame {r['client_cpu_ms_per_frame']}")
+if not (0 < r["main_thread_ms_per_frame"] < 10000):
+    problems.append(f"main_thread_ms_per_frame {r['main_thread_ms_per_frame']}")
 if problems:
     sys.exit("FAILED: report: " + "; ".join(problems))
 print(f"report: {r['frames_presented']}/{frames} presented, {r['frames_per_second']} frames/s, "
