@@ -42,18 +42,17 @@ static void create_shm(struct window *window, struct shared_buffer *b)
 
 static void create_dmabuf(struct window *window, struct shared_buffer *b)
 {
-	static bool told; /* say once per process where the dma-bufs come from */
-	const char *backend = NULL, *fallback = NULL;
-	char error[256] = "";
-	b->fd = heap_alloc(b->size, window->program, &backend, &fallback, error, sizeof(error));
+	const char *backend = NULL;
+	char fallback[512] = "", error[256] = "";
+	b->fd = heap_alloc(b->size, window->program, &backend, fallback, sizeof(fallback), error, sizeof(error));
 	if (b->fd < 0) {
 		fprintf(stderr, "%s: no buffer from heaps/: %s\n", window->program, error);
 		exit(EXIT_CANNOT_RUN);
 	}
-	if (!told) {
+	if (!window->told_dmabuf_source) {
 		fprintf(stderr, "%s: dma-bufs from %s%s%s\n", window->program, backend,
 			fallback[0] ? " - " : "", fallback);
-		told = true;
+		window->told_dmabuf_source = true;
 	}
 	b->backend = backend;
 	b->dmabuf_sync = strcmp(backend, "memfd") != 0;

@@ -11,11 +11,10 @@ extern "C" {
 #endif
 
 /* Returns the fd of a buffer of at least `size` bytes (the caller owns it), or -1 with the
- * reason in `error`. `*backend` names where it came from ("heap", "udmabuf", "memfd");
- * `*fallback` says why earlier backends were skipped ("" if none). Both stay valid until the
- * next call; call from one thread. */
-int heap_alloc(uint64_t size, const char *name, const char **backend, const char **fallback,
-	       char *error, size_t error_size);
+ * reason in `error`. `*backend` names where it came from ("heap", "udmabuf", "memfd"; a
+ * static string); `fallback` receives why earlier backends were skipped ("" if none). */
+int heap_alloc(uint64_t size, const char *name, const char **backend, char *fallback,
+	       size_t fallback_size, char *error, size_t error_size);
 
 #ifdef __cplusplus
 }

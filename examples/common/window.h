@@ -37,6 +37,7 @@ struct window {
 	bool configured, closed;
 
 	struct syncobj_device *dev; /* timelines (the backend syncobj_open picked) */
+	bool told_dmabuf_source;    /* said where its dma-bufs come from (buffer.c) */
 };
 
 /* Needs of window_open (flags). */
