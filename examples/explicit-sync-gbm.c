@@ -175,9 +175,12 @@ static void create_buffer(struct app *app, struct gpu_buffer *b)
 {
 	uint32_t w = app->options.width, h = app->options.height;
 	/* Linear first: every compositor renderer can read it, including a CPU one. */
+	bool linear = true;
 	b->bo = gbm_bo_create(app->gbm, w, h, GBM_FORMAT_XRGB8888, GBM_BO_USE_RENDERING | GBM_BO_USE_LINEAR);
-	if (!b->bo)
+	if (!b->bo) {
+		linear = false;
 		b->bo = gbm_bo_create(app->gbm, w, h, GBM_FORMAT_XRGB8888, GBM_BO_USE_RENDERING);
+	}
 	if (!b->bo)
 		cannot_run("GBM cannot allocate an XRGB8888 buffer to render into", strerror(errno));
 	int fd = gbm_bo_get_fd(b->bo);
@@ -213,8 +216,10 @@ static void create_buffer(struct app *app, struct gpu_buffer *b)
 	if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE)
 		cannot_run("GL cannot render into the GBM buffer", NULL);
 
-	if (modifier == DRM_FORMAT_MOD_INVALID)
-		modifier = 0; /* what the driver chose implicitly is linear for a linear buffer */
+	/* A driver that does not report modifiers: a buffer asked for linear is linear; any
+	 * other keeps DRM_FORMAT_MOD_INVALID, linux-dmabuf's "the driver's implicit layout". */
+	if (modifier == DRM_FORMAT_MOD_INVALID && linear)
+		modifier = DRM_FORMAT_MOD_LINEAR;
 	struct zwp_linux_buffer_params_v1 *params = zwp_linux_dmabuf_v1_create_params(app->window.dmabuf);
 	zwp_linux_buffer_params_v1_add(params, fd, 0, offset, stride, (uint32_t)(modifier >> 32),
 				       (uint32_t)modifier);
@@ -241,6 +246,11 @@ static void wait_release(struct app *app, int index)
 			die_syncobj(w, "waiting for a release point", r);
 		return;
 	}
+	/* A point has a fence to export only once the compositor has submitted it (it does when
+	 * it lets go of the buffer, normally a frame ago): wait for that, not for the signal. */
+	if ((r = syncobj_wait(w->dev, &app->release[index].fd, &point, 1, INT64_MAX,
+			      SYNCOBJ_WAIT_FOR_SUBMIT | SYNCOBJ_WAIT_AVAILABLE, NULL)))
+		die_syncobj(w, "waiting for a release point to be submitted", r);
 	int sync_file = -1;
 	if ((r = syncobj_export_sync_file(w->dev, app->release[index].fd, point, &sync_file)))
 		die_syncobj(w, "exporting a release point as a sync_file", r);
