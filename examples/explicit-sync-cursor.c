@@ -143,7 +143,7 @@ static void frame_done(void *data, struct wl_callback *callback, uint32_t time)
 	struct app *app = data;
 	/* syncway gives no wp_presentation feedback for cursor surfaces (they are not part of
 	 * its scene), but sends their frame callbacks once it has drawn them: count those. */
-	report_frame_shown(app->report, app->frame_submitted, now_ns());
+	report_frame_shown(app->report, app->frame, app->frame_submitted, now_ns());
 	wl_callback_destroy(callback);
 	app->frame_callback = NULL;
 	app->frame_due = true;
@@ -177,7 +177,7 @@ static void commit_next_cursor_frame(struct app *app)
 	app->frame_callback = wl_surface_frame(app->cursor);
 	wl_callback_add_listener(app->frame_callback, &frame_listener, app);
 	app->frame_submitted = now_ns();
-	report_frame(app->report, NULL, app->frame_submitted);
+	report_frame(app->report, NULL, point, app->frame_submitted);
 	wl_surface_commit(app->cursor);
 	app->frame_due = false;
 }
@@ -262,7 +262,7 @@ int main(int argc, char **argv)
 		shared_buffer_create(w, BUFFER_SHM, (uint32_t)app.cursor_size, (uint32_t)app.cursor_size,
 				     &app.buffers[i]);
 	}
-	app.report = report_create(w, "explicit", "shm");
+	app.report = report_create(w, "explicit", "shm", app.options.presented_log);
 
 	pthread_mutex_init(&app.lock, NULL);
 	pthread_cond_init(&app.cond, NULL);

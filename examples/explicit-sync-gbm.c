@@ -310,7 +310,7 @@ static void next_frame(struct app *app)
 	window_set_points(w, &app->acquire, point, &app->release[index], ++app->uses[index]);
 	app->frame_callback = wl_surface_frame(w->surface);
 	wl_callback_add_listener(app->frame_callback, &frame_listener, app);
-	report_frame(app->report, w->surface, submitted);
+	report_frame(app->report, w->surface, point, submitted);
 	wl_surface_commit(w->surface);
 	app->frame_due = false;
 }
@@ -348,7 +348,7 @@ int main(int argc, char **argv)
 		timeline_create(w, &app.release[i]);
 		create_buffer(&app, &app.buffers[i]);
 	}
-	app.report = report_create(w, "explicit", "gbm");
+	app.report = report_create(w, "explicit", "gbm", app.options.presented_log);
 
 	app.frame_due = true;
 	while (!w->closed && (app.options.frames < 0 || (long)app.frame < app.options.frames)) {

@@ -206,14 +206,21 @@ static void *copy_main(void *data)
 		memmove(app->queue, app->queue + 1, sizeof(app->queue[0]) * (size_t)--app->queued);
 		pthread_mutex_unlock(&app->lock);
 
+#ifdef EXAMPLE_BROKEN_SIGNAL_EARLY
+		/* Deliberately wrong, for the test suite only: the compositor is told the frame is
+		 * ready before its pixels are in the buffer. */
+		syncobj_signaler_signal(app->window.dev, job.signaler);
+#endif
 		app->fence.client_wait(app->egl, job.fence, 0, EGL_FOREVER_KHR);
 		app->fence.destroy(app->egl, job.fence);
 		/* The compositor may still read this buffer for its previous commit. */
 		wait_point(app, app->release[job.index].fd, job.wait_release, "waiting for a release point");
 		copy_to_buffer(app, fbos, job.index);
+#ifndef EXAMPLE_BROKEN_SIGNAL_EARLY
 		int r = syncobj_signaler_signal(app->window.dev, job.signaler);
 		if (r)
 			die_syncobj(&app->window, "signaling the acquire point", r);
+#endif
 		syncobj_fd_close(app->window.dev, job.signaler);
 	}
 	glDeleteFramebuffers(BUFFER_COUNT, fbos);
@@ -279,7 +286,7 @@ static void next_frame(struct app *app)
 	window_set_points(w, &app->acquire, point, &app->release[index], ++app->uses[index]);
 	app->frame_callback = wl_surface_frame(w->surface);
 	wl_callback_add_listener(app->frame_callback, &frame_listener, app);
-	report_frame(app->report, w->surface, submitted);
+	report_frame(app->report, w->surface, point, submitted);
 	wl_surface_commit(w->surface);
 	app->frame_due = false;
 }
@@ -313,7 +320,8 @@ int main(int argc, char **argv)
 		timeline_create(w, &app.release[i]);
 		shared_buffer_create(w, app.options.buffer, app.options.width, app.options.height, &app.buffers[i]);
 	}
-	app.report = report_create(w, app.implicit ? "implicit" : "explicit", buffer_kind_name(app.options.buffer));
+	app.report = report_create(w, app.implicit ? "implicit" : "explicit",
+				   buffer_kind_name(app.options.buffer), app.options.presented_log);
 
 	pthread_mutex_init(&app.lock, NULL);
 	pthread_cond_init(&app.cond, NULL);

@@ -152,7 +152,7 @@ static void commit_next_frame(struct app *app)
 	window_set_points(w, &app->acquire, point, &app->release[index], release_point);
 	app->frame_callback = wl_surface_frame(w->surface);
 	wl_callback_add_listener(app->frame_callback, &frame_listener, app);
-	report_frame(app->report, w->surface, now_ns());
+	report_frame(app->report, w->surface, point, now_ns());
 	wl_surface_commit(w->surface);
 	app->frame_due = false;
 }
@@ -177,7 +177,7 @@ int main(int argc, char **argv)
 		timeline_create(w, &app.release[i]);
 		shared_buffer_create(w, BUFFER_SHM, app.options.width, app.options.height, &app.buffers[i]);
 	}
-	app.report = report_create(w, "explicit", "shm");
+	app.report = report_create(w, "explicit", "shm", app.options.presented_log);
 
 	pthread_mutex_init(&app.lock, NULL);
 	pthread_cond_init(&app.cond, NULL);

@@ -207,7 +207,7 @@ static void commit_next_frame(struct app *app)
 	window_set_points(w, &app->acquire, point, &app->release[index], ++app->uses[index]);
 	app->frame_callback = wl_surface_frame(w->surface);
 	wl_callback_add_listener(app->frame_callback, &frame_listener, app);
-	report_frame(app->report, w->surface, submitted);
+	report_frame(app->report, w->surface, point, submitted);
 	wl_surface_commit(w->surface);
 	app->frame_due = false;
 }
@@ -237,7 +237,8 @@ int main(int argc, char **argv)
 		timeline_create(w, &app.release[i]);
 		shared_buffer_create(w, app.options.buffer, app.options.width, app.options.height, &app.buffers[i]);
 	}
-	app.report = report_create(w, "explicit", buffer_kind_name(app.options.buffer));
+	app.report = report_create(w, "explicit", buffer_kind_name(app.options.buffer),
+				   app.options.presented_log);
 
 	pthread_mutex_init(&app.lock, NULL);
 	pthread_cond_init(&app.cond, NULL);

@@ -52,6 +52,10 @@ bool options_parse_common(struct options *options, unsigned accepted, const char
 		options->json = true;
 		return true;
 	}
+	if (strcmp(arg, "--presented-log") == 0) {
+		options->presented_log = value_of(options, argc, argv, i);
+		return true;
+	}
 	if (strcmp(arg, "--frames") == 0) {
 		options->frames = options_number(options, arg, value_of(options, argc, argv, i), 1,
 						 1000000000L);

@@ -27,6 +27,7 @@ struct options {
 	bool json;              /* --json: the report as one JSON object on stdout */
 	enum buffer_kind buffer;
 	uint32_t width, height; /* --size */
+	const char *presented_log; /* --presented-log FILE, or NULL */
 };
 
 /* Tries to take argv[*i] (and its value) as a shared option, advancing *i past what it
@@ -48,6 +49,8 @@ const char *buffer_kind_name(enum buffer_kind kind);
 #define OPTIONS_USAGE_COMMON                                                                  \
 	"  --frames N       commit N frames, report and exit (default: until the window closes)\n" \
 	"  --json           print the report as one JSON object on stdout\n"                      \
+	"  --presented-log FILE  write one line per presented frame: its number and when it was\n" \
+	"                   presented (nanoseconds of the compositor's presentation clock)\n"     \
 	"  --help           print this and exit\n"
 #define OPTIONS_USAGE_BUFFER                                                                   \
 	"  --buffer KIND    shm: wl_shm (memfd); dmabuf: linux-dmabuf from a dma-buf heap, else\n" \

@@ -1,8 +1,12 @@
 #include "report.h"
 
+#include "options.h"
+
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define BUCKET_NS 100000u /* 0.1 ms */
@@ -12,6 +16,7 @@
 struct pending {
 	struct report *report;
 	struct wp_presentation_feedback *feedback;
+	uint64_t frame;
 	uint64_t submitted_ns;
 	struct pending *next;
 };
@@ -26,6 +31,7 @@ struct report {
 	uint64_t start_cpu_ns;
 	uint64_t main_busy_ns;
 	struct pending *pending; /* in flight, newest first */
+	FILE *log;               /* --presented-log, or NULL */
 	uint32_t histogram[BUCKETS];
 };
 
@@ -56,8 +62,10 @@ static void forget(struct pending *p)
 static void feedback_sync_output(void *data, struct wp_presentation_feedback *feedback,
 				 struct wl_output *output) {}
 
-static void count_presented(struct report *r, uint64_t submitted_ns, uint64_t at)
+static void count_presented(struct report *r, uint64_t frame, uint64_t submitted_ns, uint64_t at)
 {
+	if (r->log)
+		fprintf(r->log, "%" PRIu64 " %" PRIu64 "\n", frame, at);
 	uint64_t latency = at > submitted_ns ? at - submitted_ns : 0;
 	uint64_t bucket = latency / BUCKET_NS;
 	r->histogram[bucket < BUCKETS ? bucket : BUCKETS - 1]++;
@@ -71,7 +79,7 @@ static void feedback_presented(void *data, struct wp_presentation_feedback *feed
 			       uint32_t seq_hi, uint32_t seq_lo, uint32_t flags)
 {
 	struct pending *p = data;
-	count_presented(p->report, p->submitted_ns,
+	count_presented(p->report, p->frame, p->submitted_ns,
 			(((uint64_t)tv_sec_hi << 32 | tv_sec_lo) * 1000000000u) + tv_nsec);
 	forget(p);
 }
@@ -89,7 +97,8 @@ static const struct wp_presentation_feedback_listener feedback_listener = {
 	.discarded = feedback_discarded,
 };
 
-struct report *report_create(struct window *window, const char *mode, const char *buffer)
+struct report *report_create(struct window *window, const char *mode, const char *buffer,
+			     const char *presented_log)
 {
 	struct report *r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -102,13 +111,17 @@ struct report *report_create(struct window *window, const char *mode, const char
 	r->clock = CLOCK_MONOTONIC;
 	r->source = "wp_presentation";
 	r->start_cpu_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	if (presented_log && !(r->log = fopen(presented_log, "we"))) {
+		fprintf(stderr, "%s: --presented-log %s: %s\n", window->program, presented_log, strerror(errno));
+		exit(EXIT_CANNOT_RUN);
+	}
 	wp_presentation_add_listener(window->presentation, &presentation_listener, r);
 	/* The clock_id event arrives right after the bind; fetch it before any timestamp. */
 	wl_display_roundtrip(window->display);
 	return r;
 }
 
-void report_frame(struct report *r, struct wl_surface *surface, uint64_t submitted_ns)
+void report_frame(struct report *r, struct wl_surface *surface, uint64_t frame, uint64_t submitted_ns)
 {
 	r->committed++;
 	if (!surface)
@@ -122,6 +135,7 @@ void report_frame(struct report *r, struct wl_surface *surface, uint64_t submitt
 	if (r->clock != CLOCK_MONOTONIC)
 		submitted_ns = submitted_ns - now_ns() + clock_ns(r->clock);
 	p->report = r;
+	p->frame = frame;
 	p->submitted_ns = submitted_ns;
 	p->feedback = wp_presentation_feedback(r->window->presentation, surface);
 	wp_presentation_feedback_add_listener(p->feedback, &feedback_listener, p);
@@ -134,10 +148,10 @@ void report_main_thread(struct report *r, uint64_t busy_ns)
 	r->main_busy_ns += busy_ns;
 }
 
-void report_frame_shown(struct report *r, uint64_t submitted_ns, uint64_t shown_ns)
+void report_frame_shown(struct report *r, uint64_t frame, uint64_t submitted_ns, uint64_t shown_ns)
 {
 	r->source = "frame callbacks";
-	count_presented(r, submitted_ns, shown_ns);
+	count_presented(r, frame, submitted_ns, shown_ns);
 }
 
 void report_drain(struct report *r)
@@ -205,5 +219,7 @@ void report_destroy(struct report *r)
 {
 	while (r->pending)
 		forget(r->pending);
+	if (r->log)
+		fclose(r->log);
 	free(r);
 }

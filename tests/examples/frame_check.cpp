@@ -6,7 +6,15 @@
 // before it.
 //
 //   frame_check --region X,Y,W,H [--ignore X,Y,W,H]... [--skip-code N] [--min-frames N]
-//               [--expect-broken] SHOT...
+//               [--presented FILE --shot-times FILE] [--expect-broken] SHOT...
+//
+// With --presented (the example's --presented-log: frame number and presentation time per
+// line) and --shot-times (capture_loop's shots.txt: file name and when the screenshot was asked
+// for, same clock), a screenshot must also not show an older frame than the newest one
+// presented before it was asked for: a compositor that presented frame n shows at least frame
+// n in every later rendering, unless the buffer it was given still held an older picture (a
+// LATE frame: its acquire point was signaled before the picture was in the buffer, which a
+// steady pipeline of buffers can make look whole and in order).
 //
 // Screenshots where the rectangle is all black (the window not mapped yet) are skipped, and
 // so are those whose majority code is --skip-code (something of the example that is not an
@@ -15,12 +23,14 @@
 // --min-frames screenshots showed the example, its frame number advanced and its picture is
 // not flat. With --expect-broken, exit 0 only when some screenshot shows a torn or stale frame
 // (the check of a deliberately broken build).
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -115,6 +125,26 @@ Verdict judge(const Image& image, Rect region, const std::vector<Rect>& ignored)
     return v;
 }
 
+// Lines of "NAME NUMBER": screenshot times (NAME a file name) or presentations (NAME a frame
+// number). Returns false if the file cannot be read.
+bool read_pairs(const std::string& path, std::vector<std::pair<std::string, uint64_t>>* out)
+{
+    std::ifstream in(path);
+    if (!in)
+        return false;
+    std::string name;
+    unsigned long long value = 0;
+    while (in >> name >> value)
+        out->emplace_back(name, value);
+    return true;
+}
+
+std::string base_name(const std::string& path)
+{
+    size_t slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 int usage()
 {
     std::fprintf(stderr, "usage: frame_check --region X,Y,W,H [--ignore X,Y,W,H]... [--skip-code N] [--min-frames N] "
@@ -131,6 +161,7 @@ int main(int argc, char** argv)
     std::vector<Rect> ignored;
     long min_frames = 3;
     int skip_code = -1;
+    std::string presented_path, shot_times_path;
     std::vector<std::string> shots;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
@@ -145,6 +176,10 @@ int main(int argc, char** argv)
             ignored.push_back(r);
         } else if (arg == "--min-frames" && i + 1 < argc) {
             min_frames = std::strtol(argv[++i], nullptr, 10);
+        } else if (arg == "--presented" && i + 1 < argc) {
+            presented_path = argv[++i];
+        } else if (arg == "--shot-times" && i + 1 < argc) {
+            shot_times_path = argv[++i];
         } else if (arg == "--skip-code" && i + 1 < argc) {
             skip_code = static_cast<int>(std::strtol(argv[++i], nullptr, 10));
         } else if (arg == "--expect-broken") {
@@ -155,11 +190,28 @@ int main(int argc, char** argv)
             shots.push_back(arg);
         }
     }
-    if (!have_region)
+    if (!have_region || presented_path.empty() != shot_times_path.empty())
         return usage();
+    // Frames presented, in presentation order, and when each screenshot was asked for.
+    std::vector<std::pair<uint64_t, uint64_t>> presented; // (time, frame)
+    std::map<std::string, uint64_t> asked;
+    if (!presented_path.empty()) {
+        std::vector<std::pair<std::string, uint64_t>> pairs;
+        if (!read_pairs(presented_path, &pairs) || !read_pairs(shot_times_path, &pairs)) {
+            std::printf("frame_check: cannot read %s or %s\n", presented_path.c_str(), shot_times_path.c_str());
+            return 1;
+        }
+        for (const auto& [name, value] : pairs) {
+            if (name.rfind("shot-", 0) == 0)
+                asked[name] = value;
+            else
+                presented.emplace_back(value, std::strtoull(name.c_str(), nullptr, 10));
+        }
+        std::sort(presented.begin(), presented.end());
+    }
 
     int previous = -1;
-    long shown = 0, torn = 0, stale = 0;
+    long shown = 0, torn = 0, stale = 0, late = 0, timed = 0;
     std::set<int> codes;
     size_t widest_picture = 0;
     for (const std::string& shot : shots) {
@@ -193,19 +245,41 @@ int main(int argc, char** argv)
             std::printf("frame_check: %s: STALE: frame code %d after %d\n", shot.c_str(), v.code, previous);
         }
         previous = v.code;
+        // The newest frame presented before this screenshot was asked for.
+        auto when = asked.find(base_name(shot));
+        if (when != asked.end()) {
+            timed++;
+            auto after = std::lower_bound(presented.begin(), presented.end(), std::make_pair(when->second, uint64_t{0}));
+            if (after != presented.begin()) {
+                uint64_t newest = std::prev(after)->second;
+                for (auto it = presented.begin(); it != after; ++it)
+                    newest = std::max(newest, it->second);
+                if (((v.code - static_cast<int>(newest & 0xff)) & 0xff) >= 128) {
+                    late++;
+                    std::printf("frame_check: %s: LATE: frame code %d, but frame %llu (code %llu) was presented "
+                                "before this screenshot was asked for\n",
+                                shot.c_str(), v.code, static_cast<unsigned long long>(newest),
+                                static_cast<unsigned long long>(newest & 0xff));
+                }
+            }
+        }
     }
     std::printf("frame_check: %zu screenshots, %ld showed the example, %zu distinct frames, %ld torn, "
-                "%ld stale, %zu distinct picture colours\n",
-                shots.size(), shown, codes.size(), torn, stale, widest_picture);
+                "%ld stale, %ld late (of %ld timed against %zu presentations), %zu distinct picture colours\n",
+                shots.size(), shown, codes.size(), torn, stale, late, timed, presented.size(), widest_picture);
     if (expect_broken) {
-        if (torn + stale > 0) {
+        if (torn + stale + late > 0) {
             std::printf("frame_check: the broken build was caught\n");
             return 0;
         }
         std::printf("frame_check: FAILED: the broken build showed only whole frames\n");
         return 1;
     }
-    bool ok = torn == 0 && stale == 0;
+    bool ok = torn == 0 && stale == 0 && late == 0;
+    if (!presented_path.empty() && timed < min_frames) {
+        std::printf("frame_check: FAILED: only %ld screenshots had a time (want %ld)\n", timed, min_frames);
+        ok = false;
+    }
     if (shown < min_frames) {
         std::printf("frame_check: FAILED: only %ld screenshots showed the example (want %ld)\n", shown, min_frames);
         ok = false;

@@ -1,45 +1,39 @@
 #!/bin/bash
-# Runs one example headless inside syncway, screenshots the output with grim as fast as grim
-# goes while it runs, then has frame_check look at every screenshot (tests/examples/
-# frame_check.cpp: each must show one whole frame, and frames must never go back) and checks
-# the example's --json report against the frames it was asked for.
+# Runs one example headless inside syncway while capture_loop takes screenshots with grim as
+# fast as grim goes, noting when each was asked for; then frame_check looks at every
+# screenshot (tests/examples/frame_check.cpp: each must show one whole frame, frames must never
+# go back, and none may be older than a frame presented before the screenshot was asked for)
+# and the example's --json report is checked against the frames it was asked for.
 #
-#   run_example.sh SYNCWAY FRAME_CHECK [FRAME_CHECK_ARGS...] -- EXAMPLE [ARGS...]
+#   run_example.sh SYNCWAY FRAME_CHECK CAPTURE_LOOP [FRAME_CHECK_ARGS...] -- EXAMPLE [ARGS...]
 #
-# The example is given --json and --frames; its window sits at the output's top left, under
-# the pointer's default cursor (so the cursor's corner is not looked at unless
+# The example is given --json, --frames and --presented-log; its window sits at the output's
+# top left, under the pointer's default cursor (so the cursor's corner is not looked at unless
 # FRAME_CHECK_ARGS say otherwise). With --expect-broken among FRAME_CHECK_ARGS the test passes
-# only if frame_check catches a torn or stale frame, and the report is not checked.
+# only if frame_check catches a torn, stale or late frame, and the report is not checked.
 set -u
-syncway=$1 check=$2
-shift 2
+syncway=$1 check=$2 capture=$3
+shift 3
 check_args=()
 expect_broken=0
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do
   [ "$1" = --expect-broken ] && expect_broken=1
   check_args+=("$1"); shift
 done
-[ $# -ge 2 ] || { echo "usage: $0 SYNCWAY FRAME_CHECK [ARGS...] -- EXAMPLE [ARGS...]" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 SYNCWAY FRAME_CHECK CAPTURE_LOOP [ARGS...] -- EXAMPLE [ARGS...]" >&2; exit 2; }
 shift
 frames=${EXAMPLE_FRAMES:-150}
 max_shots=${EXAMPLE_MAX_SHOTS:-100}
 
 dir=$(mktemp -d /tmp/syncway-example.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
-timeout -k 5 150 "$syncway" --backend headless --output 640x480 -- bash -c '
-  dir=$1 max=$2; shift 2
-  "$@" > "$dir/report.json" 2> "$dir/stderr.txt" &
-  pid=$!
-  i=0
-  while kill -0 $pid 2>/dev/null && [ $i -lt $max ]; do
-    grim -t ppm "$dir/shot-$(printf %04d $i).ppm" 2>> "$dir/grim.txt" || break
-    i=$((i + 1))
-  done
-  wait $pid' sh "$dir" "$max_shots" "$@" --json --frames "$frames" > "$dir/syncway.txt" 2>&1
+timeout -k 5 150 "$syncway" --backend headless --output 640x480 -- \
+  "$capture" "$dir" "$max_shots" -- "$@" --json --frames "$frames" --presented-log "$dir/presented.txt" \
+  > "$dir/syncway.txt" 2>&1
 rc=$?
 echo "example: $* --json --frames $frames: exit $rc"
-sed 's/^/example stderr: /' "$dir/stderr.txt"
-sed 's/^/example report: /' "$dir/report.json"
+sed 's/^/example stderr: /' "$dir/stderr"
+sed 's/^/example report: /' "$dir/stdout"
 if [ $rc != 0 ]; then
   tail -n 30 "$dir/syncway.txt" "$dir/grim.txt" 2>/dev/null
   echo "FAILED: syncway (with the example as its command) exited $rc"
@@ -47,12 +41,12 @@ if [ $rc != 0 ]; then
 fi
 shots=("$dir"/shot-*.ppm)
 [ -e "${shots[0]}" ] || { echo "FAILED: grim took no screenshot"; cat "$dir/grim.txt"; exit 1; }
-"$check" "${check_args[@]}" "${shots[@]}" || exit 1
+"$check" "${check_args[@]}" --presented "$dir/presented.txt" --shot-times "$dir/shots.txt" "${shots[@]}" || exit 1
 [ $expect_broken = 1 ] && exit 0
 
 # The report: every frame committed, each presented or discarded, most presented, and the
 # figures consistent with each other.
-python3 - "$dir/report.json" "$frames" <<'PY' || exit 1
+python3 - "$dir/stdout" "$frames" <<'PY' || exit 1
 import json, sys
 text = open(sys.argv[1]).read()
 frames = int(sys.argv[2])
