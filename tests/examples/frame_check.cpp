@@ -251,7 +251,7 @@ int main(int argc, char** argv)
             timed++;
             auto after = std::lower_bound(presented.begin(), presented.end(), std::make_pair(when->second, uint64_t{0}));
             if (after != presented.begin()) {
-                uint64_t newest = std::prev(after)->second;
+                uint64_t newest = 0; // frames are presented in order, but take no chances
                 for (auto it = presented.begin(); it != after; ++it)
                     newest = std::max(newest, it->second);
                 if (((v.code - static_cast<int>(newest & 0xff)) & 0xff) >= 128) {
