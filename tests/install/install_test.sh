@@ -30,6 +30,12 @@ expect=(
   "$libdir/pkgconfig/syncway-syncobj.pc"
   lib/systemd/user/syncobjd.service lib/systemd/user/syncobjd.socket
 )
+# Every example the build has (the GL ones need EGL/GLES, the GPU one GBM too), each with --help.
+examples=(explicit-sync-shm explicit-sync-tiles explicit-sync-cursor)
+for e in explicit-sync-gles explicit-sync-gbm; do
+  [ -e "$build/examples/$e" ] && examples+=("$e")
+done
+for e in "${examples[@]}"; do expect+=("bin/$e"); done
 if command -v scdoc >/dev/null; then
   expect+=(share/man/man1/syncway.1 share/man/man1/syncobjd.1 share/man/man1/syncway-heaps.1
            share/man/man3/syncobj.3)
@@ -38,6 +44,9 @@ for f in "${expect[@]}"; do
   [ -e "$root/$f" ] || fail "$prefix/$f was not installed"
 done
 echo "install-test: ${#expect[@]} expected files installed under $prefix"
+for e in "${examples[@]}"; do
+  LD_LIBRARY_PATH=$lib "$root/bin/$e" --help | grep -q "^usage: $e" || fail "the installed $e --help does not print its usage"
+done
 
 # The library's ABI is the C API only.
 extra=$(nm -D --defined-only "$lib/libsyncway-syncobj.so.0" | awk '$2 != "A" && $3 !~ /^syncobj_/ {print $3}')
