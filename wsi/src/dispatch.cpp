@@ -2,17 +2,18 @@
 
 namespace syncway::wsi {
 
-void InstanceDispatch::load(VkInstance instance, PFN_vkGetInstanceProcAddr gipa, PFN_GetPhysicalDeviceProcAddr gpdpa)
+void InstanceDispatch::load(VkInstance instance, uint32_t api_version, PFN_vkGetInstanceProcAddr gipa,
+                            PFN_GetPhysicalDeviceProcAddr gpdpa)
 {
     GetInstanceProcAddr = gipa;
     GetPhysicalDeviceProcAddr = gpdpa;
 #define SYNCWAY_WSI_LOAD(name) name = reinterpret_cast<PFN_vk##name>(gipa(instance, "vk" #name));
     SYNCWAY_WSI_INSTANCE_FUNCTIONS(SYNCWAY_WSI_LOAD)
 #undef SYNCWAY_WSI_LOAD
-    // Core 1.1 names are missing below a 1.0 instance; the KHR aliases are the same functions.
-    if (!GetPhysicalDeviceProperties2)
+    // The same functions under the names a 1.0 instance may call (with the extension enabled).
+    if (api_version < VK_API_VERSION_1_1 || !GetPhysicalDeviceProperties2)
         GetPhysicalDeviceProperties2 = GetPhysicalDeviceProperties2KHR;
-    if (!GetPhysicalDeviceImageFormatProperties2)
+    if (api_version < VK_API_VERSION_1_1 || !GetPhysicalDeviceImageFormatProperties2)
         GetPhysicalDeviceImageFormatProperties2 = GetPhysicalDeviceImageFormatProperties2KHR;
 }
 

@@ -65,7 +65,9 @@ struct InstanceDispatch {
     SYNCWAY_WSI_INSTANCE_FUNCTIONS(SYNCWAY_WSI_MEMBER)
 #undef SYNCWAY_WSI_MEMBER
 
-    void load(VkInstance instance, PFN_vkGetInstanceProcAddr gipa, PFN_GetPhysicalDeviceProcAddr gpdpa);
+    // Below Vulkan 1.1 (`api_version`) the core 1.1 names must not be called; their KHR aliases
+    // are used instead.
+    void load(VkInstance instance, uint32_t api_version, PFN_vkGetInstanceProcAddr gipa, PFN_GetPhysicalDeviceProcAddr gpdpa);
 };
 
 struct DeviceDispatch {

@@ -114,7 +114,7 @@ VKAPI_ATTR VkResult VKAPI_CALL CreateInstance(const VkInstanceCreateInfo* info, 
     instance->handle = *out;
     instance->api_version = api ? api : VK_API_VERSION_1_0;
     instance->have_properties2 = have_properties2;
-    instance->vk.load(*out, next_gipa, next_gpdpa);
+    instance->vk.load(*out, instance->api_version, next_gipa, next_gpdpa);
     registry().add_instance(std::move(instance));
     return VK_SUCCESS;
 }
