@@ -14,9 +14,9 @@
 //                       the old one answers VK_ERROR_OUT_OF_DATE_KHR, the new one presents N
 //   until-error         presents frames until acquire or present fails; prints
 //                       "error <VkResult>" (for the compositor killed under it)
-//   killed-mid-frame    N red frames, then one green frame behind a second or more of GPU
-//                       work; prints "presented green" and stops itself (SIGSTOP) before that
-//                       work ends, for the test to look at the screen and then kill it
+//   killed-mid-frame    N red frames, then a green frame whose image is cleared first and whose
+//                       GPU work then runs for seconds; prints "presented green" and stops
+//                       itself (SIGSTOP), for the test to look at the screen and then kill it
 // Exit status 0 when every check held, 1 with a message naming the failed one.
 #include <syncway/testing/core_globals.hpp>
 #include <syncway/testing/dispatch.hpp>
@@ -43,6 +43,8 @@ using syncway::testing::CoreGlobals;
 using syncway::testing::Toplevel;
 
 namespace {
+
+constexpr int32_t kScratch = 4096;
 
 [[noreturn]] void fail(const std::string& what)
 {
@@ -251,9 +253,10 @@ struct Swapchain {
         }
     }
 
-    // Clears image `index` to `rgb`, `repeat` times (GPU work to make a frame slow), and
-    // presents it.
-    VkResult draw_and_present(uint32_t index, const float rgb[3], int repeat = 1)
+    // Clears image `index` to `rgb` and presents it. With `heavy`, the frame's command buffer
+    // then does seconds of filtered blits between two big scratch images: the clear is done,
+    // the frame is not (lavapipe rasterizes blits on its threads after vkQueueSubmit returns).
+    VkResult draw_and_present(uint32_t index, const float rgb[3], const VkImage* heavy = nullptr)
     {
         vkResetCommandBuffer(cmd, 0);
         VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
@@ -261,9 +264,15 @@ struct Swapchain {
         barrier(images[index], VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
         VkClearColorValue color{{rgb[0], rgb[1], rgb[2], 1.0f}};
         VkImageSubresourceRange range{VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-        for (int i = 0; i < repeat; ++i) {
-            VkClearColorValue c = i + 1 == repeat ? color : VkClearColorValue{{float(i % 2), 0, 1, 1}};
-            vkCmdClearColorImage(cmd, images[index], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &c, 1, &range);
+        vkCmdClearColorImage(cmd, images[index], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &color, 1, &range);
+        if (heavy) {
+            VkImageBlit blit{};
+            blit.srcSubresource = blit.dstSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
+            blit.srcOffsets[1] = {kScratch, kScratch, 1};
+            blit.dstOffsets[1] = {kScratch - 1, kScratch - 1, 1};
+            for (int i = 0; i < 40; ++i)
+                vkCmdBlitImage(cmd, heavy[0], VK_IMAGE_LAYOUT_GENERAL, heavy[1], VK_IMAGE_LAYOUT_GENERAL, 1, &blit,
+                               VK_FILTER_LINEAR);
         }
         barrier(images[index], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_PRESENT_SRC_KHR);
         vkEndCommandBuffer(cmd);
@@ -287,15 +296,66 @@ struct Swapchain {
         return vkQueuePresentKHR(vk.queue, &present);
     }
 
-    VkResult frame(const float rgb[3], int repeat = 1)
+    VkResult frame(const float rgb[3])
     {
         uint32_t index = 0;
         VkResult r = acquire(5'000'000'000ull, &index);
         if (r != VK_SUCCESS && r != VK_SUBOPTIMAL_KHR)
             return r;
-        return draw_and_present(index, rgb, repeat);
+        return draw_and_present(index, rgb);
     }
 };
+
+// Two scratch images for GPU work that takes long (GENERAL layout, memory bound, never freed:
+// the process is killed).
+void make_scratch(Vulkan& vk, VkImage out[2])
+{
+    VkPhysicalDeviceMemoryProperties memory{};
+    vkGetPhysicalDeviceMemoryProperties(vk.physical, &memory);
+    VkCommandBufferAllocateInfo alloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+    alloc.commandPool = vk.pool;
+    alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    alloc.commandBufferCount = 1;
+    VkCommandBuffer cmd;
+    check(vkAllocateCommandBuffers(vk.device, &alloc, &cmd), "vkAllocateCommandBuffers");
+    VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    vkBeginCommandBuffer(cmd, &begin);
+    for (int i = 0; i < 2; ++i) {
+        VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
+        info.imageType = VK_IMAGE_TYPE_2D;
+        info.format = VK_FORMAT_R8G8B8A8_UNORM;
+        info.extent = {uint32_t(kScratch), uint32_t(kScratch), 1};
+        info.mipLevels = info.arrayLayers = 1;
+        info.samples = VK_SAMPLE_COUNT_1_BIT;
+        info.tiling = VK_IMAGE_TILING_OPTIMAL;
+        info.usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
+        check(vkCreateImage(vk.device, &info, nullptr, &out[i]), "vkCreateImage (scratch)");
+        VkMemoryRequirements reqs;
+        vkGetImageMemoryRequirements(vk.device, out[i], &reqs);
+        VkMemoryAllocateInfo mem{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+        mem.allocationSize = reqs.size;
+        while (!(reqs.memoryTypeBits & (1u << mem.memoryTypeIndex)))
+            ++mem.memoryTypeIndex;
+        VkDeviceMemory memory_handle;
+        check(vkAllocateMemory(vk.device, &mem, nullptr, &memory_handle), "vkAllocateMemory (scratch)");
+        vkBindImageMemory(vk.device, out[i], memory_handle, 0);
+        VkImageMemoryBarrier b{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
+        b.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+        b.oldLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+        b.newLayout = VK_IMAGE_LAYOUT_GENERAL;
+        b.srcQueueFamilyIndex = b.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+        b.image = out[i];
+        b.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, nullptr, 0,
+                             nullptr, 1, &b);
+    }
+    vkEndCommandBuffer(cmd);
+    VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+    submit.commandBufferCount = 1;
+    submit.pCommandBuffers = &cmd;
+    check(vkQueueSubmit(vk.queue, 1, &submit, VK_NULL_HANDLE), "vkQueueSubmit (scratch)");
+    check(vkQueueWaitIdle(vk.queue), "vkQueueWaitIdle");
+}
 
 const float kRed[3] = {1, 0, 0}, kGreen[3] = {0, 1, 0}, kBlue[3] = {0, 0, 1};
 
@@ -465,12 +525,18 @@ int main(int argc, char** argv)
         sleep(2);
         uint32_t index = 0;
         check(sc.acquire(5'000'000'000ull, &index), "acquire");
-        // Thousands of clears: the frame's GPU work is still running when the process stops
-        // (its render threads stop with it) and when the test kills it.
-        VkResult r = sc.draw_and_present(index, kGreen, 20000);
+        // The image is cleared green, but the frame's GPU work never ends: a layer that
+        // signaled the acquire point before the frame is done would have green shown.
+        VkImage scratch[2];
+        make_scratch(vk, scratch);
+        double t0 = now_s();
+        VkResult r = sc.draw_and_present(index, kGreen, scratch);
+        std::printf("submitted and presented in %.3f s\n", now_s() - t0);
         std::printf("presented green (%d) pid %d\n", int(r), int(getpid()));
         std::fflush(stdout);
         alarm(0);
+        // Long enough for a layer that signaled too early to have the frame shown.
+        usleep(300 * 1000);
         raise(SIGSTOP);
         return 0;
     }
