@@ -173,6 +173,17 @@ VkResult Swapchain::acquire(uint64_t timeout_ns, VkSemaphore semaphore, VkFence 
 {
     const int64_t deadline = deadline_of(timeout_ns);
     auto expired = [&] { return timeout_ns == 0 ? VK_NOT_READY : VK_TIMEOUT; };
+    // FIFO paces here, not in present: the application gets its next image when the previous
+    // frame is on screen, renders it, and its present commits at once, to be shown at the
+    // next refresh. Waiting in present instead would put a frame more between render and
+    // screen, and block the application's thread while its GPU work runs.
+    if (fifo() && !retired_) {
+        switch (wait_for_frame_callback(timeout_ns == 0 ? 0 : deadline)) {
+        case WaylandConnection::Wait::Done: break;
+        case WaylandConnection::Wait::TimedOut: return expired();
+        case WaylandConnection::Wait::Lost: return VK_ERROR_SURFACE_LOST_KHR;
+        }
+    }
     std::unique_lock lock(mutex_);
     for (;;) {
         if (retired_)
@@ -272,13 +283,21 @@ void Swapchain::request_frame_callback()
     frame_callback_ = wl_surface_frame(sync_->surface());
     wl_callback_add_listener(frame_callback_, &listener, this);
     frame_pending_ = true;
+    frame_requested_ns_ = monotonic_ns();
 }
 
-void Swapchain::wait_for_frame_callback()
+WaylandConnection::Wait Swapchain::wait_for_frame_callback(int64_t deadline_ns)
 {
     if (!frame_pending_)
-        return;
-    connection_.dispatch_until([&] { return !frame_pending_; }, monotonic_ns() + kFrameCallbackTimeoutNs);
+        return WaylandConnection::Wait::Done;
+    // A callback that does not come within the bound is given up on (hidden window).
+    const int64_t bound = frame_requested_ns_ + kFrameCallbackTimeoutNs;
+    auto r = connection_.dispatch_until([&] { return !frame_pending_; }, std::min(deadline_ns, bound));
+    if (r == WaylandConnection::Wait::TimedOut && monotonic_ns() >= bound) {
+        frame_pending_ = false;
+        return WaylandConnection::Wait::Done;
+    }
+    return r;
 }
 
 VkResult Swapchain::present(VkQueue queue, uint32_t index, const VkSemaphore* waits, uint32_t wait_count)
@@ -340,8 +359,10 @@ VkResult Swapchain::present(VkQueue queue, uint32_t index, const VkSemaphore* wa
     }
     worker_->push(job);
 
-    if (present_mode_ == VK_PRESENT_MODE_FIFO_KHR || present_mode_ == VK_PRESENT_MODE_FIFO_RELAXED_KHR)
-        wait_for_frame_callback();
+    // Normally acquire already waited; an application holding several images can present
+    // twice within a frame, and FIFO must not let the second commit replace the first.
+    if (fifo())
+        wait_for_frame_callback(INT64_MAX);
 
     wl_surface* surface = sync_->surface();
     const uint64_t release = slot.release_point;
@@ -351,7 +372,7 @@ VkResult Swapchain::present(VkQueue queue, uint32_t index, const VkSemaphore* wa
                                                       uint32_t(point));
     wp_linux_drm_syncobj_surface_v1_set_release_point(sync_->sync(), slot.image->release_timeline(),
                                                       uint32_t(release >> 32), uint32_t(release));
-    if (present_mode_ == VK_PRESENT_MODE_FIFO_KHR || present_mode_ == VK_PRESENT_MODE_FIFO_RELAXED_KHR)
+    if (fifo())
         request_frame_callback();
     wl_surface_commit(surface);
     if (!connection_.flush())

@@ -6,9 +6,10 @@
 //   the point when the fence signals. Nothing waits for rendering.
 // - vkAcquireNextImageKHR hands out an image once the compositor has signaled its release
 //   point (and its last present's fence has been consumed), within the timeout.
-// - FIFO waits, before committing, for the frame callback of the previous commit (as long as
-//   a frame lasts, bounded so a hidden window cannot stall the application); MAILBOX and
-//   IMMEDIATE commit at once.
+// - FIFO paces in acquire: an image is handed out once the previous commit's frame callback
+//   came (bounded, so a hidden window cannot stall the application); present then commits at
+//   once (it waits only if the application presents twice within one frame). MAILBOX and
+//   IMMEDIATE never wait for frame callbacks.
 //
 // Thread safety: the application synchronizes calls on one swapchain (the Vulkan rules); the
 // worker thread and the Wayland frame callback touch the state under mutex_.
@@ -59,7 +60,13 @@ private:
 
     Swapchain(Device& device, std::shared_ptr<SurfaceSync> sync);
     VkResult signal_acquired(VkSemaphore semaphore, VkFence fence);
-    void wait_for_frame_callback();
+    // Until the last commit's frame callback (or deadline_ns; a callback that takes over a
+    // second counts as come).
+    WaylandConnection::Wait wait_for_frame_callback(int64_t deadline_ns);
+    bool fifo() const
+    {
+        return present_mode_ == VK_PRESENT_MODE_FIFO_KHR || present_mode_ == VK_PRESENT_MODE_FIFO_RELAXED_KHR;
+    }
     void request_frame_callback();
     static void frame_done(void* data, wl_callback* callback, uint32_t time);
     void worker_done(uint32_t image, bool completed);
@@ -83,6 +90,7 @@ private:
     // Under connection_.dispatch_mutex(): the frame callback and its handler.
     wl_callback* frame_callback_ = nullptr;
     std::atomic<bool> frame_pending_{false};
+    int64_t frame_requested_ns_ = 0;
 
     std::unique_ptr<PresentWorker> worker_; // last: joined first on destruction
 };

@@ -1,0 +1,431 @@
+// B7: Vulkan presentation through syncway's layer (wsi/) against Mesa's own Wayland WSI, same
+// run, lavapipe, headless syncway 1280x720@60:
+//   - frames/s and the application's CPU per frame (all its threads, lavapipe's included);
+//   - latency from vkQueuePresentKHR to the frame presented (wp_presentation feedback
+//     requested on the application's surface just before each present, so it belongs to the
+//     commit the WSI makes inside it), p50 / p99.
+// Scenes: "light" (a clear, vkcube's order of work), "heavy" (a clear plus filtered blits
+// between 1024x1024 images: several ms of lavapipe work per frame), and vkcube-wayland itself
+// (frames/s and CPU only: it has no presentation feedback). LP_NUM_THREADS 1 and 2.
+//
+//   build/bench/wsi/bench-wsi-present [--frames N] [--syncway PATH]
+// Client mode (what syncway runs): bench-wsi-present --client SCENE FRAMES
+// CPU wrapper mode: bench-wsi-present --cpu-of COMMAND ARGS...
+#include "presentation-time-client-protocol.h"
+
+#include <syncway/testing/core_globals.hpp>
+#include <syncway/testing/dispatch.hpp>
+#include <syncway/testing/toplevel.hpp>
+
+#define VK_USE_PLATFORM_WAYLAND_KHR 1
+#include <vulkan/vulkan.h>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+[[noreturn]] void die(const std::string& what)
+{
+    std::fprintf(stderr, "bench-wsi-present: %s\n", what.c_str());
+    std::exit(1);
+}
+
+void check(VkResult r, const char* what)
+{
+    if (r != VK_SUCCESS)
+        die(std::string(what) + " returned " + std::to_string(r));
+}
+
+int64_t now_ns()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+double cpu_seconds(int who)
+{
+    rusage ru{};
+    getrusage(who, &ru);
+    return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// ---- client mode ---------------------------------------------------------------------------
+
+constexpr uint32_t kWidth = 1280, kHeight = 720;
+constexpr int32_t kScratch = 1024;
+
+struct Feedback {
+    int64_t presented_call_ns = 0;
+    std::vector<double>* latencies_ms;
+    int* discarded;
+};
+
+void feedback_presented(void* data, struct wp_presentation_feedback* fb, uint32_t sec_hi, uint32_t sec_lo, uint32_t nsec,
+                        uint32_t, uint32_t, uint32_t, uint32_t)
+{
+    auto* f = static_cast<Feedback*>(data);
+    int64_t t = int64_t((uint64_t(sec_hi) << 32) | sec_lo) * 1000000000 + nsec;
+    f->latencies_ms->push_back(double(t - f->presented_call_ns) / 1e6);
+    wp_presentation_feedback_destroy(fb);
+    delete f;
+}
+
+void feedback_discarded(void* data, struct wp_presentation_feedback* fb)
+{
+    auto* f = static_cast<Feedback*>(data);
+    ++*f->discarded;
+    wp_presentation_feedback_destroy(fb);
+    delete f;
+}
+
+void feedback_sync_output(void*, struct wp_presentation_feedback*, wl_output*) {}
+
+const wp_presentation_feedback_listener feedback_listener = {feedback_sync_output, feedback_presented, feedback_discarded};
+
+int run_client(const std::string& scene, int frames)
+{
+    wl_display* display = wl_display_connect(nullptr);
+    if (!display)
+        die("no compositor");
+    struct Globals {
+        syncway::testing::CoreGlobals core;
+        wp_presentation* presentation = nullptr;
+        uint32_t clock = 0;
+    } g;
+    wl_registry* registry = wl_display_get_registry(display);
+    static const wl_registry_listener listener = {
+        .global = [](void* data, wl_registry* r, uint32_t name, const char* iface, uint32_t) {
+            auto* g = static_cast<Globals*>(data);
+            if (g->core.bind(r, name, iface))
+                return;
+            if (std::strcmp(iface, wp_presentation_interface.name) == 0)
+                g->presentation = static_cast<wp_presentation*>(wl_registry_bind(r, name, &wp_presentation_interface, 1));
+        },
+        .global_remove = [](void*, wl_registry*, uint32_t) {},
+    };
+    wl_registry_add_listener(registry, &listener, &g);
+    wl_display_roundtrip(display);
+    if (!g.core.complete() || !g.presentation)
+        die("missing globals (wp_presentation?)");
+    static const wp_presentation_listener pl = {[](void* data, wp_presentation*, uint32_t clock) {
+        static_cast<Globals*>(data)->clock = clock;
+    }};
+    wp_presentation_add_listener(g.presentation, &pl, &g);
+    syncway::testing::Toplevel toplevel(g.core.compositor, g.core.wm_base, "bench-wsi-present");
+    syncway::testing::dispatch_until(display, [&] { return toplevel.configured(); }, 10s);
+    if (g.clock != CLOCK_MONOTONIC)
+        die("the presentation clock is not CLOCK_MONOTONIC");
+
+    VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
+    app.apiVersion = VK_API_VERSION_1_1;
+    const char* extensions[] = {VK_KHR_SURFACE_EXTENSION_NAME, VK_KHR_WAYLAND_SURFACE_EXTENSION_NAME};
+    VkInstanceCreateInfo ici{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
+    ici.pApplicationInfo = &app;
+    ici.enabledExtensionCount = 2;
+    ici.ppEnabledExtensionNames = extensions;
+    VkInstance instance;
+    check(vkCreateInstance(&ici, nullptr, &instance), "vkCreateInstance");
+    uint32_t count = 1;
+    VkPhysicalDevice physical;
+    vkEnumeratePhysicalDevices(instance, &count, &physical);
+    VkWaylandSurfaceCreateInfoKHR sci{VK_STRUCTURE_TYPE_WAYLAND_SURFACE_CREATE_INFO_KHR};
+    sci.display = display;
+    sci.surface = toplevel.surface();
+    VkSurfaceKHR surface;
+    check(vkCreateWaylandSurfaceKHR(instance, &sci, nullptr, &surface), "vkCreateWaylandSurfaceKHR");
+    float priority = 1;
+    VkDeviceQueueCreateInfo qci{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
+    qci.queueCount = 1;
+    qci.pQueuePriorities = &priority;
+    const char* dext[] = {VK_KHR_SWAPCHAIN_EXTENSION_NAME};
+    VkDeviceCreateInfo dci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+    dci.queueCreateInfoCount = 1;
+    dci.pQueueCreateInfos = &qci;
+    dci.enabledExtensionCount = 1;
+    dci.ppEnabledExtensionNames = dext;
+    VkDevice device;
+    check(vkCreateDevice(physical, &dci, nullptr, &device), "vkCreateDevice");
+    VkQueue queue;
+    vkGetDeviceQueue(device, 0, 0, &queue);
+    VkSurfaceCapabilitiesKHR caps;
+    vkGetPhysicalDeviceSurfaceCapabilitiesKHR(physical, surface, &caps);
+    VkSwapchainCreateInfoKHR sw{VK_STRUCTURE_TYPE_SWAPCHAIN_CREATE_INFO_KHR};
+    sw.surface = surface;
+    sw.minImageCount = std::max(caps.minImageCount, 3u);
+    if (caps.maxImageCount)
+        sw.minImageCount = std::min(sw.minImageCount, caps.maxImageCount);
+    sw.imageFormat = VK_FORMAT_B8G8R8A8_UNORM;
+    sw.imageColorSpace = VK_COLOR_SPACE_SRGB_NONLINEAR_KHR;
+    sw.imageExtent = {kWidth, kHeight};
+    sw.imageArrayLayers = 1;
+    sw.imageUsage = VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT;
+    sw.preTransform = VK_SURFACE_TRANSFORM_IDENTITY_BIT_KHR;
+    sw.compositeAlpha = VK_COMPOSITE_ALPHA_OPAQUE_BIT_KHR;
+    sw.presentMode = VK_PRESENT_MODE_FIFO_KHR;
+    sw.clipped = VK_TRUE;
+    VkSwapchainKHR swapchain;
+    check(vkCreateSwapchainKHR(device, &sw, nullptr, &swapchain), "vkCreateSwapchainKHR");
+    vkGetSwapchainImagesKHR(device, swapchain, &count, nullptr);
+    std::vector<VkImage> images(count);
+    vkGetSwapchainImagesKHR(device, swapchain, &count, images.data());
+
+    // Scratch images for the heavy scene.
+    VkImage scratch[2] = {};
+    if (scene == "heavy") {
+        for (auto& img : scratch) {
+            VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
+            info.imageType = VK_IMAGE_TYPE_2D;
+            info.format = VK_FORMAT_B8G8R8A8_UNORM;
+            info.extent = {uint32_t(kScratch), uint32_t(kScratch), 1};
+            info.mipLevels = info.arrayLayers = 1;
+            info.samples = VK_SAMPLE_COUNT_1_BIT;
+            info.tiling = VK_IMAGE_TILING_OPTIMAL;
+            info.usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
+            check(vkCreateImage(device, &info, nullptr, &img), "vkCreateImage");
+            VkMemoryRequirements reqs;
+            vkGetImageMemoryRequirements(device, img, &reqs);
+            VkMemoryAllocateInfo mem{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+            mem.allocationSize = reqs.size;
+            VkDeviceMemory m;
+            check(vkAllocateMemory(device, &mem, nullptr, &m), "vkAllocateMemory");
+            vkBindImageMemory(device, img, m, 0);
+        }
+    }
+
+    VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+    pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+    VkCommandPool pool;
+    vkCreateCommandPool(device, &pci, nullptr, &pool);
+    constexpr int kInFlight = 2;
+    std::array<VkCommandBuffer, kInFlight> cmds;
+    VkCommandBufferAllocateInfo cai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+    cai.commandPool = pool;
+    cai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    cai.commandBufferCount = kInFlight;
+    vkAllocateCommandBuffers(device, &cai, cmds.data());
+    std::array<VkSemaphore, kInFlight> acquired, rendered;
+    std::array<VkFence, kInFlight> fences;
+    for (int i = 0; i < kInFlight; ++i) {
+        VkSemaphoreCreateInfo s{VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
+        vkCreateSemaphore(device, &s, nullptr, &acquired[i]);
+        vkCreateSemaphore(device, &s, nullptr, &rendered[i]);
+        VkFenceCreateInfo f{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+        f.flags = VK_FENCE_CREATE_SIGNALED_BIT;
+        vkCreateFence(device, &f, nullptr, &fences[i]);
+    }
+    auto barrier = [](VkCommandBuffer cmd, VkImage image, VkImageLayout from, VkImageLayout to) {
+        VkImageMemoryBarrier b{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
+        b.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+        b.dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT;
+        b.oldLayout = from;
+        b.newLayout = to;
+        b.srcQueueFamilyIndex = b.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+        b.image = image;
+        b.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+                             VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, nullptr, 0,
+                             nullptr, 1, &b);
+    };
+
+    wl_event_queue* feedback_queue = wl_display_create_queue(display);
+    auto* presentation = static_cast<wp_presentation*>(wl_proxy_create_wrapper(g.presentation));
+    wl_proxy_set_queue(reinterpret_cast<wl_proxy*>(presentation), feedback_queue);
+    std::vector<double> latencies;
+    int discarded = 0;
+
+    const double cpu0 = cpu_seconds(RUSAGE_SELF);
+    const int64_t t0 = now_ns();
+    for (int frame = 0; frame < frames; ++frame) {
+        int slot = frame % kInFlight;
+        vkWaitForFences(device, 1, &fences[slot], VK_TRUE, UINT64_MAX);
+        vkResetFences(device, 1, &fences[slot]);
+        uint32_t index;
+        VkResult r = vkAcquireNextImageKHR(device, swapchain, UINT64_MAX, acquired[slot], VK_NULL_HANDLE, &index);
+        if (r != VK_SUCCESS && r != VK_SUBOPTIMAL_KHR)
+            die("acquire returned " + std::to_string(r));
+        VkCommandBuffer cmd = cmds[slot];
+        vkResetCommandBuffer(cmd, 0);
+        VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+        vkBeginCommandBuffer(cmd, &begin);
+        barrier(cmd, images[index], VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
+        VkClearColorValue color{{float(frame % 60) / 60.0f, 0.3f, 0.6f, 1}};
+        VkImageSubresourceRange range{VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+        vkCmdClearColorImage(cmd, images[index], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &color, 1, &range);
+        if (scene == "heavy") {
+            for (auto img : scratch)
+                barrier(cmd, img, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_GENERAL);
+            VkImageBlit blit{};
+            blit.srcSubresource = blit.dstSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
+            blit.srcOffsets[1] = {kScratch, kScratch, 1};
+            blit.dstOffsets[1] = {kScratch - 1, kScratch - 1, 1};
+            for (int i = 0; i < 2; ++i)
+                vkCmdBlitImage(cmd, scratch[i % 2], VK_IMAGE_LAYOUT_GENERAL, scratch[(i + 1) % 2], VK_IMAGE_LAYOUT_GENERAL,
+                               1, &blit, VK_FILTER_LINEAR);
+            // The result lands in the frame.
+            blit.dstOffsets[0] = {0, 0, 0};
+            blit.dstOffsets[1] = {int32_t(kWidth) / 2, int32_t(kHeight) / 2, 1};
+            vkCmdBlitImage(cmd, scratch[0], VK_IMAGE_LAYOUT_GENERAL, images[index], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1,
+                           &blit, VK_FILTER_LINEAR);
+        }
+        barrier(cmd, images[index], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_PRESENT_SRC_KHR);
+        vkEndCommandBuffer(cmd);
+        VkPipelineStageFlags stage = VK_PIPELINE_STAGE_TRANSFER_BIT;
+        VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+        submit.waitSemaphoreCount = 1;
+        submit.pWaitSemaphores = &acquired[slot];
+        submit.pWaitDstStageMask = &stage;
+        submit.commandBufferCount = 1;
+        submit.pCommandBuffers = &cmd;
+        submit.signalSemaphoreCount = 1;
+        submit.pSignalSemaphores = &rendered[slot];
+        check(vkQueueSubmit(queue, 1, &submit, fences[slot]), "vkQueueSubmit");
+        // Feedback for the commit the WSI makes inside vkQueuePresentKHR.
+        auto* fb = new Feedback{now_ns(), &latencies, &discarded};
+        struct wp_presentation_feedback* feedback = wp_presentation_feedback(presentation, toplevel.surface());
+        wp_presentation_feedback_add_listener(feedback, &feedback_listener, fb);
+        VkPresentInfoKHR present{VK_STRUCTURE_TYPE_PRESENT_INFO_KHR};
+        present.waitSemaphoreCount = 1;
+        present.pWaitSemaphores = &rendered[slot];
+        present.swapchainCount = 1;
+        present.pSwapchains = &swapchain;
+        present.pImageIndices = &index;
+        r = vkQueuePresentKHR(queue, &present);
+        if (r != VK_SUCCESS && r != VK_SUBOPTIMAL_KHR)
+            die("present returned " + std::to_string(r));
+        wl_display_dispatch_queue_pending(display, feedback_queue);
+        wl_display_flush(display);
+    }
+    vkDeviceWaitIdle(device);
+    const double seconds = double(now_ns() - t0) / 1e9;
+    const double cpu = cpu_seconds(RUSAGE_SELF) - cpu0;
+    // The last frames' feedback.
+    syncway::testing::dispatch_until(display, [&] {
+        wl_display_dispatch_queue_pending(display, feedback_queue);
+        return int(latencies.size()) + discarded >= frames;
+    }, 3s);
+    std::sort(latencies.begin(), latencies.end());
+    auto pct = [&](double p) { return latencies.empty() ? 0.0 : latencies[size_t(p * double(latencies.size() - 1))]; };
+    std::printf("RESULT fps %.1f cpu_ms_per_frame %.2f p50_ms %.2f p99_ms %.2f presented %zu discarded %d\n",
+                frames / seconds, cpu * 1000 / frames, pct(0.5), pct(0.99), latencies.size(), discarded);
+    std::fflush(stdout);
+    std::_Exit(0); // skip teardown: not measured, and Mesa's at-exit work is irrelevant here
+}
+
+// ---- CPU wrapper mode: runs COMMAND, prints its CPU and wall time -----------------------------
+
+int run_cpu_of(char** argv)
+{
+    int64_t t0 = now_ns();
+    pid_t pid = fork();
+    if (pid == 0) {
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0;
+    rusage ru{};
+    wait4(pid, &status, 0, &ru);
+    double cpu = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    std::printf("CPUOF status %d cpu_s %.3f wall_s %.3f\n", status, cpu, double(now_ns() - t0) / 1e9);
+    std::fflush(stdout);
+    return 0;
+}
+
+// ---- driver mode ----------------------------------------------------------------------------
+
+std::string run_capture(const std::string& command)
+{
+    std::string out;
+    FILE* p = popen(command.c_str(), "r");
+    if (!p)
+        return out;
+    char buf[4096];
+    while (fgets(buf, sizeof buf, p))
+        out += buf;
+    pclose(p);
+    return out;
+}
+
+std::string line_with(const std::string& text, const std::string& tag)
+{
+    size_t at = text.find(tag);
+    if (at == std::string::npos)
+        return "(no result)";
+    return text.substr(at + tag.size(), text.find('\n', at) - at - tag.size());
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc >= 4 && std::strcmp(argv[1], "--client") == 0)
+        return run_client(argv[2], std::atoi(argv[3]));
+    if (argc >= 3 && std::strcmp(argv[1], "--cpu-of") == 0)
+        return run_cpu_of(argv + 2);
+
+    int frames = 300;
+    std::string syncway = SYNCWAY_BIN;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (std::strcmp(argv[i], "--frames") == 0)
+            frames = std::atoi(argv[i + 1]);
+        else if (std::strcmp(argv[i], "--syncway") == 0)
+            syncway = argv[i + 1];
+        else
+            die(std::string("unknown option ") + argv[i]);
+    }
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        die("cannot find myself");
+    self[n] = 0;
+    std::printf("B7: %d frames per run, 1280x720 FIFO, headless syncway 1280x720@60, lavapipe\n", frames);
+    std::printf("%-8s %-3s %-6s %s\n", "scene", "LP", "wsi", "result");
+    for (const char* threads : {"1", "2"}) {
+        for (const char* scene : {"light", "heavy", "vkcube"}) {
+            for (const char* wsi : {"layer", "mesa"}) {
+                std::string dir = run_capture("mktemp -d");
+                dir.erase(dir.find_last_not_of('\n') + 1);
+                std::string client = std::string(scene) == "vkcube"
+                                         ? std::string("'") + self + "' --cpu-of vkcube-wayland --c " + std::to_string(frames)
+                                         : std::string("'") + self + "' --client " + scene + " " + std::to_string(frames);
+                std::string cmd = "env -u WAYLAND_DISPLAY -u DISPLAY XDG_RUNTIME_DIR=" + dir +
+                                  " LP_NUM_THREADS=" + threads +
+                                  " VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json NODEVICE_SELECT=1 '" +
+                                  syncway + "' --backend headless --output 1280x720@60 " +
+                                  (std::string(wsi) == "mesa" ? "--no-vulkan-layer " : "") + "-- " + client + " 2>/dev/null";
+                std::string out = run_capture(cmd);
+                std::string result;
+                if (std::string(scene) == "vkcube") {
+                    std::string line = line_with(out, "CPUOF ");
+                    double cpu = 0, wall = 0;
+                    int status = 0;
+                    if (std::sscanf(line.c_str(), "status %d cpu_s %lf wall_s %lf", &status, &cpu, &wall) == 3)
+                        result = "fps " + std::to_string(frames / wall).substr(0, 5) + " cpu_ms_per_frame " +
+                                 std::to_string(cpu * 1000 / frames).substr(0, 5) + " (incl. startup)";
+                    else
+                        result = line;
+                } else {
+                    result = line_with(out, "RESULT ");
+                }
+                std::printf("%-8s %-3s %-6s %s\n", scene, threads, wsi, result.c_str());
+                std::fflush(stdout);
+                run_capture("rm -rf '" + dir + "'");
+            }
+        }
+    }
+    return 0;
+}
