@@ -4,9 +4,11 @@
 //   - latency from vkQueuePresentKHR to the frame presented (wp_presentation feedback
 //     requested on the application's surface just before each present, so it belongs to the
 //     commit the WSI makes inside it), p50 / p99.
-// Scenes: "light" (a clear, vkcube's order of work), "heavy" (a clear plus filtered blits
-// between 1024x1024 images: several ms of lavapipe work per frame), and vkcube-wayland itself
-// (frames/s and CPU only: it has no presentation feedback). LP_NUM_THREADS 1 and 2.
+// Scenes: "light" (a clear, vkcube's order of work), "blits" (a clear plus filtered blits
+// between 1024x1024 images; lavapipe runs transfers inside vkQueueSubmit, on the application's
+// thread), "shader" (a full-window draw whose fragment shader iterates a Julia set: several ms
+// of work on lavapipe's rasterizer threads, after vkQueueSubmit returns), and vkcube-wayland
+// itself (frames/s and CPU only: it has no presentation feedback). LP_NUM_THREADS 1 and 2.
 //
 //   build/bench/wsi/bench-wsi-present [--frames N] [--syncway PATH]
 // Client mode (what syncway runs): bench-wsi-present --client SCENE FRAMES
@@ -19,6 +21,11 @@
 
 #define VK_USE_PLATFORM_WAYLAND_KHR 1
 #include <vulkan/vulkan.h>
+
+#ifdef HAVE_SHADER_SCENE
+#include "scene_frag_spv.h"
+#include "scene_vert_spv.h"
+#endif
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -68,6 +75,139 @@ double cpu_seconds(int who)
 
 constexpr uint32_t kWidth = 1280, kHeight = 720;
 constexpr int32_t kScratch = 1024;
+constexpr uint32_t kIterations = 8;  // the shader scene's work per pixel
+
+#ifdef HAVE_SHADER_SCENE
+// Render pass, pipeline and framebuffers for the shader scene.
+struct ShaderScene {
+    VkRenderPass pass = VK_NULL_HANDLE;
+    VkPipelineLayout layout = VK_NULL_HANDLE;
+    VkPipeline pipeline = VK_NULL_HANDLE;
+    std::vector<VkFramebuffer> framebuffers;
+
+    ShaderScene(VkDevice device, const std::vector<VkImage>& images)
+    {
+        VkAttachmentDescription color{};
+        color.format = VK_FORMAT_B8G8R8A8_UNORM;
+        color.samples = VK_SAMPLE_COUNT_1_BIT;
+        color.loadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE;
+        color.storeOp = VK_ATTACHMENT_STORE_OP_STORE;
+        color.stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE;
+        color.stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE;
+        color.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+        color.finalLayout = VK_IMAGE_LAYOUT_PRESENT_SRC_KHR;
+        VkAttachmentReference ref{0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL};
+        VkSubpassDescription subpass{};
+        subpass.pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS;
+        subpass.colorAttachmentCount = 1;
+        subpass.pColorAttachments = &ref;
+        // The image is written only after the acquire semaphore's wait (at this stage).
+        VkSubpassDependency dep{};
+        dep.srcSubpass = VK_SUBPASS_EXTERNAL;
+        dep.srcStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
+        dep.dstStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
+        dep.dstAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
+        VkRenderPassCreateInfo rp{VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO};
+        rp.attachmentCount = 1;
+        rp.pAttachments = &color;
+        rp.subpassCount = 1;
+        rp.pSubpasses = &subpass;
+        rp.dependencyCount = 1;
+        rp.pDependencies = &dep;
+        check(vkCreateRenderPass(device, &rp, nullptr, &pass), "vkCreateRenderPass");
+        for (VkImage image : images) {
+            VkImageViewCreateInfo vi{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
+            vi.image = image;
+            vi.viewType = VK_IMAGE_VIEW_TYPE_2D;
+            vi.format = VK_FORMAT_B8G8R8A8_UNORM;
+            vi.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+            VkImageView view;
+            check(vkCreateImageView(device, &vi, nullptr, &view), "vkCreateImageView");
+            VkFramebufferCreateInfo fi{VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO};
+            fi.renderPass = pass;
+            fi.attachmentCount = 1;
+            fi.pAttachments = &view;
+            fi.width = kWidth;
+            fi.height = kHeight;
+            fi.layers = 1;
+            VkFramebuffer fb;
+            check(vkCreateFramebuffer(device, &fi, nullptr, &fb), "vkCreateFramebuffer");
+            framebuffers.push_back(fb);
+        }
+        VkPushConstantRange push{VK_SHADER_STAGE_FRAGMENT_BIT, 0, 8};
+        VkPipelineLayoutCreateInfo li{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
+        li.pushConstantRangeCount = 1;
+        li.pPushConstantRanges = &push;
+        check(vkCreatePipelineLayout(device, &li, nullptr, &layout), "vkCreatePipelineLayout");
+        auto module = [&](const uint32_t* code, size_t size) {
+            VkShaderModuleCreateInfo mi{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
+            mi.codeSize = size;
+            mi.pCode = code;
+            VkShaderModule m;
+            check(vkCreateShaderModule(device, &mi, nullptr, &m), "vkCreateShaderModule");
+            return m;
+        };
+        VkPipelineShaderStageCreateInfo stages[2] = {{VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO},
+                                                     {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO}};
+        stages[0].stage = VK_SHADER_STAGE_VERTEX_BIT;
+        stages[0].module = module(scene_vert_spv, sizeof scene_vert_spv);
+        stages[0].pName = "main";
+        stages[1].stage = VK_SHADER_STAGE_FRAGMENT_BIT;
+        stages[1].module = module(scene_frag_spv, sizeof scene_frag_spv);
+        stages[1].pName = "main";
+        VkPipelineVertexInputStateCreateInfo vertex{VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO};
+        VkPipelineInputAssemblyStateCreateInfo assembly{VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO};
+        assembly.topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST;
+        VkViewport viewport{0, 0, float(kWidth), float(kHeight), 0, 1};
+        VkRect2D scissor{{0, 0}, {kWidth, kHeight}};
+        VkPipelineViewportStateCreateInfo vp{VK_STRUCTURE_TYPE_PIPELINE_VIEWPORT_STATE_CREATE_INFO};
+        vp.viewportCount = 1;
+        vp.pViewports = &viewport;
+        vp.scissorCount = 1;
+        vp.pScissors = &scissor;
+        VkPipelineRasterizationStateCreateInfo raster{VK_STRUCTURE_TYPE_PIPELINE_RASTERIZATION_STATE_CREATE_INFO};
+        raster.polygonMode = VK_POLYGON_MODE_FILL;
+        raster.cullMode = VK_CULL_MODE_NONE;
+        raster.lineWidth = 1;
+        VkPipelineMultisampleStateCreateInfo ms{VK_STRUCTURE_TYPE_PIPELINE_MULTISAMPLE_STATE_CREATE_INFO};
+        ms.rasterizationSamples = VK_SAMPLE_COUNT_1_BIT;
+        VkPipelineColorBlendAttachmentState blend{};
+        blend.colorWriteMask = 0xf;
+        VkPipelineColorBlendStateCreateInfo cb{VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO};
+        cb.attachmentCount = 1;
+        cb.pAttachments = &blend;
+        VkGraphicsPipelineCreateInfo pi{VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO};
+        pi.stageCount = 2;
+        pi.pStages = stages;
+        pi.pVertexInputState = &vertex;
+        pi.pInputAssemblyState = &assembly;
+        pi.pViewportState = &vp;
+        pi.pRasterizationState = &raster;
+        pi.pMultisampleState = &ms;
+        pi.pColorBlendState = &cb;
+        pi.layout = layout;
+        pi.renderPass = pass;
+        check(vkCreateGraphicsPipelines(device, VK_NULL_HANDLE, 1, &pi, nullptr, &pipeline), "vkCreateGraphicsPipelines");
+    }
+
+    void record(VkCommandBuffer cmd, uint32_t index, int frame) const
+    {
+        VkRenderPassBeginInfo begin{VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO};
+        begin.renderPass = pass;
+        begin.framebuffer = framebuffers[index];
+        begin.renderArea = {{0, 0}, {kWidth, kHeight}};
+        vkCmdBeginRenderPass(cmd, &begin, VK_SUBPASS_CONTENTS_INLINE);
+        vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline);
+        struct {
+            float t;
+            uint32_t iterations;
+        } push{float(frame) / 30.0f, kIterations};
+        vkCmdPushConstants(cmd, layout, VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof push, &push);
+        vkCmdDraw(cmd, 3, 1, 0, 0);
+        vkCmdEndRenderPass(cmd);
+    }
+};
+#endif
 
 struct Feedback {
     int64_t presented_call_ns = 0;
@@ -184,9 +324,17 @@ int run_client(const std::string& scene, int frames)
     std::vector<VkImage> images(count);
     vkGetSwapchainImagesKHR(device, swapchain, &count, images.data());
 
-    // Scratch images for the heavy scene.
+#ifdef HAVE_SHADER_SCENE
+    std::unique_ptr<ShaderScene> shader;
+    if (scene == "shader")
+        shader = std::make_unique<ShaderScene>(device, images);
+#else
+    if (scene == "shader")
+        die("built without glslangValidator: no shader scene");
+#endif
+    // Scratch images for the blits scene.
     VkImage scratch[2] = {};
-    if (scene == "heavy") {
+    if (scene == "blits") {
         for (auto& img : scratch) {
             VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
             info.imageType = VK_IMAGE_TYPE_2D;
@@ -262,11 +410,16 @@ int run_client(const std::string& scene, int frames)
         vkResetCommandBuffer(cmd, 0);
         VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
         vkBeginCommandBuffer(cmd, &begin);
+#ifdef HAVE_SHADER_SCENE
+        if (shader)
+            shader->record(cmd, index, frame);
+#endif
+        if (scene != "shader") {
         barrier(cmd, images[index], VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
         VkClearColorValue color{{float(frame % 60) / 60.0f, 0.3f, 0.6f, 1}};
         VkImageSubresourceRange range{VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
         vkCmdClearColorImage(cmd, images[index], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &color, 1, &range);
-        if (scene == "heavy") {
+        if (scene == "blits") {
             for (auto img : scratch)
                 barrier(cmd, img, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_GENERAL);
             VkImageBlit blit{};
@@ -283,8 +436,10 @@ int run_client(const std::string& scene, int frames)
                            &blit, VK_FILTER_LINEAR);
         }
         barrier(cmd, images[index], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_PRESENT_SRC_KHR);
+        }
         vkEndCommandBuffer(cmd);
-        VkPipelineStageFlags stage = VK_PIPELINE_STAGE_TRANSFER_BIT;
+        VkPipelineStageFlags stage =
+            scene == "shader" ? VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT : VK_PIPELINE_STAGE_TRANSFER_BIT;
         VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
         submit.waitSemaphoreCount = 1;
         submit.pWaitSemaphores = &acquired[slot];
@@ -395,7 +550,7 @@ int main(int argc, char** argv)
     std::printf("B7: %d frames per run, 1280x720 FIFO, headless syncway 1280x720@60, lavapipe\n", frames);
     std::printf("%-8s %-3s %-6s %s\n", "scene", "LP", "wsi", "result");
     for (const char* threads : {"1", "2"}) {
-        for (const char* scene : {"light", "heavy", "vkcube"}) {
+        for (const char* scene : {"light", "blits", "shader", "vkcube"}) {
             for (const char* wsi : {"layer", "mesa"}) {
                 std::string dir = run_capture("mktemp -d");
                 dir.erase(dir.find_last_not_of('\n') + 1);
