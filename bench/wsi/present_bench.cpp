@@ -10,7 +10,9 @@
 // of work on lavapipe's rasterizer threads, after vkQueueSubmit returns), and vkcube-wayland
 // itself (frames/s and CPU only: it has no presentation feedback). LP_NUM_THREADS 1 and 2.
 //
-//   build/bench/wsi/bench-wsi-present [--frames N] [--syncway PATH]
+//   build/bench/wsi/bench-wsi-present [--frames N] [--rounds R] [--syncway PATH]
+// Every configuration runs once per round, rounds interleaved (load changes hit both WSIs);
+// medians are printed.
 // Client mode (what syncway runs): bench-wsi-present --client SCENE FRAMES
 // CPU wrapper mode: bench-wsi-present --cpu-of COMMAND ARGS...
 #include "presentation-time-client-protocol.h"
@@ -532,11 +534,13 @@ int main(int argc, char** argv)
     if (argc >= 3 && std::strcmp(argv[1], "--cpu-of") == 0)
         return run_cpu_of(argv + 2);
 
-    int frames = 300;
+    int frames = 300, rounds = 3;
     std::string syncway = SYNCWAY_BIN;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (std::strcmp(argv[i], "--frames") == 0)
             frames = std::atoi(argv[i + 1]);
+        else if (std::strcmp(argv[i], "--rounds") == 0)
+            rounds = std::max(1, std::atoi(argv[i + 1]));
         else if (std::strcmp(argv[i], "--syncway") == 0)
             syncway = argv[i + 1];
         else
@@ -547,40 +551,68 @@ int main(int argc, char** argv)
     if (n <= 0)
         die("cannot find myself");
     self[n] = 0;
-    std::printf("B7: %d frames per run, 1280x720 FIFO, headless syncway 1280x720@60, lavapipe\n", frames);
-    std::printf("%-8s %-3s %-6s %s\n", "scene", "LP", "wsi", "result");
-    for (const char* threads : {"1", "2"}) {
-        for (const char* scene : {"light", "blits", "shader", "vkcube"}) {
-            for (const char* wsi : {"layer", "mesa"}) {
-                std::string dir = run_capture("mktemp -d");
-                dir.erase(dir.find_last_not_of('\n') + 1);
-                std::string client = std::string(scene) == "vkcube"
-                                         ? std::string("'") + self + "' --cpu-of vkcube-wayland --c " + std::to_string(frames)
-                                         : std::string("'") + self + "' --client " + scene + " " + std::to_string(frames);
-                std::string cmd = "env -u WAYLAND_DISPLAY -u DISPLAY XDG_RUNTIME_DIR=" + dir +
-                                  " LP_NUM_THREADS=" + threads +
-                                  " VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json NODEVICE_SELECT=1 '" +
-                                  syncway + "' --backend headless --output 1280x720@60 " +
-                                  (std::string(wsi) == "mesa" ? "--no-vulkan-layer " : "") + "-- " + client + " 2>/dev/null";
-                std::string out = run_capture(cmd);
-                std::string result;
-                if (std::string(scene) == "vkcube") {
-                    std::string line = line_with(out, "CPUOF ");
-                    double cpu = 0, wall = 0;
-                    int status = 0;
-                    if (std::sscanf(line.c_str(), "status %d cpu_s %lf wall_s %lf", &status, &cpu, &wall) == 3)
-                        result = "fps " + std::to_string(frames / wall).substr(0, 5) + " cpu_ms_per_frame " +
-                                 std::to_string(cpu * 1000 / frames).substr(0, 5) + " (incl. startup)";
-                    else
-                        result = line;
-                } else {
-                    result = line_with(out, "RESULT ");
-                }
-                std::printf("%-8s %-3s %-6s %s\n", scene, threads, wsi, result.c_str());
-                std::fflush(stdout);
-                run_capture("rm -rf '" + dir + "'");
+
+    struct Config {
+        const char* threads;
+        const char* scene;
+        const char* wsi;
+        std::vector<std::array<double, 4>> runs; // fps, cpu ms/frame, p50 ms, p99 ms
+    };
+    std::vector<Config> configs;
+    for (const char* threads : {"1", "2"})
+        for (const char* scene : {"light", "blits", "shader", "vkcube"})
+            for (const char* wsi : {"layer", "mesa"})
+                configs.push_back({threads, scene, wsi, {}});
+
+    std::printf("B7: %d frames per run, %d interleaved rounds (medians), 1280x720 FIFO, headless syncway "
+                "1280x720@60, lavapipe\n", frames, rounds);
+    for (int round = 0; round < rounds; ++round) {
+        for (auto& c : configs) {
+            std::string dir = run_capture("mktemp -d");
+            dir.erase(dir.find_last_not_of('\n') + 1);
+            const bool vkcube = std::string(c.scene) == "vkcube";
+            std::string client = vkcube ? std::string("'") + self + "' --cpu-of vkcube-wayland --c " + std::to_string(frames)
+                                        : std::string("'") + self + "' --client " + c.scene + " " + std::to_string(frames);
+            std::string cmd = "env -u WAYLAND_DISPLAY -u DISPLAY XDG_RUNTIME_DIR=" + dir + " LP_NUM_THREADS=" + c.threads +
+                              " VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json NODEVICE_SELECT=1 '" + syncway +
+                              "' --backend headless --output 1280x720@60 " +
+                              (std::string(c.wsi) == "mesa" ? "--no-vulkan-layer " : "") + "-- " + client + " 2>/dev/null";
+            std::string out = run_capture(cmd);
+            run_capture("rm -rf '" + dir + "'");
+            std::array<double, 4> r{};
+            if (vkcube) {
+                int status = 0;
+                double cpu = 0, wall = 0;
+                if (std::sscanf(line_with(out, "CPUOF ").c_str(), "status %d cpu_s %lf wall_s %lf", &status, &cpu, &wall) == 3 &&
+                    status == 0)
+                    c.runs.push_back({frames / wall, cpu * 1000 / frames, 0, 0});
+            } else if (std::sscanf(line_with(out, "RESULT ").c_str(), "fps %lf cpu_ms_per_frame %lf p50_ms %lf p99_ms %lf",
+                                   &r[0], &r[1], &r[2], &r[3]) == 4) {
+                c.runs.push_back(r);
             }
+            std::fprintf(stderr, "round %d %s LP%s %s done\n", round + 1, c.scene, c.threads, c.wsi);
         }
+    }
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v.empty() ? 0.0 : v[v.size() / 2];
+    };
+    std::printf("%-7s %-2s %-6s %7s %12s %9s %9s  %s\n", "scene", "LP", "wsi", "fps", "cpu ms/frame", "p50 ms", "p99 ms", "runs");
+    for (size_t i = 0; i < configs.size(); ++i) {
+        const auto& c = configs[i];
+        std::array<double, 4> m{};
+        for (int k = 0; k < 4; ++k) {
+            std::vector<double> v;
+            for (const auto& r : c.runs)
+                v.push_back(r[k]);
+            m[k] = median(v);
+        }
+        if (std::string(c.scene) == "vkcube")
+            std::printf("%-7s %-2s %-6s %7.1f %12.2f %9s %9s  %zu (cpu incl. startup)\n", c.scene, c.threads, c.wsi, m[0],
+                        m[1], "-", "-", c.runs.size());
+        else
+            std::printf("%-7s %-2s %-6s %7.1f %12.2f %9.2f %9.2f  %zu\n", c.scene, c.threads, c.wsi, m[0], m[1], m[2], m[3],
+                        c.runs.size());
     }
     return 0;
 }

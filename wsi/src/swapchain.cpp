@@ -173,11 +173,14 @@ VkResult Swapchain::acquire(uint64_t timeout_ns, VkSemaphore semaphore, VkFence 
 {
     const int64_t deadline = deadline_of(timeout_ns);
     auto expired = [&] { return timeout_ns == 0 ? VK_NOT_READY : VK_TIMEOUT; };
-    // FIFO paces here, not in present: the application gets its next image when the previous
-    // frame is on screen, renders it, and its present commits at once, to be shown at the
-    // next refresh. Waiting in present instead would put a frame more between render and
-    // screen, and block the application's thread while its GPU work runs.
-    if (fifo() && !retired_) {
+    // FIFO paces here when the application's own work between acquire and present takes
+    // under half a refresh: it gets its next image when the previous frame is on screen,
+    // renders it, and its present commits at once, to be shown at the next refresh (waiting
+    // in present instead puts a frame more between render and screen). An application that
+    // takes longer on its thread (lavapipe does transfers inside vkQueueSubmit) would miss
+    // every other refresh that way; it is paced in present, rendering the next frame while
+    // the previous one waits for the screen.
+    if (fifo() && !retired_ && app_frame_ns_ * 2 < refresh_ns_) {
         switch (wait_for_frame_callback(timeout_ns == 0 ? 0 : deadline)) {
         case WaylandConnection::Wait::Done: break;
         case WaylandConnection::Wait::TimedOut: return expired();
@@ -208,6 +211,7 @@ VkResult Swapchain::acquire(uint64_t timeout_ns, VkSemaphore semaphore, VkFence 
                 return r;
             }
             *index = i;
+            acquired_at_ns_ = monotonic_ns();
             return VK_SUCCESS;
         }
         if (busy) {
@@ -271,6 +275,12 @@ void Swapchain::frame_done(void* data, wl_callback* callback, uint32_t)
     auto* self = static_cast<Swapchain*>(data);
     wl_callback_destroy(callback);
     self->frame_callback_ = nullptr;
+    // The refresh interval, from callbacks that follow each other within a few refreshes.
+    const int64_t now = monotonic_ns();
+    const int64_t since = now - self->last_frame_done_ns_;
+    if (since > 0 && since < 100'000'000)
+        self->refresh_ns_ = (3 * self->refresh_ns_ + since) / 4;
+    self->last_frame_done_ns_ = now;
     self->frame_pending_ = false;
 }
 
@@ -324,6 +334,11 @@ VkResult Swapchain::present(VkQueue queue, uint32_t index, const VkSemaphore* wa
     if (r != VK_SUCCESS)
         return r;
 
+    // The application's work from acquire to present (its thread's), for acquire's pacing.
+    if (acquired_at_ns_) {
+        app_frame_ns_ = (3 * app_frame_ns_ + (monotonic_ns() - acquired_at_ns_)) / 4;
+        acquired_at_ns_ = 0;
+    }
     PresentWorker::Job job{index, fence, -1, -1, 0};
     if (retired_ || connection_.lost()) {
         // The waits still happen (the spec asks for that), the image just goes back.

@@ -6,10 +6,11 @@
 //   the point when the fence signals. Nothing waits for rendering.
 // - vkAcquireNextImageKHR hands out an image once the compositor has signaled its release
 //   point (and its last present's fence has been consumed), within the timeout.
-// - FIFO paces in acquire: an image is handed out once the previous commit's frame callback
-//   came (bounded, so a hidden window cannot stall the application); present then commits at
-//   once (it waits only if the application presents twice within one frame). MAILBOX and
-//   IMMEDIATE never wait for frame callbacks.
+// - FIFO paces in acquire when the application's thread spends under half a refresh between
+//   acquire and present: an image is handed out once the previous commit's frame callback came
+//   (bounded, so a hidden window cannot stall the application) and present commits at once.
+//   Otherwise (or if the application presents twice within a refresh) present waits for the
+//   callback before committing. MAILBOX and IMMEDIATE never wait for frame callbacks.
 //
 // Thread safety: the application synchronizes calls on one swapchain (the Vulkan rules); the
 // worker thread and the Wayland frame callback touch the state under mutex_.
@@ -91,6 +92,14 @@ private:
     wl_callback* frame_callback_ = nullptr;
     std::atomic<bool> frame_pending_{false};
     int64_t frame_requested_ns_ = 0;
+    // For FIFO's choice of where to pace (see acquire): running averages of the refresh
+    // interval (frame callbacks; written by the handler, read by acquire: the application
+    // serializes acquire and present, and a stale value only moves the choice by a frame) and
+    // of the application's time from acquire to present.
+    std::atomic<int64_t> refresh_ns_{16'666'667};
+    std::atomic<int64_t> last_frame_done_ns_{0};
+    int64_t acquired_at_ns_ = 0;
+    int64_t app_frame_ns_ = 0;
 
     std::unique_ptr<PresentWorker> worker_; // last: joined first on destruction
 };
