@@ -61,7 +61,7 @@ void PresentWorker::run()
                 log(LogLevel::Error, "signaling acquire point %llu failed: %s (%s)", (unsigned long long)job.point,
                     std::strerror(-s), syncobj_last_error());
         }
-        done_(job.image, completed);
+        done_(job.image, completed, job.acquired_ns);
     }
 }
 

@@ -30,9 +30,10 @@ public:
         int signaler = -1;
         int timeline = -1;
         uint64_t point = 0;
+        int64_t acquired_ns = 0; // when the image was acquired (0: unknown), passed to Done
     };
     // Called on the worker thread after each job, with whether the GPU work completed.
-    using Done = std::function<void(uint32_t image, bool completed)>;
+    using Done = std::function<void(uint32_t image, bool completed, int64_t acquired_ns)>;
 
     PresentWorker(VkDevice device, PFN_vkWaitForFences wait, syncobj_device* timelines, Done done);
     // Finishes every queued job (waits for their fences), then joins.

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <utility>
 
 namespace syncway::wsi {
 
@@ -117,7 +118,9 @@ VkResult Swapchain::create(Device& device, const std::shared_ptr<Surface>& surfa
 
     Swapchain* raw = self.get();
     self->worker_ = std::make_unique<PresentWorker>(device.handle, device.vk.WaitForFences, connection.timelines(),
-                                                    [raw](uint32_t image, bool completed) { raw->worker_done(image, completed); });
+                                                    [raw](uint32_t image, bool completed, int64_t acquired_ns) {
+                                                        raw->worker_done(image, completed, acquired_ns);
+                                                    });
     log(LogLevel::Info, "swapchain %ux%u, %u images, present mode %d: explicit sync on %s timelines",
         info.imageExtent.width, info.imageExtent.height, count, int(info.presentMode),
         syncobj_backend_name(syncobj_backend_of(connection.timelines())));
@@ -127,6 +130,11 @@ VkResult Swapchain::create(Device& device, const std::shared_ptr<Surface>& surfa
 
 Swapchain::~Swapchain()
 {
+    if (fifo())
+        log(LogLevel::Debug, "FIFO swapchain: %llu presents, paced in acquire before %llu of them; a frame costs "
+                             "%.2f ms, refresh %.2f ms",
+            (unsigned long long)acquire_point_, (unsigned long long)paced_in_acquire_, double(frame_cost_ns_) / 1e6,
+            double(connection_.refresh_ns()) / 1e6);
     // Frames in flight finish first: their fences, then their acquire points.
     worker_.reset();
     {
@@ -160,8 +168,16 @@ void Swapchain::retire()
     retired_ = true;
 }
 
-void Swapchain::worker_done(uint32_t image, bool completed)
+void Swapchain::worker_done(uint32_t image, bool completed, int64_t acquired_ns)
 {
+    // A frame's cost: from its acquire (or the previous frame's completion, if later: the
+    // device was busy with that one until then) to its fence.
+    const int64_t now = monotonic_ns();
+    if (acquired_ns) {
+        const int64_t cost = now - std::max(acquired_ns, last_done_ns_);
+        frame_cost_ns_ = (3 * frame_cost_ns_ + cost) / 4;
+    }
+    last_done_ns_ = now;
     {
         std::lock_guard lock(mutex_);
         slots_[image].gpu_busy = false;
@@ -173,14 +189,22 @@ VkResult Swapchain::acquire(uint64_t timeout_ns, VkSemaphore semaphore, VkFence 
 {
     const int64_t deadline = deadline_of(timeout_ns);
     auto expired = [&] { return timeout_ns == 0 ? VK_NOT_READY : VK_TIMEOUT; };
-    // FIFO paces here when the application's own work between acquire and present takes
-    // under half a refresh: it gets its next image when the previous frame is on screen,
-    // renders it, and its present commits at once, to be shown at the next refresh (waiting
-    // in present instead puts a frame more between render and screen). An application that
-    // takes longer on its thread (lavapipe does transfers inside vkQueueSubmit) would miss
-    // every other refresh that way; it is paced in present, rendering the next frame while
-    // the previous one waits for the screen.
-    if (fifo() && !retired_ && app_frame_ns_ * 2 < refresh_ns_) {
+    // FIFO paces here while a frame's cost (from its acquire, or from the previous frame's
+    // completion if later, to its fence signaling: the application's recording and the
+    // device's rendering) stays under three quarters of a refresh: the application gets its
+    // next image when the previous frame is on screen, renders it, and its present commits at
+    // once, to be shown at the next refresh (waiting in present instead puts a frame more
+    // between render and screen). A costlier frame would miss every other refresh that way;
+    // it is paced in present, rendered while the previous one waits for the screen.
+    const int64_t refresh = connection_.refresh_ns();
+    const bool pace_here = frame_cost_ns_ * 4 < refresh * 3;
+    if (fifo() && pace_here != pacing_in_acquire_) {
+        pacing_in_acquire_ = pace_here;
+        log(LogLevel::Debug, "FIFO now paces in %s (a frame costs %.2f ms, refresh %.2f ms)",
+            pace_here ? "acquire" : "present", double(frame_cost_ns_) / 1e6, double(refresh) / 1e6);
+    }
+    if (fifo() && !retired_ && pace_here) {
+        ++paced_in_acquire_;
         switch (wait_for_frame_callback(timeout_ns == 0 ? 0 : deadline)) {
         case WaylandConnection::Wait::Done: break;
         case WaylandConnection::Wait::TimedOut: return expired();
@@ -275,12 +299,7 @@ void Swapchain::frame_done(void* data, wl_callback* callback, uint32_t)
     auto* self = static_cast<Swapchain*>(data);
     wl_callback_destroy(callback);
     self->frame_callback_ = nullptr;
-    // The refresh interval, from callbacks that follow each other within a few refreshes.
-    const int64_t now = monotonic_ns();
-    const int64_t since = now - self->last_frame_done_ns_;
-    if (since > 0 && since < 100'000'000)
-        self->refresh_ns_ = (3 * self->refresh_ns_ + since) / 4;
-    self->last_frame_done_ns_ = now;
+
     self->frame_pending_ = false;
 }
 
@@ -334,12 +353,8 @@ VkResult Swapchain::present(VkQueue queue, uint32_t index, const VkSemaphore* wa
     if (r != VK_SUCCESS)
         return r;
 
-    // The application's work from acquire to present (its thread's), for acquire's pacing.
-    if (acquired_at_ns_) {
-        app_frame_ns_ = (3 * app_frame_ns_ + (monotonic_ns() - acquired_at_ns_)) / 4;
-        acquired_at_ns_ = 0;
-    }
     PresentWorker::Job job{index, fence, -1, -1, 0};
+    job.acquired_ns = std::exchange(acquired_at_ns_, 0);
     if (retired_ || connection_.lost()) {
         // The waits still happen (the spec asks for that), the image just goes back.
         {

@@ -6,11 +6,11 @@
 //   the point when the fence signals. Nothing waits for rendering.
 // - vkAcquireNextImageKHR hands out an image once the compositor has signaled its release
 //   point (and its last present's fence has been consumed), within the timeout.
-// - FIFO paces in acquire when the application's thread spends under half a refresh between
-//   acquire and present: an image is handed out once the previous commit's frame callback came
-//   (bounded, so a hidden window cannot stall the application) and present commits at once.
-//   Otherwise (or if the application presents twice within a refresh) present waits for the
-//   callback before committing. MAILBOX and IMMEDIATE never wait for frame callbacks.
+// - FIFO paces in acquire while a frame costs (acquire to fence) under 3/4 of a refresh: an
+//   image is handed out once the previous commit's frame callback came (bounded, so a hidden
+//   window cannot stall the application) and present commits at once. Otherwise (or if the
+//   application presents twice within a refresh) present waits for the callback before
+//   committing. MAILBOX and IMMEDIATE never wait for frame callbacks.
 //
 // Thread safety: the application synchronizes calls on one swapchain (the Vulkan rules); the
 // worker thread and the Wayland frame callback touch the state under mutex_.
@@ -70,7 +70,7 @@ private:
     }
     void request_frame_callback();
     static void frame_done(void* data, wl_callback* callback, uint32_t time);
-    void worker_done(uint32_t image, bool completed);
+    void worker_done(uint32_t image, bool completed, int64_t acquired_ns);
 
     Device& device_;
     std::shared_ptr<SurfaceSync> sync_;
@@ -92,14 +92,14 @@ private:
     wl_callback* frame_callback_ = nullptr;
     std::atomic<bool> frame_pending_{false};
     int64_t frame_requested_ns_ = 0;
-    // For FIFO's choice of where to pace (see acquire): running averages of the refresh
-    // interval (frame callbacks; written by the handler, read by acquire: the application
-    // serializes acquire and present, and a stale value only moves the choice by a frame) and
-    // of the application's time from acquire to present.
-    std::atomic<int64_t> refresh_ns_{16'666'667};
-    std::atomic<int64_t> last_frame_done_ns_{0};
-    int64_t acquired_at_ns_ = 0;
-    int64_t app_frame_ns_ = 0;
+    // For FIFO's choice of where to pace (see acquire, with the outputs' refresh): a running
+    // average of a frame's cost (acquire to fence); a stale value only moves the choice by a
+    // frame.
+    int64_t acquired_at_ns_ = 0;                // of the image being prepared (application thread)
+    std::atomic<int64_t> frame_cost_ns_{0};     // written by the worker
+    int64_t last_done_ns_ = 0;                  // the worker's own
+    uint64_t paced_in_acquire_ = 0; // for the debug log
+    bool pacing_in_acquire_ = true;
 
     std::unique_ptr<PresentWorker> worker_; // last: joined first on destruction
 };

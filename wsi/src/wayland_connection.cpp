@@ -28,6 +28,18 @@ void WaylandConnection::global(void* data, wl_registry* registry, uint32_t name,
         static const wl_shm_listener shm_listener = {.format = &WaylandConnection::shm_format};
         self->shm_ = static_cast<wl_shm*>(wl_registry_bind(registry, name, &wl_shm_interface, 1));
         wl_shm_add_listener(self->shm_, &shm_listener, self);
+    } else if (std::strcmp(interface, wl_output_interface.name) == 0 && self->outputs_.size() < 16) {
+        // Their refresh rates pace FIFO (swapchain.cpp); a bounded number is enough for that.
+        static const wl_output_listener output_listener = {
+            .geometry = [](void*, wl_output*, int32_t, int32_t, int32_t, int32_t, int32_t, const char*, const char*,
+                           int32_t) {},
+            .mode = &WaylandConnection::output_mode,
+            .done = [](void*, wl_output*) {},
+            .scale = [](void*, wl_output*, int32_t) {},
+        };
+        auto* output = static_cast<wl_output*>(wl_registry_bind(registry, name, &wl_output_interface, 2));
+        wl_output_add_listener(output, &output_listener, self);
+        self->outputs_.push_back(output);
     } else if (std::strcmp(interface, wp_linux_drm_syncobj_manager_v1_interface.name) == 0 && !self->syncobj_manager_) {
         self->syncobj_manager_ = static_cast<wp_linux_drm_syncobj_manager_v1*>(
             wl_registry_bind(registry, name, &wp_linux_drm_syncobj_manager_v1_interface, 1));
@@ -35,6 +47,19 @@ void WaylandConnection::global(void* data, wl_registry* registry, uint32_t name,
 }
 
 void WaylandConnection::global_remove(void*, wl_registry*, uint32_t) {}
+
+void WaylandConnection::output_mode(void* data, wl_output*, uint32_t flags, int32_t, int32_t, int32_t refresh)
+{
+    auto* self = static_cast<WaylandConnection*>(data);
+    if ((flags & WL_OUTPUT_MODE_CURRENT) && refresh > self->max_refresh_mhz_)
+        self->max_refresh_mhz_ = refresh;
+}
+
+int64_t WaylandConnection::refresh_ns() const
+{
+    const int32_t mhz = max_refresh_mhz_;
+    return mhz > 1000 ? int64_t(1'000'000'000'000) / mhz : 16'666'667;
+}
 
 void WaylandConnection::shm_format(void* data, wl_shm*, uint32_t format)
 {
@@ -81,6 +106,8 @@ std::shared_ptr<WaylandConnection> WaylandConnection::open(wl_display* display, 
 
 WaylandConnection::~WaylandConnection()
 {
+    for (wl_output* output : outputs_)
+        wl_output_destroy(output);
     if (syncobj_manager_)
         wp_linux_drm_syncobj_manager_v1_destroy(syncobj_manager_);
     if (shm_)

@@ -10,6 +10,7 @@
 
 #include <wayland-client.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -38,6 +39,9 @@ public:
     wp_linux_drm_syncobj_manager_v1* syncobj_manager() const { return syncobj_manager_; }
     syncobj_device* timelines() const { return timelines_; }
     bool has_shm_format(uint32_t format) const;
+    // The shortest refresh interval among the outputs' current modes (ns); 60 Hz when no
+    // output says.
+    int64_t refresh_ns() const;
 
     enum class Wait { Done, TimedOut, Lost };
     // Dispatches the layer's queue until done() holds, the CLOCK_MONOTONIC deadline (ns)
@@ -63,6 +67,7 @@ private:
     static void global(void* data, wl_registry* registry, uint32_t name, const char* interface, uint32_t version);
     static void global_remove(void* data, wl_registry* registry, uint32_t name);
     static void shm_format(void* data, wl_shm* shm, uint32_t format);
+    static void output_mode(void* data, wl_output* output, uint32_t flags, int32_t width, int32_t height, int32_t refresh);
 
     wl_display* display_;
     wl_event_queue* queue_ = nullptr;
@@ -72,6 +77,8 @@ private:
     wp_linux_drm_syncobj_manager_v1* syncobj_manager_ = nullptr;
     syncobj_device* timelines_ = nullptr;
     std::vector<uint32_t> shm_formats_; // written only while open() runs its roundtrips
+    std::vector<wl_output*> outputs_;
+    std::atomic<int32_t> max_refresh_mhz_{0};
     std::mutex dispatch_mutex_;
     std::mutex surfaces_mutex_;
     std::set<wl_surface*> claimed_surfaces_;
