@@ -89,6 +89,10 @@ Figure through_service(int clients, size_t timelines, double seconds, bool cache
 {
     syncway::syncobj::Service::Options options;
     options.limits.max_handles_per_connection = static_cast<uint32_t>(timelines + 1024);
+    // One client may hold every timeline of the run, each a service fd; the process's whole
+    // fd limit is the budget (main() checked it is large enough).
+    options.limits.max_fds_per_connection = static_cast<uint32_t>(timelines + 1024);
+    options.limits.max_fds = UINT32_MAX;
     auto service = std::make_unique<ServiceProcess>(std::move(options));
     // Per client: pairs, wall ns, CPU ns of its timed loop.
     auto* counts = static_cast<uint64_t*>(mmap(nullptr, sizeof(uint64_t) * 3 * clients, PROT_READ | PROT_WRITE,

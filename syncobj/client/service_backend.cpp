@@ -140,14 +140,17 @@ namespace {
 // The identity of a timeline or signaler fd (an fd number can be closed and reused for another
 // file). A timeline is a socket: its cookie, unique for the life of the system; one getsockopt
 // is the cheapest check there is (fstat costs 2-3x more). A signaler is a pipe's write end:
-// its inode, marked so that it never equals a cookie. 0: neither; the service will say what it is.
+// its device and inode, marked so that it never equals a cookie (the inode number alone would
+// let a FIFO on another file system pass for a cached pipe). 0: neither; the service will say
+// what it is.
 constexpr uint64_t kPipeIdentity = uint64_t{1} << 63;
 int pipe_identity(int fd, uint64_t& id)
 {
     struct stat st {};
     if (fstat(fd, &st) != 0)
         return -errno;
-    id = S_ISFIFO(st.st_mode) ? kPipeIdentity | static_cast<uint64_t>(st.st_ino) : 0;
+    uint64_t file = (static_cast<uint64_t>(st.st_dev) << 40) ^ static_cast<uint64_t>(st.st_ino);
+    id = S_ISFIFO(st.st_mode) ? kPipeIdentity | (file & ~kPipeIdentity) : 0;
     return 0;
 }
 // likely_pipe: the number named a signaler when last seen, so one fstat most likely settles it.

@@ -48,6 +48,7 @@ void Chain::watch(uint64_t point, Node& node, FenceRef fence)
     node.pending++;
     std::weak_ptr<Chain> weak = weak_from_this();
     node.fences.push_back(fence);
+    fences_held_++;
     fence->on_resolved([weak, point](int error) {
         if (auto chain = weak.lock())
             chain->node_resolved(point, error);
@@ -110,6 +111,7 @@ void Chain::collapse()
         uint64_t point = node_it->first;
         int error = node_it->second.error;
         uint64_t from = collapsed_;
+        fences_held_ -= node_it->second.fences.size();
         nodes_.erase(node_it);
         collapsed_ = point;
         if (error) {

@@ -47,6 +47,10 @@ public:
         return nodes_.empty() && waiters_.empty() && !any_failure_ && !collapsing_;
     }
 
+    // What the chain keeps for pending points: its nodes plus the fences they wait for.
+    // Grows by at most 2 per add() (a node and its fence); a service bounds it per timeline.
+    size_t pending_entries() const noexcept { return nodes_.size() + fences_held_; }
+
     // Adds a fence at `point` > 0 (nullptr: already signaled). A point at or below the head
     // joins the head node if it is still pending, and is ignored if the head has resolved.
     void add(uint64_t point, FenceRef fence);
@@ -79,6 +83,7 @@ private:
     uint64_t collapsed_ = 0;
     bool collapsing_ = false;
     bool any_failure_ = false; // failures_ was ever non-empty: error_of() looks only then
+    size_t fences_held_ = 0;   // sum of the nodes' fences
     std::map<uint64_t, Node> nodes_;
     std::multimap<uint64_t, Waiter*> waiters_;
     std::map<uint64_t, Failure> failures_;

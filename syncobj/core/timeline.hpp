@@ -49,6 +49,13 @@ public:
     // submitted, unless flags has kWaitForSubmit.
     Result<FenceRef> fence_for(uint64_t point, uint32_t flags);
 
+    // Pending points and their fences (Chain::pending_entries); 0 while idle.
+    size_t pending_entries() const noexcept
+    {
+        Chain* c = chain();
+        return c ? c->pending_entries() : 0;
+    }
+
     // True while the timeline holds a Chain object (points pending, waiters attached, or a
     // failure remembered); false when idle (its state is inline). For tests.
     bool has_chain_object() const noexcept { return chain() != nullptr; }

@@ -378,7 +378,7 @@ Result<std::shared_ptr<HostedTimeline>> TimelineHost::import_timeline(int fd)
         return make_error(EBADF, describe_fd(fd, info) + " is not a timeline");
     auto impl = std::make_unique<HostedTimeline::Impl>();
     if (info.kind == FdKind::SeqpacketSocket) {
-        impl->timeline = impl_->service->find_timeline(info.inode);
+        impl->timeline = impl_->service->find_timeline(fd);
         if (!impl->timeline)
             return make_error(EINVAL, describe_fd(fd, info) + " (clients must use the service at " +
                                           socket_path() + ", given to them in $" + kSocketEnv + ")");

@@ -11,6 +11,20 @@ void Connection::close_connection(const std::string& why)
     for (auto& [wid, group] : waits)
         s.dead_groups.push_back(std::move(group));
     waits.clear();
+    // Its eventfd registrations go too: the kernel keeps them with the syncobj, but here
+    // nothing would bound what a client leaves behind by connecting again and again.
+    for (uint64_t key : eventfd_keys) {
+        auto it = s.eventfd_waits.find(key);
+        if (it == s.eventfd_waits.end())
+            continue;
+        it->second->cancel();
+        it->second->charge.release();
+        s.dead_waiters.push_back(std::move(it->second));
+        s.eventfd_waits.erase(it);
+    }
+    eventfd_keys.clear();
+    if (auto it = s.connections_by_pid.find(pid); it != s.connections_by_pid.end() && --it->second == 0)
+        s.connections_by_pid.erase(it);
     s.retire(s.connections, id, sock.get());
 }
 
@@ -45,6 +59,28 @@ void Connection::ready(uint32_t events)
         close_connection("");
 }
 
+// MSG_CTRUNC: the fds did not all arrive. Either the request carried more than the service
+// takes (the buffer filled up), or the kernel could not install one in this process (its fd
+// table is full: EMFILE; a security module refused it).
+Reply Connection::truncated_fds_reply(size_t received)
+{
+    if (received >= kMaxFdsPerMessage)
+        return Reply::fail(EINVAL, "more than " + std::to_string(kMaxFdsPerMessage) + " fds in one request");
+    // Find out why by asking for one fd now.
+    UniqueFd probe(fcntl(sock.get(), F_DUPFD_CLOEXEC, 0));
+    int e = probe ? 0 : errno;
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (e == EMFILE || e == ENFILE || e == ENOMEM)
+        return Reply::fail(e == ENOMEM ? EMFILE : e,
+                           std::string("the service could not receive the request's fds: it is out of file "
+                                       "descriptors (") + (e == ENFILE ? "ENFILE: the system's file table is full"
+                                       : "EMFILE: RLIMIT_NOFILE " + std::to_string(rl.rlim_cur)) +
+                               ")");
+    return Reply::fail(EPERM, "the service could not receive the request's fds (" + std::to_string(received) +
+                                  " arrived; the kernel refused the others, e.g. a security module)");
+}
+
 bool Connection::handle_message(const uint8_t* buf, size_t n, int msg_flags, std::vector<UniqueFd>& fds)
 {
     if (n == 0) {
@@ -58,7 +94,7 @@ bool Connection::handle_message(const uint8_t* buf, size_t n, int msg_flags, std
     if (msg_flags & MSG_TRUNC)
         reply = Reply::fail(EINVAL, "request longer than " + std::to_string(SYNCOBJ_WIRE_MAX_MESSAGE) + " bytes");
     else if (msg_flags & MSG_CTRUNC)
-        reply = Reply::fail(EINVAL, "more than " + std::to_string(kMaxFdsPerMessage) + " fds in one request");
+        reply = truncated_fds_reply(fds.size());
     else {
         auto req = decode_request(buf, n);
         if (!req)
@@ -164,12 +200,31 @@ Status Connection::timelines(const std::vector<uint32_t>& hs)
     return Ok{};
 }
 
-Status Connection::check_wait_limit()
+Status Connection::check_budget(uint32_t fds, uint32_t new_waits)
 {
-    if (pending_waits() >= s.opt.limits.max_waits_per_connection)
-        return make_error(ENOSPC, "this connection already has " + std::to_string(pending_waits()) +
-                                      " pending waits (limit " +
-                                      std::to_string(s.opt.limits.max_waits_per_connection) + ")");
+    const ServiceLimits& lim = s.opt.limits;
+    if (new_waits && waits_held + new_waits > lim.max_waits_per_connection)
+        return make_error(ENOSPC, "this connection already has " + std::to_string(waits_held) +
+                                      " pending waits (limit max_waits_per_connection = " +
+                                      std::to_string(lim.max_waits_per_connection) + ")");
+    if (fds_held + fds > lim.max_fds_per_connection)
+        return make_error(EMFILE, "this connection's objects already hold " + std::to_string(fds_held) +
+                                      " service fds (limit max_fds_per_connection = " +
+                                      std::to_string(lim.max_fds_per_connection) + ")");
+    if (s.fds_held + fds > lim.max_fds)
+        return make_error(ENFILE, "the service already holds " + std::to_string(s.fds_held) +
+                                      " fds for its clients (limit max_fds = " + std::to_string(lim.max_fds) + ")");
+    return Ok{};
+}
+
+Status Connection::check_pending_points(const core::Timeline& t, uint32_t handle)
+{
+    size_t n = t.pending_entries();
+    if (n >= s.opt.limits.max_pending_points_per_timeline)
+        return make_error(ENOSPC, "the timeline of handle " + std::to_string(handle) + " already has " +
+                                      std::to_string(n) + " pending points and fences (limit " +
+                                      "max_pending_points_per_timeline = " +
+                                      std::to_string(s.opt.limits.max_pending_points_per_timeline) + ")");
     return Ok{};
 }
 
@@ -229,8 +284,10 @@ Reply Connection::op_create(const WireRequest& req)
 {
     if (req.flags & ~1u)
         return Reply::fail(EINVAL, "unknown create flags 0x" + std::to_string(req.flags));
+    if (auto st = check_budget(1, 0); !st)
+        return Reply::fail(st.error());
     UniqueFd client_end;
-    auto t = s.new_timeline(req.flags & 1u, client_end);
+    auto t = s.new_timeline(req.flags & 1u, client_end, id);
     if (!t)
         return Reply::fail(t.error());
     auto h = new_handle(t.value()->id, t.value());
@@ -247,18 +304,20 @@ Reply Connection::op_create(const WireRequest& req)
 Reply Connection::op_import(std::vector<UniqueFd>& fds)
 {
     int fd = fds[0].get();
-    FdInfo info = inspect_fd(fd);
-    auto it = s.by_ino.find(info.inode);
-    if (it == s.by_ino.end() || (info.kind != FdKind::SeqpacketSocket && info.kind != FdKind::PipeWriteEnd))
-        return Reply::fail(EINVAL, describe_fd(fd, info) + " is not a timeline of this service");
-    auto tl = s.timelines.find(it->second);
-    std::shared_ptr<TimelineObject> timeline = tl == s.timelines.end() ? nullptr : tl->second;
-    bool is_timeline = timeline != nullptr;
-    // Timelines are sockets, signalers the write ends of pipes: an inode of the other kind is
-    // not ours.
-    if (is_timeline != (info.kind == FdKind::SeqpacketSocket))
-        return Reply::fail(EINVAL, describe_fd(fd, info) + " is not a timeline of this service");
-    auto h = new_handle(it->second, std::move(timeline));
+    FdInfo info = inspect_fd(fd, s.registry.pipefs_dev());
+    uint64_t cookie = info.kind == FdKind::SeqpacketSocket ? socket_cookie(fd) : 0;
+    const ObjectRegistry::Entry* e = s.registry.match(info, cookie);
+    if (!e)
+        return Reply::fail(EINVAL, describe_fd(fd, info) + " is not a timeline or signaler of this service");
+    bool is_timeline = e->kind == ObjectRegistry::Kind::Timeline;
+    std::shared_ptr<TimelineObject> timeline;
+    if (is_timeline) {
+        auto tl = s.timelines.find(e->id);
+        if (tl == s.timelines.end())
+            return Reply::fail(EINVAL, describe_fd(fd, info) + " is not a live timeline of this service");
+        timeline = tl->second;
+    }
+    auto h = new_handle(e->id, std::move(timeline));
     if (!h)
         return Reply::fail(h.error());
     Reply r;
@@ -274,15 +333,21 @@ Reply Connection::op_submit(const WireRequest& req, std::vector<UniqueFd>& fds)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
     // The client made the pipe and keeps its write end: signaling is then one write() of its
     // own, with no message to parse here.
-    FdInfo info = inspect_fd(fds[0].get());
+    FdInfo info = inspect_fd(fds[0].get(), s.registry.pipefs_dev());
     if (info.kind != FdKind::PipeReadEnd)
         return Reply::fail(EINVAL, "SUBMIT needs the read end of a pipe, not " + describe_fd(fds[0].get(), info));
+    if (s.registry.contains(info.id))
+        return Reply::fail(EINVAL, "SUBMIT needs a new pipe: this one is already a signaler");
+    if (auto st = check_pending_points(*t, req.handle); !st)
+        return Reply::fail(st.error());
+    if (auto st = check_budget(1, 0); !st)
+        return Reply::fail(st.error());
     int fl = fcntl(fds[0].get(), F_GETFL);
     if (fl < 0 || fcntl(fds[0].get(), F_SETFL, fl | O_NONBLOCK) != 0)
         return Reply::fail(errno, std::string("cannot make the signaler pipe non-blocking: ") + errno_text(errno));
     auto sig = std::make_unique<SignalerObject>(s);
     sig->end = std::move(fds[0]);
-    sig->ino = info.inode;
+    sig->file = info.id;
     sig->fence = std::make_shared<core::Fence>();
     auto st = s.register_source(sig->end.get(), EPOLLIN, sig.get(), sig->id);
     if (!st)
@@ -292,7 +357,8 @@ Reply Connection::op_submit(const WireRequest& req, std::vector<UniqueFd>& fds)
         s.poller.remove(sig->end.get(), sig->id);
         return Reply::fail(h.error());
     }
-    s.by_ino[sig->ino] = sig->id;
+    s.registry.add(sig->file, {ObjectRegistry::Kind::Signaler, sig->id, 0});
+    sig->charge.bind(s, id, 1, 0);
     core::FenceRef fence = sig->fence;
     s.signalers[sig->id] = std::move(sig);
     t->add(req.point, std::move(fence));
@@ -318,6 +384,11 @@ Reply Connection::op_signal(const WireRequest& req)
         return Reply::fail(EINVAL, "signal flags must be 0");
     if (auto st = timelines(req.handles); !st)
         return Reply::fail(st.error());
+    // Checked for every entry before any is applied. A point behind a pending one is a node
+    // of its own until that one signals, so signals count as pending points too.
+    for (size_t i = 0; i < batch.size(); i++)
+        if (auto st = check_pending_points(*batch[i], req.handles[i]); !st)
+            return Reply::fail(st.error());
     // A waiter woken here may retire an object; its core timeline lives until collect().
     for (size_t i = 0; i < batch.size(); i++)
         batch[i]->signal(req.points[i]);
@@ -357,12 +428,12 @@ Reply Connection::op_wait(const WireRequest& req, std::vector<UniqueFd>& fds)
         return Reply::fail(st.error());
     bool poll_only = req.flags & SYNCOBJ_WIRE_WAIT_POLL_ONLY;
     if (!poll_only) {
-        FdInfo info = inspect_fd(fds[0].get());
+        FdInfo info = inspect_fd(fds[0].get(), s.registry.pipefs_dev());
         if (info.kind != FdKind::Eventfd)
             return Reply::fail(EINVAL, describe_fd(fds[0].get(), info) + " is not an eventfd");
         if (waits.count(req.wait_id))
             return Reply::fail(EEXIST, "wait id " + std::to_string(req.wait_id) + " is already pending");
-        auto lim = check_wait_limit();
+        auto lim = check_budget(1, 1);
         if (!lim)
             return Reply::fail(lim.error());
     }
@@ -397,6 +468,7 @@ Reply Connection::op_wait(const WireRequest& req, std::vector<UniqueFd>& fds)
     if (poll_only)
         return Reply::fail(ETIME, "not signaled");
     group->efd = std::move(fds[0]);
+    group->charge.bind(s, id, 1, 1);
     group->registered = true;
     waits[req.wait_id] = std::move(group);
     return r;
@@ -409,16 +481,17 @@ Reply Connection::op_eventfd(const WireRequest& req, std::vector<UniqueFd>& fds)
     core::Timeline* t = timeline(req.handle);
     if (!t)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
-    FdInfo info = inspect_fd(fds[0].get());
+    FdInfo info = inspect_fd(fds[0].get(), s.registry.pipefs_dev());
     if (info.kind != FdKind::Eventfd)
         return Reply::fail(EINVAL, describe_fd(fds[0].get(), info) + " is not an eventfd");
-    auto lim = check_wait_limit();
+    auto lim = check_budget(1, 1);
     if (!lim)
         return Reply::fail(lim.error());
     auto w = std::make_unique<EventfdWait>(s);
     w->key = s.next_key++;
-    w->slot.bind(s, id);
+    w->charge.bind(s, id, 1, 1);
     w->efd = std::move(fds[0]);
+    eventfd_keys.insert(w->key);
     EventfdWait& ref = *w;
     s.eventfd_waits[w->key] = std::move(w);
     (void)t->wait(ref, req.point, req.flags | core::kWaitForSubmit);
@@ -433,6 +506,8 @@ Reply Connection::op_transfer(const WireRequest& req)
     core::Timeline* dst = timeline(req.dst_handle);
     if (!src || !dst)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(src ? req.dst_handle : req.handle));
+    if (auto st = check_pending_points(*dst, req.dst_handle); !st)
+        return Reply::fail(st.error());
     auto fence = src->fence_for(req.point, req.flags);
     if (!fence)
         return Reply::fail(fence.error());
@@ -449,9 +524,10 @@ Reply Connection::op_export(const WireRequest& req)
     auto fence = t->fence_for(req.point, 0);
     if (!fence)
         return Reply::fail(fence.error());
-    auto lim = check_wait_limit();
-    if (!lim)
-        return Reply::fail(lim.error());
+    // A pending export keeps the service's end of it (an fd) until the point resolves.
+    if (!fence.value()->resolved())
+        if (auto lim = check_budget(1, 1); !lim)
+            return Reply::fail(lim.error());
     auto fd = s.export_fence(std::move(fence.value()), id);
     if (!fd)
         return Reply::fail(fd.error());
@@ -466,11 +542,10 @@ Reply Connection::op_import_sync_file(const WireRequest& req, std::vector<Unique
     core::Timeline* t = timeline(req.handle);
     if (!t)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
-    FdInfo info = inspect_fd(fds[0].get());
-    auto lim = check_wait_limit();
-    if (!lim)
-        return Reply::fail(lim.error());
-    auto fence = s.import_sync_file(std::move(fds[0]), info, id);
+    if (auto st = check_pending_points(*t, req.handle); !st)
+        return Reply::fail(st.error());
+    FdInfo info = inspect_fd(fds[0].get(), s.registry.pipefs_dev());
+    auto fence = s.import_sync_file(std::move(fds[0]), info, *this);
     if (!fence)
         return Reply::fail(fence.error());
     t->add(req.point, std::move(fence.value()));

@@ -15,6 +15,11 @@ Service::~Service()
     for (auto& [id, c] : state_->connections)
         c->waits.clear();
     state_->collect();
+    state_->closing = true;
+    // A host may hold a timeline past the service (its HostedTimeline shares the object):
+    // that object must not give its charge back to a State that is gone by then.
+    for (auto& [id, t] : state_->timelines)
+        t->charge.release();
 }
 
 static Result<std::unique_ptr<Service>> start(UniqueFd listener, std::string path, bool unlink_path,
@@ -22,6 +27,17 @@ static Result<std::unique_ptr<Service>> start(UniqueFd listener, std::string pat
                                               std::unique_ptr<Service::State> state)
 {
     state->opt = std::move(options);
+    if (state->opt.limits.max_fds == 0) {
+        // Half the soft limit: a process embedding the service keeps the other half.
+        rlimit rl{};
+        uint64_t soft = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+        if (soft == RLIM_INFINITY || soft > 2ull * UINT32_MAX)
+            soft = 2ull * UINT32_MAX;
+        state->opt.limits.max_fds = static_cast<uint32_t>(std::max<uint64_t>(soft / 2, 1));
+    }
+    if (state->registry.pipefs_dev() == 0)
+        return make_error(errno ? errno : EIO, std::string("cannot make a pipe to learn pipefs's device: ") +
+                                                   errno_text(errno));
     if (!state->poller.valid())
         return make_error(errno, std::string("epoll_create1 failed: ") + errno_text(errno));
     state->listen_fd = std::move(listener);
@@ -96,18 +112,22 @@ void Service::dispatch(int timeout_ms, const std::function<void()>& act)
 
 const std::string& Service::path() const noexcept { return state_->path; }
 
-std::shared_ptr<core::Timeline> Service::find_timeline(ino_t ino) const
+std::shared_ptr<core::Timeline> Service::find_timeline(int fd) const
 {
-    auto it = state_->by_ino.find(ino);
-    if (it == state_->by_ino.end())
+    FdInfo info = inspect_fd(fd, state_->registry.pipefs_dev());
+    const ObjectRegistry::Entry* e = state_->registry.match(info, socket_cookie(fd));
+    if (!e || e->kind != ObjectRegistry::Kind::Timeline)
         return nullptr;
-    auto t = state_->timelines.find(it->second);
+    auto t = state_->timelines.find(e->id);
     if (t == state_->timelines.end())
         return nullptr;
     // Shares the object's ownership: the host keeps a dup of the timeline's fd as long as it
     // holds this, so the object cannot retire meanwhile.
     return std::shared_ptr<core::Timeline>(t->second, &t->second->hot.timeline);
 }
+
+const ServiceLimits& Service::limits() const noexcept { return state_->opt.limits; }
+uint64_t Service::fds_held() const noexcept { return state_->fds_held; }
 
 size_t Service::connection_count() const noexcept { return state_->connections.size(); }
 size_t Service::timeline_count() const noexcept { return state_->timelines.size(); }

@@ -42,13 +42,18 @@ public:
     void dispatch(int timeout_ms, const std::function<void()>& act);
     const std::string& path() const noexcept;
 
-    // The timeline whose client end has inode `ino` (from fstat of an fd a client sent), or
-    // nullptr: how the embedded host recognises its own timelines.
-    std::shared_ptr<core::Timeline> find_timeline(ino_t ino) const;
+    // The timeline `fd` (an fd a client sent) is the client end of, or nullptr: how the
+    // embedded host recognises its own timelines. Only the very socket the service made
+    // matches (device, inode and socket cookie), never another file with the same number.
+    std::shared_ptr<core::Timeline> find_timeline(int fd) const;
 
     size_t connection_count() const noexcept;
     size_t timeline_count() const noexcept;
     size_t pending_object_count() const noexcept; // signalers, exports, imports, eventfd waits
+    // The limits in force (max_fds resolved from RLIMIT_NOFILE if it was 0), and the fds held
+    // for clients against max_fds.
+    const ServiceLimits& limits() const noexcept;
+    uint64_t fds_held() const noexcept;
 
     struct State;
     // Only the factories above can make a State.

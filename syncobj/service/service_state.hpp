@@ -8,6 +8,7 @@
 #include "fd_kind.hpp"
 #include "fd_passing.hpp"
 #include "handle_table.hpp"
+#include "object_registry.hpp"
 #include "slab.hpp"
 #include "poller.hpp"
 #include "wire_request.hpp"
@@ -15,6 +16,7 @@
 #include <fcntl.h>
 #include <linux/sync_file.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -23,6 +25,7 @@
 #include <cerrno>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 
@@ -80,10 +83,10 @@ inline Result<std::pair<UniqueFd, UniqueFd>> make_socket_pair()
     return std::make_pair(std::move(ours), std::move(theirs));
 }
 
-inline ino_t inode_of(int fd)
+inline FileId file_of(int fd)
 {
     struct stat st {};
-    return fstat(fd, &st) == 0 ? st.st_ino : 0;
+    return fstat(fd, &st) == 0 ? FileId{st.st_dev, st.st_ino} : FileId{};
 }
 
 struct Reply {
@@ -107,19 +110,22 @@ struct Reply {
 
 // ---- objects -------------------------------------------------------------------------------
 
-// Counts an object the service keeps on behalf of a connection (an eventfd wait, an exported or
-// imported sync file: each may outlive the request, and the last two hold an fd) against that
-// connection's limit of pending waits, for as long as the object lives.
-struct OwnerSlot {
+// What an object the service keeps costs, counted against the connection that made it (its
+// fds and pending waits) and against the service's fd budget, for as long as the object lives.
+// An object may outlive its connection (a timeline another process still holds): it then
+// counts service-wide only.
+struct Charge {
     Service::State* s = nullptr;
-    uint64_t owner = 0;
-    OwnerSlot() = default;
-    void bind(Service::State& state, uint64_t conn); // once
-    // Gives the slot back now (the object is finished, even if it is destroyed later).
+    uint64_t owner = 0; // connection id; 0: none (service-wide only)
+    uint32_t fds = 0;
+    uint32_t waits = 0;
+    Charge() = default;
+    void bind(Service::State& state, uint64_t conn, uint32_t fd_count, uint32_t wait_count); // once
+    // Gives the charge back now (the object is finished, even if it is destroyed later).
     void release();
-    OwnerSlot(const OwnerSlot&) = delete;
-    OwnerSlot& operator=(const OwnerSlot&) = delete;
-    ~OwnerSlot() { release(); }
+    Charge(const Charge&) = delete;
+    Charge& operator=(const Charge&) = delete;
+    ~Charge() { release(); }
 };
 
 // Everything a request reads of an idle timeline, 32 bytes: two share a cache line. These
@@ -141,7 +147,9 @@ struct TimelineObject final : Poller::Source {
     TimelineState& hot; // in slab, freed with this object
     uint64_t id = 0;
     UniqueFd end;
-    ino_t ino = 0;
+    FileId file;        // of the client end
+    uint64_t cookie = 0; // SO_COOKIE of the client end
+    Charge charge;
     TimelineObject(Service::State& state, bool signaled);
     ~TimelineObject() override;
     TimelineObject(const TimelineObject&) = delete;
@@ -157,7 +165,8 @@ struct SignalerObject final : Poller::Source {
     Service::State& s;
     uint64_t id = 0;
     UniqueFd end;
-    ino_t ino = 0;
+    FileId file;
+    Charge charge;
     core::FenceRef fence;
     bool signaled = false;
     SignalerObject(Service::State& state) : s(state) {}
@@ -169,20 +178,22 @@ struct SignalerObject final : Poller::Source {
 struct ExportObject final : Poller::Source {
     Service::State& s;
     uint64_t id = 0;
-    OwnerSlot slot;
+    Charge charge;
     UniqueFd end;
+    FileId file;         // of the client's end, until the status is sent
+    uint64_t cookie = 0; // SO_COOKIE of the client's end
     core::FenceRef fence;
     ExportObject(Service::State& state) : s(state) {}
     void ready(uint32_t events) override;
 };
 
-// An imported sync file (kernel or ours) that has not resolved yet.
+// An imported kernel sync_file that has not resolved yet. (An export of this service imports
+// as its fence directly, without keeping the fd.)
 struct ImportWatch final : Poller::Source {
     Service::State& s;
     uint64_t id = 0;
-    OwnerSlot slot;
+    Charge charge;
     UniqueFd fd;
-    bool kernel = false;
     core::FenceRef fence;
     ImportWatch(Service::State& state) : s(state) {}
     void ready(uint32_t events) override;
@@ -191,7 +202,7 @@ struct ImportWatch final : Poller::Source {
 struct EventfdWait final : core::Waiter {
     Service::State& s;
     uint64_t key = 0;
-    OwnerSlot slot;
+    Charge charge;
     UniqueFd efd;
     EventfdWait(Service::State& state) : s(state) {}
     void resolved(int) override;
@@ -216,6 +227,7 @@ struct WaitGroup {
     uint32_t first = 0;
     int error = 0;
     UniqueFd efd;
+    Charge charge;
     // One allocation per request, not one per entry; sized before any entry can resolve, so
     // WAIT_ALL counts against the request's full count.
     std::unique_ptr<Entry[]> entries;
@@ -241,13 +253,20 @@ struct Connection final : Poller::Source {
     std::vector<TimelineState*> batch_states;
     std::vector<core::Timeline*> batch;
     std::unordered_map<uint32_t, std::unique_ptr<WaitGroup>> waits;
-    uint32_t detached_waits = 0; // OwnerSlots naming this connection
+    // Its EVENTFD registrations (keys of State::eventfd_waits): dropped with the connection,
+    // since nobody is left to read them.
+    std::unordered_set<uint64_t> eventfd_keys;
+    // Charges naming this connection.
+    uint32_t fds_held = 0;
+    uint32_t waits_held = 0;
+    Charge self; // the connection's own socket, in the service's fd budget
     Connection(Service::State& state) : s(state) {}
     void ready(uint32_t events) override;
     // One request already received: answers it. False once the connection has closed.
     bool handle_message(const uint8_t* buf, size_t n, int msg_flags, std::vector<UniqueFd>& fds);
     Reply handle(const WireRequest& req, std::vector<UniqueFd>& fds);
     bool send_reply(uint16_t op, Reply& r);
+    Reply truncated_fds_reply(size_t received);
     void close_connection(const std::string& why);
 
     Result<uint32_t> new_handle(uint64_t object_id, std::shared_ptr<TimelineObject> timeline = nullptr);
@@ -255,8 +274,11 @@ struct Connection final : Poller::Source {
     core::Timeline* timeline(uint32_t handle);
     // Resolves an array request's handles into `batch`, or says which one names nothing.
     Status timelines(const std::vector<uint32_t>& hs);
-    uint32_t pending_waits() const { return static_cast<uint32_t>(waits.size()) + detached_waits; }
-    Status check_wait_limit();
+    // Whether this connection may make something holding `fds` more service fds and `waits`
+    // more pending waits; else the limit it would pass, by name and value.
+    Status check_budget(uint32_t fds, uint32_t waits);
+    // Whether `t` may take one more pending point.
+    Status check_pending_points(const core::Timeline& t, uint32_t handle);
 
     Reply op_create(const WireRequest& req);
     Reply op_import(std::vector<UniqueFd>& fds);
@@ -277,10 +299,15 @@ struct Listener final : Poller::Source {
     Service::State& s;
     Listener(Service::State& state) : s(state) {}
     void ready(uint32_t events) override;
+    // Takes or refuses one accepted connection.
+    void admit(UniqueFd fd);
 };
 
 struct Service::State {
     Options opt;
+    // Set while the service is destroyed: objects going then give nothing back (the
+    // connections their charges name may already be gone).
+    bool closing = false;
     // Every TimelineObject holds it too (see there).
     std::shared_ptr<Slab<TimelineState>> timeline_slab = std::make_shared<Slab<TimelineState>>();
     Poller poller;
@@ -300,7 +327,14 @@ struct Service::State {
     std::unordered_map<uint64_t, std::unique_ptr<ExportObject>> exports;
     std::unordered_map<uint64_t, std::unique_ptr<ImportWatch>> imports;
     std::unordered_map<uint64_t, std::unique_ptr<EventfdWait>> eventfd_waits;
-    std::unordered_map<ino_t, uint64_t> by_ino; // client-end inode -> timeline/signaler id
+    // Client ends of timelines and signalers -> objects.
+    ObjectRegistry registry{pipe_filesystem()};
+    // Client ends of pending exports -> export ids (an export imported here shares its fence).
+    std::unordered_map<FileId, uint64_t, FileIdHash> exports_by_file;
+    // Open connections per client process.
+    std::unordered_map<pid_t, uint32_t> connections_by_pid;
+    // Fds held for clients (Charge), against max_fds (resolved at start: never 0 here).
+    uint64_t fds_held = 0;
     uint64_t next_key = 1;
 
     // Objects finished inside callbacks die here, after the callback stack has unwound.
@@ -320,25 +354,26 @@ struct Service::State {
         if (it == map.end())
             return;
         poller.remove_later(fd, id); // the object, and so its fd, lives on in dead_sources
-        if constexpr (requires { it->second->slot.release(); })
-            it->second->slot.release();
+        if constexpr (requires { it->second->charge.release(); })
+            it->second->charge.release();
         dead_sources.push_back(std::move(it->second));
         map.erase(it);
     }
     void retire_timeline(TimelineObject& t)
     {
-        by_ino.erase(t.ino);
+        registry.remove(t.file, t.id);
         auto it = timelines.find(t.id);
         if (it == timelines.end())
             return;
         poller.remove_later(t.end.get(), t.id);
         t.hot.retired = true;
+        t.charge.release();
         dead_timelines.push_back(std::move(it->second));
         timelines.erase(it);
     }
     void retire_signaler(SignalerObject& sig)
     {
-        by_ino.erase(sig.ino);
+        registry.remove(sig.file, sig.id);
         retire(signalers, sig.id, sig.end.get());
     }
     void collect()
@@ -367,9 +402,13 @@ struct Service::State {
             return make_error(errno, "cannot watch an fd: " + errno_text(errno));
         return Ok{};
     }
-    Result<std::shared_ptr<TimelineObject>> new_timeline(bool signaled, UniqueFd& client_end);
-    Result<core::FenceRef> import_sync_file(UniqueFd fd, const FdInfo& info, uint64_t owner);
+    Result<std::shared_ptr<TimelineObject>> new_timeline(bool signaled, UniqueFd& client_end, uint64_t owner);
+    // The fence a sync file stands for: a kernel sync_file (watched until it signals, holding
+    // the fd: `charge` is bound to that watch) or an exported sync file of this service.
+    // Anything else is EINVAL, naming what it is.
+    Result<core::FenceRef> import_sync_file(UniqueFd fd, const FdInfo& info, Connection& owner);
     Result<UniqueFd> export_fence(core::FenceRef fence, uint64_t owner);
+    void retire_export(uint64_t id);
 };
 
 } // namespace syncway::syncobj

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -20,6 +21,10 @@ using namespace syncway;
 using namespace syncway::syncobj;
 
 namespace {
+
+// Fds syncobjd keeps outside its clients' budget: the service's own (kServiceOwnFds), the
+// signalfd, stdio.
+constexpr uint64_t kDaemonReserveFds = kServiceOwnFds + 8;
 
 void usage(FILE* out, const ServiceLimits& d)
 {
@@ -41,21 +46,40 @@ void usage(FILE* out, const ServiceLimits& d)
             "\n"
             "Options:\n"
             "  --socket PATH          listen on PATH (a stale socket file is replaced)\n"
-            "  --max-connections N    concurrent client connections (default %u)\n"
-            "  --max-handles N        timelines and signalers one connection may refer to\n"
-            "                         (default %u); more fail with ENOSPC\n"
-            "  --max-waits N          pending waits, eventfds and exported/imported sync\n"
-            "                         files of one connection (default %u); more fail\n"
-            "                         with ENOSPC\n"
             "  --verbose              log refused connections and protocol errors to stderr\n"
             "  --help                 show this text\n"
             "\n"
-            "Other limits: %u timelines per WAIT/SIGNAL/RESET/QUERY request, %u-byte requests.\n"
-            "Each live timeline, unsignaled signaler and pending exported sync file costs the\n"
+            "Limits (a request over one fails with the errno shown and a message naming the\n"
+            "limit and its value; nothing of it is kept):\n"
+            "  --max-connections N    client connections open at once (default %u); more\n"
+            "                         are logged and closed\n"
+            "  --max-connections-per-client N\n"
+            "                         connections of one client process (SO_PEERCRED pid;\n"
+            "                         default %u), so that no process takes every slot\n"
+            "  --max-handles N        timelines and signalers one connection may refer to\n"
+            "                         (default %u); ENOSPC\n"
+            "  --max-waits N          pending waits, eventfds and exported/imported sync\n"
+            "                         files of one connection (default %u); ENOSPC\n"
+            "  --max-fds-per-connection N\n"
+            "                         service fds held for what one connection made and is\n"
+            "                         still alive: timelines, unsignaled signalers, pending\n"
+            "                         waits (default %u); EMFILE\n"
+            "  --max-pending-points N pending points (and fences joined to them) on one\n"
+            "                         timeline (default %u); ENOSPC\n"
+            "  --max-fds N            every fd the service holds for its clients, connections\n"
+            "                         included (default: the soft RLIMIT_NOFILE, once raised,\n"
+            "                         less %u for the service itself); ENFILE\n"
+            "\n"
+            "Other limits: %u timelines per WAIT/SIGNAL/RESET/QUERY request, %u-byte requests,\n"
+            "4 fds per request.\n"
+            "Each live timeline, unsignaled signaler and pending wait or sync file costs the\n"
             "service one fd; the soft RLIMIT_NOFILE is raised to the hard limit at start.\n"
+            "Eventfd waits end with the connection that registered them.\n"
             "SIGTERM or SIGINT stop the service and remove its socket.\n",
-            kSocketEnv, kSocketEnv, kBackendEnv, d.max_connections, d.max_handles_per_connection,
-            d.max_waits_per_connection, SYNCOBJ_WIRE_MAX_COUNT, SYNCOBJ_WIRE_MAX_MESSAGE);
+            kSocketEnv, kSocketEnv, kBackendEnv, d.max_connections, d.max_connections_per_client,
+            d.max_handles_per_connection, d.max_waits_per_connection, d.max_fds_per_connection,
+            d.max_pending_points_per_timeline, static_cast<unsigned>(kDaemonReserveFds),
+            SYNCOBJ_WIRE_MAX_COUNT, SYNCOBJ_WIRE_MAX_MESSAGE);
 }
 
 bool parse_u32(const char* s, uint32_t& out)
@@ -118,6 +142,14 @@ int main(int argc, char** argv)
             number("--max-handles", limits.max_handles_per_connection);
         else if (a == "--max-waits")
             number("--max-waits", limits.max_waits_per_connection);
+        else if (a == "--max-connections-per-client")
+            number("--max-connections-per-client", limits.max_connections_per_client);
+        else if (a == "--max-fds-per-connection")
+            number("--max-fds-per-connection", limits.max_fds_per_connection);
+        else if (a == "--max-pending-points")
+            number("--max-pending-points", limits.max_pending_points_per_timeline);
+        else if (a == "--max-fds")
+            number("--max-fds", limits.max_fds);
         else if (a == "--verbose")
             verbose = true;
         else {
@@ -141,6 +173,16 @@ int main(int argc, char** argv)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+    // The whole process serves clients: all of its fds but a reserve are their budget (the
+    // service alone would take half, leaving room for a process that embeds it).
+    if (limits.max_fds == 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        uint64_t soft = rl.rlim_cur == RLIM_INFINITY ? UINT32_MAX : rl.rlim_cur;
+        limits.max_fds = static_cast<uint32_t>(std::min<uint64_t>(
+            soft > 2 * kDaemonReserveFds ? soft - kDaemonReserveFds : soft / 2, UINT32_MAX));
+    }
+    if (verbose)
+        fprintf(stderr, "syncobjd: fd budget for clients: %u (RLIMIT_NOFILE %llu)\n", limits.max_fds,
+                static_cast<unsigned long long>(rl.rlim_cur));
 
     Service::Options opt;
     opt.limits = limits;

@@ -1,6 +1,11 @@
 // A client that sends garbage is disconnected; the others keep being served.
 #include "compositor_fixture.hpp"
 
+#include "presentation-time-client-protocol.h"
+#include "xdg-shell-client-protocol.h"
+
+#include <syncway/testing/core_globals.hpp>
+
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -9,6 +14,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <memory>
+#include <string_view>
 
 using namespace syncway::test;
 
@@ -78,4 +85,63 @@ TEST(Robustness, GarbageClientIsDisconnectedOthersKeepWorking)
         [&](const Image& image) { return drawn(image) && !image.same_pixels(*before, area); });
     EXPECT_TRUE(after && !after->same_pixels(*before, area)) << good.output();
     EXPECT_TRUE(good.running()) << good.output();
+}
+
+namespace {
+
+struct RoleGlobals {
+    syncway::testing::CoreGlobals core;
+    wp_presentation* presentation = nullptr;
+    static void global(void* data, wl_registry* registry, uint32_t name, const char* interface, uint32_t)
+    {
+        auto* self = static_cast<RoleGlobals*>(data);
+        if (!self->core.bind(registry, name, interface) && std::string_view(interface) == wp_presentation_interface.name)
+            self->presentation =
+                static_cast<wp_presentation*>(wl_registry_bind(registry, name, &wp_presentation_interface, 1));
+    }
+};
+
+} // namespace
+
+// A client destroys a wl_surface before its xdg_surface and xdg_toplevel (wlroots 0.15 leaves
+// them inert) and then keeps using them: every request is ignored, the compositor lives on.
+TEST(Robustness, RequestsOnRoleObjectsOfADestroyedSurface)
+{
+    Compositor compositor;
+    ASSERT_TRUE(compositor.wait_ready()) << compositor.process().output();
+    std::string path = compositor.runtime_dir() + "/" + compositor.socket();
+    wl_display* display = wl_display_connect(path.c_str());
+    ASSERT_TRUE(display);
+    auto globals = std::make_unique<RoleGlobals>();
+    static const wl_registry_listener listener = {RoleGlobals::global, [](void*, wl_registry*, uint32_t) {}};
+    wl_registry* registry = wl_display_get_registry(display);
+    wl_registry_add_listener(registry, &listener, globals.get());
+    ASSERT_GE(wl_display_roundtrip(display), 0);
+    ASSERT_TRUE(globals->core.complete());
+
+    wl_surface* surface = wl_compositor_create_surface(globals->core.compositor);
+    xdg_surface* xdg = xdg_wm_base_get_xdg_surface(globals->core.wm_base, surface);
+    xdg_toplevel* toplevel = xdg_surface_get_toplevel(xdg);
+    wl_surface_commit(surface);
+    ASSERT_TRUE(globals->presentation);
+    auto* feedback = wp_presentation_feedback(globals->presentation, surface);
+    wl_surface_destroy(surface);
+    xdg_toplevel_set_maximized(toplevel);
+    xdg_toplevel_set_fullscreen(toplevel, nullptr);
+    xdg_toplevel_set_title(toplevel, "inert");
+    xdg_toplevel_set_min_size(toplevel, 10, 10);
+    xdg_surface_set_window_geometry(xdg, 0, 0, 10, 10);
+    xdg_toplevel_destroy(toplevel);
+    xdg_surface_destroy(xdg);
+    wl_display_roundtrip(display);
+    wp_presentation_feedback_destroy(feedback);
+    wp_presentation_destroy(globals->presentation);  // answered, or an error: either way no crash
+    EXPECT_TRUE(compositor.process().running()) << compositor.process().output();
+    globals.reset();
+    wl_registry_destroy(registry);
+    wl_display_disconnect(display);
+
+    RunResult info = run({"wayland-info"}, compositor.client_env());
+    EXPECT_EQ(info.exit_code, 0) << info.output;
+    EXPECT_TRUE(compositor.process().running()) << compositor.process().output();
 }

@@ -193,18 +193,27 @@ Client::Client(const std::string& runtime_dir, const std::string& socket)
     static const wl_registry_listener listener = {.global = &Client::global,
                                                   .global_remove = [](void*, wl_registry*, uint32_t) {}};
     wl_registry_add_listener(registry_, &listener, this);
-    if (wl_display_roundtrip(display_) < 0 || !core_->complete())
-        throw std::runtime_error("the compositor lacks wl_compositor, wl_shm or xdg_wm_base");
+    if (wl_display_roundtrip(display_) < 0 || !core_->complete()) {
+        bool refused = wl_display_get_error(display_) != 0;
+        release();  // no destructor runs for a constructor that throws
+        throw std::runtime_error(refused ? "the compositor ended the connection while the globals were bound"
+                                         : "the compositor lacks wl_compositor, wl_shm or xdg_wm_base");
+    }
 }
 
-Client::~Client()
+Client::~Client() { release(); }
+
+void Client::release()
 {
     // Client-side memory only: the compositor sees a client that just disconnects, and
     // cleans up after it (what the tests check).
     core_.reset();
     for (wl_proxy* proxy : owned_)
         wl_proxy_destroy(proxy);
-    wl_display_disconnect(display_);
+    owned_.clear();
+    if (display_)
+        wl_display_disconnect(display_);
+    display_ = nullptr;
 }
 
 bool Client::roundtrip() { return wl_display_roundtrip(display_) >= 0; }

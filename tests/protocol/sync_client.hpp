@@ -115,6 +115,7 @@ public:
 
 private:
     static void global(void* data, wl_registry* registry, uint32_t name, const char* interface, uint32_t version);
+    void release();  // proxies, then the connection
     wl_display* display_ = nullptr;
     wl_registry* registry_ = nullptr;
     // Freed before the connection closes (a proxy cannot outlive its display).

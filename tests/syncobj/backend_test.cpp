@@ -191,10 +191,39 @@ TEST(Syncobjd, HelpDocumentsSocketEnvAndLimits)
 {
     std::string help = run_and_capture(std::string(getenv("SYNCOBJD")) + " --help");
     for (const char* word : {"SYNCWAY_SYNCOBJ_SOCKET", "XDG_RUNTIME_DIR", "--socket", "--max-connections",
-                             "--max-handles", "--max-waits", "LISTEN_FDS", "SO_PEERCRED", "ENOSPC"})
+                             "--max-handles", "--max-waits", "LISTEN_FDS", "SO_PEERCRED", "ENOSPC",
+                             "--max-connections-per-client", "--max-fds-per-connection", "--max-pending-points",
+                             "--max-fds N", "EMFILE", "ENFILE", "RLIMIT_NOFILE"})
         EXPECT_NE(help.find(word), std::string::npos) << word;
     std::string bad = run_and_capture(std::string(getenv("SYNCOBJD")) + " --max-waits zero 2>&1");
     EXPECT_NE(bad.find("--max-waits \"zero\" is not a number"), std::string::npos) << bad;
+    bad = run_and_capture(std::string(getenv("SYNCOBJD")) + " --max-fds-per-connection -1 2>&1");
+    EXPECT_NE(bad.find("--max-fds-per-connection \"-1\" is not a number"), std::string::npos) << bad;
+}
+
+TEST(Syncobjd, LimitOptionsTakeEffect)
+{
+    Daemon d("--max-fds-per-connection", "2");
+    syncobj_device* dev = nullptr;
+    ASSERT_EQ(syncobj_open(SYNCOBJ_BACKEND_SERVICE, &dev), 0) << syncobj_last_error();
+    int a, b, c;
+    EXPECT_EQ(syncobj_create(dev, 0, &a), 0);
+    EXPECT_EQ(syncobj_create(dev, 0, &b), 0);
+    EXPECT_EQ(syncobj_create(dev, 0, &c), -EMFILE);
+    EXPECT_NE(std::string(syncobj_last_error()).find("max_fds_per_connection = 2"), std::string::npos)
+        << syncobj_last_error();
+    syncobj_close(dev);
+    close(a);
+    close(b);
+    Daemon one("--max-connections-per-client", "1");
+    syncobj_device *first = nullptr, *second = nullptr;
+    ASSERT_EQ(syncobj_open(SYNCOBJ_BACKEND_SERVICE, &first), 0) << syncobj_last_error();
+    ASSERT_EQ(syncobj_create(first, 0, &a), 0) << syncobj_last_error();
+    ASSERT_EQ(syncobj_open(SYNCOBJ_BACKEND_SERVICE, &second), 0) << syncobj_last_error();
+    EXPECT_EQ(syncobj_create(second, 0, &b), -EPIPE) << "the second connection of this process was refused";
+    close(a);
+    syncobj_close(first);
+    syncobj_close(second);
 }
 
 TEST(Syncobjd, SocketActivationAndCleanShutdown)

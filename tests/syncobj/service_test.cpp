@@ -1,6 +1,7 @@
 // The service with several real processes over real sockets: capabilities passed between
 // processes, lifetimes, dying signalers, bad input, limits, same-user only.
 #include "embedded_service.hpp"
+#include "raw_wire.hpp"
 
 #include "service/handle_table.hpp"
 
@@ -21,86 +22,6 @@ syncobj_device* open_dev()
 {
     syncobj_device* dev = nullptr;
     return syncobj_open(SYNCOBJ_BACKEND_SERVICE, &dev) == 0 ? dev : nullptr;
-}
-
-int raw_connect(const std::string& path)
-{
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-// Sends raw bytes (and fds) and returns the reply's errno (0), or -1 if no reply came.
-int raw_request(EmbeddedService& es, int sock, const void* data, size_t len, std::vector<int> fds = {},
-                std::string* text = nullptr)
-{
-    iovec iov{const_cast<void*>(data), len};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * 8)];
-    if (!fds.empty()) {
-        msg.msg_control = cbuf;
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-    }
-    if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-        return -2;
-    es.pump(5);
-    char buf[4096];
-    ssize_t n = recv(sock, buf, sizeof buf, MSG_DONTWAIT);
-    if (n < static_cast<ssize_t>(sizeof(syncobj_wire_reply)))
-        return -1;
-    syncobj_wire_reply r;
-    std::memcpy(&r, buf, sizeof r);
-    if (text && r.error)
-        *text = std::string(buf + sizeof r);
-    return r.error;
-}
-
-// Sends one request without fds and returns its whole reply (error -1: none came), keeping
-// an fd the reply carries in *fd (else -1).
-syncobj_wire_reply raw_call(EmbeddedService& es, int sock, const void* data, size_t len, int* fd = nullptr)
-{
-    syncobj_wire_reply r{};
-    r.error = -1;
-    if (fd)
-        *fd = -1;
-    if (send(sock, data, len, MSG_NOSIGNAL) < 0)
-        return r;
-    es.pump(5);
-    char buf[4096];
-    iovec iov{buf, sizeof buf};
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    ssize_t n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    if (n < static_cast<ssize_t>(sizeof r))
-        return r;
-    std::memcpy(&r, buf, sizeof r);
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            int got;
-            std::memcpy(&got, CMSG_DATA(c), sizeof got);
-            if (fd)
-                *fd = got;
-            else
-                close(got);
-        }
-    return r;
 }
 
 } // namespace
@@ -732,34 +653,71 @@ TEST(SyncobjService, WaitAllWaitsForEveryEntryWhenTheFirstIsSignaled)
     expect_children_ok(es.run());
 }
 
-TEST(SyncobjService, OutOfFdsRefusesClearlyAndDoesNotSpin)
-{
-    // The service runs in a child with a tiny fd limit; a client exhausts it.
+namespace {
+
+// A service in a child process with RLIMIT_NOFILE `nofile` and `limits`, dispatching for
+// `ms`; reports how many dispatch rounds it ran and how many fds it had open at the end.
+struct ServiceChild {
     std::string dir = make_temp_dir();
     std::string path = dir + "/s.sock";
-    int report[2];
-    ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        rlimit rl{48, 48};
-        setrlimit(RLIMIT_NOFILE, &rl);
-        auto svc = syncway::syncobj::Service::listen_at(path, {});
-        if (!svc)
-            _exit(1);
-        int iterations = 0;
-        int64_t end = now_ns() + 1500000000;
-        while (now_ns() < end) {
-            (*svc)->dispatch(10);
-            iterations++;
+    int report[2] = {-1, -1};
+    pid_t pid = -1;
+    ServiceChild(rlim_t nofile, ServiceLimits limits, int ms)
+    {
+        if (pipe2(report, O_CLOEXEC) != 0)
+            throw std::runtime_error("pipe2 failed");
+        pid = fork();
+        if (pid == 0) {
+            rlimit rl{nofile, nofile};
+            setrlimit(RLIMIT_NOFILE, &rl);
+            syncway::syncobj::Service::Options opt;
+            opt.limits = limits;
+            auto svc = syncway::syncobj::Service::listen_at(path, std::move(opt));
+            if (!svc)
+                _exit(1);
+            int result[2] = {0, 0};
+            int64_t end = now_ns() + int64_t(ms) * 1000000;
+            while (now_ns() < end) {
+                (*svc)->dispatch(10);
+                result[0]++;
+            }
+            // Counted without opening anything: the table may be full.
+            for (rlim_t fd = 0; fd < nofile; fd++)
+                result[1] += fcntl(static_cast<int>(fd), F_GETFD) != -1;
+            ssize_t w = write(report[1], result, sizeof result);
+            (void)w;
+            _exit(0);
         }
-        ssize_t w = write(report[1], &iterations, sizeof iterations);
-        (void)w;
-        _exit(0);
+        close(report[1]);
+        while (!can_connect(path))
+            usleep(2000);
+        setenv("SYNCWAY_SYNCOBJ_SOCKET", path.c_str(), 1);
     }
-    close(report[1]);
-    while (!can_connect(path))
-        usleep(2000);
-    setenv("SYNCWAY_SYNCOBJ_SOCKET", path.c_str(), 1);
+    // {dispatch rounds, fds open at the end}
+    std::pair<int, int> finish()
+    {
+        int result[2] = {-1, -1};
+        ssize_t n = read(report[0], result, sizeof result);
+        waitpid(pid, nullptr, 0);
+        return n == sizeof result ? std::make_pair(result[0], result[1]) : std::make_pair(-1, -1);
+    }
+    ~ServiceChild()
+    {
+        close(report[0]);
+        unlink(path.c_str());
+        rmdir(dir.c_str());
+    }
+};
+
+} // namespace
+
+TEST(SyncobjService, OutOfFdsRefusesClearlyAndDoesNotSpin)
+{
+    // The service runs in a child with a tiny fd limit and a budget above it; a client
+    // exhausts the process's fds.
+    ServiceLimits limits;
+    limits.max_fds = 1000000;
+    ServiceChild child(48, limits, 1500);
     syncobj_device* dev = nullptr;
     ASSERT_EQ(syncobj_open(SYNCOBJ_BACKEND_SERVICE, &dev), 0) << syncobj_last_error();
     std::vector<int> tls;
@@ -773,21 +731,73 @@ TEST(SyncobjService, OutOfFdsRefusesClearlyAndDoesNotSpin)
     }
     EXPECT_EQ(r, -EMFILE);
     EXPECT_NE(std::string(syncobj_last_error()).find("socket pair"), std::string::npos) << syncobj_last_error();
+    // A request whose fd the service cannot receive: the kernel drops it (MSG_CTRUNC), which
+    // is told apart from a request with too many fds.
+    std::vector<int> efds;
+    for (int i = 0; i < 4; i++) {
+        int efd = new_eventfd();
+        efds.push_back(efd);
+        r = syncobj_eventfd(dev, tls[0], 100, efd, 0);
+        if (r != 0)
+            break;
+    }
+    EXPECT_EQ(r, -EMFILE) << syncobj_last_error();
+    std::string text = syncobj_last_error();
+    EXPECT_NE(text.find("out of file descriptors"), std::string::npos) << text;
+    EXPECT_NE(text.find("EMFILE"), std::string::npos) << text;
+    EXPECT_EQ(text.find("more than"), std::string::npos) << text;
     std::vector<int> extra;
     for (int i = 0; i < 5; i++)
-        extra.push_back(raw_connect(path));
-    int iterations = 0;
-    EXPECT_EQ(read(report[0], &iterations, sizeof iterations), static_cast<ssize_t>(sizeof iterations));
+        extra.push_back(raw_connect(child.path));
+    auto [iterations, open_fds] = child.finish();
+    EXPECT_GT(iterations, 0) << "the service process did not report";
     EXPECT_LT(iterations, 1000) << "the service spun on a listener it could not accept from";
-    waitpid(pid, nullptr, 0);
+    EXPECT_EQ(open_fds, 48) << "the client filled the service's fd table";
     for (int fd : tls)
         close(fd);
     for (int fd : extra)
         close(fd);
+    for (int fd : efds)
+        close(fd);
     syncobj_close(dev);
-    close(report[0]);
-    unlink(path.c_str());
-    rmdir(dir.c_str());
+}
+
+TEST(SyncobjService, FdBudgetKeepsTheServiceClearOfItsFdLimit)
+{
+    // Default limits: the service's fd budget is half its soft RLIMIT_NOFILE (64 here), so a
+    // client that takes all it can gets ENFILE naming the budget while the process keeps
+    // fds to spare; a timeline given back is usable again.
+    ServiceChild child(64, ServiceLimits{}, 1500);
+    syncobj_device* dev = nullptr;
+    ASSERT_EQ(syncobj_open(SYNCOBJ_BACKEND_SERVICE, &dev), 0) << syncobj_last_error();
+    std::vector<int> tls;
+    int r = 0;
+    for (int i = 0; i < 100; i++) {
+        int tl;
+        r = syncobj_create(dev, 0, &tl);
+        if (r != 0)
+            break;
+        tls.push_back(tl);
+    }
+    EXPECT_EQ(r, -ENFILE);
+    std::string text = syncobj_last_error();
+    EXPECT_NE(text.find("max_fds = 32"), std::string::npos) << text;
+    EXPECT_EQ(tls.size(), 31u) << "a budget of 32 fds: this connection's socket and 31 timelines";
+    // One timeline given back: its slot is free again once the service saw it go.
+    close(tls.back());
+    tls.pop_back();
+    int tl = -1;
+    int64_t until = now_ns() + 2000000000;
+    while ((r = syncobj_create(dev, 0, &tl)) == -ENFILE && now_ns() < until)
+        usleep(1000);
+    EXPECT_EQ(r, 0) << syncobj_last_error();
+    tls.push_back(tl);
+    for (int fd : tls)
+        close(fd);
+    syncobj_close(dev);
+    auto [iterations, open_fds] = child.finish();
+    EXPECT_GT(iterations, 0);
+    EXPECT_LT(open_fds, 32) << "the service's fds are back to its own few";
 }
 
 TEST(SyncobjService, AbandonedExportIsFreedBeforeItsPointResolves)

@@ -28,6 +28,8 @@ inline int count_open_fds()
 {
     int n = 0;
     DIR* d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
     while (dirent* e = readdir(d))
         if (e->d_name[0] != '.')
             n++;

@@ -4,7 +4,9 @@
 #   renderer: started as a user would (--renderer auto, no WLR_RENDERER_ALLOW_SOFTWARE), syncway
 #     takes gles2 on virgl (kms-virtio-auto.renderer is the software-GL counterpart) and a
 #     client's frame is on screen;
-#   dmabuf-fenced-release: guest/kms.sh kms_dmabuf_fenced_release.
+#   dmabuf-fenced-release: guest/kms.sh kms_dmabuf_fenced_release;
+#   example-gbm: examples/explicit-sync-gbm on the card's render node (GBM buffers rendered by
+#     virgl, each frame's acquire point the GPU's sync_file) presents all its frames.
 . "$VM_LIB"
 . "$VM_SOURCE_ROOT/tests/vm/guest/kms.sh"
 KMS_ALLOW_SOFTWARE_GL=0 kms_start virtio_gpu auto
@@ -29,6 +31,21 @@ else
 fi
 kill "$client"; wait "$client" 2>/dev/null  # the next client's window alone on screen
 kms_dmabuf_fenced_release
+example=$BUILD_ROOT/examples/explicit-sync-gbm
+if [ -x "$example" ]; then
+    out=$(SYNCWAY_SYNCOBJ_SOCKET=$XDG_RUNTIME_DIR/syncway-syncobj-$KMS_PID.sock timeout -k 5 120 \
+        "$example" --frames 60 --size 640x480 --load 2 --json 2> "$CHECK_TMP/example-gbm.err")
+    rc=$?
+    presented=$(sed -n 's/.*"frames_presented":\([0-9]*\).*/\1/p' <<<"$out")
+    discarded=$(sed -n 's/.*"frames_discarded":\([0-9]*\).*/\1/p' <<<"$out")
+    if [ $rc = 0 ] && [ "${presented:-0}" -ge 30 ] && [ $((${presented:-0} + ${discarded:-0})) = 60 ]; then
+        vm_pass example-gbm "$(cat "$CHECK_TMP/example-gbm.err")"$'\n'"$out"
+    else
+        vm_failed example-gbm "explicit-sync-gbm --frames 60: exit $rc (want 0 and at least 30 of 60 presented): $out"$'\n'"$(tail -n 20 "$CHECK_TMP/example-gbm.err")"
+    fi
+else
+    vm_failed example-gbm "$example was not built"
+fi
 kill -0 "$KMS_PID" 2>/dev/null || { kms_log_tail; vm_fail "syncway died during the checks"; }
 kms_log_tail 12
 vm_group_status
