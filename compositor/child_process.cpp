@@ -16,12 +16,22 @@ extern char** environ;
 
 namespace syncway {
 
-Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv, const std::string& socket)
+Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv, const std::string& socket,
+                                         const std::vector<std::string>& extra_env)
 {
+    auto replaced = [&](const char* entry) {
+        for (const auto& extra : extra_env) {
+            size_t eq = extra.find('=');
+            if (std::strncmp(entry, extra.c_str(), eq + 1) == 0)
+                return true;
+        }
+        return false;
+    };
     std::vector<std::string> env_storage;
     for (char** e = environ; *e; ++e)
-        if (std::strncmp(*e, "WAYLAND_DISPLAY=", 16) != 0 && std::strncmp(*e, "WAYLAND_SOCKET=", 15) != 0)
+        if (std::strncmp(*e, "WAYLAND_DISPLAY=", 16) != 0 && std::strncmp(*e, "WAYLAND_SOCKET=", 15) != 0 && !replaced(*e))
             env_storage.emplace_back(*e);
+    env_storage.insert(env_storage.end(), extra_env.begin(), extra_env.end());
     env_storage.push_back("WAYLAND_DISPLAY=" + socket);
     CStringArray envp(std::move(env_storage));
     CStringArray args(argv);

@@ -16,7 +16,10 @@ class ChildProcess {
 public:
     // Starts argv[0] (looked up in PATH) with WAYLAND_DISPLAY=socket in its environment and
     // the default signal mask and dispositions (ours blocks SIGCHLD/SIGINT/SIGTERM).
-    static Result<ChildProcess> spawn(const std::vector<std::string>& argv, const std::string& socket);
+    // `extra_env` ("NAME=VALUE") is added to the environment, replacing variables of the same
+    // name.
+    static Result<ChildProcess> spawn(const std::vector<std::string>& argv, const std::string& socket,
+                                      const std::vector<std::string>& extra_env = {});
 
     ChildProcess() = default;
     ChildProcess(ChildProcess&& other) noexcept;

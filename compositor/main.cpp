@@ -2,6 +2,7 @@
 // turn signals and the COMMAND's exit into a clean shutdown.
 #include "child_process.hpp"
 #include "fd_limit.hpp"
+#include "vulkan_layer_env.hpp"
 #include "options.hpp"
 #include "runtime_dir.hpp"
 #include "server.hpp"
@@ -117,7 +118,7 @@ int run(int argc, char** argv)
         EventSourcePtr sigchld(wl_event_loop_add_signal(loop, SIGCHLD, on_child_signal, &session));
 
         if (!options.command.empty()) {
-            auto spawned = ChildProcess::spawn(options.command, socket.value());
+            auto spawned = ChildProcess::spawn(options.command, socket.value(), vulkan_layer_env(options.vulkan_layer));
             if (!spawned) {
                 std::fprintf(stderr, "syncway: %s\n", spawned.error().message.c_str());
                 return 127;  // what a shell reports for a command it cannot run

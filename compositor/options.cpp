@@ -181,6 +181,10 @@ Result<Options> parse_options(std::span<const std::string_view> args)
             options.verbose = true;
             continue;
         }
+        if (arg == "--no-vulkan-layer") {
+            options.vulkan_layer = false;
+            continue;
+        }
 
         // Options with a value: "--name VALUE" or "--name=VALUE".
         std::string_view name = arg;
@@ -279,6 +283,9 @@ std::string usage_text(std::string_view program)
            "                       SYNCWAY_SYNCOBJ_TRACE=FILE appends a line of CLOCK_MONOTONIC\n"
            "                       timestamps (signal seen, unlock, applied) per commit that waited\n"
            "                       for its acquire point (for benchmarks)\n"
+           "  --no-vulkan-layer    COMMAND runs without syncway's Vulkan layer (by default Vulkan\n"
+           "                       swapchains on devices without a DRM node, e.g. lavapipe, get\n"
+           "                       explicit sync from VK_LAYER_SYNCWAY_explicit_sync)\n"
            "  -v, --verbose        debug logging\n"
            "  -h, --help           show this help and exit\n"
            "  -V, --version        show the version and exit\n"

@@ -47,6 +47,8 @@ struct Options {
     std::optional<SyncobjMode> syncobj;  // unset: $SYNCWAY_SYNCOBJ, else auto
     std::vector<std::string> command;  // after `--`; empty: run until signalled
     ClientLimits limits;
+    // COMMAND gets syncway's Vulkan layer (wsi/: explicit sync for Vulkan swapchains).
+    bool vulkan_layer = true;
     bool verbose = false;
     bool help = false;
     bool version = false;

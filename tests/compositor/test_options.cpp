@@ -120,6 +120,23 @@ TEST(Options, HelpAndVersionFlags)
         EXPECT_NE(usage.find(word), std::string::npos) << word;
 }
 
+TEST(Options, NoVulkanLayer)
+{
+    auto defaults = parse({});
+    ASSERT_TRUE(defaults);
+    EXPECT_TRUE(defaults->vulkan_layer);
+    auto off = parse({"--no-vulkan-layer", "--", "vkcube-wayland"});
+    ASSERT_TRUE(off);
+    EXPECT_FALSE(off->vulkan_layer);
+    EXPECT_EQ(off->command, std::vector<std::string>{"vkcube-wayland"});
+    // After `--` it belongs to COMMAND.
+    auto theirs = parse({"--", "prog", "--no-vulkan-layer"});
+    ASSERT_TRUE(theirs);
+    EXPECT_TRUE(theirs->vulkan_layer);
+    EXPECT_FALSE(parse({"--no-vulkan-layer=1"})) << "a flag takes no value";
+    EXPECT_NE(usage_text("syncway").find("--no-vulkan-layer"), std::string::npos);
+}
+
 TEST(Options, ClientLimits)
 {
     auto defaults = parse({});

@@ -1,0 +1,286 @@
+// The Vulkan layer inside a real syncway (headless), with real Vulkan applications started as
+// syncway's COMMAND, as a user would: syncway hands them the layer and the timeline service.
+#include "compositor_fixture.hpp"
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+// VkResult values (the test does not include the Vulkan headers).
+constexpr int VK_ERROR_SURFACE_LOST_KHR_VALUE = -1000000000;
+constexpr int VK_ERROR_OUT_OF_DATE_KHR_VALUE = -1000001004;
+
+using namespace syncway::test;
+
+namespace {
+
+const char* env_or(const char* name, const char* fallback)
+{
+    const char* v = std::getenv(name);
+    return v && *v ? v : fallback;
+}
+
+bool have(const std::string& program)
+{
+    return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+// A command line for a program of Debian's: in the sanitized build the layer inside it needs
+// the sanitizer runtime preloaded (the program itself is not instrumented).
+std::vector<std::string> client(std::vector<std::string> argv)
+{
+    const char* preload = std::getenv("WSI_CLIENT_PRELOAD");
+    if (preload && *preload)
+        argv.insert(argv.begin(), {"env", std::string("LD_PRELOAD=") + preload});
+    return argv;
+}
+
+// Our client is built like the layer (with the sanitizers' runtime in the sanitized build).
+std::vector<std::string> test_client(std::vector<std::string> args)
+{
+    args.insert(args.begin(), env_or("WSI_TEST_CLIENT", "wsi-test-client"));
+    return args;
+}
+
+// Sets an environment variable for this test (syncway and its COMMAND inherit it).
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const std::string& value) : name_(name) { ::setenv(name, value.c_str(), 1); }
+    ~ScopedEnv() { ::unsetenv(name_); }
+
+private:
+    const char* name_;
+};
+
+std::string read_file(const std::string& path)
+{
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+size_t count_lines_starting(const std::string& text, const std::string& prefix)
+{
+    size_t n = 0;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(prefix, 0) == 0)
+            ++n;
+    return n;
+}
+
+// vkcube's LunarG logo: teal, clearly bluer and greener than red, unlike the grey cube and
+// the dark background.
+bool teal(Rgb c)
+{
+    return c.b > c.r + 40 && c.g > c.r + 30;
+}
+
+const std::string kActs = "explicit sync on service timelines";
+
+bool contains(const std::string& text, const std::string& what)
+{
+    return text.find(what) != std::string::npos;
+}
+
+} // namespace
+
+// vkcube renders through the layer: the cube is on screen, and syncway's trace shows commits
+// that waited for their acquire point (explicit sync, not a silent fallback).
+TEST(Vkcube, ShowsTheCubeWithAcquirePoints)
+{
+    if (!have("vkcube-wayland"))
+        GTEST_SKIP() << "vkcube-wayland (vulkan-tools) is not installed";
+    TempDir dir;
+    const std::string trace = dir.path() + "/trace";
+    ScopedEnv trace_env("SYNCWAY_SYNCOBJ_TRACE", trace);
+    ScopedEnv debug("VK_LOADER_DEBUG", "info");
+    Compositor c({"--output", "800x600@60"}, client({"vkcube-wayland", "--c", "100000"}));
+    ASSERT_TRUE(c.wait_ready()) << c.process().output();
+    auto shot = c.wait_for_screenshot([](const Image& i) { return i.count({0, 0, i.width(), i.height()}, teal) > 2000; });
+    ASSERT_TRUE(shot) << c.process().output();
+    EXPECT_GT(shot->count({0, 0, shot->width(), shot->height()}, teal), 2000u) << "no cube on screen";
+    // FIFO commits after the previous frame's callback, by when vkcube's light frame is
+    // often done: only some commits are held. One shows that explicit sync happened.
+    ASSERT_TRUE(wait_until([&] { return count_lines_starting(read_file(trace), "acquire ") >= 1; }, 30s))
+        << "syncway's trace shows no commit held for its acquire point:\n" << read_file(trace) << c.process().output();
+    EXPECT_TRUE(contains(c.process().output(), kActs)) << c.process().output();
+    EXPECT_TRUE(c.process().running()) << c.process().output();
+}
+
+// MAILBOX commits at once, before vkcube's frame is rendered: nearly every commit is held.
+TEST(Vkcube, MailboxCommitsAreHeldForTheirAcquirePoints)
+{
+    if (!have("vkcube-wayland"))
+        GTEST_SKIP() << "vkcube-wayland (vulkan-tools) is not installed";
+    TempDir dir;
+    const std::string trace = dir.path() + "/trace";
+    ScopedEnv trace_env("SYNCWAY_SYNCOBJ_TRACE", trace);
+    ScopedEnv debug("VK_LOADER_DEBUG", "info");
+    Compositor c({"--output", "640x480@60"}, client({"vkcube-wayland", "--c", "200", "--present_mode", "1"}));
+    ASSERT_TRUE(c.wait_ready()) << c.process().output();
+    ASSERT_TRUE(c.process().wait(120s)) << c.process().output();
+    EXPECT_EQ(c.process().exit_code(), 0) << c.process().output();
+    EXPECT_TRUE(contains(c.process().output(), "present mode 1: " + kActs)) << c.process().output();
+    EXPECT_GE(count_lines_starting(read_file(trace), "acquire "), 50u) << read_file(trace);
+}
+
+// The same under Khronos' validation layer: it loads, and says nothing about the layer's calls
+// (nor vkcube's).
+TEST(Vkcube, ValidationLayerFindsNothing)
+{
+    if (!have("vkcube-wayland"))
+        GTEST_SKIP() << "vkcube-wayland (vulkan-tools) is not installed";
+    if (std::system("test -f /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json") != 0)
+        GTEST_SKIP() << "vulkan-validationlayers is not installed";
+    ScopedEnv debug("VK_LOADER_DEBUG", "info");
+    ScopedEnv layers("VK_INSTANCE_LAYERS", "VK_LAYER_KHRONOS_validation");
+    Compositor c({"--output", "640x480@60"}, client({"vkcube-wayland", "--c", "120"}));
+    ASSERT_TRUE(c.wait_ready()) << c.process().output();
+    ASSERT_TRUE(c.process().wait(120s)) << "vkcube did not finish 120 frames";
+    const std::string out = c.process().output();
+    EXPECT_EQ(c.process().exit_code(), 0) << out;
+    EXPECT_TRUE(contains(out, "Insert instance layer \"VK_LAYER_KHRONOS_validation\"")) << out;
+    EXPECT_TRUE(contains(out, kActs)) << out;
+    EXPECT_FALSE(contains(out, "Validation Error")) << out;
+    EXPECT_FALSE(contains(out, "VUID-")) << out;
+}
+
+// Without the global the layer steps aside and says why; vkcube runs on Mesa's WSI.
+TEST(Vkcube, PassesThroughWithoutTheGlobal)
+{
+    if (!have("vkcube-wayland"))
+        GTEST_SKIP() << "vkcube-wayland (vulkan-tools) is not installed";
+    TempDir dir;
+    const std::string trace = dir.path() + "/trace";
+    ScopedEnv trace_env("SYNCWAY_SYNCOBJ_TRACE", trace);
+    ScopedEnv debug("VK_LOADER_DEBUG", "info");
+    Compositor c({"--syncobj", "off"}, client({"vkcube-wayland", "--c", "60"}));
+    ASSERT_TRUE(c.wait_ready()) << c.process().output();
+    ASSERT_TRUE(c.process().wait(60s));
+    const std::string out = c.process().output();
+    EXPECT_EQ(c.process().exit_code(), 0) << out;
+    EXPECT_TRUE(contains(out, "does not advertise wp_linux_drm_syncobj_manager_v1")) << out;
+    EXPECT_FALSE(contains(out, kActs)) << out;
+    EXPECT_EQ(count_lines_starting(read_file(trace), "acquire "), 0u);
+}
+
+// --no-vulkan-layer: the loader never loads the layer.
+TEST(Vkcube, NoVulkanLayerOption)
+{
+    if (!have("vkcube-wayland"))
+        GTEST_SKIP() << "vkcube-wayland (vulkan-tools) is not installed";
+    ScopedEnv debug("VK_LOADER_DEBUG", "info");
+    Compositor c({"--no-vulkan-layer"}, client({"vkcube-wayland", "--c", "30"}));
+    ASSERT_TRUE(c.wait_ready()) << c.process().output();
+    ASSERT_TRUE(c.process().wait(60s));
+    const std::string out = c.process().output();
+    EXPECT_EQ(c.process().exit_code(), 0) << out;
+    EXPECT_FALSE(contains(out, "Insert instance layer \"VK_LAYER_SYNCWAY_explicit_sync\"")) << out;
+    EXPECT_FALSE(contains(out, kActs)) << out;
+}
+
+// Acquire with every image held: VK_NOT_READY at once, VK_TIMEOUT after the timeout; images
+// come back once presented and released.
+TEST(Client, AcquireTimeouts)
+{
+    ScopedEnv debug("VK_LOADER_DEBUG", "info");
+    Compositor c({}, test_client({"timeouts"}));
+    ASSERT_TRUE(c.wait_ready()) << c.process().output();
+    ASSERT_TRUE(c.process().wait(60s)) << c.process().output();
+    EXPECT_EQ(c.process().exit_code(), 0) << c.process().output();
+    EXPECT_TRUE(contains(c.process().output(), "images came back ok")) << c.process().output();
+    EXPECT_TRUE(contains(c.process().output(), kActs)) << c.process().output();
+}
+
+// A new swapchain with oldSwapchain at twice the size: the old one is out of date, the new one
+// fills 640x480 with blue.
+TEST(Client, RecreateWithOldSwapchain)
+{
+    Compositor c({"--output", "1024x768@60"}, test_client({"recreate", "--frames", "20", "--size", "320x240"}));
+    ASSERT_TRUE(c.wait_ready()) << c.process().output();
+    auto blue = [](Rgb p) { return p.b > 200 && p.r < 50 && p.g < 50; };
+    // Inside the new size (clear of the cursor in the corner), and nothing beyond it.
+    const Rect inside{40, 40, 600, 440}, beyond{640, 480, 100, 100};
+    auto shot = c.wait_for_screenshot([&](const Image& i) { return i.count(inside, blue) == 600u * 440u; });
+    ASSERT_TRUE(shot) << c.process().output();
+    EXPECT_EQ(shot->count(inside, blue), 600u * 440u) << c.process().output();
+    EXPECT_EQ(shot->count(beyond, blue), 0u);
+    EXPECT_TRUE(wait_until([&] { return contains(c.process().output(), "recreated 320x240 -> 640x480 ok"); }, 30s))
+        << c.process().output();
+}
+
+// Every advertised present mode presents frames; FIFO no faster than the output's 30 Hz
+// refresh (one frame per frame callback), MAILBOX and IMMEDIATE faster (they never wait for it).
+TEST(Client, PresentModes)
+{
+    for (const char* mode : {"fifo", "mailbox", "immediate"}) {
+        Compositor c({"--output", "640x480@30"}, test_client({"frames", "--frames", "90", "--present-mode", mode}));
+        ASSERT_TRUE(c.wait_ready()) << c.process().output();
+        ASSERT_TRUE(c.process().wait(60s)) << mode << ": " << c.process().output();
+        EXPECT_EQ(c.process().exit_code(), 0) << mode << ": " << c.process().output();
+        std::smatch m;
+        std::string out = c.process().output();
+        ASSERT_TRUE(std::regex_search(out, m, std::regex("fps ([0-9.]+)"))) << mode << ": " << out;
+        double fps = std::stod(m[1].str());
+        if (std::string(mode) == "fifo")
+            EXPECT_LE(fps, 33.0) << "FIFO outran the refresh";
+        else
+            EXPECT_GT(fps, 33.0) << mode << " was paced like FIFO";
+    }
+}
+
+// The application stops, then dies, while its last frame's GPU work runs: syncway holds that
+// commit (the previous, red frame stays on screen) and never shows it; the dead signaler
+// fails the point, and syncway carries on to report the application's death.
+TEST(Client, KilledMidFrame)
+{
+    Compositor c({"--output", "640x480@60"}, test_client({"killed-mid-frame", "--frames", "10"}));
+    ASSERT_TRUE(c.wait_ready()) << c.process().output();
+    auto red = [](Rgb p) { return p.r > 200 && p.g < 50 && p.b < 50; };
+    pid_t pid = 0;
+    ASSERT_TRUE(wait_until([&] {
+        std::string out = c.process().output();
+        std::smatch m;
+        if (!std::regex_search(out, m, std::regex("presented green \\(0\\) pid ([0-9]+)")))
+            return false;
+        pid = std::stoi(m[1].str());
+        return true;
+    }, 60s)) << c.process().output();
+    // The client stopped right after presenting; its green frame is committed but not done.
+    for (int i = 0; i < 5; ++i) {
+        auto shot = c.screenshot();
+        ASSERT_TRUE(shot);
+        // (Clear of the cursor in the corner.)
+        EXPECT_EQ(shot->count({40, 40, 280, 200}, red), 280u * 200u) << "the held frame reached the screen";
+    }
+    ::kill(pid, SIGKILL);
+    ASSERT_TRUE(c.process().wait(30s)) << c.process().output();
+    EXPECT_EQ(c.process().exit_code(), 128 + SIGKILL) << c.process().output();
+}
+
+// syncway is killed under a running application: its next acquire or present fails with
+// VK_ERROR_SURFACE_LOST_KHR or VK_ERROR_OUT_OF_DATE_KHR instead of hanging.
+TEST(Client, CompositorKilledUnderTheApplication)
+{
+    Compositor c({}, test_client({"until-error"}));
+    ASSERT_TRUE(c.wait_ready()) << c.process().output();
+    ASSERT_TRUE(wait_until([&] { return contains(c.process().output(), "running"); }, 30s)) << c.process().output();
+    std::this_thread::sleep_for(500ms);
+    c.process().signal(SIGKILL);
+    ASSERT_TRUE(wait_until([&] { return contains(c.process().output(), "error "); }, 30s))
+        << "the application hung after the compositor died:\n" << c.process().output();
+    std::smatch m;
+    std::string out = c.process().output();
+    ASSERT_TRUE(std::regex_search(out, m, std::regex("error (-?[0-9]+)")));
+    int result = std::stoi(m[1].str());
+    EXPECT_TRUE(result == VK_ERROR_SURFACE_LOST_KHR_VALUE || result == VK_ERROR_OUT_OF_DATE_KHR_VALUE) << out;
+}
