@@ -3,9 +3,10 @@
 # library, tools and examples; no test-only work) and runs syncway.
 #   - In a graphical session (WAYLAND_DISPLAY or DISPLAY set): nested, as a window of your
 #     session, with a terminal (foot) inside. Close the window (or the terminal) to quit.
-#   - Otherwise: headless, with the explicit-sync demo client inside (examples/: it commits
-#     every frame before it is drawn, and syncway shows each only once it is finished); a grim
-#     screenshot is saved and its path printed, with how to run your own application.
+#   - Otherwise: headless, with the llvmpipe explicit-sync demo client inside
+#     (examples/explicit-sync-gles: it commits every frame before its rendering has finished,
+#     and syncway shows each only once it is); a grim screenshot is saved and its path printed,
+#     with how to run your own application and a Vulkan one.
 # Arguments go to syncway (e.g. scripts/run.sh --output 1280x720 --renderer pixman).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,22 +20,25 @@ if [ -n "${WAYLAND_DISPLAY:-}" ] || [ -n "${DISPLAY:-}" ]; then
 fi
 
 shot="$here/build/syncway-demo.png"
-demo="$here/build/examples/explicit-sync-shm"
+demo="$here/build/examples/explicit-sync-gles"
 echo "run: no graphical session; starting syncway headless with an explicit-sync demo client"
-# The demo runs as syncway's COMMAND: syncway exits with its status when it is done. The
-# client draws 90 frames, each committed before it is drawn (acquire point, wait-before-
-# signal); the screenshot is taken while it runs.
+# The demo runs as syncway's COMMAND: syncway exits with its status when it is done. The client
+# renders an animated scene with Mesa's llvmpipe (no GPU needed) and commits every frame right
+# after queuing its GL work, with an acquire point its copy thread signals once the pixels are
+# in the buffer; syncway shows each frame only then. It prints what it achieved at exit.
 "$syncway" --backend headless "$@" -- sh -c '
-  "$1" --frames 90 &
+  "$1" --frames 300 --size 1280x720 &
   client=$!
-  sleep 1
+  sleep 2
   grim "$2"
   status=$?
   wait "$client" || status=$?
   exit $status
 ' demo "$demo" "$shot"
 echo
-echo "run: syncway ran headless; screenshot of its output (the explicit-sync demo): $shot"
+echo "run: syncway ran headless; screenshot of its output (the llvmpipe explicit-sync demo): $shot"
 echo "run: run your own Wayland application inside it, e.g.:"
 echo "       $syncway --backend headless -- sh -c 'weston-simple-shm & sleep 2; grim shot.png'"
+echo "     Vulkan applications get explicit sync through syncway's layer with no setup:"
+echo "       $syncway --backend headless -- vkcube-wayland --c 300"
 echo "     (nested in a desktop session: $syncway -- foot)"
