@@ -555,3 +555,49 @@ TEST(SyncobjHostile, PendingPointsPerTimelineAreBounded)
     expect_children_ok(es.run());
     EXPECT_EQ(es.svc->timeline_count(), 0u);
 }
+
+TEST(SyncobjHostile, PendingPointsPerConnectionAreBounded)
+{
+    // Spread over many timelines, each under its own limit: the connection's budget still
+    // binds, comes back as the points resolve, and is the connection's alone.
+    ServiceLimits limits;
+    limits.max_pending_points_per_connection = 20;
+    EmbeddedService es(limits);
+    es.spawn([] {
+        syncobj_device* dev = open_dev();
+        int src, sig, dst[8];
+        CHILD_CHECK(dev && syncobj_create(dev, 0, &src) == 0, 10);
+        for (int& d : dst)
+            CHILD_CHECK(syncobj_create(dev, 0, &d) == 0, 11);
+        CHILD_CHECK(syncobj_submit(dev, src, 1, &sig) == 0, 12); // 1 pending point
+        int r = 0, n = 0;
+        for (; n < 100; n++)
+            if ((r = syncobj_transfer(dev, dst[n % 8], 1 + n / 8, src, 1, 0)) != 0)
+                break;
+        CHILD_CHECK(r == -ENOSPC && n == 19, 13);
+        CHILD_CHECK(last_error_has("limit max_pending_points_per_connection = 20"), 14);
+        // An idle timeline still takes a signal (it keeps nothing).
+        int idle;
+        uint64_t five = 5;
+        CHILD_CHECK(syncobj_create(dev, 0, &idle) == 0 && syncobj_signal(dev, &idle, &five, 1) == 0, 15);
+        // Another client's budget is its own.
+        pid_t other = fork();
+        if (other == 0) {
+            syncobj_device* dev2 = open_dev();
+            int t, s2;
+            _exit(dev2 && syncobj_create(dev2, 0, &t) == 0 && syncobj_submit(dev2, t, 1, &s2) == 0 ? 0 : 1);
+        }
+        int st = -1;
+        waitpid(other, &st, 0);
+        CHILD_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, 16);
+        // The point signals: everything that waited on it resolves and the budget comes back.
+        CHILD_CHECK(syncobj_signaler_signal(dev, sig) == 0, 17);
+        uint64_t last = 3;
+        CHILD_CHECK(syncobj_wait(dev, &dst[1], &last, 1, now_ns() + 2000000000, 0, nullptr) == 0, 18);
+        for (n = 0; n < 19; n++)
+            CHILD_CHECK(syncobj_transfer(dev, dst[n % 8], 10 + n / 8, src, 1, 0) == 0, 19);
+        return 0;
+    });
+    expect_children_ok(es.run());
+    EXPECT_EQ(es.svc->timeline_count(), 0u);
+}
