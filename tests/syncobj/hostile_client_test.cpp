@@ -275,9 +275,11 @@ namespace {
 
 // In the calling process (a child): a private mount namespace with a fresh tmpfs on `dir`, in
 // which FIFOs are made until they have the inode numbers asked for (a fresh tmpfs numbers its
-// inodes from 2 upwards). Returns their paths (in the order asked), or nothing if this process
-// may not do that (no CAP_SYS_ADMIN) or a number is already behind.
-std::vector<std::string> fifos_with_inodes(const std::string& dir, std::vector<ino_t> inos)
+// inodes from 2 upwards, one per inode made, unnamed ones included). Returns their paths (in
+// the order asked), or nothing if this process may not do that (no CAP_SYS_ADMIN), a number is
+// already behind, or one is further than `max_distance` inodes away (a host up for long:
+// sockets' and pipes' numbers come from a system-wide counter).
+std::vector<std::string> fifos_with_inodes(const std::string& dir, std::vector<ino_t> inos, ino_t max_distance)
 {
     if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
         mount("tmpfs", dir.c_str(), "tmpfs", 0, "mode=0700") != 0)
@@ -292,7 +294,7 @@ std::vector<std::string> fifos_with_inodes(const std::string& dir, std::vector<i
             return {};
         struct stat st {};
         stat(scratch.c_str(), &st);
-        if (st.st_ino > order[next])
+        if (st.st_ino > order[next] || order[next] - st.st_ino > max_distance)
             return {};
         if (st.st_ino == order[next]) {
             std::string kept = dir + "/fifo" + std::to_string(made++);
@@ -301,8 +303,16 @@ std::vector<std::string> fifos_with_inodes(const std::string& dir, std::vector<i
                 if (inos[i] == order[next])
                     paths[i] = kept;
             next++;
-        } else {
-            unlink(scratch.c_str());
+            continue;
+        }
+        unlink(scratch.c_str());
+        // Skip ahead with unnamed files (an open and a close each), up to a few short of the
+        // number; the loop above then steps onto it.
+        for (ino_t left = order[next] - st.st_ino; left > 4; left--) {
+            int fd = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+            if (fd < 0)
+                return {};
+            close(fd);
         }
     }
     return paths;
@@ -333,7 +343,7 @@ TEST(SyncobjHostile, FifoWithAVictimsInodeNumberCannotActOnIt)
     std::string path = es.path();
 
     es.spawn([&] {
-        auto fifos = fifos_with_inodes(dir, {signaler_ino, timeline_ino});
+        auto fifos = fifos_with_inodes(dir, {signaler_ino, timeline_ino}, 4000000);
         if (fifos.empty())
             return 2; // cannot set the attack up here
         int sock = raw_connect(path);
@@ -367,13 +377,15 @@ TEST(SyncobjHostile, FifoWithAVictimsInodeNumberCannotActOnIt)
         CHILD_CHECK(r.error == EINVAL && text.find("a named FIFO") != std::string::npos, 15);
         return 0;
     });
-    auto status = es.run(30000);
+    auto status = es.run(90000);
     rmdir(dir.c_str());
     if (status[0] == 2) {
         close(p[1]);
         close(victim_tl);
         close(s);
-        GTEST_SKIP() << "cannot mount a tmpfs in a private mount namespace here (needs CAP_SYS_ADMIN)";
+        GTEST_SKIP() << "cannot mount a tmpfs in a private mount namespace here (needs CAP_SYS_ADMIN), or the "
+                        "victim's inode numbers (" << signaler_ino << ", " << timeline_ino
+                     << ") are more than 4 000 000 away; RegistryMatchesOnlyTheVeryFile covers the decision";
     }
     EXPECT_NE(status[0], 20) << "a FIFO numbered like the victim's signaler signaled the victim's point";
     EXPECT_NE(status[0], 21) << "a FIFO numbered like the victim's timeline was taken as a signaler";
