@@ -163,6 +163,8 @@ void Cursor::update_cursor_planes()
                 plane.set_client_surface(nullptr);
                 continue;
             }
+            // A copy of the client's buffer (wl_shm memory read in place).
+            ShmReadGuard::Reading reading(server_.shm_guard.get());
             drawn = plane.draw(client_surface_);
             hotspot_x = static_cast<int>(std::lround(client_hotspot_x_ * o->scale));
             hotspot_y = static_cast<int>(std::lround(client_hotspot_y_ * o->scale));

@@ -1,4 +1,4 @@
-// The DRM cursor plane, driven by us when wlroots 0.15 will not (DESIGN.md §6): with the pixman
+// The DRM cursor plane, driven by us when wlroots 0.15 will not (docs/DESIGN.md §3, wlroots 0.15.1): with the pixman
 // renderer, wlr_output_cursor intersects the cursor plane's formats (LINEAR only, when the
 // driver lacks modifiers) with pixman's render formats (implicit modifier only), finds nothing
 // and falls back to a software cursor. The plane itself is fine with a LINEAR ARGB8888 buffer,

@@ -1,6 +1,7 @@
 // syncway: parse the command line, build the Server, listen, optionally run a COMMAND, and
 // turn signals and the COMMAND's exit into a clean shutdown.
 #include "child_process.hpp"
+#include "fd_limit.hpp"
 #include "options.hpp"
 #include "runtime_dir.hpp"
 #include "server.hpp"
@@ -75,6 +76,16 @@ int run(int argc, char** argv)
     std::signal(SIGPIPE, SIG_IGN);
 
     wlr_log_init(options.verbose ? WLR_DEBUG : WLR_INFO, nullptr);
+
+    // Clients' timelines, waits and dma-bufs are fds of ours: take all the kernel allows.
+    if (auto limit = raise_fd_limit(); !limit)
+        wlr_log(WLR_ERROR, "%s", limit.error().message.c_str());
+    else if (limit->soft != limit->soft_before)
+        wlr_log(WLR_INFO, "RLIMIT_NOFILE: soft limit raised from %llu to the hard limit %llu",
+                static_cast<unsigned long long>(limit->soft_before), static_cast<unsigned long long>(limit->soft));
+    else
+        wlr_log(WLR_INFO, "RLIMIT_NOFILE: soft limit already at the hard limit %llu",
+                static_cast<unsigned long long>(limit->soft));
 
     auto runtime_dir = RuntimeDir::ensure(options.socket.empty() ? "wayland-32" : options.socket);
     if (!runtime_dir) {

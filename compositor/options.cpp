@@ -47,6 +47,30 @@ std::optional<int32_t> parse_refresh_mhz(std::string_view text)
 
 Error bad(std::string message) { return make_error(EINVAL, std::move(message)); }
 
+constexpr uint32_t max_limit = 1u << 20;  // a limit beyond any fd table is no limit
+
+// The options that set a ClientLimits field, with the value's allowed range.
+struct LimitOption {
+    std::string_view name;
+    uint32_t ClientLimits::*field;
+    uint32_t min;
+};
+constexpr LimitOption limit_options[] = {
+    {"--limit-timelines", &ClientLimits::timelines, 1},
+    {"--limit-held-commits", &ClientLimits::held_commits, 1},
+    {"--limit-waits", &ClientLimits::point_waits, 1},
+    {"--limit-dmabuf-fds", &ClientLimits::dmabuf_fds, 1},
+    {"--fd-headroom", &ClientLimits::fd_headroom, 0},
+};
+
+const LimitOption* limit_option(std::string_view name)
+{
+    for (const LimitOption& option : limit_options)
+        if (option.name == name)
+            return &option;
+    return nullptr;
+}
+
 std::optional<BackendKind> backend_from(std::string_view name)
 {
     for (auto kind : {BackendKind::Auto, BackendKind::Headless, BackendKind::Wayland, BackendKind::X11,
@@ -166,7 +190,7 @@ Result<Options> parse_options(std::span<const std::string_view> args)
             value = arg.substr(eq + 1);
         }
         bool takes_value = name == "--backend" || name == "--renderer" || name == "--output" ||
-                           name == "--socket" || name == "--syncobj";
+                           name == "--socket" || name == "--syncobj" || limit_option(name);
         if (!takes_value) {
             if (arg.starts_with("-"))
                 return bad("unknown option '" + std::string(arg) + "' (see --help)");
@@ -201,6 +225,14 @@ Result<Options> parse_options(std::span<const std::string_view> args)
             if (!options.syncobj)
                 return bad("invalid --syncobj '" + std::string(*value) +
                            "': expected auto, kernel, drm, service or off");
+        } else if (const LimitOption* limit = limit_option(name)) {
+            uint32_t number = 0;
+            auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), number);
+            if (value->empty() || ec != std::errc() || end != value->data() + value->size() || number < limit->min ||
+                number > max_limit)
+                return bad("invalid " + std::string(name) + " '" + std::string(*value) + "': expected a number from " +
+                           std::to_string(limit->min) + " to " + std::to_string(max_limit));
+            options.limits.*(limit->field) = number;
         } else if (name == "--socket") {
             if (value->empty() || value->find('/') != std::string_view::npos)
                 return bad("invalid --socket '" + std::string(*value) +
@@ -250,6 +282,22 @@ std::string usage_text(std::string_view program)
            "  -v, --verbose        debug logging\n"
            "  -h, --help           show this help and exit\n"
            "  -V, --version        show the version and exit\n"
+           "\n"
+           "Per-client limits (over one, the request gets a protocol error naming the limit and\n"
+           "the client is disconnected; nothing it held stays behind):\n"
+           "  --limit-timelines N  timelines one client may import at once through\n"
+           "                       linux-drm-syncobj-v1 (default 256; each costs up to 2 fds)\n"
+           "  --limit-held-commits N\n"
+           "                       commits of one client held back for their acquire point\n"
+           "                       (default 1024; about 250 bytes each)\n"
+           "  --limit-waits N      acquire points one client has us wait for at once (one per\n"
+           "                       surface with held commits; default 128; 2 fds each)\n"
+           "  --limit-dmabuf-fds N fds one client may have in linux-dmabuf params and buffers\n"
+           "                       (default 256)\n"
+           "  --fd-headroom N      fds kept free below the RLIMIT_NOFILE soft limit (which syncway\n"
+           "                       raises to the hard limit at start): once client objects and\n"
+           "                       connections would take more, new fd-holding objects and new\n"
+           "                       connections are refused with an error naming this (default 512)\n"
            "\n"
            "With '-- COMMAND [ARGS...]', COMMAND runs with WAYLAND_DISPLAY set to our socket; when\n"
            "it exits, " + p + " shuts down and exits with its status (128+N if it died of signal N).\n"

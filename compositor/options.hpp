@@ -25,6 +25,20 @@ struct OutputSpec {
     bool operator==(const OutputSpec&) const = default;
 };
 
+// What one client may hold at once in the compositor (each one costs it file descriptors or
+// memory), and the file descriptors kept free for everything the accounting does not see
+// (new connections, fds in flight, wlroots' own). Over a limit, the request is refused with a
+// protocol error naming the limit and its option, and the client is disconnected.
+struct ClientLimits {
+    uint32_t timelines = 256;      // --limit-timelines: imported timelines (up to 2 fds each)
+    uint32_t held_commits = 1024;  // --limit-held-commits: commits held for their acquire point
+    uint32_t point_waits = 128;    // --limit-waits: armed acquire-point waits (2 fds each)
+    uint32_t dmabuf_fds = 256;     // --limit-dmabuf-fds: fds in linux-dmabuf params and buffers
+    uint32_t fd_headroom = 512;    // --fd-headroom: fds never handed out to client objects
+
+    bool operator==(const ClientLimits&) const = default;
+};
+
 struct Options {
     BackendKind backend = BackendKind::Auto;
     RendererKind renderer = RendererKind::Auto;
@@ -32,6 +46,7 @@ struct Options {
     std::string socket;                // empty: the first free wayland-N
     std::optional<SyncobjMode> syncobj;  // unset: $SYNCWAY_SYNCOBJ, else auto
     std::vector<std::string> command;  // after `--`; empty: run until signalled
+    ClientLimits limits;
     bool verbose = false;
     bool help = false;
     bool version = false;

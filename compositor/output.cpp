@@ -13,6 +13,18 @@ Output::Output(Server& server, wlr_output* output, std::optional<OutputSpec> spe
     output_->data = this;
     frame_.connect(&output_->events.frame, [this](void*) { render_frame(); });
     destroy_.connect(&output_->events.destroy, [this](void*) { server_.remove_output(this); });
+    // The frame on screen is kept (front_) only where it is shown again: on KMS, to carry a
+    // cursor-plane move without rendering (recommit_front_buffer). Elsewhere holding it would
+    // only make the swapchain allocate a second full-size buffer for the next frame (8 MiB at
+    // 1080p, headless), since the backend has already let go of it.
+    if (wlr_output_is_drm(output_))
+        track_front_buffer();
+    if (wlr_output_is_headless(output_))
+        present_relay_ = std::make_unique<HeadlessPresentRelay>(server_.event_loop(), output_);
+}
+
+void Output::track_front_buffer()
+{
     // Only a buffer we rendered (the swapchain's back buffer) may be shown again: a client
     // buffer scanned out directly belongs to its client once replaced.
     precommit_.connect(&output_->events.precommit, [this](void*) {
@@ -30,8 +42,6 @@ Output::Output(Server& server, wlr_output* output, std::optional<OutputSpec> spe
             return;  // our own re-commit of the frame on screen
         front_.reset(pending_rendered_ && event->buffer ? wlr_buffer_lock(event->buffer) : nullptr);
     });
-    if (wlr_output_is_headless(output_))
-        present_relay_ = std::make_unique<HeadlessPresentRelay>(server_.event_loop(), output_);
 }
 
 Output::~Output() { output_->data = nullptr; }
@@ -99,6 +109,9 @@ void Output::render_frame()
     wlr_scene_output* scene_output = wlr_scene_get_scene_output(server_.scene.get(), output_);
     if (!scene_output)
         return;
+    wl_signal_emit(&server_.before_render, nullptr);
+    // The scene samples client buffers (pixman reads wl_shm memory in place).
+    ShmReadGuard::Reading reading(server_.shm_guard.get());
     if (recommit_front_buffer()) {
         // Nothing to draw: the frame only moves a cursor plane.
     } else if (!wlr_scene_output_commit(scene_output) && !logged_commit_failure_) {

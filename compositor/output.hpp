@@ -33,6 +33,8 @@ private:
     std::string choose_listed_mode();
     void render_frame();
     bool recommit_front_buffer();
+    // KMS only: keeps the frame on screen in front_ for recommit_front_buffer.
+    void track_front_buffer();
 
     Server& server_;
     wlr_output* output_;

@@ -1,5 +1,6 @@
 #include "server.hpp"
 #include "software_gl.hpp"
+#include "fd_limit.hpp"
 
 #include "protocols/linux_dmabuf_v1.hpp"
 #include "protocols/linux_drm_syncobj_v1.hpp"
@@ -62,9 +63,18 @@ Result<std::unique_ptr<Server>> Server::create(const Options& options)
 Status Server::init(const Options& options)
 {
     wl_signal_init(&outputs_changed);
+    wl_signal_init(&before_render);
     display.reset(wl_display_create());
     if (!display)
         return make_error(ENOMEM, "cannot create the Wayland display");
+
+    ledger = std::make_unique<ClientLedger>(options.limits, current_fd_limit());
+    if (ledger->fd_budget() == 0)
+        wlr_log(WLR_ERROR, "--fd-headroom %u leaves no fds for clients under the RLIMIT_NOFILE soft limit %llu: "
+                           "every connection will be refused", options.limits.fd_headroom,
+                static_cast<unsigned long long>(current_fd_limit()));
+    connection_gate = std::make_unique<ConnectionGate>(display.get(), *ledger);
+    inert_role_guard = std::make_unique<InertRoleGuard>(display.get());
 
     auto created = create_backend(display.get(), options.backend);
     if (!created)
@@ -90,6 +100,12 @@ Status Server::init(const Options& options)
     scene.reset(wlr_scene_create());
     wlr_scene_attach_output_layout(scene.get(), output_layout.get());
     window_layer = wlr_scene_tree_create(&scene->node);
+
+    auto fallback = SigbusFallback::create();
+    if (!fallback)
+        return fallback.error();
+    shm_guard = std::make_unique<ShmReadGuard>(display.get(), std::move(fallback.value()));
+    shm_guard->set_unshrinkable_query(is_linux_dmabuf_v1_buffer);
 
     seat = std::make_unique<Seat>(*this);
 
@@ -142,6 +158,8 @@ Server::~Server()
     if (!display)
         return;
     wl_display_destroy_clients(display.get());
+    connection_gate.reset();
+    inert_role_guard.reset();
     while (!protocols_.empty())
         protocols_.pop_back();
     new_output_.disconnect();
@@ -150,6 +168,7 @@ Server::~Server()
     backend.session.reset();
     outputs.clear();
     seat.reset();
+    shm_guard.reset();
     // Layout before scene: wlroots 0.15's scene/output_layout.c listens for the scene's
     // destruction on the layout's destroy signal, so a layout outliving its scene reads the
     // freed scene when it goes (a crash at exit, seen with MALLOC_PERTURB_).

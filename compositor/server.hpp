@@ -3,10 +3,14 @@
 #pragma once
 
 #include "backend.hpp"
+#include "client_ledger.hpp"
+#include "connection_gate.hpp"
+#include "inert_role_guard.hpp"
 #include "listener.hpp"
 #include "options.hpp"
 #include "output.hpp"
 #include "seat.hpp"
+#include "shm_read_guard.hpp"
 #include "wlr_ptr.hpp"
 
 #include <syncway/result.hpp>
@@ -33,6 +37,10 @@ public:
 
     // The object graph, in creation order (destroyed in reverse by ~Server).
     DisplayPtr display;
+    // What each client holds, against --limit-* and the fd limit (see client_ledger.hpp).
+    std::unique_ptr<ClientLedger> ledger;
+    std::unique_ptr<ConnectionGate> connection_gate;
+    std::unique_ptr<InertRoleGuard> inert_role_guard;
     Backend backend;
     RendererPtr renderer;
     AllocatorPtr allocator;
@@ -44,6 +52,8 @@ public:
     wlr_scene_tree* window_layer = nullptr;      // toplevels, newest on top; popups inside
     std::vector<std::unique_ptr<Output>> outputs;
     std::unique_ptr<Seat> seat;
+    // Every render of client buffers opens a reading of it (see shm_read_guard.hpp).
+    std::unique_ptr<ShmReadGuard> shm_guard;
     wlr_compositor* compositor = nullptr;  // globals owned by the display
     wlr_presentation* presentation = nullptr;
 
@@ -64,6 +74,9 @@ public:
 
     // Emitted (no data) after outputs are added or removed.
     wl_signal outputs_changed;
+    // Emitted (no data) by an output about to render a frame: the last moment to change what
+    // the scene shows in it (xdg_shell.cpp hides windows covered by opaque ones).
+    wl_signal before_render;
 
 private:
     Server() = default;

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Sets everything up (scripts/setup.sh: Debian packages, configure, build) and runs syncway.
+# Sets up what running needs (scripts/setup.sh --run: Debian packages, build of syncway, its
+# library, tools and examples; no test-only work) and runs syncway.
 #   - In a graphical session (WAYLAND_DISPLAY or DISPLAY set): nested, as a window of your
 #     session, with a terminal (foot) inside. Close the window (or the terminal) to quit.
-#   - Otherwise: headless, with a demo client (weston-simple-egl, Mesa llvmpipe); a grim
-#     screenshot of the result is saved and its path printed.
+#   - Otherwise: headless, with the explicit-sync demo client inside (examples/: it commits
+#     every frame before it is drawn, and syncway shows each only once it is finished); a grim
+#     screenshot is saved and its path printed, with how to run your own application.
 # Arguments go to syncway (e.g. scripts/run.sh --output 1280x720 --renderer pixman).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-"$here/scripts/setup.sh"
+"$here/scripts/setup.sh" --run
 syncway="$here/build/compositor/syncway"
 
 if [ -n "${WAYLAND_DISPLAY:-}" ] || [ -n "${DISPLAY:-}" ]; then
@@ -16,20 +18,23 @@ if [ -n "${WAYLAND_DISPLAY:-}" ] || [ -n "${DISPLAY:-}" ]; then
   exec "$syncway" "$@" -- foot
 fi
 
-shot="${SYNCWAY_SCREENSHOT:-$here/build/syncway-demo.png}"
-echo "run: no graphical session; starting syncway headless with a demo client"
-# The demo runs as syncway's COMMAND: syncway exits with its status when it is done.
+shot="$here/build/syncway-demo.png"
+demo="$here/build/examples/explicit-sync-shm"
+echo "run: no graphical session; starting syncway headless with an explicit-sync demo client"
+# The demo runs as syncway's COMMAND: syncway exits with its status when it is done. The
+# client draws 90 frames, each committed before it is drawn (acquire point, wait-before-
+# signal); the screenshot is taken while it runs.
 "$syncway" --backend headless "$@" -- sh -c '
-  weston-simple-egl >/dev/null 2>&1 &
+  "$1" --frames 90 &
   client=$!
-  # Give llvmpipe a moment to draw a few frames of the rotating triangle.
-  sleep 2
-  grim "$1"
+  sleep 1
+  grim "$2"
   status=$?
-  kill "$client" 2>/dev/null
-  wait "$client" 2>/dev/null
+  wait "$client" || status=$?
   exit $status
-' demo "$shot"
+' demo "$demo" "$shot"
 echo
-echo "run: syncway ran headless; screenshot of its output (weston-simple-egl inside): $shot"
-echo "run: try it yourself:  $syncway --backend headless -- wayland-info"
+echo "run: syncway ran headless; screenshot of its output (the explicit-sync demo): $shot"
+echo "run: run your own Wayland application inside it, e.g.:"
+echo "       $syncway --backend headless -- sh -c 'weston-simple-shm & sleep 2; grim shot.png'"
+echo "     (nested in a desktop session: $syncway -- foot)"

@@ -1,4 +1,4 @@
-// B3 (DESIGN.md §7): from an acquire point signaled to the commit applied, and to the frame
+// B3 (docs/DESIGN.md §4): from an acquire point signaled to the commit applied, and to the frame
 // presented (wp_presentation), beside the same client without explicit sync in the same run.
 //
 //   bench-protocol-acquire [--iterations N] [--syncway PATH]
@@ -66,7 +66,7 @@ namespace {
 constexpr const char* kChildEnv = "SYNCWAY_B3_CHILD";
 constexpr const char* kTraceEnv = "SYNCWAY_SYNCOBJ_TRACE";  // compositor/protocols/acquire_trace.hpp
 constexpr int kSize = 128;
-constexpr double kGoalUs = 50;  // DESIGN.md §7 / issue 4: applied within 50 us p99 of the signal
+constexpr double kGoalUs = 50;  // the goal: a commit applied within 50 us (p99) of its acquire point signaling
 
 int64_t now_ns()
 {

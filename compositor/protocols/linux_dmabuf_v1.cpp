@@ -39,6 +39,7 @@ struct DmabufBuffer {
     wlr_buffer& base = handle.base;
     wl_resource* resource = nullptr;
     UniqueFd fd;
+    Charge fd_charge;  // against --limit-dmabuf-fds and the fd budget
     Mapping mapping;  // the whole image, mapped once at import
     uint32_t offset = 0;
     uint32_t stride = 0;
@@ -120,6 +121,7 @@ const wlr_buffer_resource_interface buffer_resource_interface = {
 
 struct Plane {
     UniqueFd fd;
+    Charge fd_charge;  // against --limit-dmabuf-fds and the fd budget
     uint32_t offset = 0;
     uint32_t stride = 0;
     uint64_t modifier = 0;
@@ -129,6 +131,7 @@ struct Params {
     std::array<std::optional<Plane>, max_planes> planes;
     bool used = false;
     std::vector<LinuxDmabufV1::Format> formats;  // a copy: params may outlive nothing else
+    ClientLedger* ledger = nullptr;
 };
 
 // Why a buffer is refused: `fatal` ones are client bugs the protocol names (errors on the
@@ -144,7 +147,7 @@ Params* params_from(wl_resource* resource) { return static_cast<Params*>(wl_reso
 
 void handle_params_destroy(wl_client*, wl_resource* resource) { wl_resource_destroy(resource); }
 
-void handle_params_add(wl_client*, wl_resource* resource, int32_t fd, uint32_t plane_idx, uint32_t offset,
+void handle_params_add(wl_client* client, wl_resource* resource, int32_t fd, uint32_t plane_idx, uint32_t offset,
                        uint32_t stride, uint32_t modifier_hi, uint32_t modifier_lo)
 {
     UniqueFd owned(fd);  // closed on every error path
@@ -164,8 +167,16 @@ void handle_params_add(wl_client*, wl_resource* resource, int32_t fd, uint32_t p
                                plane_idx);
         return;
     }
-    params->planes[plane_idx] =
-        Plane{std::move(owned), offset, stride, (uint64_t{modifier_hi} << 32) | modifier_lo};
+    auto charge = params->ledger->charge(client, ClientResource::DmabufFds);
+    if (!charge) {
+        pid_t pid = 0;
+        wl_client_get_credentials(client, &pid, nullptr, nullptr);
+        wlr_log(WLR_INFO, "linux-dmabuf: client pid %d refused: %s", pid, charge.error().message.c_str());
+        wl_client_post_implementation_error(client, "linux-dmabuf: %s", charge.error().message.c_str());
+        return;
+    }
+    params->planes[plane_idx] = Plane{std::move(owned), std::move(charge.value()), offset, stride,
+                                      (uint64_t{modifier_hi} << 32) | modifier_lo};
 }
 
 // Validates the request and maps the plane. On success `out` holds the new buffer.
@@ -248,6 +259,7 @@ std::optional<Refusal> import(Params& params, uint32_t version, int32_t width, i
     auto buffer = std::make_unique<DmabufBuffer>();
     wlr_buffer_init(&buffer->base, &buffer_impl, width, height);
     buffer->fd = std::move(plane.fd);
+    buffer->fd_charge = std::move(plane.fd_charge);
     buffer->mapping = std::move(mapping);
     buffer->offset = plane.offset;
     buffer->stride = plane.stride;
@@ -351,6 +363,7 @@ void handle_create_params(wl_client* client, wl_resource* resource, uint32_t id)
     try {
         params = new Params();
         params->formats = manager_from(resource)->formats();
+        params->ledger = &manager_from(resource)->ledger();
     } catch (const std::exception&) {
         delete params;
         wl_resource_destroy(params_resource);
@@ -526,6 +539,10 @@ void LinuxDmabufV1::before_request(wl_resource* resource, const wl_message* mess
 }
 
 // ---- the global -------------------------------------------------------------------------
+
+bool is_linux_dmabuf_v1_buffer(wlr_buffer* buffer) { return buffer->impl == &buffer_impl; }
+
+ClientLedger& LinuxDmabufV1::ledger() const { return *server_.ledger; }
 
 LinuxDmabufV1::LinuxDmabufV1(Server& server) : server_(server)
 {

@@ -4,7 +4,7 @@
 // once per wl_buffer, sampled through wlr_buffer's data-pointer access, with implicit sync
 // (the dma-buf's write fences) honoured before a commit applies unless the surface syncs
 // explicitly. Version 4 (with feedback) when a DRM device exists to name as the main device,
-// else 3 (DESIGN.md §6).
+// else 3 (docs/DESIGN.md §3, wlroots 0.15.1).
 #pragma once
 
 #include "../listener.hpp"
@@ -23,6 +23,11 @@
 namespace syncway {
 
 class Server;
+class ClientLedger;
+
+// Whether `buffer` is one of this protocol's wl_buffers: a dma-buf or a memfd sealed against
+// shrinking, so reading its mapping can never fault with SIGBUS.
+bool is_linux_dmabuf_v1_buffer(wlr_buffer* buffer);
 
 class LinuxDmabufV1 {
 public:
@@ -44,6 +49,8 @@ public:
         uint32_t bytes_per_pixel;
     };
     const std::vector<Format>& formats() const noexcept { return formats_; }
+    // Where the fds clients park in params and buffers are charged (--limit-dmabuf-fds).
+    ClientLedger& ledger() const;
     void bind(wl_client* client, uint32_t version, uint32_t id);
     void send_feedback(wl_resource* feedback);
     void before_request(wl_resource* resource, const wl_message* message);

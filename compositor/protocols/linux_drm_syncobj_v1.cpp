@@ -99,6 +99,16 @@ template <typename Owner> struct AddonHook {
     }
 };
 
+// Over a per-client limit (or the compositor's fd budget): the client is told which, and is
+// disconnected at the end of this request.
+void refuse(wl_client* client, const Error& error)
+{
+    pid_t pid = 0;
+    wl_client_get_credentials(client, &pid, nullptr, nullptr);
+    wlr_log(WLR_INFO, "linux-drm-syncobj: client pid %d refused: %s", pid, error.message.c_str());
+    wl_client_post_implementation_error(client, "linux-drm-syncobj: %s", error.message.c_str());
+}
+
 std::string describe_state(so::PointState state, int error)
 {
     switch (state) {
@@ -453,6 +463,7 @@ public:
         // when these locals go: it is not on the acquire-to-applied path (B3).
         EventSourcePtr spent_source = std::move(wait_source_);
         so::PointWait spent_wait = std::move(wait_);
+        Charge spent_charge = std::move(wait_charge_);
         proto_.armed.erase(this);
         advance(true);
     }
@@ -461,7 +472,9 @@ private:
     struct Held {
         uint32_t seq;
         TimelinePoint acquire;
+        Charge charge;  // against --limit-held-commits
     };
+    wl_client* client() const { return wl_resource_get_client(surface_->resource); }
 
     void post(uint32_t code, const std::string& message)
     {
@@ -479,6 +492,7 @@ private:
     {
         wait_source_.reset();
         wait_ = so::PointWait();
+        wait_charge_.reset();
         proto_.armed.erase(this);
     }
     void destroy()
@@ -508,6 +522,7 @@ private:
     TimelinePoint acquire_, release_;  // set since the last commit
     std::deque<Held> held_;            // commits we locked, oldest first
     so::PointWait wait_;               // on held_.front()'s acquire point
+    Charge wait_charge_;               // against --limit-waits
     EventSourcePtr wait_source_;
 };
 
@@ -552,7 +567,10 @@ void SurfaceSync::on_commit()
     if (status && status->state == so::PointState::Signaled)
         return;  // applies now (behind earlier held commits, which wlroots keeps in order)
 
-    held_.push_back(Held{wlr_surface_lock_pending(surface_), std::move(acquire)});
+    auto charge = proto_.server.ledger->charge(client(), ClientResource::HeldCommits);
+    if (!charge)
+        return refuse(client(), charge.error());
+    held_.push_back(Held{wlr_surface_lock_pending(surface_), std::move(acquire), std::move(charge.value())});
     if (held_.size() == 1)
         advance(false);
 }
@@ -566,6 +584,9 @@ void SurfaceSync::advance(bool fired)
         so::PointState state = status ? status->state : so::PointState::Failed;
         int error = status ? status->error : status.error().code;
         if (!fired && (state == so::PointState::Pending || state == so::PointState::Unsubmitted)) {
+            auto charge = proto_.server.ledger->charge(client(), ClientResource::PointWaits);
+            if (!charge)
+                return refuse(client(), charge.error());  // disconnected; the surface goes with it
             auto wait = front.acquire.timeline->wait(front.acquire.point);
             if (!wait) {
                 wlr_log(WLR_ERROR, "linux-drm-syncobj: cannot wait for acquire point %s: %s",
@@ -575,6 +596,7 @@ void SurfaceSync::advance(bool fired)
                 return;  // the client is disconnected; its surface goes with it
             }
             wait_ = std::move(wait.value());
+            wait_charge_ = std::move(charge.value());
             wait_source_.reset(wl_event_loop_add_fd(
                 proto_.server.event_loop(), wait_.fd(), WL_EVENT_READABLE,
                 [](int, uint32_t, void* data) {
@@ -650,6 +672,7 @@ namespace {
 
 struct TimelineRef {
     std::shared_ptr<so::HostedTimeline> timeline;
+    Charge charge;  // against --limit-timelines and the fd budget
 };
 
 TimelineRef* timeline_from(wl_resource* resource)
@@ -715,6 +738,9 @@ void import_timeline(wl_client* client, wl_resource* manager, uint32_t id, int32
 {
     Impl& proto = *manager_from(manager);
     UniqueFd owned(fd);
+    auto charge = proto.server.ledger->charge(client, ClientResource::Timelines);
+    if (!charge)
+        return refuse(client, charge.error());
     auto imported = proto.host->import_timeline(fd);
     std::string problem;
     if (!imported)
@@ -737,7 +763,7 @@ void import_timeline(wl_client* client, wl_resource* manager, uint32_t id, int32
         wl_client_post_no_memory(client);
         return;
     }
-    wl_resource_set_implementation(resource, &timeline_impl, new TimelineRef{std::move(imported.value())},
+    wl_resource_set_implementation(resource, &timeline_impl, new TimelineRef{std::move(imported.value()), std::move(charge.value())},
                                    [](wl_resource* r) { delete timeline_from(r); });
 }
 

@@ -38,6 +38,47 @@ Toplevel::~Toplevel()
     wlr_scene_node_destroy(&tree_->node);
 }
 
+void Toplevel::set_mapped(bool mapped)
+{
+    mapped_ = mapped;
+    if (!mapped)
+        covered_ = false;  // decided afresh once it is mapped again
+    wlr_scene_node_set_enabled(&tree_->node, mapped_ && !covered_);
+}
+
+void Toplevel::set_covered(bool covered)
+{
+    if (covered == covered_)
+        return;
+    covered_ = covered;
+    wlr_log(WLR_DEBUG, "window '%s': %s", xdg_->toplevel->title ? xdg_->toplevel->title : "",
+            covered ? "covered by opaque windows above, not composited" : "visible again");
+    // Enabling damages the node's area, so the frame being prepared shows its latest content.
+    wlr_scene_node_set_enabled(&tree_->node, mapped_ && !covered_);
+}
+
+void Toplevel::gather_regions(Region& extent, Region& opaque) const
+{
+    int lx = 0, ly = 0;
+    wlr_scene_node_coords(&tree_->node, &lx, &ly);  // coordinates are valid while disabled too
+    struct Gather {
+        Region& extent;
+        Region& opaque;
+        int lx, ly;
+    } gather{extent, opaque, lx, ly};
+    // Surfaces, subsurfaces and popups, each with its position relative to the window.
+    wlr_xdg_surface_for_each_surface(
+        xdg_,
+        [](wlr_surface* surface, int sx, int sy, void* data) {
+            auto* g = static_cast<Gather*>(data);
+            g->extent.add_rect(g->lx + sx, g->ly + sy, surface->current.width, surface->current.height);
+            // wlroots sets opaque_region to the whole surface when its buffer's format has no
+            // alpha (XRGB), else to the client's opaque region, clipped to the surface.
+            g->opaque.add_translated(&surface->opaque_region, g->lx + sx, g->ly + sy);
+        },
+        &gather);
+}
+
 void Toplevel::fit_to_output()
 {
     output_destroy_.disconnect();
@@ -84,6 +125,28 @@ XdgShell::XdgShell(Server& server) : server_(server)
         if (Toplevel* toplevel = toplevel_of(static_cast<wlr_surface*>(data)); toplevel && toplevel != focused_)
             focus(toplevel);
     });
+    before_render_.connect(&server_.before_render, [this](void*) { update_visibility(); });
+}
+
+void XdgShell::update_visibility()
+{
+    // Recomputed for every frame rather than tracked through every commit, size change and
+    // restack that could change it: a few region operations per window, and nothing can be
+    // missed. Only a change of verdict touches the scene.
+    std::vector<Toplevel*> windows;
+    for (auto it = toplevels_.rbegin(); it != toplevels_.rend(); ++it)
+        if ((*it)->mapped())
+            windows.push_back(it->get());
+    std::vector<Region> extents(windows.size()), opaques(windows.size());
+    std::vector<WindowRegions> regions;
+    regions.reserve(windows.size());
+    for (size_t i = 0; i < windows.size(); ++i) {
+        windows[i]->gather_regions(extents[i], opaques[i]);
+        regions.push_back({&extents[i], &opaques[i]});
+    }
+    std::vector<bool> covered = covered_windows(regions);
+    for (size_t i = 0; i < windows.size(); ++i)
+        windows[i]->set_covered(covered[i]);
 }
 
 XdgShell::~XdgShell() { toplevels_.clear(); }
@@ -166,7 +229,6 @@ void XdgShell::focus(Toplevel* toplevel)
 void XdgShell::handle_map(Toplevel* toplevel)
 {
     toplevel->set_mapped(true);
-    wlr_scene_node_set_enabled(&toplevel->tree()->node, true);
     focus(toplevel);
     server_.seat->cursor().update_pointer_focus();
 }
@@ -174,7 +236,6 @@ void XdgShell::handle_map(Toplevel* toplevel)
 void XdgShell::handle_unmap(Toplevel* toplevel)
 {
     toplevel->set_mapped(false);
-    wlr_scene_node_set_enabled(&toplevel->tree()->node, false);
     if (focused_ == toplevel) {
         focused_ = nullptr;
         focus(nullptr);

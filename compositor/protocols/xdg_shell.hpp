@@ -3,6 +3,7 @@
 #pragma once
 
 #include "../listener.hpp"
+#include "../occlusion.hpp"
 #include "../wlr.hpp"
 
 #include <memory>
@@ -22,7 +23,14 @@ public:
     wlr_xdg_surface* xdg() const { return xdg_; }
     wlr_scene_tree* tree() const { return tree_; }
     bool mapped() const { return mapped_; }
-    void set_mapped(bool mapped) { mapped_ = mapped; }
+    void set_mapped(bool mapped);
+    // Covered entirely by opaque windows above it (compositor/occlusion.hpp): its scene node is
+    // disabled, so it is not composited, its commits damage nothing and its surfaces get no
+    // frame callbacks until it is uncovered.
+    bool covered() const { return covered_; }
+    void set_covered(bool covered);
+    // What it may draw and what of that is opaque, in layout coordinates.
+    void gather_regions(Region& extent, Region& opaque) const;
     // Sizes it to its output and moves it there.
     void fit_to_output();
     // Asks for the output's size, within the client's min/max size; configures only on change.
@@ -34,6 +42,7 @@ private:
     wlr_scene_tree* tree_;
     wlr_output* output_ = nullptr;
     bool mapped_ = false;
+    bool covered_ = false;
     int32_t configured_width_ = -1, configured_height_ = -1;
     Listener map_;
     Listener unmap_;
@@ -56,6 +65,8 @@ public:
     void handle_map(Toplevel* toplevel);
     void handle_unmap(Toplevel* toplevel);
     void handle_destroy(Toplevel* toplevel);
+    // Before each frame: disables the scene nodes of windows nothing of which can be seen.
+    void update_visibility();
 
 private:
     void handle_new_surface(wlr_xdg_surface* xdg_surface);
@@ -68,6 +79,7 @@ private:
     Toplevel* focused_ = nullptr;
     Listener new_surface_;
     Listener focus_requested_;
+    Listener before_render_;
 };
 
 } // namespace syncway

@@ -22,9 +22,11 @@ bool socket_accepts(const std::string& path)
     return ok;
 }
 
-Compositor::Compositor(std::vector<std::string> extra_args, std::vector<std::string> command)
+Compositor::Compositor(std::vector<std::string> extra_args, std::vector<std::string> command,
+                       std::vector<std::string> launcher)
 {
-    std::vector<std::string> argv = {syncway_bin(), "--backend", "headless", "--socket", socket_};
+    std::vector<std::string> argv = std::move(launcher);
+    argv.insert(argv.end(), {syncway_bin(), "--backend", "headless", "--socket", socket_});
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     if (!command.empty()) {
         argv.push_back("--");

@@ -21,8 +21,10 @@ constexpr Rgb background{0, 0, 0};
 
 class Compositor {
 public:
-    // extra_args go before any `--`; the socket is always "syncway-test".
-    explicit Compositor(std::vector<std::string> extra_args = {}, std::vector<std::string> command = {});
+    // extra_args go before any `--`; the socket is always "syncway-test". launcher: a command
+    // that execs syncway with its arguments (e.g. prlimit with the fd limits to run under).
+    explicit Compositor(std::vector<std::string> extra_args = {}, std::vector<std::string> command = {},
+                        std::vector<std::string> launcher = {});
     ~Compositor();
 
     // Waits until the socket accepts connections (or the process died).

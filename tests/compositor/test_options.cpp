@@ -119,3 +119,29 @@ TEST(Options, HelpAndVersionFlags)
     for (const char* word : {"--backend", "--renderer", "--output", "--socket", "--help", "--version", "128+N"})
         EXPECT_NE(usage.find(word), std::string::npos) << word;
 }
+
+TEST(Options, ClientLimits)
+{
+    auto defaults = parse({});
+    ASSERT_TRUE(defaults);
+    EXPECT_EQ(defaults->limits, ClientLimits{});
+    auto set = parse({"--limit-timelines", "8", "--limit-held-commits=9", "--limit-waits", "10",
+                      "--limit-dmabuf-fds", "11", "--fd-headroom", "0"});
+    ASSERT_TRUE(set) << set.error().message;
+    EXPECT_EQ(set->limits, (ClientLimits{8, 9, 10, 11, 0}));
+    for (std::vector<std::string_view> bad : {std::vector<std::string_view>{"--limit-timelines", "0"},
+                                              {"--limit-waits", "-1"},
+                                              {"--limit-held-commits", "many"},
+                                              {"--limit-dmabuf-fds", "99999999999"},
+                                              {"--fd-headroom", ""}}) {
+        auto options = parse(bad);
+        ASSERT_FALSE(options) << bad[0] << " " << bad[1];
+        EXPECT_NE(options.error().message.find(std::string(bad[0])), std::string::npos) << options.error().message;
+    }
+    // --help names every limit with its default.
+    std::string usage = usage_text("syncway");
+    for (const char* word : {"--limit-timelines N", "default 256", "--limit-held-commits N", "default 1024",
+                             "--limit-waits N", "default 128", "--limit-dmabuf-fds N", "--fd-headroom N",
+                             "default 512", "RLIMIT_NOFILE"})
+        EXPECT_NE(usage.find(word), std::string::npos) << word;
+}

@@ -26,8 +26,8 @@ inline Rgb rgb(Color c) { return Rgb{c.r, c.g, c.b}; }
 
 class SyncSession {
 public:
-    explicit SyncSession(std::vector<std::string> extra_args = {})
-        : compositor_(with_output(std::move(extra_args)))
+    explicit SyncSession(std::vector<std::string> extra_args = {}, std::vector<std::string> launcher = {})
+        : compositor_(with_output(std::move(extra_args)), {}, std::move(launcher))
     {
         ready_ = compositor_.wait_ready();
         // No service socket with --syncobj off or kernel.

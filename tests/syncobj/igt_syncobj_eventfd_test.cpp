@@ -98,7 +98,7 @@ TEST_F(igt_syncobj_eventfd, timeline_wait_signaled) { wait_signaled_case(1); }
 
 TEST_F(igt_syncobj_eventfd, fires_once_rechecked_on_every_new_point)
 {
-    // DESIGN §4: one-shot, re-checked on every new point; not an IGT subtest.
+    // docs/DESIGN.md §3, timelines: one-shot, re-checked on every new point; not an IGT subtest.
     int s = create();
     int ew = efd();
     ASSERT_EQ(syncobj_eventfd(dev_, s, 3, ew, 0), 0);

@@ -8,11 +8,9 @@ checks directory, one file per check) and writes each one's exit status and log 
 on the lock and then read what it wrote), then prints that check's log and exits with its
 status. `run` boots a session unconditionally and prints a summary (for people and benchmarks).
 
-Kernel (--kernel 6.1, the default): $SYNCWAY_VM_KERNEL, else <source>/../shared/vm/bzImage (its
-bzImage.sha256 must match), else the one tests/vm/kernel/build-kernel.sh builds into
-~/.cache/syncway/vm-kernel/. --kernel 6.12 (virtio-gpu with timeline syncobjs and
-DRM_IOCTL_SYNCOBJ_EVENTFD): $SYNCWAY_VM_KERNEL_612, else ~/.cache/syncway/vm-kernel-6.12/
-(`build-kernel.sh --version 6.12`).
+Kernel (--kernel 6.1, the default, or 6.12: virtio-gpu with timeline syncobjs and
+DRM_IOCTL_SYNCOBJ_EVENTFD): chosen by kernel/select_kernel.py (a given path, a verified prebuilt
+one from $SYNCWAY_VM_PREBUILT built for our fragment, or the one kernel/build-kernel.sh built).
 Exit 77 (skip) only when qemu cannot run here (missing, or it refuses to start).
 """
 
@@ -29,13 +27,12 @@ from pathlib import Path
 
 from qmp_input import QmpInputRelay
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "kernel"))
+import select_kernel  # noqa: E402  (beside this file, not a package)
+
 SKIP = 77
 HERE = Path(__file__).resolve().parent
 QEMU = "qemu-system-x86_64"
-# The kernel caches are shared with build-kernel.sh (keep the two in step).
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "syncway"
-KERNEL_CACHES = {"6.1": CACHE / "vm-kernel", "6.12": CACHE / "vm-kernel-6.12"}
-KERNEL_ENVS = {"6.1": "SYNCWAY_VM_KERNEL", "6.12": "SYNCWAY_VM_KERNEL_612"}
 
 
 class TierError(Exception):
@@ -46,44 +43,17 @@ class QemuCannotRun(Exception):
     """qemu is missing or refuses to start here: the check is skipped with this reason."""
 
 
-def sha256_of(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def find_kernel(source_root, version="6.1"):
+def find_kernel(version="6.1"):
     """Returns (path, how it was chosen) or raises TierError naming every place looked at."""
-    env_name = KERNEL_ENVS[version]
-    env = os.environ.get(env_name)
-    if env:
-        if not Path(env).is_file():
-            raise TierError(f"{env_name}={env} is not a file")
-        return Path(env), env_name
-    looked = []
-    shared = (Path(source_root) / ".." / "shared" / "vm" / "bzImage").resolve()
-    if version == "6.1" and shared.is_file():
-        sums = shared.with_name("bzImage.sha256")
-        if not sums.is_file():
-            raise TierError(f"{shared} has no {sums.name} beside it: refusing an unverified kernel")
-        expected = sums.read_text().split()[0]
-        actual = sha256_of(shared)
-        if actual != expected:
-            raise TierError(f"{shared}: sha256 {actual} does not match {sums} ({expected})")
-        return shared, f"prebuilt, sha256 verified ({expected[:12]}…)"
-    if version == "6.1":
-        looked.append(str(shared))
-    cached = KERNEL_CACHES[version] / "bzImage"
-    if cached.is_file():
-        return cached, f"built by tests/vm/kernel/build-kernel.sh --version {version}"
-    looked.append(str(cached))
-    raise TierError(
-        f"no {version} kernel for the VM tier: looked at ${env_name} (unset), " + ", ".join(looked)
-        + f". Build one once per machine with tests/vm/kernel/build-kernel.sh --version {version}"
-        + " (scripts/setup.sh does; see tests/vm/README.md for its time on 2 cores)."
-    )
+    try:
+        return select_kernel.select(version)
+    except select_kernel.NoKernel as e:
+        raise TierError(
+            f"{e}. Build one once per machine with tests/vm/kernel/build-kernel.sh --version "
+            f"{version} (scripts/test.sh does when the vm suite runs; see tests/vm/README.md for "
+            "its time on 2 cores), or point $SYNCWAY_VM_PREBUILT at a directory of prebuilt "
+            "kernels."
+        ) from None
 
 
 def cpio_newc(entries):
@@ -267,7 +237,7 @@ class Session:
     def boot_once(self):
         if shutil.which(QEMU) is None:
             raise QemuCannotRun(f"{QEMU} not found (Debian package qemu-system-x86)")
-        kernel, how = find_kernel(self.source_root, self.kernel_version)
+        kernel, how = find_kernel(self.kernel_version)
         initrd = initramfs(self.build_root / "tests" / "vm")
         shutil.rmtree(self.out, ignore_errors=True)
         (self.out / "results").mkdir(parents=True)
@@ -404,7 +374,7 @@ def main():
     parser.add_argument("--timeout", default="380", help="seconds for the whole boot (env SYNCWAY_VM_TIMEOUT)")
     parser.add_argument("--check-timeout", default="200", help="seconds per check inside the guest (env SYNCWAY_VM_CHECK_TIMEOUT)")
     parser.add_argument("--memory", default="2G", help="guest memory (qemu -m)")
-    parser.add_argument("--kernel", default="6.1", choices=sorted(KERNEL_CACHES),
+    parser.add_argument("--kernel", default="6.1", choices=sorted(select_kernel.VERSIONS),
                         help="which kernel the session boots (6.12: timeline syncobjs on virtio-gpu)")
     parser.add_argument("--gpu", default="virtio", choices=["virtio", "virgl"],
                         help="virtio: virtio-gpu without 3D (Mesa's kms_swrast in the guest); virgl: "

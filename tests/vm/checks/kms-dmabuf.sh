@@ -1,7 +1,7 @@
 # linux-dmabuf on KMS with the kernel's own dma-bufs: syncway on virtio-gpu (pixman) shows a
 # client's window whose buffer is a virtio-gpu dumb buffer, a vgem buffer carrying an implicit
 # write fence, or a /dev/dma_heap/system buffer (clients/dmabuf_client.cpp), checked by a grim
-# screenshot. virtio-gpu cannot import foreign dma-bufs (DESIGN.md §9): syncway's pixman
+# screenshot. virtio-gpu cannot import foreign dma-bufs (docs/DESIGN.md §3, the VM tier): syncway's pixman
 # linux-dmabuf maps them on the CPU.
 # Sub-checks: virtio-buffer, vgem-fence, dma-heap.
 . "$VM_LIB"

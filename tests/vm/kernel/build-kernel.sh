@@ -2,16 +2,15 @@
 # Builds a VM tier kernel once per machine: Debian's linux-source-<version> with defconfig,
 # kvm_guest.config and our fragment (syncway-vm.config beside this script), into
 # ~/.cache/syncway/vm-kernel/bzImage (6.1) or ~/.cache/syncway/vm-kernel-<version>/bzImage.
-# vm_tier.py looks there after $SYNCWAY_VM_KERNEL (6.1: also ../shared/vm/bzImage) or
-# $SYNCWAY_VM_KERNEL_612 (6.12). 6.1: about 11 min of `make -j2`; 6.12: see tests/vm/README.md.
+# select_kernel.py (beside this script) decides which kernel the tier boots. 6.1: about 11 min
+# of `make -j2`; 6.12: see tests/vm/README.md.
 #   build-kernel.sh [--version 6.1|6.12]   build unless the cached kernel matches the fragment
-#   build-kernel.sh --if-needed    do nothing when the version's kernel is provided
-#                                  (6.1: $SYNCWAY_VM_KERNEL or ../shared/vm/bzImage; 6.12: $SYNCWAY_VM_KERNEL_612)
+#   build-kernel.sh --if-needed    do nothing when select_kernel.py already finds a usable
+#                                  kernel (given by hand, prebuilt and verified, or cached)
 #   build-kernel.sh --force        rebuild
 # 6.12 is the kernel whose virtio-gpu has timeline syncobjs and DRM_IOCTL_SYNCOBJ_EVENTFD.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../../.." && pwd)
 fragment=$here/syncway-vm.config
 jobs=${SYNCWAY_KERNEL_JOBS:-2}
 version=6.1
@@ -32,17 +31,16 @@ while [ $# -gt 0 ]; do
 done
 
 case "$version" in
-  6.1) cache=${XDG_CACHE_HOME:-$HOME/.cache}/syncway/vm-kernel
-       provided=${SYNCWAY_VM_KERNEL:-}
-       [ -z "$provided" ] && [ -f "$repo/../shared/vm/bzImage" ] && provided=$repo/../shared/vm/bzImage ;;
-  6.12) cache=${XDG_CACHE_HOME:-$HOME/.cache}/syncway/vm-kernel-6.12
-       provided=${SYNCWAY_VM_KERNEL_612:-} ;;
+  6.1) cache=${XDG_CACHE_HOME:-$HOME/.cache}/syncway/vm-kernel ;;
+  6.12) cache=${XDG_CACHE_HOME:-$HOME/.cache}/syncway/vm-kernel-6.12 ;;
   *) echo "build-kernel: unsupported version '$version' (6.1 or 6.12: Debian bookworm's linux-source-6.1, and linux-source-6.12 from bookworm-security)" >&2; exit 2 ;;
 esac
 
-if [ "$mode" = if-needed ] && [ -n "$provided" ]; then
-  echo "build-kernel: a $version kernel is provided ($provided); not building"
-  exit 0
+if [ "$mode" = if-needed ]; then
+  if found=$(python3 "$here/select_kernel.py" --version "$version" 2>/dev/null); then
+    echo "build-kernel: a usable $version kernel is there (${found//$'\t'/: }); not building"
+    exit 0
+  fi
 fi
 [ "$mode" = force ] && rm -f "$cache/bzImage"
 

@@ -1,0 +1,262 @@
+// Only what can be seen is composited: a window entirely behind opaque windows is not sampled
+// by the renderer (its commits are never "presented"), gets no frame callbacks while covered,
+// and shows its latest content the moment it is uncovered. Opaque formats and opaque regions
+// decide what covers; a translucent window covers nothing.
+#include "compositor_fixture.hpp"
+
+#include "presentation-time-client-protocol.h"
+
+#include <syncway/testing/core_globals.hpp>
+#include <syncway/testing/dispatch.hpp>
+#include <syncway/testing/shm_buffers.hpp>
+#include <syncway/testing/toplevel.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <optional>
+
+using namespace syncway::test;
+using syncway::testing::DispatchResult;
+using syncway::testing::dispatch_until;
+
+namespace {
+
+constexpr uint32_t red = 0xffff0000, green = 0xff00ff00, blue = 0xff0000ff;
+
+enum class Feedback { pending, presented, discarded };
+
+// One client connection with two windows; the one mapped last is on top.
+class Client {
+public:
+    explicit Client(const std::string& socket_path)
+    {
+        display_ = wl_display_connect(socket_path.c_str());
+        if (!display_)
+            return;
+        registry_ = wl_display_get_registry(display_);
+        static const wl_registry_listener listener{
+            [](void* data, wl_registry* registry, uint32_t name, const char* interface, uint32_t) {
+                auto* self = static_cast<Client*>(data);
+                if (self->globals_->bind(registry, name, interface))
+                    return;
+                if (std::strcmp(interface, wp_presentation_interface.name) == 0)
+                    self->presentation_ = static_cast<wp_presentation*>(
+                        wl_registry_bind(registry, name, &wp_presentation_interface, 1));
+            },
+            [](void*, wl_registry*, uint32_t) {},
+        };
+        wl_registry_add_listener(registry_, &listener, this);
+        wl_display_roundtrip(display_);
+    }
+    ~Client()
+    {
+        windows_[0].reset();
+        windows_[1].reset();
+        if (presentation_)
+            wp_presentation_destroy(presentation_);
+        if (registry_)
+            wl_registry_destroy(registry_);
+        globals_.reset();  // proxies go before their connection
+        if (display_) {
+            wl_display_flush(display_);
+            wl_display_disconnect(display_);
+        }
+    }
+    bool ready() const { return display_ && globals_->complete() && presentation_; }
+
+    // Maps window `index` with a first buffer of `pixel` in `format`.
+    ::testing::AssertionResult map(int index, uint32_t pixel, uint32_t format = WL_SHM_FORMAT_XRGB8888)
+    {
+        auto& w = windows_[index];
+        w = std::make_unique<Window>();
+        w->toplevel = std::make_unique<syncway::testing::Toplevel>(globals_->compositor, globals_->wm_base,
+                                                                   index == 0 ? "below" : "above");
+        if (dispatch_until(display_, [&] { return w->toplevel->configured(); }, 10s) != DispatchResult::done)
+            return ::testing::AssertionFailure() << "window " << index << " was never configured";
+        int32_t width = w->toplevel->width() > 0 ? w->toplevel->width() : 1920;
+        int32_t height = w->toplevel->height() > 0 ? w->toplevel->height() : 1080;
+        auto buffers = syncway::testing::ShmBuffers::create(globals_->shm, width, height, 4, pixel, format);
+        if (!buffers)
+            return ::testing::AssertionFailure() << "shm buffers: " << buffers.error().message;
+        w->buffers.emplace(std::move(*buffers));
+        return commit(index, pixel);
+    }
+
+    // Sets an opaque region covering all of window `index` (applies with its next commit).
+    void set_fully_opaque(int index)
+    {
+        wl_region* region = wl_compositor_create_region(globals_->compositor);
+        wl_region_add(region, 0, 0, INT32_MAX, INT32_MAX);
+        wl_surface_set_opaque_region(windows_[index]->toplevel->surface(), region);
+        wl_region_destroy(region);
+    }
+
+    // Commits the next buffer of window `index`, filled with `pixel`, with full damage and a
+    // presentation feedback whose fate goes to *feedback (if given).
+    ::testing::AssertionResult commit(int index, uint32_t pixel, Feedback* feedback = nullptr)
+    {
+        auto& w = *windows_[index];
+        int slot = w.next++ % w.buffers->count();
+        w.buffers->fill(slot, pixel);
+        wl_surface* surface = w.toplevel->surface();
+        if (feedback) {
+            *feedback = Feedback::pending;
+            static const wp_presentation_feedback_listener listener{
+                [](void*, struct wp_presentation_feedback*, wl_output*) {},
+                [](void* data, struct wp_presentation_feedback* f, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t,
+                   uint32_t, uint32_t) {
+                    *static_cast<Feedback*>(data) = Feedback::presented;
+                    wp_presentation_feedback_destroy(f);
+                },
+                [](void* data, struct wp_presentation_feedback* f) {
+                    *static_cast<Feedback*>(data) = Feedback::discarded;
+                    wp_presentation_feedback_destroy(f);
+                },
+            };
+            wp_presentation_feedback_add_listener(wp_presentation_feedback(presentation_, surface), &listener,
+                                                  feedback);
+        }
+        wl_surface_attach(surface, w.buffers->get(slot), 0, 0);
+        wl_surface_damage_buffer(surface, 0, 0, INT32_MAX, INT32_MAX);
+        wl_surface_commit(surface);
+        if (wl_display_flush(display_) < 0)
+            return ::testing::AssertionFailure() << "connection lost";
+        return ::testing::AssertionSuccess();
+    }
+
+    // Requests a frame callback on window `index` (with an empty commit); *done turns true.
+    void request_frame(int index, bool* done)
+    {
+        *done = false;
+        static const wl_callback_listener listener{[](void* data, wl_callback* cb, uint32_t) {
+            *static_cast<bool*>(data) = true;
+            wl_callback_destroy(cb);
+        }};
+        wl_callback_add_listener(wl_surface_frame(windows_[index]->toplevel->surface()), &listener, done);
+        wl_surface_commit(windows_[index]->toplevel->surface());
+        wl_display_flush(display_);
+    }
+
+    void unmap(int index)
+    {
+        windows_[index].reset();
+        wl_display_flush(display_);
+    }
+
+    DispatchResult until(const std::function<bool()>& done, std::chrono::milliseconds timeout)
+    {
+        return dispatch_until(display_, done, timeout);
+    }
+
+private:
+    struct Window {
+        std::unique_ptr<syncway::testing::Toplevel> toplevel;
+        std::optional<syncway::testing::ShmBuffers> buffers;
+        int next = 0;
+        ~Window()
+        {
+            buffers.reset();
+            toplevel.reset();
+        }
+    };
+    wl_display* display_ = nullptr;
+    wl_registry* registry_ = nullptr;
+    std::unique_ptr<syncway::testing::CoreGlobals> globals_ = std::make_unique<syncway::testing::CoreGlobals>();
+    wp_presentation* presentation_ = nullptr;
+    std::unique_ptr<Window> windows_[2];
+};
+
+bool shows(const Image& image, Rgb rgb) { return image.at(960, 540) == rgb; }
+
+// Starts syncway, maps "below" (red) and then "above" (format and colour given) over it, and
+// waits until "above" is on screen.
+struct Stack {
+    Compositor compositor;
+    std::unique_ptr<Client> client;
+
+    ::testing::AssertionResult start(uint32_t above_format, bool above_opaque_region, Rgb above_on_screen)
+    {
+        if (!compositor.wait_ready())
+            return ::testing::AssertionFailure() << compositor.process().output();
+        client = std::make_unique<Client>(compositor.runtime_dir() + "/" + compositor.socket());
+        if (!client->ready())
+            return ::testing::AssertionFailure() << "client could not connect or bind";
+        if (auto r = client->map(0, red); !r)
+            return r;
+        if (!compositor.wait_for_screenshot([](const Image& i) { return shows(i, {255, 0, 0}); }))
+            return ::testing::AssertionFailure() << "the first window never showed";
+        if (auto r = client->map(1, blue, above_format); !r)
+            return r;
+        if (above_opaque_region) {
+            client->set_fully_opaque(1);
+            if (auto r = client->commit(1, blue); !r)
+                return r;
+        }
+        if (!compositor.wait_for_screenshot([&](const Image& i) { return shows(i, above_on_screen); }))
+            return ::testing::AssertionFailure() << "the second window never showed";
+        return ::testing::AssertionSuccess();
+    }
+
+    // Commits `pixel` to the window below with feedback, then a frame of the one above (so an
+    // output frame certainly happens after it), then another commit below, which settles the
+    // first commit's feedback for good: presented if it was composited, else discarded.
+    // Feedback states live here: their listeners write to them whenever the events arrive.
+    Feedback below = Feedback::pending, above = Feedback::pending, later = Feedback::pending;
+
+    Feedback fate_of_commit_below(uint32_t pixel)
+    {
+        EXPECT_TRUE(client->commit(0, pixel, &below));
+        EXPECT_TRUE(client->commit(1, blue, &above));
+        EXPECT_EQ(client->until([&] { return above != Feedback::pending; }, 10s), DispatchResult::done);
+        EXPECT_TRUE(client->commit(0, pixel, &later));
+        client->until([&] { return below != Feedback::pending; }, 3s);
+        return below;
+    }
+};
+
+} // namespace
+
+TEST(Occlusion, CoveredWindowIsNotCompositedAndShowsItsLatestContentWhenUncovered)
+{
+    Stack s;
+    ASSERT_TRUE(s.start(WL_SHM_FORMAT_XRGB8888, false, {0, 0, 255}));
+    // XRGB: the window above is opaque, so the one below is hidden and its commit never reaches
+    // the renderer.
+    EXPECT_EQ(s.fate_of_commit_below(green), Feedback::discarded)
+        << "a commit of a fully covered window was composited";
+    // While covered, its frame callbacks wait (they are throttled, as in wlroots 0.18's scene).
+    bool frame = false;
+    s.client->request_frame(0, &frame);
+    EXPECT_EQ(s.client->until([&] { return frame; }, 500ms), DispatchResult::timed_out)
+        << "a covered window got a frame callback";
+    // Uncovered: its latest content (green) is on screen at once, and its frame callback comes.
+    s.client->unmap(1);
+    auto shot = s.compositor.wait_for_screenshot([](const Image& i) { return shows(i, {0, 255, 0}); }, 5s);
+    EXPECT_TRUE(shot && shows(*shot, {0, 255, 0})) << "the uncovered window does not show its latest content";
+    EXPECT_EQ(s.client->until([&] { return frame; }, 5s), DispatchResult::done)
+        << "the uncovered window never got its frame callback";
+    ASSERT_TRUE(s.client->commit(0, red, &s.later));
+    EXPECT_EQ(s.client->until([&] { return s.later != Feedback::pending; }, 5s), DispatchResult::done);
+    EXPECT_EQ(s.later, Feedback::presented) << "the uncovered window's commits are not presented";
+}
+
+TEST(Occlusion, TranslucentWindowCoversNothing)
+{
+    Stack s;
+    // ARGB with an alpha of 0xff in every pixel, but no opaque region: the compositor cannot
+    // know it is opaque, so the window below stays composited.
+    ASSERT_TRUE(s.start(WL_SHM_FORMAT_ARGB8888, false, {0, 0, 255}));
+    EXPECT_EQ(s.fate_of_commit_below(green), Feedback::presented)
+        << "a window under a translucent one was treated as covered";
+}
+
+TEST(Occlusion, OpaqueRegionCovers)
+{
+    Stack s;
+    // ARGB with an opaque region over all of it: as opaque as XRGB.
+    ASSERT_TRUE(s.start(WL_SHM_FORMAT_ARGB8888, true, {0, 0, 255}));
+    EXPECT_EQ(s.fate_of_commit_below(green), Feedback::discarded)
+        << "a window under an opaque region was composited";
+}

@@ -1,0 +1,274 @@
+// Per-client limits and the fd limit: a client over a limit gets a protocol error naming it
+// and is disconnected, nothing it held stays behind, and the other clients are still served
+// (the next client's wl_shm pool included).
+#include "sync_session.hpp"
+
+#include <drm_fourcc.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+
+#include <fstream>
+#include <sstream>
+
+using namespace syncway;
+using namespace syncway::test;
+
+namespace {
+
+// Refused with a protocol error on wl_display (implementation) that the log explains, naming
+// `limit` (the option that sets it).
+::testing::AssertionResult refused_naming(Client& client, SyncSession& session, const std::string& limit)
+{
+    if (client.roundtrip())
+        return ::testing::AssertionFailure() << "the client was not disconnected";
+    auto error = client.error();
+    if (!error)
+        return ::testing::AssertionFailure() << "disconnected without a protocol error";
+    if (error->interface != "wl_display" || error->code != WL_DISPLAY_ERROR_IMPLEMENTATION)
+        return ::testing::AssertionFailure() << "error " << error->code << " on " << error->interface;
+    if (!wait_until([&] { return session.log().find(limit) != std::string::npos; }, 5s))
+        return ::testing::AssertionFailure() << "the log does not name " << limit << "\n" << session.log();
+    return ::testing::AssertionSuccess();
+}
+
+// A client that can put a buffer on screen: a wl_shm pool (an fd received), a toplevel, a
+// commit answered by a roundtrip.
+::testing::AssertionResult shm_client_served(SyncSession& session)
+{
+    try {
+        auto client = session.connect();
+        Surface surface(*client);
+        Buffer buffer(client->shm(), 32, 32, green);
+        surface.attach(buffer);
+        surface.commit();
+        if (!client->roundtrip())
+            return ::testing::AssertionFailure() << "a new wl_shm client was disconnected: "
+                                                 << (client->error() ? client->error()->interface : "no error");
+    } catch (const std::exception& e) {
+        return ::testing::AssertionFailure() << e.what();
+    }
+    return ::testing::AssertionSuccess();
+}
+
+uint64_t soft_fd_limit(pid_t pid)
+{
+    std::ifstream limits("/proc/" + std::to_string(pid) + "/limits");
+    std::string line;
+    while (std::getline(limits, line))
+        if (line.starts_with("Max open files")) {
+            std::istringstream fields(line.substr(14));
+            uint64_t soft = 0;
+            fields >> soft;
+            return soft;
+        }
+    return 0;
+}
+
+// The compositor's fd count once the test's own connection to its syncobj service is accepted
+// (the service accepts it at its first request).
+int settled_fd_count(SyncSession& session, UniqueFd& warm_up)
+{
+    warm_up = session.dev().create_timeline();
+    return session.fd_count();
+}
+
+// The test's memfds the compositor holds open.
+int held_memfds(SyncSession& session)
+{
+    std::string list = session.fd_list();
+    int n = 0;
+    for (size_t at = list.find("/memfd:limits-test"); at != std::string::npos; at = list.find("/memfd:limits-test", at + 1))
+        ++n;
+    return n;
+}
+
+UniqueFd memfd(size_t size)
+{
+    UniqueFd fd(memfd_create("limits-test", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    EXPECT_EQ(ftruncate(fd.get(), off_t(size)), 0);
+    return fd;
+}
+
+} // namespace
+
+TEST(Limits, SoftFdLimitRaisedToTheHardLimit)
+{
+    SyncSession session({}, {"prlimit", "--nofile=1024:4096", "--"});
+    ASSERT_TRUE(session.ready()) << session.log();
+    EXPECT_EQ(soft_fd_limit(session.pid()), 4096u);
+    EXPECT_NE(session.log().find("soft limit raised from 1024 to the hard limit 4096"), std::string::npos)
+        << session.log();
+    EXPECT_TRUE(session.shuts_down_cleanly());
+}
+
+TEST(Limits, ImportedTimelinesPerClient)
+{
+    SyncSession session({"--limit-timelines", "8"});
+    ASSERT_TRUE(session.ready()) << session.log();
+    UniqueFd timeline;
+    int baseline = settled_fd_count(session, timeline);
+    {
+        auto client = session.connect();
+        for (int i = 0; i < 8; ++i)
+            client->import(timeline.get());
+        ASSERT_TRUE(client->roundtrip()) << "8 timelines are within the limit\n" << session.log();
+        client->import(timeline.get());
+        EXPECT_TRUE(refused_naming(*client, session, "--limit-timelines"));
+    }
+    // Its timelines went with it.
+    EXPECT_TRUE(wait_until([&] { return session.fd_count() <= baseline; }, 10s))
+        << session.fd_count() << " fds, " << baseline << " before\n" << session.fd_list();
+    // Another client imports its own 8.
+    auto other = session.connect();
+    for (int i = 0; i < 8; ++i)
+        other->import(timeline.get());
+    EXPECT_TRUE(other->roundtrip());
+    EXPECT_TRUE(session.shuts_down_cleanly());
+}
+
+// The compositor's fd table cannot be filled by clients within their limits: clients that
+// import timelines (2 fds each) until the compositor's table is all but full are refused once
+// they hold its budget (soft limit less the headroom), naming it, and the next client still
+// gets its wl_shm pool (whose fd it must receive).
+TEST(Limits, ClientsCannotExhaustTheCompositorsFds)
+{
+    constexpr int table = 1024;
+    SyncSession session({}, {"prlimit", "--nofile=1024:1024", "--"});
+    ASSERT_TRUE(session.ready()) << session.log();
+    auto timeline = session.dev().create_timeline();
+    std::vector<std::unique_ptr<Client>> hogs;
+    // Up to one free fd left; each hog stays within the per-client limit (256).
+    for (int c = 0; c < 6 && session.fd_count() < table - 6; ++c) {
+        hogs.push_back(session.connect());
+        Client& hog = *hogs.back();
+        for (int held = 0; hog.alive() && held < 250;) {
+            // An import costs the compositor a few fds: near the end, one at a time.
+            int room = table - 2 - session.fd_count();
+            if (room < 4)
+                break;
+            for (int i = 0; i < std::clamp(room / 8, 1, 25); ++i, ++held)
+                hog.import(timeline.get());
+            hog.roundtrip();
+        }
+    }
+    EXPECT_NE(session.log().find("near its file descriptor limit"), std::string::npos)
+        << "no client was refused for the fd budget\n" << session.log();
+    EXPECT_NE(session.log().find("--fd-headroom"), std::string::npos);
+    EXPECT_TRUE(shm_client_served(session)) << session.fd_count() << " fds in use\n" << session.log();
+    EXPECT_TRUE(session.compositor().process().running());
+    hogs.clear();
+    EXPECT_TRUE(shm_client_served(session));
+    EXPECT_TRUE(session.shuts_down_cleanly());
+}
+
+TEST(Limits, HeldCommitsPerClient)
+{
+    SyncSession session({"--limit-held-commits", "4"});
+    ASSERT_TRUE(session.ready()) << session.log();
+    auto client = session.connect();
+    Surface surface(*client);
+    SyncTimeline timeline(session, *client);
+    Buffer buffer(client->shm(), 32, 32, red);
+    for (uint64_t i = 1; i <= 4; ++i) {
+        surface.attach(buffer);
+        surface.set_points(timeline.object, 10 * i, timeline.object, 10 * i + 1);  // never signaled
+        surface.commit();
+    }
+    ASSERT_TRUE(client->roundtrip()) << "4 held commits are within the limit\n" << session.log();
+    surface.attach(buffer);
+    surface.set_points(timeline.object, 50, timeline.object, 51);
+    surface.commit();
+    EXPECT_TRUE(refused_naming(*client, session, "--limit-held-commits"));
+    EXPECT_TRUE(shm_client_served(session));
+    EXPECT_TRUE(session.shuts_down_cleanly());
+}
+
+TEST(Limits, PointWaitsPerClient)
+{
+    SyncSession session({"--limit-waits", "2"});
+    ASSERT_TRUE(session.ready()) << session.log();
+    UniqueFd warm_up;
+    int baseline = settled_fd_count(session, warm_up);
+    {
+        auto client = session.connect();
+        SyncTimeline timeline(session, *client);
+        Buffer buffer(client->shm(), 32, 32, red);
+        std::vector<std::unique_ptr<Surface>> surfaces;
+        // One wait per surface with a held commit.
+        for (uint64_t i = 1; i <= 3; ++i) {
+            surfaces.push_back(std::make_unique<Surface>(*client));
+            surfaces.back()->attach(buffer);
+            surfaces.back()->set_points(timeline.object, 10 * i, timeline.object, 10 * i + 1);
+            surfaces.back()->commit();
+            if (i == 2) {
+                ASSERT_TRUE(client->roundtrip()) << "2 waits are within the limit\n" << session.log();
+            }
+        }
+        EXPECT_TRUE(refused_naming(*client, session, "--limit-waits"));
+        surfaces.clear();
+    }
+    EXPECT_TRUE(wait_until([&] { return session.fd_count() <= baseline; }, 10s))
+        << session.fd_count() << " fds, " << baseline << " before\n" << session.fd_list();
+    EXPECT_TRUE(shm_client_served(session));
+    EXPECT_TRUE(session.shuts_down_cleanly());
+}
+
+TEST(Limits, DmabufFdsPerClient)
+{
+    SyncSession session({"--limit-dmabuf-fds", "6"});
+    ASSERT_TRUE(session.ready()) << session.log();
+    UniqueFd warm_up;
+    int baseline = settled_fd_count(session, warm_up);
+    {
+        auto client = session.connect();
+        ASSERT_TRUE(client->dmabuf()) << "linux-dmabuf not advertised";
+        // Parked in params (4 planes) and in two buffers (one fd each): 6.
+        auto* params = client->own(zwp_linux_dmabuf_v1_create_params(client->dmabuf()));
+        for (uint32_t plane = 0; plane < 4; ++plane) {
+            UniqueFd fd = memfd(4096);
+            zwp_linux_buffer_params_v1_add(params, fd.get(), plane, 0, 64, 0, 0);
+        }
+        for (int b = 0; b < 2; ++b) {
+            UniqueFd fd = memfd(64 * 16);
+            fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK);
+            auto* p = client->own(zwp_linux_dmabuf_v1_create_params(client->dmabuf()));
+            zwp_linux_buffer_params_v1_add(p, fd.get(), 0, 0, 64, 0, 0);
+            client->own(zwp_linux_buffer_params_v1_create_immed(p, 16, 16, DRM_FORMAT_XRGB8888, 0));
+        }
+        ASSERT_TRUE(client->roundtrip()) << "6 fds are within the limit\n" << session.log();
+        EXPECT_EQ(held_memfds(session), 6) << session.fd_list();
+        auto* more = client->own(zwp_linux_dmabuf_v1_create_params(client->dmabuf()));
+        UniqueFd fd = memfd(4096);
+        zwp_linux_buffer_params_v1_add(more, fd.get(), 0, 0, 64, 0, 0);
+        EXPECT_TRUE(refused_naming(*client, session, "--limit-dmabuf-fds"));
+    }
+    EXPECT_TRUE(wait_until([&] { return held_memfds(session) == 0 && session.fd_count() <= baseline; }, 10s))
+        << session.fd_count() << " fds, " << baseline << " before\n" << session.fd_list();
+    EXPECT_TRUE(shm_client_served(session));
+    EXPECT_TRUE(session.shuts_down_cleanly());
+}
+
+// Connections cost the compositor an fd each: beyond the budget they are refused.
+TEST(Limits, ConnectionsBeyondTheFdBudgetAreRefused)
+{
+    // 1024 - 1000: 24 fds for clients' objects and connections.
+    SyncSession session({"--fd-headroom", "1000"}, {"prlimit", "--nofile=1024:1024", "--"});
+    ASSERT_TRUE(session.ready()) << session.log();
+    std::vector<std::unique_ptr<Client>> clients;
+    int refused = 0;
+    for (int i = 0; i < 40; ++i) {
+        try {
+            clients.push_back(session.connect());
+        } catch (const std::exception&) {
+            ++refused;  // the refusal can arrive while the client binds its globals
+            continue;
+        }
+        refused += !clients.back()->roundtrip();
+    }
+    EXPECT_GE(refused, 16) << session.log();
+    EXPECT_LE(refused, 40 - 20) << session.log();
+    EXPECT_NE(session.log().find("--fd-headroom"), std::string::npos) << session.log();
+    clients.clear();
+    EXPECT_TRUE(wait_until([&] { return shm_client_served(session); }, 10s));
+    EXPECT_TRUE(session.shuts_down_cleanly());
+}
