@@ -201,6 +201,7 @@ ServiceLimits unlimited()
     l.max_waits_per_connection = UINT32_MAX;
     l.max_fds_per_connection = UINT32_MAX;
     l.max_pending_points_per_timeline = UINT32_MAX;
+    l.max_pending_points_per_connection = UINT32_MAX;
     l.max_fds = UINT32_MAX;
     return l;
 }
@@ -278,6 +279,30 @@ int main(int argc, char** argv)
     print("TRANSFERs from one pending point (max_pending_points_per_timeline; 2 entries each)",
           defaults.max_pending_points_per_timeline, run_one(per_conn, transfer(transfers)),
           run_one(unlimited(), transfer(transfers)), "transfers");
+
+    // TRANSFERs of one pending point spread over 64 timelines, each under its own limit: the
+    // connection's budget of pending points binds.
+    auto spread = [](int64_t n) {
+        return [n] {
+            syncobj_device* dev = open_dev();
+            int src, sig, dst[64];
+            syncobj_create(dev, 0, &src);
+            for (int& d : dst)
+                syncobj_create(dev, 0, &d);
+            syncobj_submit(dev, src, 1, &sig);
+            int64_t i = 0;
+            return repeat(n, [&] {
+                int64_t k = i++;
+                return syncobj_transfer(dev, dst[k % 64], 1 + static_cast<uint64_t>(k / 64), src, 1, 0);
+            });
+        };
+    };
+    ServiceLimits spread_base = unlimited();
+    spread_base.max_pending_points_per_timeline = defaults.max_pending_points_per_timeline;
+    print("TRANSFERs spread over 64 timelines (max_pending_points_per_connection; 1 point each)",
+          defaults.max_pending_points_per_connection,
+          run_one(per_conn, spread(cap(defaults.max_pending_points_per_connection))),
+          run_one(spread_base, spread(cap(defaults.max_pending_points_per_connection))), "transfers");
 
     // Handles: the same timeline imported again and again on the raw wire (the library would
     // reuse its handle). Memory only.

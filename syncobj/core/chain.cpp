@@ -2,10 +2,12 @@
 
 namespace syncway::syncobj::core {
 
-std::shared_ptr<Chain> Chain::with_base(FenceRef base)
+std::shared_ptr<Chain> Chain::with_base(FenceRef base, PointBudget::Token token)
 {
     auto chain = std::make_shared<Chain>();
     Node& node = chain->nodes_[0];
+    if (token)
+        node.tokens.push_back(std::move(token));
     if (base && !base->resolved())
         chain->watch(0, node, std::move(base));
     else if (base)
@@ -55,7 +57,7 @@ void Chain::watch(uint64_t point, Node& node, FenceRef fence)
     });
 }
 
-void Chain::add(uint64_t point, FenceRef fence)
+void Chain::add(uint64_t point, FenceRef fence, PointBudget::Token token)
 {
     if (point > head_ && nodes_.empty() && !collapsing_ && (!fence || (fence->resolved() && !fence->error()))) {
         // The common CPU signal on an idle chain: the new head resolves at once, so no node
@@ -69,6 +71,8 @@ void Chain::add(uint64_t point, FenceRef fence)
     if (point > head_) {
         head_ = point;
         Node& node = nodes_[point];
+        if (token)
+            node.tokens.push_back(std::move(token));
         if (fence && !fence->resolved())
             watch(point, node, std::move(fence));
         else if (fence)
@@ -77,10 +81,13 @@ void Chain::add(uint64_t point, FenceRef fence)
         auto it = nodes_.find(head_);
         if (it == nodes_.end() || !fence)
             return; // the head already resolved: a late point cannot un-signal it
-        if (!fence->resolved())
+        if (!fence->resolved()) {
+            if (token)
+                it->second.tokens.push_back(std::move(token));
             watch(head_, it->second, std::move(fence));
-        else if (fence->error() && !it->second.error)
+        } else if (fence->error() && !it->second.error) {
             it->second.error = fence->error();
+        }
     }
     collapse();
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "fence.hpp"
+#include "point_budget.hpp"
 #include "waiter.hpp"
 
 #include <cstdint>
@@ -23,7 +24,7 @@ struct PointInfo {
 class Chain : public std::enable_shared_from_this<Chain> {
 public:
     // A chain whose only node is `base` at point 0 (a binary fence replacing everything).
-    static std::shared_ptr<Chain> with_base(FenceRef base);
+    static std::shared_ptr<Chain> with_base(FenceRef base, PointBudget::Token token = {});
     // A chain with nothing pending whose points up to `head` all signaled: what a Timeline
     // kept inline while idle, made into an object when a point becomes pending or is waited on.
     static std::shared_ptr<Chain> signaled_through(uint64_t head);
@@ -53,7 +54,8 @@ public:
 
     // Adds a fence at `point` > 0 (nullptr: already signaled). A point at or below the head
     // joins the head node if it is still pending, and is ignored if the head has resolved.
-    void add(uint64_t point, FenceRef fence);
+    // `token` stays with the node the point lands in, if any, until that node goes.
+    void add(uint64_t point, FenceRef fence, PointBudget::Token token = {});
 
     // Attaches `w` for `point` <= head(); resolves it at once if already resolved.
     void attach(Waiter& w, uint64_t point);
@@ -64,6 +66,7 @@ private:
         uint32_t pending = 0;
         int error = 0;
         std::vector<FenceRef> fences; // pending ones, kept alive by the chain
+        std::vector<PointBudget::Token> tokens;
     };
     struct Failure {
         uint64_t from = 0; // exclusive: points (from, key] failed

@@ -56,7 +56,7 @@ PointInfo Timeline::info(uint64_t point) const noexcept
     return point <= idle_head_ ? PointInfo{PointPhase::Signaled, 0} : PointInfo{PointPhase::Unsubmitted, 0};
 }
 
-void Timeline::signal(uint64_t point) { add(point, nullptr); }
+void Timeline::signal(uint64_t point, PointBudget::Token token) { add(point, nullptr, std::move(token)); }
 
 void Timeline::reset()
 {
@@ -86,7 +86,7 @@ void Timeline::fold_idle_chain() noexcept
         busy_.reset();
 }
 
-void Timeline::add(uint64_t point, FenceRef fence)
+void Timeline::add(uint64_t point, FenceRef fence, PointBudget::Token token)
 {
     bool signaled = !fence || (fence->resolved() && !fence->error());
     // Before anything can wake a waiter: one that resets this timeline has the last word.
@@ -97,7 +97,7 @@ void Timeline::add(uint64_t point, FenceRef fence)
             if (busy_)
                 busy_->chain.reset();
         } else {
-            busy().chain = Chain::with_base(std::move(fence));
+            busy().chain = Chain::with_base(std::move(fence), std::move(token));
         }
         idle_head_ = 0;
     } else {
@@ -112,7 +112,7 @@ void Timeline::add(uint64_t point, FenceRef fence)
                 busy().chain = Chain::signaled_through(idle_head_);
             // Keep the chain alive across add(): waiters woken inside may reset this timeline.
             auto chain = busy_->chain;
-            chain->add(point, std::move(fence));
+            chain->add(point, std::move(fence), std::move(token));
         }
     }
     submitted_changed();

@@ -36,10 +36,11 @@ public:
     PointInfo info(uint64_t point) const noexcept;
 
     // CPU signal: point 0 replaces the fence with a signaled one; else adds a signaled node.
-    void signal(uint64_t point);
+    void signal(uint64_t point, PointBudget::Token token = {});
     void reset();
-    // Puts `fence` at `point` (0: replaces everything, as a binary syncobj does).
-    void add(uint64_t point, FenceRef fence);
+    // Puts `fence` at `point` (0: replaces everything, as a binary syncobj does). `token`
+    // stays with whatever the chain keeps for it (Chain::add).
+    void add(uint64_t point, FenceRef fence, PointBudget::Token token = {});
 
     // Registers `w` for `point` with kernel WAIT flags (kWaitForSubmit, kWaitAvailable).
     // Unsubmitted point without kWaitForSubmit or kWaitAvailable → EINVAL (kernel 6.12). May resolve `w` before returning.

@@ -217,6 +217,16 @@ Status Connection::check_budget(uint32_t fds, uint32_t new_waits)
     return Ok{};
 }
 
+Status Connection::check_points_budget(size_t n)
+{
+    uint32_t limit = s.opt.limits.max_pending_points_per_connection;
+    if (points->used() + n > limit)
+        return make_error(ENOSPC, "this connection already has " + std::to_string(points->used()) +
+                                      " pending points on its timelines (limit max_pending_points_per_connection = " +
+                                      std::to_string(limit) + ")");
+    return Ok{};
+}
+
 Status Connection::check_pending_points(const core::Timeline& t, uint32_t handle)
 {
     size_t n = t.pending_entries();
@@ -340,6 +350,8 @@ Reply Connection::op_submit(const WireRequest& req, std::vector<UniqueFd>& fds)
         return Reply::fail(EINVAL, "SUBMIT needs a new pipe: this one is already a signaler");
     if (auto st = check_pending_points(*t, req.handle); !st)
         return Reply::fail(st.error());
+    if (auto st = check_points_budget(1); !st)
+        return Reply::fail(st.error());
     if (auto st = check_budget(1, 0); !st)
         return Reply::fail(st.error());
     int fl = fcntl(fds[0].get(), F_GETFL);
@@ -361,7 +373,7 @@ Reply Connection::op_submit(const WireRequest& req, std::vector<UniqueFd>& fds)
     sig->charge.bind(s, id, 1, 0);
     core::FenceRef fence = sig->fence;
     s.signalers[sig->id] = std::move(sig);
-    t->add(req.point, std::move(fence));
+    t->add(req.point, std::move(fence), point_token());
     Reply r;
     r.aux = h.value();
     return r;
@@ -389,9 +401,15 @@ Reply Connection::op_signal(const WireRequest& req)
     for (size_t i = 0; i < batch.size(); i++)
         if (auto st = check_pending_points(*batch[i], req.handles[i]); !st)
             return Reply::fail(st.error());
+    // A signal on an idle timeline keeps nothing (its head just moves): only busy ones count.
+    size_t busy = 0;
+    for (core::Timeline* t : batch)
+        busy += t->has_chain_object();
+    if (auto st = check_points_budget(busy); !st)
+        return Reply::fail(st.error());
     // A waiter woken here may retire an object; its core timeline lives until collect().
     for (size_t i = 0; i < batch.size(); i++)
-        batch[i]->signal(req.points[i]);
+        batch[i]->signal(req.points[i], batch[i]->has_chain_object() ? point_token() : core::PointBudget::Token{});
     return {};
 }
 
@@ -508,10 +526,12 @@ Reply Connection::op_transfer(const WireRequest& req)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(src ? req.dst_handle : req.handle));
     if (auto st = check_pending_points(*dst, req.dst_handle); !st)
         return Reply::fail(st.error());
+    if (auto st = check_points_budget(1); !st)
+        return Reply::fail(st.error());
     auto fence = src->fence_for(req.point, req.flags);
     if (!fence)
         return Reply::fail(fence.error());
-    dst->add(req.dst_point, std::move(fence.value()));
+    dst->add(req.dst_point, std::move(fence.value()), point_token());
     return {};
 }
 
@@ -544,11 +564,13 @@ Reply Connection::op_import_sync_file(const WireRequest& req, std::vector<Unique
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
     if (auto st = check_pending_points(*t, req.handle); !st)
         return Reply::fail(st.error());
+    if (auto st = check_points_budget(1); !st)
+        return Reply::fail(st.error());
     FdInfo info = inspect_fd(fds[0].get(), s.registry.pipefs_dev());
     auto fence = s.import_sync_file(std::move(fds[0]), info, *this);
     if (!fence)
         return Reply::fail(fence.error());
-    t->add(req.point, std::move(fence.value()));
+    t->add(req.point, std::move(fence.value()), point_token());
     return {};
 }
 

@@ -260,6 +260,8 @@ struct Connection final : Poller::Source {
     uint32_t fds_held = 0;
     uint32_t waits_held = 0;
     Charge self; // the connection's own socket, in the service's fd budget
+    // Pending points it added (max_pending_points_per_connection).
+    std::shared_ptr<core::PointBudget> points = std::make_shared<core::PointBudget>();
     Connection(Service::State& state) : s(state) {}
     void ready(uint32_t events) override;
     // One request already received: answers it. False once the connection has closed.
@@ -279,6 +281,9 @@ struct Connection final : Poller::Source {
     Status check_budget(uint32_t fds, uint32_t waits);
     // Whether `t` may take one more pending point.
     Status check_pending_points(const core::Timeline& t, uint32_t handle);
+    // Whether this connection may add `n` more pending points.
+    Status check_points_budget(size_t n);
+    core::PointBudget::Token point_token() { return core::PointBudget::take(points); }
 
     Reply op_create(const WireRequest& req);
     Reply op_import(std::vector<UniqueFd>& fds);

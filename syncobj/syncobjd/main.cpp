@@ -66,6 +66,9 @@ void usage(FILE* out, const ServiceLimits& d)
             "                         waits (default %u); EMFILE\n"
             "  --max-pending-points N pending points (and fences joined to them) on one\n"
             "                         timeline (default %u); ENOSPC\n"
+            "  --max-pending-points-per-connection N\n"
+            "                         pending points one connection added, on any timelines,\n"
+            "                         not resolved yet (default %u); ENOSPC\n"
             "  --max-fds N            every fd the service holds for its clients, connections\n"
             "                         included (default: the soft RLIMIT_NOFILE, once raised,\n"
             "                         less %u for the service itself); ENFILE\n"
@@ -78,7 +81,8 @@ void usage(FILE* out, const ServiceLimits& d)
             "SIGTERM or SIGINT stop the service and remove its socket.\n",
             kSocketEnv, kSocketEnv, kBackendEnv, d.max_connections, d.max_connections_per_client,
             d.max_handles_per_connection, d.max_waits_per_connection, d.max_fds_per_connection,
-            d.max_pending_points_per_timeline, static_cast<unsigned>(kDaemonReserveFds),
+            d.max_pending_points_per_timeline, d.max_pending_points_per_connection,
+            static_cast<unsigned>(kDaemonReserveFds),
             SYNCOBJ_WIRE_MAX_COUNT, SYNCOBJ_WIRE_MAX_MESSAGE);
 }
 
@@ -148,6 +152,8 @@ int main(int argc, char** argv)
             number("--max-fds-per-connection", limits.max_fds_per_connection);
         else if (a == "--max-pending-points")
             number("--max-pending-points", limits.max_pending_points_per_timeline);
+        else if (a == "--max-pending-points-per-connection")
+            number("--max-pending-points-per-connection", limits.max_pending_points_per_connection);
         else if (a == "--max-fds")
             number("--max-fds", limits.max_fds);
         else if (a == "--verbose")

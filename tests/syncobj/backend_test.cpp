@@ -192,7 +192,7 @@ TEST(Syncobjd, HelpDocumentsSocketEnvAndLimits)
     std::string help = run_and_capture(std::string(getenv("SYNCOBJD")) + " --help");
     for (const char* word : {"SYNCWAY_SYNCOBJ_SOCKET", "XDG_RUNTIME_DIR", "--socket", "--max-connections",
                              "--max-handles", "--max-waits", "LISTEN_FDS", "SO_PEERCRED", "ENOSPC",
-                             "--max-connections-per-client", "--max-fds-per-connection", "--max-pending-points",
+                             "--max-connections-per-client", "--max-fds-per-connection", "--max-pending-points", "--max-pending-points-per-connection",
                              "--max-fds N", "EMFILE", "ENFILE", "RLIMIT_NOFILE"})
         EXPECT_NE(help.find(word), std::string::npos) << word;
     std::string bad = run_and_capture(std::string(getenv("SYNCOBJD")) + " --max-waits zero 2>&1");

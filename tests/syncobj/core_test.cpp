@@ -565,3 +565,31 @@ TEST(TimelineCore, ResetFromAChainWakeUpLeavesNoFence)
     EXPECT_EQ(w3.fired, 1);
     EXPECT_FALSE(t.has_fence());
 }
+
+TEST(TimelineCore, PendingEntriesAndPointTokensGoWithTheirNodes)
+{
+    auto budget = std::make_shared<PointBudget>();
+    Timeline t;
+    auto f1 = std::make_shared<Fence>();
+    t.add(1, f1, PointBudget::take(budget));
+    EXPECT_EQ(t.pending_entries(), 2u); // the node and its fence
+    EXPECT_EQ(budget->used(), 1u);
+    t.signal(2, PointBudget::take(budget)); // behind the pending point: a node of its own
+    t.add(2, std::make_shared<Fence>(), PointBudget::take(budget)); // joins the head node
+    EXPECT_EQ(t.pending_entries(), 4u);
+    EXPECT_EQ(budget->used(), 3u);
+    f1->resolve(0); // point 1 signals; point 2 still waits for the fence joined to it
+    EXPECT_EQ(t.pending_entries(), 2u);
+    EXPECT_EQ(budget->used(), 2u);
+    t.reset(); // the chain goes, and every token with it
+    EXPECT_EQ(t.pending_entries(), 0u);
+    EXPECT_EQ(budget->used(), 0u);
+    // A signal on an idle timeline keeps nothing: its token comes back at once.
+    t.signal(5, PointBudget::take(budget));
+    EXPECT_EQ(budget->used(), 0u);
+    // Closing the timeline gives back what it held.
+    t.add(6, std::make_shared<Fence>(), PointBudget::take(budget));
+    EXPECT_EQ(budget->used(), 1u);
+    t.close();
+    EXPECT_EQ(budget->used(), 0u);
+}

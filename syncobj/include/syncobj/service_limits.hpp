@@ -26,6 +26,10 @@ struct ServiceLimits {
     // signaled ones behind an unsignaled one) plus fences joined to them (SUBMIT, TRANSFER,
     // IMPORT_SYNC_FILE, SIGNAL add them). Over it: ENOSPC.
     uint32_t max_pending_points_per_timeline = 1024;
+    // Pending points one connection added, on any timelines, that have not resolved yet (the
+    // same adds; each stays counted while the chain keeps it, even past the connection). Over
+    // it: ENOSPC.
+    uint32_t max_pending_points_per_connection = 16384;
     // Every fd the service holds for clients (connections included), whoever made it: the
     // service's fd budget, which keeps it (and the process embedding it) clear of
     // RLIMIT_NOFILE. 0: half the soft RLIMIT_NOFILE when the service starts. Over it: ENFILE

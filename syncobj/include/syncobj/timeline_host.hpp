@@ -59,6 +59,10 @@ enum class WaitFor {
 struct HostOptions {
     // Empty: $XDG_RUNTIME_DIR/syncway-syncobj-<pid>.sock. An existing socket file is replaced.
     std::string socket_path;
+    // The embedded service's per-client limits and fd budget (service_limits.hpp). With
+    // limits.max_fds == 0 the budget is half the soft RLIMIT_NOFILE at create(): raise the
+    // soft limit before. Fds the host itself keeps (one per HostedTimeline, its PointWaits'
+    // eventfds) are outside this budget.
     ServiceLimits limits;
     // Open a kernel device (if any) so kernel syncobj fds from clients can be imported: the
     // /dev/syncobj device first (no handles, no DRM device), else a DRM render node.
