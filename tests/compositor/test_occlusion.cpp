@@ -16,6 +16,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <vector>
 
 using namespace syncway::test;
 using syncway::testing::DispatchResult;
@@ -52,6 +53,9 @@ public:
     }
     ~Client()
     {
+        for (auto& f : feedbacks_)
+            if (f->proxy)
+                wp_presentation_feedback_destroy(f->proxy);
         windows_[0].reset();
         windows_[1].reset();
         if (presentation_)
@@ -103,20 +107,19 @@ public:
         wl_surface* surface = w.toplevel->surface();
         if (feedback) {
             *feedback = Feedback::pending;
+            // A feedback that is still pending when the client goes is destroyed with it.
+            auto& f = feedbacks_.emplace_back(std::make_unique<PendingFeedback>());
+            f->out = feedback;
+            f->proxy = wp_presentation_feedback(presentation_, surface);
             static const wp_presentation_feedback_listener listener{
                 [](void*, struct wp_presentation_feedback*, wl_output*) {},
-                [](void* data, struct wp_presentation_feedback* f, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t,
-                   uint32_t, uint32_t) {
-                    *static_cast<Feedback*>(data) = Feedback::presented;
-                    wp_presentation_feedback_destroy(f);
-                },
-                [](void* data, struct wp_presentation_feedback* f) {
-                    *static_cast<Feedback*>(data) = Feedback::discarded;
-                    wp_presentation_feedback_destroy(f);
+                [](void* data, struct wp_presentation_feedback*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t,
+                   uint32_t, uint32_t) { static_cast<PendingFeedback*>(data)->settle(Feedback::presented); },
+                [](void* data, struct wp_presentation_feedback*) {
+                    static_cast<PendingFeedback*>(data)->settle(Feedback::discarded);
                 },
             };
-            wp_presentation_feedback_add_listener(wp_presentation_feedback(presentation_, surface), &listener,
-                                                  feedback);
+            wp_presentation_feedback_add_listener(f->proxy, &listener, f.get());
         }
         wl_surface_attach(surface, w.buffers->get(slot), 0, 0);
         wl_surface_damage_buffer(surface, 0, 0, INT32_MAX, INT32_MAX);
@@ -151,6 +154,16 @@ public:
     }
 
 private:
+    struct PendingFeedback {
+        Feedback* out = nullptr;
+        struct wp_presentation_feedback* proxy = nullptr;
+        void settle(Feedback fate)
+        {
+            *out = fate;
+            wp_presentation_feedback_destroy(proxy);
+            proxy = nullptr;
+        }
+    };
     struct Window {
         std::unique_ptr<syncway::testing::Toplevel> toplevel;
         std::optional<syncway::testing::ShmBuffers> buffers;
@@ -166,6 +179,7 @@ private:
     std::unique_ptr<syncway::testing::CoreGlobals> globals_ = std::make_unique<syncway::testing::CoreGlobals>();
     wp_presentation* presentation_ = nullptr;
     std::unique_ptr<Window> windows_[2];
+    std::vector<std::unique_ptr<PendingFeedback>> feedbacks_;
 };
 
 bool shows(const Image& image, Rgb rgb) { return image.at(960, 540) == rgb; }
