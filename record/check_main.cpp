@@ -1,4 +1,4 @@
-// syncway-check DIR: verify a recording made by `syncway --record DIR` (docs/recording.md).
+// syncway-check DIR: verify a recording made by syncway's record option (docs/recording.md).
 // Exit status: 0 pass, 1 an invariant broken or a frame unlike its reference, 2 bad input.
 #include <record/check.hpp>
 
@@ -16,11 +16,11 @@ using namespace syncway::record;
 const char* kUsage =
     "Usage: syncway-check [OPTIONS] DIR\n"
     "\n"
-    "Checks a recording made by `syncway --record DIR`: the trace's invariants (no frame\n"
-    "presented before its acquire point signaled, every release point signaled and none before\n"
-    "the last frame that showed its buffer, no buffer written between its acquire and release\n"
-    "points, no commit lost, nothing presented of a client after it died), and recorded frames\n"
-    "against reference PNGs.\n"
+    "Checks a recording that syncway made into DIR (its record option): the trace's\n"
+    "invariants (no frame presented before its acquire point signaled, every release point\n"
+    "signaled and none before the last frame that showed its buffer, no buffer written\n"
+    "between its acquire and release points, no commit lost, nothing presented of a client\n"
+    "after it died), and recorded frames against reference PNGs.\n"
     "\n"
     "Options:\n"
     "  --expect [OUTPUT:]WHICH=FILE\n"

@@ -24,14 +24,14 @@ root=$dest$prefix
 lib=$root/$libdir
 
 expect=(
-  bin/syncway bin/syncobjd bin/syncway-heaps bin/explicit-sync-shm
+  bin/syncway bin/syncway-check bin/syncobjd bin/syncway-heaps bin/explicit-sync-shm
   include/syncobj/syncobj.h
   "$libdir/libsyncway-syncobj.so" "$libdir/libsyncway-syncobj.so.0"
   "$libdir/pkgconfig/syncway-syncobj.pc"
   lib/systemd/user/syncobjd.service lib/systemd/user/syncobjd.socket
 )
 if command -v scdoc >/dev/null; then
-  expect+=(share/man/man1/syncway.1 share/man/man1/syncobjd.1 share/man/man1/syncway-heaps.1
+  expect+=(share/man/man1/syncway.1 share/man/man1/syncway-check.1 share/man/man1/syncobjd.1 share/man/man1/syncway-heaps.1
            share/man/man3/syncobj.3)
 fi
 for f in "${expect[@]}"; do
