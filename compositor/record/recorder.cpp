@@ -198,6 +198,7 @@ struct Recorder::Impl {
     std::vector<std::unique_ptr<OutputTap>> outputs;
     std::unordered_map<const void*, uint64_t> timelines;
     uint64_t next_surface = 0;
+    uint64_t next_timeline = 0;
     uint32_t next_client = 0;
     bool frames_reported = false;
     std::string end_reason = "shutdown";
@@ -311,7 +312,14 @@ uint32_t Impl::client_id(wl_client* client)
 
 uint64_t Impl::timeline_id(const void* timeline)
 {
-    auto [it, added] = timelines.try_emplace(timeline, timelines.size() + 1);
+    // Keyed by address: a timeline freed and another allocated at its address would share
+    // an id, so the map is forgotten now and then (ids stay unique: the counter goes on),
+    // which also bounds it against a client that imports timelines without end.
+    if (timelines.size() >= 4096)
+        timelines.clear();
+    auto [it, added] = timelines.try_emplace(timeline, next_timeline + 1);
+    if (added)
+        ++next_timeline;
     return it->second;
 }
 
