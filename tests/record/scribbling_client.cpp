@@ -112,6 +112,7 @@ int main(int argc, char** argv)
     wp_linux_drm_syncobj_surface_v1_destroy(sync);
     wp_linux_drm_syncobj_timeline_v1_destroy(acquire);
     wp_linux_drm_syncobj_timeline_v1_destroy(release);
+    wp_linux_drm_syncobj_manager_v1_destroy(g.syncobj);
     window.reset();
     wl_display_roundtrip(display);
     syncobj_fd_close(dev, acquire_fd);
