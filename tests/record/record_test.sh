@@ -61,6 +61,8 @@ limits)
     "$SYNCWAY_BIN" --backend headless --output 320x240@0 --record "$WORK/c" -- sh -c 'exit 3' 2>/dev/null
     st=$?; [ $st = 3 ] || fail "command status: $st, expected 3"
     grep -q '"reason":"command","status":3' "$WORK/c/trace.jsonl" || fail "command: end record"
+    "$SYNCWAY_BIN" --backend headless --output 320x240@0 --scale 2 --frames 3 --record "$WORK/s" -- weston-simple-shm 2>/dev/null
+    grep -q '"scale_milli":2000' "$WORK/s/trace.jsonl" || fail "--scale 2: the output's scale is not 2"
     "$SYNCWAY_BIN" --backend headless --record /proc/forbidden -- true 2>"$WORK/err"
     st=$?; [ $st = 1 ] || fail "--record into an impossible directory: status $st, expected 1"
     grep -q "/proc/forbidden" "$WORK/err" || fail "--record error does not name the directory"
