@@ -113,6 +113,7 @@ static void *render_main(void *data)
 		}
 		struct job job = app->queue[0];
 		memmove(app->queue, app->queue + 1, sizeof(app->queue[0]) * (size_t)--app->queued);
+		pthread_cond_broadcast(&app->cond); /* room in the queue for the main thread */
 		pthread_mutex_unlock(&app->lock);
 
 		/* The compositor may still read this buffer for its previous commit: wait for that
@@ -149,6 +150,10 @@ static void commit_next_frame(struct app *app)
 
 	struct job job = {buffer->pixels, buffer->release_point, point, signaler};
 	pthread_mutex_lock(&app->lock);
+	/* A compositor that applies commits before their acquire points signal sends frame
+	 * callbacks faster than we draw: wait for room rather than overrun the queue. */
+	while (app->queued == BUFFER_COUNT)
+		pthread_cond_wait(&app->cond, &app->lock);
 	app->queue[app->queued++] = job;
 	pthread_cond_signal(&app->cond);
 	pthread_mutex_unlock(&app->lock);
