@@ -4,10 +4,13 @@
 #include "fd_limit.hpp"
 #include "vulkan_layer_env.hpp"
 #include "options.hpp"
+#include "record/recorder.hpp"
 #include "runtime_dir.hpp"
 #include "server.hpp"
 #include "wlr.hpp"
 
+#include <algorithm>
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -27,7 +30,21 @@ struct Session {
     Server* server = nullptr;
     ChildProcess* child = nullptr;
     int signal = 0;  // SIGINT/SIGTERM received
+    const char* limit = nullptr;  // "frames" or "timeout" when --frames/--timeout ended the run
 };
+
+// Distinct from 0 (--frames reached) and from what a shell reports for its own failures; the
+// value timeout(1) uses.
+constexpr int kTimeoutStatus = 124;
+
+int on_timeout(void* data)
+{
+    auto* session = static_cast<Session*>(data);
+    wlr_log(WLR_INFO, "--timeout reached, shutting down");
+    session->limit = "timeout";
+    session->server->terminate();
+    return 0;
+}
 
 int on_terminate_signal(int signal, void* data)
 {
@@ -116,6 +133,17 @@ int run(int argc, char** argv)
         EventSourcePtr sigint(wl_event_loop_add_signal(loop, SIGINT, on_terminate_signal, &session));
         EventSourcePtr sigterm(wl_event_loop_add_signal(loop, SIGTERM, on_terminate_signal, &session));
         EventSourcePtr sigchld(wl_event_loop_add_signal(loop, SIGCHLD, on_child_signal, &session));
+        EventSourcePtr timeout;
+        if (options.timeout_ms > 0) {
+            timeout.reset(wl_event_loop_add_timer(loop, on_timeout, &session));
+            wl_event_source_timer_update(timeout.get(), int(std::min<int64_t>(options.timeout_ms, INT32_MAX)));
+        }
+        if (server->recorder)
+            server->recorder->on_frames_reached([&session] {
+                wlr_log(WLR_INFO, "--frames reached, shutting down");
+                session.limit = "frames";
+                session.server->terminate();
+            });
 
         if (!options.command.empty()) {
             auto spawned = ChildProcess::spawn(options.command, socket.value(), vulkan_layer_env(options.vulkan_layer));
@@ -127,18 +155,26 @@ int run(int argc, char** argv)
             session.child = &child;
         }
         server->run();
-        if (!session.signal && !(session.child && session.child->exited()))
+        if (!session.signal && !session.limit && !(session.child && session.child->exited()))
             wlr_log(WLR_INFO, "the %s backend ended the session (parent display gone or last output closed), "
                               "shutting down", std::string(backend_name(server->backend.kind)).c_str());
     }
 
     int status = 0;
+    const char* reason = session.limit ? session.limit : session.signal ? "signal" : "backend";
     if (!options.command.empty()) {
+        if (!session.limit && child.exited())
+            reason = "command";
         // Shut down by a signal while the command still runs: it is ended, and its status
         // (usually 143) is ours.
         child.terminate();
         status = child.exit_code();
     }
+    // A run that --frames or --timeout ended says so in its status, whatever COMMAND's was.
+    if (session.limit)
+        status = session.limit == std::string_view("timeout") ? kTimeoutStatus : 0;
+    if (server->recorder && !server->recorder->finish(reason, status) && status == 0)
+        status = 1;  // --screenshot asked for and not written (logged)
     server.reset();
     return status;
 }

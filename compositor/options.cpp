@@ -148,13 +148,70 @@ Result<OutputSpec> parse_output_spec(std::string_view text)
     if (!width || !height)
         return fail();
     OutputSpec spec{*width, *height, 60000};
-    if (at != std::string_view::npos) {
+    if (at != std::string_view::npos && text.substr(at + 1) == "0") {
+        spec.refresh_mhz = 0;  // headless: a frame whenever something changed, no timer
+    } else if (at != std::string_view::npos) {
         auto mhz = parse_refresh_mhz(text.substr(at + 1));
         if (!mhz)
             return fail();
         spec.refresh_mhz = *mhz;
     }
     return spec;
+}
+
+// --record, --screenshot, --frames, --timeout, --scale.
+Status parse_run_option(std::string_view name, std::string_view value, Options& options)
+{
+    std::string v(value);
+    if (name == "--record" || name == "--screenshot") {
+        if (value.empty())
+            return bad("option '" + std::string(name) + "' needs a non-empty path");
+        (name == "--record" ? options.record_dir : options.screenshot) = v;
+        return Ok{};
+    }
+    if (name == "--frames") {
+        int64_t n = 0;
+        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+        if (value.empty() || ec != std::errc() || end != value.data() + value.size() || n <= 0 || n > 1000000000)
+            return bad("invalid --frames '" + v + "': expected a count of frames, 1..1000000000");
+        options.frames = n;
+        return Ok{};
+    }
+    // Decimal numbers without locale or floating-point parsing surprises: digits[.digits].
+    auto decimal_milli = [](std::string_view text) -> std::optional<int64_t> {
+        auto dot = text.find('.');
+        std::string_view whole = text.substr(0, dot);
+        std::string_view frac = dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
+        if (whole.empty() || whole.size() > 9 || (dot != std::string_view::npos && frac.empty()) || frac.size() > 3)
+            return std::nullopt;
+        int64_t milli = 0;
+        for (char c : whole) {
+            if (c < '0' || c > '9')
+                return std::nullopt;
+            milli = milli * 10 + (c - '0');
+        }
+        milli *= 1000;
+        int64_t place = 100;
+        for (char c : frac) {
+            if (c < '0' || c > '9')
+                return std::nullopt;
+            milli += (c - '0') * place;
+            place /= 10;
+        }
+        return milli;
+    };
+    auto milli = decimal_milli(value);
+    if (name == "--timeout") {
+        if (!milli || *milli <= 0)
+            return bad("invalid --timeout '" + v + "': expected seconds > 0, e.g. 30 or 2.5");
+        options.timeout_ms = *milli;
+        return Ok{};
+    }
+    // --scale
+    if (!milli || *milli < 250 || *milli > 8000)
+        return bad("invalid --scale '" + v + "': expected a scale from 0.25 to 8, e.g. 2 or 1.5");
+    options.scale = double(*milli) / 1000.0;
+    return Ok{};
 }
 
 Result<Options> parse_options(std::span<const std::string_view> args)
@@ -185,6 +242,14 @@ Result<Options> parse_options(std::span<const std::string_view> args)
             options.vulkan_layer = false;
             continue;
         }
+        if (arg == "--record-trace-only") {
+            options.record_frames = false;
+            continue;
+        }
+        if (arg == "--test-fault=ignore-acquire") {
+            options.test_ignore_acquire = true;
+            continue;
+        }
 
         // Options with a value: "--name VALUE" or "--name=VALUE".
         std::string_view name = arg;
@@ -194,7 +259,8 @@ Result<Options> parse_options(std::span<const std::string_view> args)
             value = arg.substr(eq + 1);
         }
         bool takes_value = name == "--backend" || name == "--renderer" || name == "--output" ||
-                           name == "--socket" || name == "--syncobj" || limit_option(name);
+                           name == "--socket" || name == "--syncobj" || limit_option(name) || name == "--record" ||
+                           name == "--screenshot" || name == "--frames" || name == "--timeout" || name == "--scale";
         if (!takes_value) {
             if (arg.starts_with("-"))
                 return bad("unknown option '" + std::string(arg) + "' (see --help)");
@@ -242,6 +308,8 @@ Result<Options> parse_options(std::span<const std::string_view> args)
                 return bad("invalid --socket '" + std::string(*value) +
                            "': expected a plain name such as wayland-5 (no '/')");
             options.socket = *value;
+        } else if (Status s = parse_run_option(name, *value, options); !s) {
+            return s.error();
         }
     }
     return options;
@@ -262,7 +330,8 @@ std::string usage_text(std::string_view program)
            "  --renderer auto|pixman|gles2\n"
            "                       default auto: gles2 when a DRM render node exists, else pixman\n"
            "                       (pixman too when that node's GL is Mesa's software kms_swrast)\n"
-           "  --output WxH[@HZ]    an output of that size (repeatable; default 1920x1080@60).\n"
+           "  --output WxH[@HZ]    an output of that size (repeatable; default 1920x1080@60;\n"
+           "                       @0: headless, a frame only when something changed).\n"
            "                       Headless: virtual outputs; nested: one window each;\n"
            "                       drm: the Nth --output sets the Nth connector's mode: its listed\n"
            "                       mode of that size with the closest refresh, else a custom mode\n"
@@ -279,13 +348,21 @@ std::string usage_text(std::string_view program)
            "                       DRM render node; drm: only through a DRM render node (the global\n"
            "                       is not advertised without the device); off: not advertised.\n"
            "                       $SYNCWAY_SYNCOBJ=MODE is the default when the option is absent;\n"
-           "                       SYNCWAY_SYNCOBJ=off is a kill switch that wins over the option;\n"
-           "                       SYNCWAY_SYNCOBJ_TRACE=FILE appends a line of CLOCK_MONOTONIC\n"
-           "                       timestamps (signal seen, unlock, applied) per commit that waited\n"
-           "                       for its acquire point (for benchmarks)\n"
+           "                       SYNCWAY_SYNCOBJ=off is a kill switch that wins over the option\n"
            "  --no-vulkan-layer    COMMAND runs without syncway's Vulkan layer (by default Vulkan\n"
            "                       swapchains on devices without a DRM node, e.g. lavapipe, get\n"
            "                       explicit sync from VK_LAYER_SYNCWAY_explicit_sync)\n"
+           "  --record DIR         record into DIR (created if missing): trace.jsonl, one JSON\n"
+           "                       record per surface commit (client, role, buffer, acquire and\n"
+           "                       release points, times), and OUTPUT-SEQUENCE.png for every\n"
+           "                       presented frame that differs from the one before; check it\n"
+           "                       with syncway-check (docs/recording.md)\n"
+           "  --record-trace-only  with --record: the trace without PNGs (no frame encoding in the\n"
+           "                       compositor's loop, for timing measurements)\n"
+           "  --frames N           end the run once the first output presented N frames (exit 0)\n"
+           "  --timeout SECONDS    end the run after SECONDS (exit 124)\n"
+           "  --screenshot FILE    write the first output's last frame to FILE (PNG) at exit\n"
+           "  --scale S            scale of every output (0.25 to 8, default 1)\n"
            "  -v, --verbose        debug logging\n"
            "  -h, --help           show this help and exit\n"
            "  -V, --version        show the version and exit\n"
@@ -315,7 +392,9 @@ std::string usage_text(std::string_view program)
            "Layout: each window fills the output it opens on; the newest is on top and has the\n"
            "keyboard focus; popups are placed where xdg-positioner asks, kept on the output.\n"
            "\n"
-           "Exit status: COMMAND's status in command mode, 0 after a signal without a command,\n"
+           "Exit status: COMMAND's status in command mode, 0 after a signal without a command\n"
+           "or when --frames was reached, 124 when --timeout was reached (the trace's end record\n"
+           "names which ended the run),\n"
            "1 if the compositor cannot start (the message names the backend and the reason),\n"
            "2 on bad command-line input.\n";
 }

@@ -20,7 +20,7 @@ enum class SyncobjMode { Auto, Kernel, Drm, Service, Off };
 struct OutputSpec {
     int32_t width = 1920;
     int32_t height = 1080;
-    int32_t refresh_mhz = 60000;  // wlroots counts refresh in mHz
+    int32_t refresh_mhz = 60000;  // wlroots counts refresh in mHz; 0: present only on damage
 
     bool operator==(const OutputSpec&) const = default;
 };
@@ -49,6 +49,16 @@ struct Options {
     ClientLimits limits;
     // COMMAND gets syncway's Vulkan layer (wsi/: explicit sync for Vulkan swapchains).
     bool vulkan_layer = true;
+    // Recording and bounded runs (compositor/record/, docs/recording.md).
+    std::string record_dir;            // --record: trace.jsonl and PNGs of changed frames
+    bool record_frames = true;         // --record-trace-only: no PNGs
+    std::string screenshot;            // --screenshot: PNG of the first output at exit
+    int64_t frames = 0;                // --frames: end after this many presented frames (0: no limit)
+    int64_t timeout_ms = 0;            // --timeout: end after this long (0: no limit)
+    double scale = 1.0;                // --scale: every output's scale
+    // Fault injection for the recorder's own tests, not in --help: apply commits without
+    // waiting for their acquire points, as a broken compositor would.
+    bool test_ignore_acquire = false;
     bool verbose = false;
     bool help = false;
     bool version = false;

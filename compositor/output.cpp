@@ -21,6 +21,8 @@ Output::Output(Server& server, wlr_output* output, std::optional<OutputSpec> spe
         track_front_buffer();
     if (wlr_output_is_headless(output_))
         present_relay_ = std::make_unique<HeadlessPresentRelay>(server_.event_loop(), output_);
+    if (wlr_output_is_headless(output_) && spec_ && spec_->refresh_mhz == 0)
+        damage_frames_ = std::make_unique<DamageDrivenFrames>(server_.event_loop(), output_);
 }
 
 void Output::track_front_buffer()
@@ -59,6 +61,8 @@ bool Output::enable()
     } else if (spec_) {
         wlr_output_set_custom_mode(output_, spec_->width, spec_->height, spec_->refresh_mhz);
     }
+    if (server_.output_scale != 1.0)
+        wlr_output_set_scale(output_, float(server_.output_scale));
     bool committed = wlr_output_commit(output_);
     if (!committed && spec_ && !wl_list_empty(&output_->modes)) {
         // A custom mode (or a listed one) the hardware will not take: the preferred mode.

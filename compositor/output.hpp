@@ -1,6 +1,7 @@
 // One wlr_output: mode setup, its background, and rendering the scene on every frame.
 #pragma once
 
+#include "damage_frames.hpp"
 #include "headless_present_relay.hpp"
 #include "listener.hpp"
 #include "options.hpp"
@@ -41,6 +42,7 @@ private:
     std::optional<OutputSpec> spec_;
     bool logged_commit_failure_ = false;
     std::unique_ptr<HeadlessPresentRelay> present_relay_;  // headless outputs only
+    std::unique_ptr<DamageDrivenFrames> damage_frames_;    // headless --output WxH@0 only
     // The last frame we rendered and committed, while it is on screen: a frame that only
     // carries a cursor-plane update commits it again instead of rendering a new one.
     BufferLockPtr front_;

@@ -2,6 +2,8 @@
 #include "software_gl.hpp"
 #include "fd_limit.hpp"
 
+#include "record/recorder.hpp"
+
 #include "protocols/linux_dmabuf_v1.hpp"
 #include "protocols/linux_drm_syncobj_v1.hpp"
 #include "protocols/virtual_keyboard_v1.hpp"
@@ -118,7 +120,11 @@ Status Server::init(const Options& options)
     presentation = wlr_presentation_create(display.get(), backend.backend.get());
     wlr_scene_set_presentation(scene.get(), presentation);
 
+    output_scale = options.scale;
+    test_ignore_acquire = options.test_ignore_acquire;
     install_protocols(options);
+    if (recorder && !recorder->ok())
+        return make_error(EIO, "--record " + options.record_dir + ": cannot record there (see the log above)");
 
     new_output_.connect(&backend.backend->events.new_output,
                         [this](void* data) { handle_new_output(static_cast<wlr_output*>(data)); });
@@ -146,6 +152,9 @@ Status Server::init(const Options& options)
 
 void Server::install_protocols(const Options& options)
 {
+    // Before linux-drm-syncobj-v1, so it outlives it and sees the last release points.
+    if (!options.record_dir.empty() || !options.screenshot.empty() || options.frames > 0)
+        recorder = &install<Recorder>(options);
     install<XdgShell>();
     install<VirtualPointerV1>();
     install<VirtualKeyboardV1>();

@@ -23,6 +23,9 @@
 
 namespace syncway {
 
+class CommitObserver;
+class Recorder;
+
 class Server {
 public:
     // Creates everything and starts the backend; the error names what failed and why.
@@ -56,6 +59,12 @@ public:
     std::unique_ptr<ShmReadGuard> shm_guard;
     wlr_compositor* compositor = nullptr;  // globals owned by the display
     wlr_presentation* presentation = nullptr;
+    // --record/--screenshot/--frames (compositor/record/); null when none is asked for. The
+    // recorder observes explicit-sync commits through commit_observer.
+    Recorder* recorder = nullptr;
+    CommitObserver* commit_observer = nullptr;
+    double output_scale = 1.0;           // --scale
+    bool test_ignore_acquire = false;    // --test-fault=ignore-acquire (the recorder's tests)
 
     // Protocols with code of our own (compositor/protocols/, one file each). Each is one line
     // in install_protocols(); they are destroyed, newest first, before the seat and outputs.

@@ -95,6 +95,7 @@ static void *render_main(void *data)
 		}
 		struct job job = app->queue[0];
 		memmove(app->queue, app->queue + 1, sizeof(app->queue[0]) * (size_t)--app->queued);
+		pthread_cond_broadcast(&app->cond); /* room in the queue for the main thread */
 		pthread_mutex_unlock(&app->lock);
 
 		/* The compositor may still read this buffer for its previous commit: wait for that

@@ -20,7 +20,7 @@
 // floor is printed beside it: eventfd round trips to an echo process, each after the same kind
 // of random pause (an idle vCPU wakes far slower than a busy one), half of them before the
 // frames and half after. The host's steal of vCPU time during the run is printed too.
-// Inside the compositor (SYNCWAY_SYNCOBJ_TRACE, set here for the syncway it starts): for each
+// Inside the compositor (syncway --record DIR --record-trace-only, DIR/trace.jsonl): for each
 // explicit commit, when its event loop handed it the signal ("seen"), when it unlocked the
 // commit, when the state was applied and when the release points it made due were signaled.
 // seen - t0 is the wake-up (socket + scheduler), applied - seen the compositor's own work: the
@@ -33,6 +33,9 @@
 #include "xdg-shell-client-protocol.h"
 
 #include <syncobj/syncobj.h>
+
+#include <filesystem>
+#include <optional>
 #include <syncway/testing/core_globals.hpp>
 #include <syncway/testing/shm_buffers.hpp>
 #include <syncway/testing/toplevel.hpp>
@@ -64,7 +67,8 @@
 namespace {
 
 constexpr const char* kChildEnv = "SYNCWAY_B3_CHILD";
-constexpr const char* kTraceEnv = "SYNCWAY_SYNCOBJ_TRACE";  // compositor/protocols/acquire_trace.hpp
+// The recording directory of the syncway we started, for the child to read its trace.
+constexpr const char* kTraceEnv = "SYNCWAY_B3_RECORD_DIR";
 constexpr int kSize = 128;
 constexpr double kGoalUs = 50;  // the goal: a commit applied within 50 us (p99) of its acquire point signaling
 
@@ -494,23 +498,37 @@ private:
         side.next ^= 1;
     }
 
-    // The compositor's own timestamps of the explicit commits (SYNCWAY_SYNCOBJ_TRACE); returns
+    // The compositor's own timestamps of the explicit commits (its recording's trace, see
+    // docs/recording.md: commits that waited for their acquire point have t_unlock); returns
     // seen -> applied (us), empty without a trace.
     std::vector<double> print_trace()
     {
-        const char* path = std::getenv(kTraceEnv);
-        if (!path || !*path)
+        const char* dir = std::getenv(kTraceEnv);
+        if (!dir || !*dir)
             return {};
+        std::string path = std::string(dir) + "/trace.jsonl";
         std::ifstream in(path);
         std::vector<double> wake, work, to_unlock, in_wlroots, total, to_release, whole;
         std::string line;
+        // Our own trace lines: flat enough to read a number after its key without a JSON parser.
+        auto number = [&line](const char* key, size_t from = 0) -> std::optional<int64_t> {
+            size_t at = line.find(std::string("\"") + key + "\":", from);
+            if (at == std::string::npos)
+                return std::nullopt;
+            const char* p = line.c_str() + at + std::strlen(key) + 3;
+            if (*p < '0' || *p > '9')
+                return std::nullopt;  // null
+            return std::strtoll(p, nullptr, 10);
+        };
         while (std::getline(in, line)) {
-            std::istringstream f(line);
-            std::string w1, w2, w3, w4, w5;
-            uint64_t point = 0;
-            int64_t seen = 0, unlock = 0, applied = 0, released = 0;
-            if (!(f >> w1 >> point >> w2 >> seen >> w3 >> unlock >> w4 >> applied) || w1 != "acquire")
+            size_t acquire_at = line.find("\"acquire\":{");
+            auto point_v = acquire_at == std::string::npos ? std::nullopt : number("point", acquire_at);
+            auto seen_v = number("t_acquire_signaled"), unlock_v = number("t_unlock"), applied_v = number("t_applied");
+            auto released_v = number("t_replaced_released");
+            if (!point_v || !seen_v || !unlock_v || !applied_v)
                 continue;
+            uint64_t point = uint64_t(*point_v);
+            int64_t seen = *seen_v, unlock = *unlock_v, applied = *applied_v, released = released_v.value_or(0);
             auto it = signal_ns_.find(point);
             if (it == signal_ns_.end())
                 continue;
@@ -519,14 +537,14 @@ private:
             in_wlroots.push_back(double(applied - unlock) / 1000);
             work.push_back(double(applied - seen) / 1000);
             total.push_back(double(applied - it->second) / 1000);
-            if (f >> w5 >> released && w5 == "released") {  // syncway before 2026-11-22 had no such field
+            if (released_v) {
                 to_release.push_back(double(released - applied) / 1000);
                 whole.push_back(double(released - seen) / 1000);
             }
         }
-        std::remove(path);
+        std::filesystem::remove_all(dir);
         if (wake.empty()) {
-            std::printf("compositor trace: no lines matched (is %s honoured by this syncway?)\n", kTraceEnv);
+            std::printf("compositor trace: no held commits in %s\n", path.c_str());
             return {};
         }
         auto row = [](const char* what, const std::vector<double>& v) {
@@ -599,16 +617,15 @@ int main(int argc, char** argv)
         // Run inside a fresh headless syncway, which hands us its sockets and exits with us.
         setenv(kChildEnv, "1", 1);
         char trace[] = "/tmp/syncway-b3-trace-XXXXXX";
-        int trace_fd = mkstemp(trace);
-        if (trace_fd < 0)
-            die(std::string("mkstemp: ") + std::strerror(errno));
-        close(trace_fd);
-        setenv(kTraceEnv, trace, 1);
+        if (!mkdtemp(trace))
+            die(std::string("mkdtemp: ") + std::strerror(errno));
+        setenv(kTraceEnv, trace, 1);  // tells the child where its compositor records
         char self_path[4096] = {};
         if (readlink("/proc/self/exe", self_path, sizeof self_path - 1) < 0)
             die(std::string("readlink /proc/self/exe: ") + std::strerror(errno));
         std::string self = self_path, n = std::to_string(iterations);
-        std::vector<const char*> args = {syncway.c_str(), "--backend", "headless", "--output", "640x480", "--",
+        std::vector<const char*> args = {syncway.c_str(), "--backend", "headless", "--output", "640x480",
+                                         "--record", trace, "--record-trace-only", "--",
                                          self.c_str(),    "--iterations", n.c_str(), nullptr};
         execv(syncway.c_str(), const_cast<char**>(args.data()));
         die("cannot run " + syncway + ": " + std::strerror(errno));

@@ -1,6 +1,6 @@
 #include "linux_drm_syncobj_v1.hpp"
 
-#include "acquire_trace.hpp"
+#include "../record/commit_observer.hpp"
 
 #include "../listener.hpp"
 #include "../server.hpp"
@@ -238,11 +238,12 @@ struct LinuxDrmSyncobjV1::Impl {
     wl_protocol_logger* logger = nullptr;
     std::unordered_set<ReleaseTracker*> trackers;
     std::unordered_set<SurfaceSync*> armed;  // surfaces with an acquire wait in progress
-    std::unique_ptr<AcquireTrace> trace = AcquireTrace::from_env();  // B3, opt-in
+    // The recorder (--record), when there is one: it is told each commit's points and times.
+    CommitObserver* observer() const { return server.commit_observer; }
     std::vector<TimelinePoint>* release_batch = nullptr;  // set while a ReleaseBatch collects
     bool gpu_renderer = false;  // samples dma-bufs on a GPU (gles2), not through CPU pointers
     std::list<std::unique_ptr<FencedRelease>> fenced;
-    int64_t woke_ns = 0;  // with a trace: when the loop handed us the current event
+    int64_t woke_ns = 0;  // when recording: when the loop handed us the current event
 };
 
 using Impl = LinuxDrmSyncobjV1::Impl;
@@ -257,6 +258,8 @@ public:
         wlr_addon_init(&hook_.addon, &buffer->addons, &proto, &addon_interface);
         // Kept after a release for the buffer's next commits; goes with the buffer.
         release_.connect(&buffer->events.release, [this, buffer](void*) {
+            if (CommitObserver* observer = proto_.observer(); observer && !points_.empty())
+                observer->releasing(buffer);  // its content, while the client may not write it
             if (proto_.gpu_renderer && !points_.empty())
                 proto_.release_after_reads(buffer, points_);
             else
@@ -348,11 +351,15 @@ private:
 
 void Impl::release(std::vector<TimelinePoint>& points)
 {
-    if (release_batch)
+    if (release_batch) {
         std::move(points.begin(), points.end(), std::back_inserter(*release_batch));
-    else
-        for (const TimelinePoint& p : points)
+    } else {
+        for (const TimelinePoint& p : points) {
             signal_release(p);
+            if (CommitObserver* o = observer())
+                o->release_signaled(p.timeline.get(), p.point);
+        }
+    }
     points.clear();
 }
 
@@ -561,10 +568,15 @@ void SurfaceSync::on_commit()
                     "acquire point " + std::to_string(acquire.point) + " is not below release point " +
                         std::to_string(release.point) + " on the same timeline");
 
+    auto status = acquire.timeline->query(acquire.point);
+    bool signaled = status && status->state == so::PointState::Signaled;
+    if (CommitObserver* observer = proto_.observer())
+        observer->sync_points(surface_, surface_->pending.seq, acquire.timeline, acquire.point, release.timeline.get(),
+                              release.point, signaled);
     proto_.track_release(pending.buffer, std::move(release));
 
-    auto status = acquire.timeline->query(acquire.point);
-    if (status && status->state == so::PointState::Signaled)
+    // The recorder's own tests need a compositor that gets this wrong (--test-fault).
+    if (signaled || proto_.server.test_ignore_acquire)
         return;  // applies now (behind earlier held commits, which wlroots keeps in order)
 
     auto charge = proto_.server.ledger->charge(client(), ClientResource::HeldCommits);
@@ -577,7 +589,7 @@ void SurfaceSync::on_commit()
 
 void SurfaceSync::advance(bool fired)
 {
-    const bool traced = fired && proto_.trace;  // only commits released by an event
+    CommitObserver* observer = fired ? proto_.observer() : nullptr;  // commits released by an event
     while (!held_.empty()) {
         Held& front = held_.front();
         auto status = front.acquire.timeline->query(front.acquire.point);
@@ -601,8 +613,8 @@ void SurfaceSync::advance(bool fired)
                 proto_.server.event_loop(), wait_.fd(), WL_EVENT_READABLE,
                 [](int, uint32_t, void* data) {
                     auto* sync = static_cast<SurfaceSync*>(data);
-                    if (sync->proto_.trace)
-                        sync->proto_.woke_ns = AcquireTrace::now_ns();
+                    if (sync->proto_.observer())
+                        sync->proto_.woke_ns = CommitObserver::now_ns();
                     sync->on_wait_fired();
                     return 0;
                 },
@@ -624,15 +636,15 @@ void SurfaceSync::advance(bool fired)
                 drop_buffer(surface_, cached);
         }
         uint32_t seq = front.seq;
-        uint64_t point = front.acquire.point;
         held_.pop_front();
         fired = false;
-        int64_t unlock_ns = traced ? AcquireTrace::now_ns() : 0;
+        int64_t unlock_ns = observer ? CommitObserver::now_ns() : 0;
         wlr_surface_unlock_cached(surface_, seq);
-        int64_t applied_ns = traced ? AcquireTrace::now_ns() : 0;
+        int64_t applied_ns = observer ? CommitObserver::now_ns() : 0;
         releases.flush();
-        if (traced)
-            proto_.trace->applied(point, proto_.woke_ns, unlock_ns, applied_ns, AcquireTrace::now_ns());
+        if (observer)
+            observer->acquire_resolved(surface_, seq, state == so::PointState::Signaled, proto_.woke_ns, unlock_ns,
+                                       applied_ns, CommitObserver::now_ns());
     }
     if (!resource_)
         destroy();
@@ -643,8 +655,8 @@ void SurfaceSync::advance(bool fired)
 // the host tears down what the signal finished (B3).
 void Impl::dispatch_host()
 {
-    if (trace)
-        woke_ns = AcquireTrace::now_ns();
+    if (observer())
+        woke_ns = CommitObserver::now_ns();
     host->dispatch([this] {
         std::vector<SurfaceSync*> fired;
         for (SurfaceSync* sync : armed)

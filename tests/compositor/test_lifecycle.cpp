@@ -106,7 +106,7 @@ TEST(BadInput, CommandLineErrorsExit2NamingTheInput)
         std::string named;
     };
     for (const Case& c : std::vector<Case>{{{"--output", "12x"}, "'12x'"},
-                                           {{"--output=1920x1080@0"}, "'1920x1080@0'"},
+                                           {{"--output=1920x1080@0.0"}, "'1920x1080@0.0'"},
                                            {{"--backend", "vulkan"}, "'vulkan'"},
                                            {{"--renderer", "vulkan"}, "'vulkan'"},
                                            {{"--frobnicate"}, "'--frobnicate'"},

@@ -24,7 +24,7 @@ root=$dest$prefix
 lib=$root/$libdir
 
 expect=(
-  bin/syncway bin/syncobjd bin/syncway-heaps bin/explicit-sync-shm
+  bin/syncway bin/syncway-check bin/syncobjd bin/syncway-heaps bin/explicit-sync-shm
   include/syncobj/syncobj.h
   "$libdir/libsyncway-syncobj.so" "$libdir/libsyncway-syncobj.so.0"
   "$libdir/pkgconfig/syncway-syncobj.pc"
@@ -39,7 +39,7 @@ for e in explicit-sync-gles explicit-sync-gbm; do
 done
 for e in "${examples[@]}"; do expect+=("bin/$e"); done
 if command -v scdoc >/dev/null; then
-  expect+=(share/man/man1/syncway.1 share/man/man1/syncobjd.1 share/man/man1/syncway-heaps.1
+  expect+=(share/man/man1/syncway.1 share/man/man1/syncway-check.1 share/man/man1/syncobjd.1 share/man/man1/syncway-heaps.1
            share/man/man3/syncobj.3)
 fi
 for f in "${expect[@]}"; do

@@ -1,0 +1,87 @@
+#!/bin/sh
+# Suite 'record': the real syncway records real clients, and syncway-check judges the
+# recordings. One CASE per meson test (see meson.build). Needs SYNCWAY_BIN, CHECK_BIN,
+# SCRIBBLER_BIN, EXAMPLE_BIN and REFERENCE_DIR.
+set -u
+CASE=$1
+WORK=$(mktemp -d /tmp/syncway-record-test-XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+fail() { echo "FAIL ($CASE): $*" >&2; exit 1; }
+
+# syncway headless, damage-driven output, recording into $WORK/$1; the rest is its arguments.
+record() {
+    dir=$1; shift
+    "$SYNCWAY_BIN" --backend headless --output 320x240@0 --record "$WORK/$dir" "$@" 2>"$WORK/$dir.log"
+}
+# syncway-check with an expected status; its output is kept in $WORK/check.out.
+check_status() {
+    want=$1; shift
+    "$CHECK_BIN" "$@" >"$WORK/check.out" 2>&1
+    got=$?
+    cat "$WORK/check.out"
+    [ "$got" = "$want" ] || fail "syncway-check $* exited $got, expected $want"
+}
+
+case $CASE in
+simple-shm)
+    # weston-simple-shm's first frame is drawn for time 0: the same pixels on every run.
+    record shm --frames 12 -- weston-simple-shm || fail "syncway exited $? (log: $(tail -3 "$WORK/shm.log"))"
+    ls "$WORK/shm"/HEADLESS-1-*.png >/dev/null 2>&1 || fail "no frame PNG recorded"
+    grep -q '"app_id":"org.freedesktop.weston.simple-shm"' "$WORK/shm/trace.jsonl" || fail "no simple-shm commit in the trace"
+    grep -q '"reason":"frames"' "$WORK/shm/trace.jsonl" || fail "the end record does not say --frames ended the run"
+    check_status 0 --expect first="$REFERENCE_DIR/simple-shm-320x240.png" "$WORK/shm"
+    check_status 0 --json --expect first="$REFERENCE_DIR/simple-shm-320x240.png" "$WORK/shm"
+    grep -q '"result": "pass"' "$WORK/check.out" || fail "--json does not say pass"
+    # The reference must be able to fail: against the empty first frame it does, with a diff.
+    check_status 1 --expect 1="$REFERENCE_DIR/simple-shm-320x240.png" "$WORK/shm"
+    ls "$WORK/shm"/diff-HEADLESS-1-*.png >/dev/null 2>&1 || fail "no diff image written on mismatch"
+    ;;
+scribble)
+    record good -- "$SCRIBBLER_BIN" || fail "syncway exited $? with the well-behaved client (log: $(tail -3 "$WORK/good.log"))"
+    check_status 0 "$WORK/good"
+    record bad -- "$SCRIBBLER_BIN" --scribble || fail "syncway exited $? with the scribbling client"
+    check_status 1 "$WORK/bad"
+    grep -q "buffer-written-before-release" "$WORK/check.out" || fail "the scribbling was not named"
+    ;;
+ignore-acquire)
+    # The example commits each frame before drawing it: only acquire points keep it off screen.
+    record good -- "$EXAMPLE_BIN" --frames 30 || fail "syncway exited $? (log: $(tail -3 "$WORK/good.log"))"
+    check_status 0 "$WORK/good"
+    record bad --test-fault=ignore-acquire -- "$EXAMPLE_BIN" --frames 30 || fail "syncway exited $?"
+    check_status 1 "$WORK/bad"
+    grep -q "acquire-before-present" "$WORK/check.out" || fail "frames shown before their acquire point were not named"
+    ;;
+limits)
+    "$SYNCWAY_BIN" --backend headless --output 320x240@0 --timeout 0.5 --record "$WORK/t" -- sleep 30 2>/dev/null
+    st=$?; [ $st = 124 ] || fail "--timeout: exit status $st, expected 124"
+    grep -q '"reason":"timeout","status":124' "$WORK/t/trace.jsonl" || fail "--timeout: end record"
+    "$SYNCWAY_BIN" --backend headless --output 320x240@0 --screenshot "$WORK/shot.png" --frames 5 -- weston-simple-shm 2>/dev/null
+    st=$?; [ $st = 0 ] || fail "--frames: exit status $st, expected 0"
+    head -c 8 "$WORK/shot.png" | od -c | grep -q "P   N   G" || fail "--screenshot wrote no PNG"
+    "$SYNCWAY_BIN" --backend headless --output 320x240@0 --record "$WORK/c" -- sh -c 'exit 3' 2>/dev/null
+    st=$?; [ $st = 3 ] || fail "command status: $st, expected 3"
+    grep -q '"reason":"command","status":3' "$WORK/c/trace.jsonl" || fail "command: end record"
+    "$SYNCWAY_BIN" --backend headless --output 320x240@0 --scale 2 --frames 3 --record "$WORK/s" -- weston-simple-shm 2>/dev/null
+    grep -q '"scale_milli":2000' "$WORK/s/trace.jsonl" || fail "--scale 2: the output's scale is not 2"
+    "$SYNCWAY_BIN" --backend headless --record /proc/forbidden -- true 2>"$WORK/err"
+    st=$?; [ $st = 1 ] || fail "--record into an impossible directory: status $st, expected 1"
+    grep -q "/proc/forbidden" "$WORK/err" || fail "--record error does not name the directory"
+    ;;
+check-cli)
+    check_status 2
+    check_status 2 "$WORK/none"
+    grep -q "trace.jsonl" "$WORK/check.out" || fail "missing trace not named"
+    check_status 2 --tolerance 300 "$WORK"
+    check_status 2 --expect middle=x.png "$WORK"
+    check_status 2 --region 1,2,3 "$WORK"
+    mkdir "$WORK/trunc" && echo '{"type":"header","version":1}' >"$WORK/trunc/trace.jsonl"
+    check_status 2 "$WORK/trunc"
+    grep -q "truncated" "$WORK/check.out" || fail "truncated trace not called so"
+    check_status 2 --json "$WORK/trunc"
+    grep -q '"result": "bad-input"' "$WORK/check.out" || fail "--json bad input"
+    ;;
+*)
+    fail "unknown case"
+    ;;
+esac
+echo "PASS ($CASE)"
