@@ -28,7 +28,7 @@ packages=(
   # libraries
   libwlroots-dev libwayland-dev wayland-protocols libdrm-dev libgbm-dev libpixman-1-dev
   libxkbcommon-dev libseat-dev libinput-dev libudev-dev libegl-dev libgles-dev
-  libegl1-mesa-dev libgles2-mesa-dev libxcb1-dev libvulkan-dev
+  libegl1-mesa-dev libgles2-mesa-dev libxcb1-dev libvulkan-dev libpng-dev nlohmann-json3-dev
   # run time: Mesa llvmpipe and lavapipe, cursor theme, seat daemon, Vulkan demo clients
   libegl-mesa0 libgl1-mesa-dri mesa-utils mesa-vulkan-drivers vulkan-tools xcursor-themes
   adwaita-icon-theme seatd
