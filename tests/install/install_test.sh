@@ -29,7 +29,7 @@ expect=(
   "$libdir/libsyncway-syncobj.so" "$libdir/libsyncway-syncobj.so.0"
   "$libdir/pkgconfig/syncway-syncobj.pc"
   lib/systemd/user/syncobjd.service lib/systemd/user/syncobjd.socket
-  "$libdir/libVkLayer_syncway_explicit_sync.so"
+  "$libdir/syncway/libVkLayer_syncway_explicit_sync.so"
   share/vulkan/implicit_layer.d/VkLayer_syncway_explicit_sync.json
 )
 # Every example the build has (the GL ones need EGL/GLES, the GPU one GBM too), each with --help.
@@ -55,9 +55,9 @@ extra=$(nm -D --defined-only "$lib/libsyncway-syncobj.so.0" | awk '$2 != "A" && 
 [ -z "$extra" ] || fail "libsyncway-syncobj.so.0 exports more than syncobj_*: $(echo $extra | head -c 300)"
 
 # The Vulkan layer's manifest names the installed library (the loader dlopens that path).
-grep -q "\"library_path\": \"$prefix/$libdir/libVkLayer_syncway_explicit_sync.so\"" \
+grep -q "\"library_path\": \"$prefix/$libdir/syncway/libVkLayer_syncway_explicit_sync.so\"" \
   "$root/share/vulkan/implicit_layer.d/VkLayer_syncway_explicit_sync.json" \
-  || fail "the layer manifest does not name $prefix/$libdir/libVkLayer_syncway_explicit_sync.so"
+  || fail "the layer manifest does not name $prefix/$libdir/syncway/libVkLayer_syncway_explicit_sync.so"
 
 # The systemd unit runs the installed daemon.
 grep -q "ExecStart=$prefix/bin/syncobjd" "$root/lib/systemd/user/syncobjd.service" \

@@ -67,13 +67,22 @@ std::string read_file(const std::string& path)
     return s.str();
 }
 
-size_t count_lines_starting(const std::string& text, const std::string& prefix)
+// Commits of syncway's recording (--record DIR --record-trace-only, DIR/trace.jsonl) that were
+// held for their acquire point: explicit sync that really waited.
+size_t held_commits(const std::string& trace)
 {
     size_t n = 0;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        if (line.rfind(prefix, 0) == 0)
-            ++n;
+    for (size_t at = 0; (at = trace.find("\"acquire_signaled_at_commit\":false", at)) != std::string::npos; at++)
+        n++;
+    return n;
+}
+
+// Commits that carried an acquire point at all.
+size_t commits_with_acquire_points(const std::string& trace)
+{
+    size_t n = 0;
+    for (size_t at = 0; (at = trace.find("\"acquire\":{", at)) != std::string::npos; at++)
+        n++;
     return n;
 }
 
@@ -100,18 +109,19 @@ TEST(Vkcube, ShowsTheCubeWithAcquirePoints)
     if (!have("vkcube-wayland"))
         GTEST_SKIP() << "vkcube-wayland (vulkan-tools) is not installed";
     TempDir dir;
-    const std::string trace = dir.path() + "/trace";
-    ScopedEnv trace_env("SYNCWAY_SYNCOBJ_TRACE", trace);
+    const std::string trace = dir.path() + "/rec/trace.jsonl";
     ScopedEnv debug("VK_LOADER_DEBUG", "info");
-    Compositor c({"--output", "800x600@60"}, client({"vkcube-wayland", "--c", "100000"}));
+    Compositor c({"--output", "800x600@60", "--record", dir.path() + "/rec", "--record-trace-only"},
+                 client({"vkcube-wayland", "--c", "100000"}));
     ASSERT_TRUE(c.wait_ready()) << c.process().output();
     auto shot = c.wait_for_screenshot([](const Image& i) { return i.count({0, 0, i.width(), i.height()}, teal) > 2000; });
     ASSERT_TRUE(shot) << c.process().output();
     EXPECT_GT(shot->count({0, 0, shot->width(), shot->height()}, teal), 2000u) << "no cube on screen";
     // FIFO commits after the previous frame's callback, by when vkcube's light frame is
     // often done: only some commits are held. One shows that explicit sync happened.
-    ASSERT_TRUE(wait_until([&] { return count_lines_starting(read_file(trace), "acquire ") >= 1; }, 30s))
-        << "syncway's trace shows no commit held for its acquire point:\n" << read_file(trace) << c.process().output();
+    ASSERT_TRUE(wait_until([&] { return held_commits(read_file(trace)) >= 1; }, 30s))
+        << "syncway's recording shows no commit held for its acquire point:\n"
+        << read_file(trace).substr(0, 4000) << c.process().output();
     EXPECT_TRUE(contains(c.process().output(), kActs)) << c.process().output();
     EXPECT_TRUE(c.process().running()) << c.process().output();
 }
@@ -122,15 +132,15 @@ TEST(Vkcube, MailboxCommitsAreHeldForTheirAcquirePoints)
     if (!have("vkcube-wayland"))
         GTEST_SKIP() << "vkcube-wayland (vulkan-tools) is not installed";
     TempDir dir;
-    const std::string trace = dir.path() + "/trace";
-    ScopedEnv trace_env("SYNCWAY_SYNCOBJ_TRACE", trace);
+    const std::string trace = dir.path() + "/rec/trace.jsonl";
     ScopedEnv debug("VK_LOADER_DEBUG", "info");
-    Compositor c({"--output", "640x480@60"}, client({"vkcube-wayland", "--c", "200", "--present_mode", "1"}));
+    Compositor c({"--output", "640x480@60", "--record", dir.path() + "/rec", "--record-trace-only"},
+                 client({"vkcube-wayland", "--c", "200", "--present_mode", "1"}));
     ASSERT_TRUE(c.wait_ready()) << c.process().output();
     ASSERT_TRUE(c.process().wait(120s)) << c.process().output();
     EXPECT_EQ(c.process().exit_code(), 0) << c.process().output();
     EXPECT_TRUE(contains(c.process().output(), "present mode 1: " + kActs)) << c.process().output();
-    EXPECT_GE(count_lines_starting(read_file(trace), "acquire "), 50u) << read_file(trace);
+    EXPECT_GE(held_commits(read_file(trace)), 50u) << read_file(trace).substr(0, 4000);
 }
 
 // The same under Khronos' validation layer: it loads, and says nothing about the layer's calls
@@ -160,17 +170,18 @@ TEST(Vkcube, PassesThroughWithoutTheGlobal)
     if (!have("vkcube-wayland"))
         GTEST_SKIP() << "vkcube-wayland (vulkan-tools) is not installed";
     TempDir dir;
-    const std::string trace = dir.path() + "/trace";
-    ScopedEnv trace_env("SYNCWAY_SYNCOBJ_TRACE", trace);
+    const std::string trace = dir.path() + "/rec/trace.jsonl";
     ScopedEnv debug("VK_LOADER_DEBUG", "info");
-    Compositor c({"--syncobj", "off"}, client({"vkcube-wayland", "--c", "60"}));
+    Compositor c({"--syncobj", "off", "--record", dir.path() + "/rec", "--record-trace-only"},
+                 client({"vkcube-wayland", "--c", "60"}));
     ASSERT_TRUE(c.wait_ready()) << c.process().output();
     ASSERT_TRUE(c.process().wait(60s));
     const std::string out = c.process().output();
     EXPECT_EQ(c.process().exit_code(), 0) << out;
     EXPECT_TRUE(contains(out, "does not advertise wp_linux_drm_syncobj_manager_v1")) << out;
     EXPECT_FALSE(contains(out, kActs)) << out;
-    EXPECT_EQ(count_lines_starting(read_file(trace), "acquire "), 0u);
+    EXPECT_GT(read_file(trace).size(), 0u) << "no recording";
+    EXPECT_EQ(commits_with_acquire_points(read_file(trace)), 0u);
 }
 
 // --no-vulkan-layer: the loader never loads the layer.
