@@ -124,16 +124,6 @@ private:
     pid_t pid_ = -1;
 };
 
-double peak_rss_mib(pid_t pid)
-{
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("VmHWM:", 0) == 0)
-            return std::stod(line.substr(6)) / 1024.0;
-    return 0;
-}
-
 struct Peer {
     std::string name;
     std::vector<std::string> argv;
@@ -185,6 +175,7 @@ void shared_memory_mib(pid_t pid, double* own, double* clients)
     }
 }
 
+// A "Key:   N kB" line of /proc/PID/status, in MiB (VmHWM: peak RSS; RssAnon: ...).
 double status_mib(pid_t pid, const char* key)
 {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -283,7 +274,7 @@ Measurement measure(const Peer& peer, const User& user, int clients, const Clien
     uint64_t frames = measuring.count_frames(window);
     double seconds = std::chrono::duration<double>(Clock::now() - w0).count();
     double cpu = syncway::testing::process_cpu_seconds(compositor.pid()).value_or(0) - cpu0;
-    m.peak_rss_mib = peak_rss_mib(compositor.pid());
+    m.peak_rss_mib = status_mib(compositor.pid(), "VmHWM:");
     m.rss_anon_mib = status_mib(compositor.pid(), "RssAnon:");
     shared_memory_mib(compositor.pid(), &m.rss_own_shm_mib, &m.rss_client_shm_mib);
     bool all_alive = true;
