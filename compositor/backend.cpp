@@ -7,12 +7,6 @@
 namespace syncway {
 namespace {
 
-bool env_set(const char* name)
-{
-    const char* value = std::getenv(name);
-    return value && *value;
-}
-
 bool drm_card_exists()
 {
     glob_t g{};
@@ -67,13 +61,14 @@ Result<Backend> create_drm(wl_display* display)
 
 } // namespace
 
-Result<Backend> create_backend(wl_display* display, BackendKind requested)
+Result<Backend> create_backend(wl_display* display, BackendKind requested, const Environment& env)
 {
+    bool parent_wayland = !env.wayland_display.empty() || env.wayland_socket;
     BackendKind kind = requested;
     if (kind == BackendKind::Auto) {
-        if (env_set("WAYLAND_DISPLAY") || env_set("WAYLAND_SOCKET"))
+        if (parent_wayland)
             kind = BackendKind::Wayland;
-        else if (env_set("DISPLAY"))
+        else if (!env.x_display.empty())
             kind = BackendKind::X11;
         else if (drm_card_exists()) {
             auto drm = create_drm(display);
@@ -95,21 +90,21 @@ Result<Backend> create_backend(wl_display* display, BackendKind requested)
             return backend_error(kind, "wlr_headless_backend_create failed (see the log above)");
         break;
     case BackendKind::Wayland:
-        if (!env_set("WAYLAND_DISPLAY") && !env_set("WAYLAND_SOCKET"))
+        if (!parent_wayland)
             return backend_error(kind, "WAYLAND_DISPLAY is not set: no parent compositor to nest in");
         result.backend.reset(wlr_wl_backend_create(display, nullptr));
         if (!result.backend)
             return backend_error(kind, "cannot connect to the parent compositor at WAYLAND_DISPLAY='" +
-                                           std::string(std::getenv("WAYLAND_DISPLAY") ?: "") +
+                                           env.wayland_display +
                                            "' (or it lacks xdg_wm_base/wl_compositor)");
         break;
     case BackendKind::X11:
-        if (!env_set("DISPLAY"))
+        if (env.x_display.empty())
             return backend_error(kind, "DISPLAY is not set: no X server to nest in");
         result.backend.reset(wlr_x11_backend_create(display, nullptr));
         if (!result.backend)
             return backend_error(kind, "cannot connect to the X server at DISPLAY='" +
-                                           std::string(std::getenv("DISPLAY")) +
+                                           env.x_display +
                                            "' (or it lacks DRI3/Present; see the log above)");
         break;
     case BackendKind::Drm:

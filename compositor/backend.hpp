@@ -20,7 +20,8 @@ struct Backend {
 };
 
 // Errors name the backend and the reason (e.g. "drm backend: no DRM card (/dev/dri/card*)").
-Result<Backend> create_backend(wl_display* display, BackendKind requested);
+// `env`: the parent display to nest in (auto picks nested when there is one).
+Result<Backend> create_backend(wl_display* display, BackendKind requested, const Environment& env);
 
 // Asks the started backend for one output per spec (headless: virtual; nested: a window each).
 // DRM outputs come from connectors and ignore the specs. Returns false naming what failed.

@@ -1,5 +1,6 @@
 #include "child_process.hpp"
 
+#include <syncobj/timeline_host.hpp>
 #include <syncway/cstring_array.hpp>
 
 #include <spawn.h>
@@ -16,23 +17,27 @@ extern char** environ;
 
 namespace syncway {
 
-Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv, const std::string& socket,
-                                         const std::vector<std::string>& extra_env)
+Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv, const ChildEnvironment& env)
 {
-    auto replaced = [&](const char* entry) {
-        for (const auto& extra : extra_env) {
-            size_t eq = extra.find('=');
-            if (std::strncmp(entry, extra.c_str(), eq + 1) == 0)
+    std::vector<std::string> set = env.extra;
+    set.push_back("WAYLAND_DISPLAY=" + env.wayland_display);
+    if (!env.syncobj_socket.empty())
+        set.push_back(std::string(syncobj::kSocketEnv) + "=" + env.syncobj_socket);
+    std::vector<std::string> removed = {"WAYLAND_SOCKET=", std::string(syncobj::kSocketEnv) + "="};
+    for (const auto& entry : set)
+        removed.push_back(entry.substr(0, entry.find('=') + 1));
+    auto dropped = [&](const char* entry) {
+        for (const auto& prefix : removed)
+            if (std::strncmp(entry, prefix.c_str(), prefix.size()) == 0)
                 return true;
-        }
         return false;
     };
+    // Ours, passed on: the environment is how a parent configures its children.
     std::vector<std::string> env_storage;
     for (char** e = environ; *e; ++e)
-        if (std::strncmp(*e, "WAYLAND_DISPLAY=", 16) != 0 && std::strncmp(*e, "WAYLAND_SOCKET=", 15) != 0 && !replaced(*e))
+        if (!dropped(*e))
             env_storage.emplace_back(*e);
-    env_storage.insert(env_storage.end(), extra_env.begin(), extra_env.end());
-    env_storage.push_back("WAYLAND_DISPLAY=" + socket);
+    env_storage.insert(env_storage.end(), set.begin(), set.end());
     CStringArray envp(std::move(env_storage));
     CStringArray args(argv);
 

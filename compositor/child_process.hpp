@@ -12,14 +12,18 @@
 
 namespace syncway {
 
+// What the child's environment gets from us, on top of ours.
+struct ChildEnvironment {
+    std::string wayland_display;      // WAYLAND_DISPLAY (an inherited WAYLAND_SOCKET is removed)
+    std::string syncobj_socket;       // SYNCWAY_SYNCOBJ_SOCKET; empty: removed (we accept none)
+    std::vector<std::string> extra;   // "NAME=VALUE", replacing variables of the same name
+};
+
 class ChildProcess {
 public:
-    // Starts argv[0] (looked up in PATH) with WAYLAND_DISPLAY=socket in its environment and
-    // the default signal mask and dispositions (ours blocks SIGCHLD/SIGINT/SIGTERM).
-    // `extra_env` ("NAME=VALUE") is added to the environment, replacing variables of the same
-    // name.
-    static Result<ChildProcess> spawn(const std::vector<std::string>& argv, const std::string& socket,
-                                      const std::vector<std::string>& extra_env = {});
+    // Starts argv[0] (looked up in PATH) with our environment changed as `env` says, and the
+    // default signal mask and dispositions (ours blocks SIGCHLD/SIGINT/SIGTERM).
+    static Result<ChildProcess> spawn(const std::vector<std::string>& argv, const ChildEnvironment& env);
 
     ChildProcess() = default;
     ChildProcess(ChildProcess&& other) noexcept;

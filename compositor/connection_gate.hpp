@@ -5,6 +5,7 @@
 #pragma once
 
 #include "client_ledger.hpp"
+#include "listener.hpp"
 #include "wlr.hpp"
 
 #include <memory>
@@ -20,20 +21,15 @@ public:
     ConnectionGate& operator=(const ConnectionGate&) = delete;
 
 private:
-    struct Hook {
-        wl_listener listener{};
-        ConnectionGate* gate = nullptr;
-    };
     struct Connection {
-        Hook destroyed;
+        Listener destroyed;
         Charge charge;
     };
-    static void on_created(wl_listener* listener, void* data);
-    static void on_destroyed(wl_listener* listener, void* data);
+    void on_created(wl_client* client);
 
     ClientLedger& ledger_;
-    Hook created_;
     std::unordered_map<wl_client*, std::unique_ptr<Connection>> connections_;
+    Listener created_;  // declared last: disconnected first
 };
 
 } // namespace syncway

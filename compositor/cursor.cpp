@@ -33,10 +33,9 @@ Cursor::Cursor(Server& server, Seat& seat) : server_(server), seat_(seat)
 
     // XCURSOR_THEME/XCURSOR_SIZE as every toolkit reads them; wlroots falls back to a built-in
     // image when the theme has no cursors at all.
-    const char* theme = std::getenv("XCURSOR_THEME");
-    const char* size_env = std::getenv("XCURSOR_SIZE");
-    int size = size_env ? std::atoi(size_env) : 24;
-    xcursor_.reset(wlr_xcursor_manager_create(theme, size > 0 && size <= 256 ? size : 24));
+    const std::string& theme_name = server_.env.xcursor_theme;
+    const char* theme = theme_name.empty() ? nullptr : theme_name.c_str();
+    xcursor_.reset(wlr_xcursor_manager_create(theme, server_.env.xcursor_size));
     if (!xcursor_ || !wlr_xcursor_manager_load(xcursor_.get(), 1))
         wlr_log(WLR_ERROR, "cursor: could not load the xcursor theme '%s'", theme ? theme : "default");
     else if (!wlr_xcursor_manager_get_xcursor(xcursor_.get(), default_cursor_name, 1))
@@ -145,7 +144,7 @@ void Cursor::update_cursor_planes()
         if (!o->enabled || wlroots_drives_plane(o) || !wlr_output_is_drm(o) || plane_tried_.contains(o->name))
             continue;
         plane_tried_.insert(o->name);
-        if (auto plane = CursorPlane::create(o, server_.allocator.get()))
+        if (auto plane = CursorPlane::create(o, server_.allocator.get(), server_.env.no_hardware_cursors))
             planes_.push_back(std::move(plane));
     }
     std::vector<CursorPlane*> refused;

@@ -74,13 +74,13 @@ std::string fourcc(uint32_t format)
 
 } // namespace
 
-std::unique_ptr<CursorPlane> CursorPlane::create(wlr_output* output, wlr_allocator* allocator)
+std::unique_ptr<CursorPlane> CursorPlane::create(wlr_output* output, wlr_allocator* allocator, bool software_only)
 {
     if (!wlr_output_is_drm(output) || !output->impl->set_cursor || !output->impl->move_cursor)
         return nullptr;
     // wlroots' switch for software cursors (WLR_NO_HARDWARE_CURSORS=1) applies to our plane
     // too: it is how the VM tier's benchmark measures the software baseline.
-    if (const char* env = std::getenv("WLR_NO_HARDWARE_CURSORS"); env && std::strcmp(env, "1") == 0)
+    if (software_only)
         return nullptr;
     int drm_fd = wlr_backend_get_drm_fd(output->backend);
     uint64_t width = 64, height = 64;  // the kernel's default when the caps are missing

@@ -22,7 +22,8 @@ class CursorPlane {
 public:
     // nullptr (reason logged once) if the output has no cursor plane or no LINEAR ARGB8888
     // buffer can be allocated for it.
-    static std::unique_ptr<CursorPlane> create(wlr_output* output, wlr_allocator* allocator);
+    // `software_only` (WLR_NO_HARDWARE_CURSORS=1): none, as wlroots does for its own cursors.
+    static std::unique_ptr<CursorPlane> create(wlr_output* output, wlr_allocator* allocator, bool software_only);
     ~CursorPlane();
     CursorPlane(const CursorPlane&) = delete;
 

@@ -6,10 +6,10 @@ namespace syncway {
 
 void Listener::notify(wl_listener* listener, void* data) noexcept
 {
-    Hook* hook = wl_container_of(listener, hook, listener);
+    Listener* self = Hook::owner_of(listener);
     // Exceptions must not unwind through libwayland's C frames.
     try {
-        hook->owner->callback_(data);
+        self->callback_(data);
     } catch (const std::exception& e) {
         wlr_log(WLR_ERROR, "unhandled exception in a signal handler: %s", e.what());
     } catch (...) {

@@ -2,6 +2,7 @@
 // when it is destroyed, so no signal can ever call into a dead object.
 #pragma once
 
+#include "embedded_hook.hpp"
 #include "wlr.hpp"
 
 #include <functional>
@@ -13,7 +14,7 @@ class Listener {
 public:
     using Callback = std::function<void(void* data)>;
 
-    Listener() noexcept { wl_list_init(&hook_.listener.link); }
+    Listener() noexcept { wl_list_init(&hook_.c.link); }
     Listener(wl_signal* signal, Callback callback) : Listener() { connect(signal, std::move(callback)); }
     ~Listener() { disconnect(); }
 
@@ -23,27 +24,28 @@ public:
 
     void connect(wl_signal* signal, Callback callback)
     {
+        connect_with(wl_signal_add, signal, std::move(callback));
+    }
+    // For signals libwayland keeps private and lets us join only through a function
+    // (wl_client_add_destroy_listener, wl_display_add_client_created_listener).
+    template <typename Target> void connect_with(void (*add)(Target*, wl_listener*), Target* target, Callback callback)
+    {
         disconnect();
         callback_ = std::move(callback);
         hook_.owner = this;
-        hook_.listener.notify = &Listener::notify;
-        wl_signal_add(signal, &hook_.listener);
+        hook_.c.notify = &Listener::notify;
+        add(target, &hook_.c);
     }
 
     void disconnect() noexcept
     {
         // wl_list_remove leaves the link dangling; re-init it so disconnect() is idempotent.
-        wl_list_remove(&hook_.listener.link);
-        wl_list_init(&hook_.listener.link);
+        wl_list_remove(&hook_.c.link);
+        wl_list_init(&hook_.c.link);
     }
 
-    bool connected() const noexcept { return !wl_list_empty(&hook_.listener.link); }
-
 private:
-    struct Hook {
-        wl_listener listener{};
-        Listener* owner = nullptr;
-    };
+    using Hook = EmbeddedHook<wl_listener, Listener>;
 
     static void notify(wl_listener* listener, void* data) noexcept;
 

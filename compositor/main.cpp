@@ -1,6 +1,7 @@
 // syncway: parse the command line, build the Server, listen, optionally run a COMMAND, and
 // turn signals and the COMMAND's exit into a clean shutdown.
 #include "child_process.hpp"
+#include "explicit_sync/timeline_host_setup.hpp"
 #include "fd_limit.hpp"
 #include "vulkan_layer_env.hpp"
 #include "options.hpp"
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -21,9 +23,6 @@
 namespace {
 
 using namespace syncway;
-
-void remove_source(wl_event_source* source) { wl_event_source_remove(source); }
-using EventSourcePtr = std::unique_ptr<wl_event_source, WlrDeleter<remove_source>>;
 
 // What the event loop's signal handlers share with main: no globals.
 struct Session {
@@ -73,7 +72,7 @@ int run(int argc, char** argv)
         std::fprintf(stderr, "syncway: %s\n", parsed.error().message.c_str());
         return 2;
     }
-    const Options& options = parsed.value();
+    Options& options = parsed.value();
     if (options.help) {
         std::fputs(usage_text("syncway").c_str(), stdout);
         return 0;
@@ -94,6 +93,8 @@ int run(int argc, char** argv)
     std::signal(SIGPIPE, SIG_IGN);
 
     wlr_log_init(options.verbose ? WLR_DEBUG : WLR_INFO, nullptr);
+    for (const std::string& note : apply_environment(options, read_environment()))
+        wlr_log(WLR_INFO, "%s", note.c_str());
 
     // Clients' timelines, waits and dma-bufs are fds of ours: take all the kernel allows.
     if (auto limit = raise_fd_limit(); !limit)
@@ -105,13 +106,23 @@ int run(int argc, char** argv)
         wlr_log(WLR_INFO, "RLIMIT_NOFILE: soft limit already at the hard limit %llu",
                 static_cast<unsigned long long>(limit->soft));
 
-    auto runtime_dir = RuntimeDir::ensure(options.socket.empty() ? "wayland-32" : options.socket);
+    auto runtime_dir = RuntimeDir::ensure(options.env, options.socket.empty() ? "wayland-32" : options.socket);
     if (!runtime_dir) {
         std::fprintf(stderr, "syncway: %s\n", runtime_dir.error().message.c_str());
         return 1;
     }
+    // libwayland finds sockets through these: a private directory must be exported, and a
+    // parent compositor's relative socket name made absolute.
+    if (runtime_dir->owned()) {
+        ::setenv("XDG_RUNTIME_DIR", runtime_dir->path().c_str(), 1);
+        options.env.xdg_runtime_dir = runtime_dir->path();
+        if (!runtime_dir->parent_display().empty()) {
+            ::setenv("WAYLAND_DISPLAY", runtime_dir->parent_display().c_str(), 1);
+            options.env.wayland_display = runtime_dir->parent_display();
+        }
+    }
 
-    auto created = Server::create(options);
+    auto created = Server::create(options, runtime_dir->path());
     if (!created) {
         std::fprintf(stderr, "syncway: %s\n", created.error().message.c_str());
         return 1;
@@ -146,7 +157,13 @@ int run(int argc, char** argv)
             });
 
         if (!options.command.empty()) {
-            auto spawned = ChildProcess::spawn(options.command, socket.value(), vulkan_layer_env(options.vulkan_layer));
+            ChildEnvironment env;
+            env.wayland_display = socket.value();
+            // Kernel-only modes refuse service timelines: the child must not be told of one.
+            if (server->timelines && accepts_service_timelines(server->syncobj_mode))
+                env.syncobj_socket = server->timelines->socket_path();
+            env.extra = vulkan_layer_env(options.vulkan_layer, options.env.xdg_data_dirs);
+            auto spawned = ChildProcess::spawn(options.command, env);
             if (!spawned) {
                 std::fprintf(stderr, "syncway: %s\n", spawned.error().message.c_str());
                 return 127;  // what a shell reports for a command it cannot run

@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include <cstdlib>
+
 #include <cerrno>
 #include <charconv>
 #include <optional>
@@ -397,6 +399,54 @@ std::string usage_text(std::string_view program)
            "names which ended the run),\n"
            "1 if the compositor cannot start (the message names the backend and the reason),\n"
            "2 on bad command-line input.\n";
+}
+
+} // namespace syncway
+
+namespace syncway {
+
+Environment read_environment()
+{
+    auto text = [](const char* name) {
+        const char* value = std::getenv(name);
+        return std::string(value ? value : "");
+    };
+    Environment env;
+    env.xdg_runtime_dir = text("XDG_RUNTIME_DIR");
+    env.wayland_display = text("WAYLAND_DISPLAY");
+    env.wayland_socket = !text("WAYLAND_SOCKET").empty();
+    env.x_display = text("DISPLAY");
+    env.syncobj = text("SYNCWAY_SYNCOBJ");
+    env.wlr_renderer = !text("WLR_RENDERER").empty();
+    env.no_hardware_cursors = text("WLR_NO_HARDWARE_CURSORS") == "1";
+    env.xcursor_theme = text("XCURSOR_THEME");
+    if (std::string size = text("XCURSOR_SIZE"); !size.empty()) {
+        int value = std::atoi(size.c_str());
+        if (value > 0 && value <= 256)
+            env.xcursor_size = value;
+    }
+    env.xdg_data_dirs = text("XDG_DATA_DIRS");
+    return env;
+}
+
+std::vector<std::string> apply_environment(Options& options, Environment env)
+{
+    std::vector<std::string> notes;
+    std::optional<SyncobjMode> from_env;
+    if (!env.syncobj.empty()) {
+        from_env = syncobj_mode_from(env.syncobj);
+        if (!from_env)
+            notes.push_back("ignoring SYNCWAY_SYNCOBJ='" + env.syncobj + "': expected auto, kernel, drm, service or off");
+    }
+    if (from_env == SyncobjMode::Off) {
+        if (options.syncobj && *options.syncobj != SyncobjMode::Off)
+            notes.push_back("SYNCWAY_SYNCOBJ=off overrides --syncobj " + std::string(syncobj_mode_name(*options.syncobj)));
+        options.syncobj = SyncobjMode::Off;
+    } else if (!options.syncobj) {
+        options.syncobj = from_env.value_or(SyncobjMode::Auto);
+    }
+    options.env = std::move(env);
+    return notes;
 }
 
 } // namespace syncway

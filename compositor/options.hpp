@@ -39,12 +39,28 @@ struct ClientLimits {
     bool operator==(const ClientLimits&) const = default;
 };
 
+// The environment variables syncway reads: read once, by read_environment() at start, and
+// passed from there to what needs them (nothing else in the compositor calls getenv).
+struct Environment {
+    std::string xdg_runtime_dir;         // XDG_RUNTIME_DIR: where sockets go
+    std::string wayland_display;         // WAYLAND_DISPLAY: a compositor to nest in
+    bool wayland_socket = false;         // WAYLAND_SOCKET set: the same, as an inherited fd
+    std::string x_display;               // DISPLAY: an X server to nest in
+    std::string syncobj;                 // SYNCWAY_SYNCOBJ: --syncobj when not given
+    bool wlr_renderer = false;           // WLR_RENDERER set: wlroots' choice of renderer stands
+    bool no_hardware_cursors = false;    // WLR_NO_HARDWARE_CURSORS=1: no cursor plane
+    std::string xcursor_theme;           // XCURSOR_THEME (empty: the default theme)
+    int xcursor_size = 24;               // XCURSOR_SIZE, 1..256
+    std::string xdg_data_dirs;           // XDG_DATA_DIRS (for the Vulkan layer's manifest)
+};
+
 struct Options {
     BackendKind backend = BackendKind::Auto;
     RendererKind renderer = RendererKind::Auto;
     std::vector<OutputSpec> outputs;   // empty: one default OutputSpec
     std::string socket;                // empty: the first free wayland-N
-    std::optional<SyncobjMode> syncobj;  // unset: $SYNCWAY_SYNCOBJ, else auto
+    // --syncobj; unset: $SYNCWAY_SYNCOBJ, else auto (apply_environment resolves it).
+    std::optional<SyncobjMode> syncobj;
     std::vector<std::string> command;  // after `--`; empty: run until signalled
     ClientLimits limits;
     // COMMAND gets syncway's Vulkan layer (wsi/: explicit sync for Vulkan swapchains).
@@ -62,6 +78,7 @@ struct Options {
     bool verbose = false;
     bool help = false;
     bool version = false;
+    Environment env;  // filled by apply_environment, not by the command line
 };
 
 // "WIDTHxHEIGHT" or "WIDTHxHEIGHT@HZ" (HZ may have decimals, e.g. 59.94).
@@ -76,5 +93,12 @@ std::string_view syncobj_mode_name(SyncobjMode mode);
 std::optional<SyncobjMode> syncobj_mode_from(std::string_view name);
 
 std::string usage_text(std::string_view program);
+
+// The process environment, read once (at the edge: main).
+Environment read_environment();
+// Completes `options` from `env`: stores it, and resolves --syncobj (SYNCWAY_SYNCOBJ when the
+// option is absent; SYNCWAY_SYNCOBJ=off wins over it). Returns what is worth logging about it
+// (an invalid value ignored, an override).
+std::vector<std::string> apply_environment(Options& options, Environment env);
 
 } // namespace syncway

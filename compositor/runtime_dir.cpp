@@ -29,13 +29,13 @@ std::string why_unusable(const char* dir, const std::string& socket_name)
 
 } // namespace
 
-Result<RuntimeDir> RuntimeDir::ensure(const std::string& socket_name)
+Result<RuntimeDir> RuntimeDir::ensure(const Environment& env, const std::string& socket_name)
 {
     RuntimeDir result;
-    const char* current = std::getenv("XDG_RUNTIME_DIR");
+    const char* current = env.xdg_runtime_dir.empty() ? nullptr : env.xdg_runtime_dir.c_str();
     std::string reason = why_unusable(current, socket_name);
     if (reason.empty()) {
-        result.path_ = current;
+        result.path_ = env.xdg_runtime_dir;
         return result;
     }
     std::string tmpl = "/tmp/syncway-XXXXXX";
@@ -46,10 +46,9 @@ Result<RuntimeDir> RuntimeDir::ensure(const std::string& socket_name)
     result.owned_ = true;
     // A parent compositor's socket is still found where it was (nested mode): libwayland
     // accepts an absolute WAYLAND_DISPLAY.
-    const char* parent = std::getenv("WAYLAND_DISPLAY");
-    if (parent && *parent && parent[0] != '/' && current && *current)
-        ::setenv("WAYLAND_DISPLAY", (std::string(current) + "/" + parent).c_str(), 1);
-    ::setenv("XDG_RUNTIME_DIR", result.path_.c_str(), 1);
+    const std::string& parent = env.wayland_display;
+    if (!parent.empty() && parent[0] != '/' && current)
+        result.parent_display_ = env.xdg_runtime_dir + "/" + parent;
     std::fprintf(stderr, "syncway: %s; using the private directory %s\n", reason.c_str(),
                  result.path_.c_str());
     return result;

@@ -2,6 +2,7 @@
 #include "software_gl.hpp"
 #include "fd_limit.hpp"
 
+#include "explicit_sync/timeline_host_setup.hpp"
 #include "record/recorder.hpp"
 
 #include "protocols/linux_dmabuf_v1.hpp"
@@ -11,13 +12,13 @@
 #include "protocols/xdg_shell.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <string>
 
 namespace syncway {
 namespace {
 
-Result<RendererPtr> create_renderer(RendererKind kind, wlr_backend* backend)
+// `wlr_renderer_chosen`: WLR_RENDERER is set, and wlroots' autocreate follows it.
+Result<RendererPtr> create_renderer(RendererKind kind, wlr_backend* backend, bool wlr_renderer_chosen)
 {
     RendererPtr renderer;
     switch (kind) {
@@ -28,7 +29,7 @@ Result<RendererPtr> create_renderer(RendererKind kind, wlr_backend* backend)
         // and llvmpipe through kms_swrast crashes on virtio-gpu without virgl (VM tier,
         // kms-virtio-auto). --renderer gles2 still forces it; WLR_RENDERER is the user's word.
         std::string driver = gl_driver_name(renderer.get());
-        if (is_software_gl_driver(driver) && !std::getenv("WLR_RENDERER")) {
+        if (is_software_gl_driver(driver) && !wlr_renderer_chosen) {
             wlr_log(WLR_INFO, "renderer auto: the DRM device's GL driver is Mesa's software %s; using pixman "
                               "(--renderer gles2 forces GL)", driver.c_str());
             renderer.reset(wlr_pixman_renderer_create());
@@ -54,15 +55,15 @@ Result<RendererPtr> create_renderer(RendererKind kind, wlr_backend* backend)
 
 } // namespace
 
-Result<std::unique_ptr<Server>> Server::create(const Options& options)
+Result<std::unique_ptr<Server>> Server::create(const Options& options, const std::string& runtime_dir)
 {
     std::unique_ptr<Server> server(new Server());
-    if (Status status = server->init(options); !status)
+    if (Status status = server->init(options, runtime_dir); !status)
         return status.error();
     return server;
 }
 
-Status Server::init(const Options& options)
+Status Server::init(const Options& options, const std::string& runtime_dir)
 {
     wl_signal_init(&outputs_changed);
     wl_signal_init(&before_render);
@@ -76,14 +77,16 @@ Status Server::init(const Options& options)
                            "every connection will be refused", options.limits.fd_headroom,
                 static_cast<unsigned long long>(current_fd_limit()));
     connection_gate = std::make_unique<ConnectionGate>(display.get(), *ledger);
+    commit_gate = std::make_unique<CommitGate>(display.get());
     inert_role_guard = std::make_unique<InertRoleGuard>(display.get());
 
-    auto created = create_backend(display.get(), options.backend);
+    env = options.env;
+    auto created = create_backend(display.get(), options.backend, env);
     if (!created)
         return created.error();
     backend = std::move(created.value());
 
-    auto made = create_renderer(options.renderer, backend.backend.get());
+    auto made = create_renderer(options.renderer, backend.backend.get(), env.wlr_renderer);
     if (!made)
         return made.error();
     renderer = std::move(made.value());
@@ -106,7 +109,7 @@ Status Server::init(const Options& options)
     auto fallback = SigbusFallback::create();
     if (!fallback)
         return fallback.error();
-    shm_guard = std::make_unique<ShmReadGuard>(display.get(), std::move(fallback.value()));
+    shm_guard = std::make_unique<ShmReadGuard>(display.get(), *commit_gate, std::move(fallback.value()));
     shm_guard->set_unshrinkable_query(is_linux_dmabuf_v1_buffer);
 
     seat = std::make_unique<Seat>(*this);
@@ -119,6 +122,9 @@ Status Server::init(const Options& options)
     wlr_viewporter_create(display.get());
     presentation = wlr_presentation_create(display.get(), backend.backend.get());
     wlr_scene_set_presentation(scene.get(), presentation);
+
+    syncobj_mode = options.syncobj.value_or(SyncobjMode::Auto);
+    timelines = open_timeline_host(syncobj_mode, runtime_dir);
 
     output_scale = options.scale;
     test_ignore_acquire = options.test_ignore_acquire;
@@ -158,8 +164,8 @@ void Server::install_protocols(const Options& options)
     install<XdgShell>();
     install<VirtualPointerV1>();
     install<VirtualKeyboardV1>();
-    auto& syncobj = install<LinuxDrmSyncobjV1>(options.syncobj);
-    install<LinuxDmabufV1>().set_explicit_sync_query([&syncobj](wlr_surface* s) { return syncobj.synchronizes(s); });
+    install<LinuxDrmSyncobjV1>();
+    install<LinuxDmabufV1>();
 }
 
 Server::~Server()
@@ -171,6 +177,7 @@ Server::~Server()
     inert_role_guard.reset();
     while (!protocols_.empty())
         protocols_.pop_back();
+    timelines.reset();
     new_output_.disconnect();
     new_input_.disconnect();
     backend.backend.reset();  // destroys outputs (and their Output objects through remove_output)
@@ -178,6 +185,7 @@ Server::~Server()
     outputs.clear();
     seat.reset();
     shm_guard.reset();
+    commit_gate.reset();
     // Layout before scene: wlroots 0.15's scene/output_layout.c listens for the scene's
     // destruction on the layout's destroy signal, so a layout outliving its scene reads the
     // freed scene when it goes (a crash at exit, seen with MALLOC_PERTURB_).
@@ -194,12 +202,12 @@ Result<std::string> Server::add_socket(const std::string& name)
         const char* chosen = wl_display_add_socket_auto(display.get());
         if (!chosen)
             return make_error(EADDRINUSE, std::string("cannot create a Wayland socket in XDG_RUNTIME_DIR '") +
-                                              (std::getenv("XDG_RUNTIME_DIR") ?: "") + "' (wayland-0..32 all taken?)");
+                                              env.xdg_runtime_dir + "' (wayland-0..32 all taken?)");
         return std::string(chosen);
     }
     if (wl_display_add_socket(display.get(), name.c_str()) != 0)
         return make_error(EADDRINUSE, "cannot listen on socket '" + name + "' in XDG_RUNTIME_DIR '" +
-                                          (std::getenv("XDG_RUNTIME_DIR") ?: "") + "' (in use by another compositor?)");
+                                          env.xdg_runtime_dir + "' (in use by another compositor?)");
     return name;
 }
 

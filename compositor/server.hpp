@@ -4,6 +4,7 @@
 
 #include "backend.hpp"
 #include "client_ledger.hpp"
+#include "commit_gate.hpp"
 #include "connection_gate.hpp"
 #include "inert_role_guard.hpp"
 #include "listener.hpp"
@@ -25,11 +26,15 @@ namespace syncway {
 
 class CommitObserver;
 class Recorder;
+namespace syncobj {
+class TimelineHost;
+}
 
 class Server {
 public:
     // Creates everything and starts the backend; the error names what failed and why.
-    static Result<std::unique_ptr<Server>> create(const Options& options);
+    // `runtime_dir`: where our sockets go (the Wayland one is made by add_socket).
+    static Result<std::unique_ptr<Server>> create(const Options& options, const std::string& runtime_dir);
     ~Server();
 
     // Listens on options.socket (or the first free wayland-N); returns the socket name.
@@ -38,8 +43,11 @@ public:
     void terminate() { wl_display_terminate(display.get()); }
     wl_event_loop* event_loop() const { return wl_display_get_event_loop(display.get()); }
 
-    // The object graph, in creation order (destroyed in reverse by ~Server).
+    // The object graph, in creation order. ~Server tears it down in the order wlroots needs
+    // (clients first, then protocols, backend, seat, ...): see there.
     DisplayPtr display;
+    // The one place wl_surface.commit is intercepted (commit_gate.hpp).
+    std::unique_ptr<CommitGate> commit_gate;
     // What each client holds, against --limit-* and the fd limit (see client_ledger.hpp).
     std::unique_ptr<ClientLedger> ledger;
     std::unique_ptr<ConnectionGate> connection_gate;
@@ -57,12 +65,17 @@ public:
     std::unique_ptr<Seat> seat;
     // Every render of client buffers opens a reading of it (see shm_read_guard.hpp).
     std::unique_ptr<ShmReadGuard> shm_guard;
+    // Timelines of linux-drm-syncobj-v1 (kernel syncobjs and the embedded userspace service);
+    // null when --syncobj is off or nothing it asks for works.
+    std::unique_ptr<syncobj::TimelineHost> timelines;
+    SyncobjMode syncobj_mode = SyncobjMode::Off;
     wlr_compositor* compositor = nullptr;  // globals owned by the display
     wlr_presentation* presentation = nullptr;
     // --record/--screenshot/--frames (compositor/record/); null when none is asked for. The
     // recorder observes explicit-sync commits through commit_observer.
     Recorder* recorder = nullptr;
     CommitObserver* commit_observer = nullptr;
+    Environment env;                     // what we read of the process environment (options.hpp)
     double output_scale = 1.0;           // --scale
     bool test_ignore_acquire = false;    // --test-fault=ignore-acquire (the recorder's tests)
 
@@ -89,7 +102,7 @@ public:
 
 private:
     Server() = default;
-    Status init(const Options& options);
+    Status init(const Options& options, const std::string& runtime_dir);
     void install_protocols(const Options& options);
     void handle_new_output(wlr_output* output);
 

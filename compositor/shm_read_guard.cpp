@@ -1,5 +1,7 @@
 #include "shm_read_guard.hpp"
 
+#include "embedded_hook.hpp"
+
 #include <dlfcn.h>
 #include <signal.h>
 
@@ -15,9 +17,9 @@ public:
     Watch(ShmReadGuard& guard, wlr_buffer* buffer, wl_client* client) : guard_(guard), buffer_(buffer), client_(client)
     {
         hook_.owner = this;
-        wlr_addon_init(&hook_.addon, &buffer->addons, &guard, &addon_interface);
+        wlr_addon_init(&hook_.c, &buffer->addons, &guard, &addon_interface);
     }
-    ~Watch() { wlr_addon_finish(&hook_.addon); }
+    ~Watch() { wlr_addon_finish(&hook_.c); }
 
     static bool exists(ShmReadGuard& guard, wlr_buffer* buffer)
     {
@@ -27,13 +29,10 @@ public:
     wl_client* client() const { return client_; }
 
 private:
-    struct Hook {
-        wlr_addon addon{};
-        Watch* owner = nullptr;
-    };
+    using Hook = EmbeddedHook<wlr_addon, Watch>;
     static void addon_destroy(wlr_addon* addon)
     {
-        Watch* self = reinterpret_cast<Hook*>(reinterpret_cast<char*>(addon) - offsetof(Hook, addon))->owner;
+        Watch* self = Hook::owner_of(addon);
         self->guard_.forget(self);
     }
     static constexpr wlr_addon_interface addon_interface{"syncway-shm-read-guard", addon_destroy};
@@ -44,27 +43,18 @@ private:
     Hook hook_;
 };
 
-ShmReadGuard::ShmReadGuard(wl_display* display, std::unique_ptr<SigbusFallback> fallback)
-    : display_(display), fallback_(std::move(fallback))
+ShmReadGuard::ShmReadGuard(wl_display* display, CommitGate& gate, std::unique_ptr<SigbusFallback> fallback)
+    : display_(display), gate_(gate), fallback_(std::move(fallback))
 {
-    // wl_surface.commit, before wlroots handles it: the pending buffer is the one the surface
-    // is about to show. One pointer comparison per request of every client.
-    logger_ = wl_display_add_protocol_logger(
-        display_,
-        [](void* data, wl_protocol_logger_type type, const wl_protocol_logger_message* message) {
-            if (type == WL_PROTOCOL_LOGGER_REQUEST &&
-                message->message == &wl_surface_interface.methods[WL_SURFACE_COMMIT])
-                static_cast<ShmReadGuard*>(data)->on_commit(wlr_surface_from_resource(message->resource));
-        },
-        this);
+    // At the commit gate the pending buffer is the one the surface is about to show.
+    gate_.set(CommitGate::Stage::ReadGuard, [this](Commit& commit) { on_commit(commit.surface()); });
 }
 
 ShmReadGuard::~ShmReadGuard()
 {
     if (idle_)
         wl_event_source_remove(idle_);
-    if (logger_)
-        wl_protocol_logger_destroy(logger_);
+    gate_.set(CommitGate::Stage::ReadGuard, {});
     for (Watch* watch : watches_)
         delete watch;
 }

@@ -8,6 +8,7 @@
 // right after.
 #pragma once
 
+#include "commit_gate.hpp"
 #include "listener.hpp"
 #include "sigbus_fallback.hpp"
 
@@ -20,7 +21,7 @@ namespace syncway {
 
 class ShmReadGuard {
 public:
-    ShmReadGuard(wl_display* display, std::unique_ptr<SigbusFallback> fallback);
+    ShmReadGuard(wl_display* display, CommitGate& gate, std::unique_ptr<SigbusFallback> fallback);
     ~ShmReadGuard();
     ShmReadGuard(const ShmReadGuard&) = delete;
     ShmReadGuard& operator=(const ShmReadGuard&) = delete;
@@ -57,8 +58,8 @@ private:
     void disconnect_faulted();
 
     wl_display* display_;
+    CommitGate& gate_;
     std::unique_ptr<SigbusFallback> fallback_;
-    wl_protocol_logger* logger_ = nullptr;
     std::unordered_set<Watch*> watches_;
     bool (*unshrinkable_)(wlr_buffer*) = nullptr;
     int depth_ = 0;              // nested Readings

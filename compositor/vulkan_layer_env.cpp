@@ -23,7 +23,7 @@ std::string exe_dir()
 
 } // namespace
 
-std::vector<std::string> vulkan_layer_env(bool enabled)
+std::vector<std::string> vulkan_layer_env(bool enabled, const std::string& xdg_data_dirs)
 {
     if (!enabled)
         return {"SYNCWAY_VULKAN_LAYER_DISABLE=1"};
@@ -32,9 +32,8 @@ std::vector<std::string> vulkan_layer_env(bool enabled)
     // Only the binary in the build tree uses the build tree's layer; an installed syncway has
     // the installed manifest in the loader's standard directories.
     if (exe_dir() == SYNCWAY_BUILD_DIR) {
-        const char* dirs = std::getenv("XDG_DATA_DIRS");
         // The XDG default when unset, kept after ours so nothing else moves.
-        std::string rest = dirs && *dirs ? dirs : "/usr/local/share:/usr/share";
+        std::string rest = !xdg_data_dirs.empty() ? xdg_data_dirs : "/usr/local/share:/usr/share";
         env.push_back(std::string("XDG_DATA_DIRS=") + SYNCWAY_WSI_BUILD_DATA_DIR + ":" + rest);
     }
 #endif

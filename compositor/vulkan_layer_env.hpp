@@ -12,6 +12,7 @@ namespace syncway {
 // tree's manifest directory first, so the Vulkan loader finds it. Disabled:
 // SYNCWAY_VULKAN_LAYER_DISABLE=1 (the manifest's disable switch, which also wins over an
 // enable inherited from our own environment).
-std::vector<std::string> vulkan_layer_env(bool enabled);
+// `xdg_data_dirs`: our own XDG_DATA_DIRS.
+std::vector<std::string> vulkan_layer_env(bool enabled, const std::string& xdg_data_dirs);
 
 } // namespace syncway

@@ -27,6 +27,10 @@ using BufferLockPtr = std::unique_ptr<wlr_buffer, WlrDeleter<wlr_buffer_unlock>>
 using XkbContextPtr = std::unique_ptr<xkb_context, WlrDeleter<xkb_context_unref>>;
 using XkbKeymapPtr = std::unique_ptr<xkb_keymap, WlrDeleter<xkb_keymap_unref>>;
 
+// An event source we added to a wl_event_loop: dropping it removes the source (its fd stays
+// ours to close).
+using EventSourcePtr = std::unique_ptr<wl_event_source, WlrDeleter<wl_event_source_remove>>;
+
 // wlr_scene has no destroy function of its own in 0.15: its root node is destroyed.
 inline void destroy_scene(wlr_scene* scene) { wlr_scene_node_destroy(&scene->node); }
 using ScenePtr = std::unique_ptr<wlr_scene, WlrDeleter<destroy_scene>>;

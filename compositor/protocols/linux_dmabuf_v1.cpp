@@ -21,7 +21,6 @@ namespace {
 constexpr uint64_t modifier_linear = 0;                    // DRM_FORMAT_MOD_LINEAR
 constexpr uint64_t modifier_invalid = 0x00ffffffffffffffULL; // DRM_FORMAT_MOD_INVALID (implicit)
 constexpr uint32_t max_planes = 4;
-constexpr uint32_t wl_surface_commit_opcode = 6;
 
 // ---- wl_buffer: a CPU-mapped linear dma-buf (or sealed memfd) as a wlr_buffer -------------
 
@@ -416,19 +415,6 @@ void bind_trampoline(wl_client* client, void* data, uint32_t version, uint32_t i
     }
 }
 
-// Called by libwayland before it dispatches any request: the one place that sees a
-// wl_surface.commit before wlroots applies it (0.15 has no earlier hook).
-void logger_trampoline(void* data, wl_protocol_logger_type type, const wl_protocol_logger_message* message)
-{
-    if (type != WL_PROTOCOL_LOGGER_REQUEST)
-        return;
-    try {
-        static_cast<LinuxDmabufV1*>(data)->before_request(message->resource, message->message);
-    } catch (const std::exception& e) {
-        wlr_log(WLR_ERROR, "linux-dmabuf: cannot hold a commit for its buffer's writers: %s", e.what());
-    }
-}
-
 struct FormatTableEntry {
     uint32_t format;
     uint32_t padding;
@@ -465,26 +451,20 @@ UniqueFd make_format_table(const std::vector<LinuxDmabufV1::Format>& formats, si
 
 class LinuxDmabufV1::ImplicitWait {
 public:
-    ImplicitWait(LinuxDmabufV1& owner, wlr_surface* surface, UniqueFd fd)
-        : owner_(owner), surface_(surface), fd_(std::move(fd))
+    ImplicitWait(LinuxDmabufV1& owner, Commit& commit, UniqueFd fd)
+        : owner_(owner), surface_(commit.surface()), fd_(std::move(fd)), seq_(commit.hold())
     {
-        seq_ = wlr_surface_lock_pending(surface_);
-        source_ = wl_event_loop_add_fd(owner_.server_.event_loop(), fd_.get(), WL_EVENT_READABLE, &on_ready, this);
-        surface_destroy_.connect(&surface_->events.destroy, [this](void*) { owner_.forget(this, false); });
-    }
-    ~ImplicitWait()
-    {
-        if (source_)
-            wl_event_source_remove(source_);
+        source_.reset(wl_event_loop_add_fd(owner_.server_.event_loop(), fd_.get(), WL_EVENT_READABLE, &on_ready, this));
+        surface_destroy_.connect(&surface_->events.destroy, [this](void*) { owner_.end(this, false); });
     }
     bool waiting() const noexcept { return source_ != nullptr; }
-    void unlock() { wlr_surface_unlock_cached(surface_, seq_); }
+    void apply() { wlr_surface_unlock_cached(surface_, seq_); }
 
 private:
     static int on_ready(int, uint32_t, void* data)
     {
         auto* wait = static_cast<ImplicitWait*>(data);
-        wait->owner_.forget(wait, true);
+        wait->owner_.end(wait, true);
         return 0;
     }
 
@@ -492,35 +472,34 @@ private:
     wlr_surface* surface_;
     UniqueFd fd_;  // a dup of the buffer's: the wait does not depend on the buffer's lifetime
     uint32_t seq_ = 0;
-    wl_event_source* source_ = nullptr;
+    EventSourcePtr source_;
     Listener surface_destroy_;
 };
 
-void LinuxDmabufV1::forget(ImplicitWait* wait, bool unlock)
+void LinuxDmabufV1::end(ImplicitWait* wait, bool apply)
 {
     for (auto it = waits_.begin(); it != waits_.end(); ++it) {
         if (it->get() != wait)
             continue;
         std::unique_ptr<ImplicitWait> owned = std::move(*it);
         waits_.erase(it);
-        // Unlocking applies the commit (and whatever signals follow): the wait is already out
-        // of the list by then.
-        if (unlock)
-            owned->unlock();
+        // Applying runs the surface's commit listeners (and whatever they do): the wait is
+        // already out of the list by then.
+        if (apply)
+            owned->apply();
         return;
     }
 }
 
-void LinuxDmabufV1::before_request(wl_resource* resource, const wl_message* message)
+void LinuxDmabufV1::check_commit(Commit& commit)
 {
-    if (message != &wl_surface_interface.methods[wl_surface_commit_opcode])
+    if (commit.explicit_sync)
+        return;  // the surface's acquire points say when its buffers are ready
+    wlr_buffer* attached = commit.attached_buffer();
+    if (!attached || attached->impl != &buffer_impl)
         return;
-    wlr_surface* surface = wlr_surface_from_resource(resource);
-    if (!(surface->pending.committed & WLR_SURFACE_STATE_BUFFER) || !surface->pending.buffer ||
-        surface->pending.buffer->impl != &buffer_impl)
-        return;
-    DmabufBuffer* buffer = buffer_from_wlr(surface->pending.buffer);
-    if (!buffer->is_dmabuf || (explicit_sync_ && explicit_sync_(surface)))
+    DmabufBuffer* buffer = buffer_from_wlr(attached);
+    if (!buffer->is_dmabuf)
         return;
     auto ready = heaps::wait_for_fences(buffer->fd.get(), heaps::Access::Read, 0);
     if (!ready.ok() || ready.value())
@@ -531,10 +510,10 @@ void LinuxDmabufV1::before_request(wl_resource* resource, const wl_message* mess
                 std::strerror(errno));
         return;
     }
-    waits_.push_back(std::make_unique<ImplicitWait>(*this, surface, std::move(fd)));
+    waits_.push_back(std::make_unique<ImplicitWait>(*this, commit, std::move(fd)));
     if (!waits_.back()->waiting()) {
         wlr_log(WLR_ERROR, "linux-dmabuf: cannot poll a buffer's fences; presenting it now");
-        forget(waits_.back().get(), true);
+        end(waits_.back().get(), true);
     }
 }
 
@@ -558,10 +537,6 @@ LinuxDmabufV1::LinuxDmabufV1(Server& server) : server_(server)
     }
     if (formats_.empty()) {
         wlr_log(WLR_ERROR, "linux-dmabuf: the renderer samples no format we can map; not advertised");
-        return;
-    }
-    if (std::string_view(wl_surface_interface.methods[wl_surface_commit_opcode].name) != "commit") {
-        wlr_log(WLR_ERROR, "linux-dmabuf: unexpected wl_surface opcodes; not advertised");
         return;
     }
 
@@ -588,16 +563,15 @@ LinuxDmabufV1::LinuxDmabufV1(Server& server) : server_(server)
         wlr_log(WLR_ERROR, "linux-dmabuf: cannot create the global");
         return;
     }
-    logger_ = wl_display_add_protocol_logger(server.display.get(), logger_trampoline, this);
+    server.commit_gate->set(CommitGate::Stage::ImplicitSync, [this](Commit& commit) { check_commit(commit); });
     wlr_log(WLR_INFO, "linux-dmabuf v%u for the CPU renderer: %zu linear formats%s", version_, formats_.size(),
             main_device_ ? ", feedback names the DRM device" : ", no DRM device (no feedback)");
 }
 
 LinuxDmabufV1::~LinuxDmabufV1()
 {
+    server_.commit_gate->set(CommitGate::Stage::ImplicitSync, {});
     waits_.clear();
-    if (logger_)
-        wl_protocol_logger_destroy(logger_);
     if (global_)
         wl_global_destroy(global_);
 }

@@ -7,6 +7,7 @@
 // else 3 (docs/DESIGN.md §3, wlroots 0.15.1).
 #pragma once
 
+#include "../commit_gate.hpp"
 #include "../listener.hpp"
 
 #include <syncway/unique_fd.hpp>
@@ -36,14 +37,7 @@ public:
     LinuxDmabufV1(const LinuxDmabufV1&) = delete;
     LinuxDmabufV1& operator=(const LinuxDmabufV1&) = delete;
 
-    // False when the renderer imports dma-bufs itself (gles2: wlroots' own global is used).
-    bool active() const noexcept { return global_ != nullptr; }
-    uint32_t version() const noexcept { return version_; }
-
-    // For linux-drm-syncobj-v1: a surface with explicit sync has its implicit fences ignored.
-    void set_explicit_sync_query(std::function<bool(wlr_surface*)> query) { explicit_sync_ = std::move(query); }
-
-    // Requests and protocol-logger hooks (called from C; public for the file's trampolines).
+    // Requests (called from C; public for the file's trampolines).
     struct Format {
         uint32_t fourcc;
         uint32_t bytes_per_pixel;
@@ -53,11 +47,13 @@ public:
     ClientLedger& ledger() const;
     void bind(wl_client* client, uint32_t version, uint32_t id);
     void send_feedback(wl_resource* feedback);
-    void before_request(wl_resource* resource, const wl_message* message);
 
 private:
     class ImplicitWait;
-    void forget(ImplicitWait* wait, bool unlock);
+    // At the commit gate: a dma-buf with writers still running holds the commit (implicit sync).
+    void check_commit(Commit& commit);
+    // Removes the wait; `apply`: its commit applies now (its writers finished).
+    void end(ImplicitWait* wait, bool apply);
 
     Server& server_;
     wl_global* global_ = nullptr;
@@ -66,8 +62,6 @@ private:
     std::optional<dev_t> main_device_;  // v4 only
     UniqueFd format_table_;             // v4 feedback: sealed memfd of {format, pad, modifier}
     size_t format_table_size_ = 0;
-    wl_protocol_logger* logger_ = nullptr;
-    std::function<bool(wlr_surface*)> explicit_sync_;
     std::list<std::unique_ptr<ImplicitWait>> waits_;
 };
 

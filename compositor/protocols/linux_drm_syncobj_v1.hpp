@@ -1,15 +1,13 @@
-// wp_linux_drm_syncobj_manager_v1 (linux-drm-syncobj-v1): explicit synchronization. A commit
-// whose acquire point is not signaled yet is held (its surface state locked) until an eventfd
-// in the event loop says it is; each commit's release point is signaled once wlroots lets go of
-// that buffer. Also hosts the userspace syncobj service the timelines may come from.
+// wp_linux_drm_syncobj_manager_v1 (linux-drm-syncobj-v1): the protocol's objects and requests,
+// and its checks of each commit at the commit gate. The rest of explicit sync is in
+// compositor/explicit_sync/: holding commits until their acquire point (acquire_waits.*),
+// signaling release points (release_points.*), and the timeline host (timeline_host_setup.*,
+// owned by the Server).
 #pragma once
 
 #include "../options.hpp"
 
 #include <memory>
-#include <optional>
-
-struct wlr_surface;
 
 namespace syncway {
 
@@ -17,16 +15,12 @@ class Server;
 
 class LinuxDrmSyncobjV1 {
 public:
-    // mode: --syncobj (unset: $SYNCWAY_SYNCOBJ, else auto). Advertises nothing when the mode is
-    // off or no timeline backend it asks for works (logged).
-    LinuxDrmSyncobjV1(Server& server, std::optional<SyncobjMode> mode);
+    // Advertises nothing when the server has no timeline host (--syncobj off, or nothing the
+    // mode asks for works; logged when the host was opened).
+    explicit LinuxDrmSyncobjV1(Server& server);
     ~LinuxDrmSyncobjV1();
     LinuxDrmSyncobjV1(const LinuxDrmSyncobjV1&) = delete;
     LinuxDrmSyncobjV1& operator=(const LinuxDrmSyncobjV1&) = delete;
-
-    // Whether the surface's commits carry explicit points (it has a live
-    // wp_linux_drm_syncobj_surface_v1): implicit fences of its buffers are then ignored.
-    bool synchronizes(wlr_surface* surface) const;
 
     struct Impl;
 

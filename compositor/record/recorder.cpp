@@ -1,6 +1,7 @@
 #include "recorder.hpp"
 
 #include "../options.hpp"
+#include "../commit_gate.hpp"
 #include "../server.hpp"
 
 #include <record/json_line.hpp>
@@ -16,7 +17,7 @@
 #include <optional>
 
 // How a commit's record is put together (the schema is in docs/recording.md):
-//  - wl_surface.commit, seen by a protocol logger before wlroots handles it: client, surface,
+//  - wl_surface.commit, seen first at the commit gate (before wlroots handles it): client, surface,
 //    role, buffer, commit time; linux-drm-syncobj-v1 adds the points (CommitObserver).
 //  - the surface's `commit` signal (the state became current): applied time, and a hash of
 //    the buffer's content when it carries a release point.
@@ -34,7 +35,6 @@ namespace so = syncobj;
 
 namespace {
 
-using EventSourcePtr = std::unique_ptr<wl_event_source, WlrDeleter<wl_event_source_remove>>;
 
 constexpr int kTraceVersion = 1;
 // A client that commits faster than its commits can complete (e.g. never letting a release
@@ -137,12 +137,10 @@ struct Recorder::Impl {
         Listener commit, destroy;
     };
 
-    // A wl_listener inside a standard-layout struct, so the owner is found from it.
     struct ClientTap {
-        wl_listener destroy;
-        Impl* impl;
-        wl_client* client;
-        uint32_t id;
+        Listener destroy;
+        wl_client* client = nullptr;
+        uint32_t id = 0;
     };
 
     struct OutputTap {
@@ -203,7 +201,6 @@ struct Recorder::Impl {
     bool frames_reported = false;
     std::string end_reason = "shutdown";
     int end_status = 0;
-    wl_protocol_logger* logger = nullptr;
     Listener new_surface, outputs_changed;
 };
 
@@ -255,14 +252,8 @@ bool Impl::start()
             tap->destroy.connect(&surface->events.destroy, [this, raw](void*) { on_surface_destroyed(raw); });
             surfaces[surface] = std::move(tap);
         });
-        logger = wl_display_add_protocol_logger(
-            server.display.get(),
-            [](void* data, wl_protocol_logger_type type, const wl_protocol_logger_message* message) {
-                if (type == WL_PROTOCOL_LOGGER_REQUEST &&
-                    message->message == &wl_surface_interface.methods[WL_SURFACE_COMMIT])
-                    static_cast<Impl*>(data)->on_commit_request(wlr_surface_from_resource(message->resource));
-            },
-            this);
+        // Runs first at the commit gate: the record exists before explicit sync adds its points.
+        server.commit_gate->set(CommitGate::Stage::Record, [this](Commit& commit) { on_commit_request(commit.surface()); });
         wlr_log(WLR_INFO, "recording to %s (trace.jsonl and a PNG per changed frame)", dir.c_str());
     }
     outputs_changed.connect(&server.outputs_changed, [this](void*) {
@@ -282,21 +273,14 @@ uint32_t Impl::client_id(wl_client* client)
     if (auto it = clients.find(client); it != clients.end())
         return it->second->id;
     auto tap = std::make_unique<ClientTap>();
-    tap->impl = this;
     tap->client = client;
     tap->id = ++next_client;
-    tap->destroy.notify = [](wl_listener* listener, void*) {
-        auto* self = reinterpret_cast<ClientTap*>(reinterpret_cast<char*>(listener) - offsetof(ClientTap, destroy));
-        Impl* impl = self->impl;
-        wl_list_remove(&self->destroy.link);
-        impl->write(record::JsonLine()
-                        .field("type", "client_gone")
-                        .field("client", self->id)
-                        .field("t", CommitObserver::now_ns())
-                        .finish());
-        impl->clients.erase(self->client);
-    };
-    wl_client_add_destroy_listener(client, &tap->destroy);
+    uint32_t id = tap->id;
+    // Erasing the tap destroys the listener running this callback; nothing is touched after.
+    tap->destroy.connect_with(wl_client_add_destroy_listener, client, [this, client, id](void*) {
+        write(record::JsonLine().field("type", "client_gone").field("client", id).field("t", CommitObserver::now_ns()).finish());
+        clients.erase(client);
+    });
     pid_t pid = 0;
     wl_client_get_credentials(client, &pid, nullptr, nullptr);
     record::JsonLine line;
@@ -305,7 +289,6 @@ uint32_t Impl::client_id(wl_client* client)
         line.value(arg);
     line.end_array().field("t", CommitObserver::now_ns());
     write(line.finish());
-    uint32_t id = tap->id;
     clients[client] = std::move(tap);
     return id;
 }
@@ -336,8 +319,6 @@ void Impl::on_commit_request(wlr_surface* surface)
     auto found = surfaces.find(surface);
     if (found == surfaces.end())
         return;
-    if (by_seq.contains({surface, surface->pending.seq}))
-        return;  // linux-drm-syncobj-v1's logger ran first and had it made
     SurfaceTap& tap = *found->second;
     Record& r = records.emplace_back();
     RecordIt it = std::prev(records.end());
@@ -768,10 +749,8 @@ Recorder::~Recorder()
                    .finish());
     if (impl.server.commit_observer == this)
         impl.server.commit_observer = nullptr;
-    if (impl.logger)
-        wl_protocol_logger_destroy(impl.logger);
-    for (auto& [client, tap] : impl.clients)
-        wl_list_remove(&tap->destroy.link);
+    impl.server.commit_gate->set(CommitGate::Stage::Record, {});
+    impl.clients.clear();
 }
 
 bool Recorder::finish(const char* reason, int status)
@@ -799,9 +778,6 @@ void Recorder::sync_points(wlr_surface* surface, uint32_t seq, const std::shared
                            uint64_t acquire, const so::HostedTimeline* release_timeline, uint64_t release,
                            bool acquire_signaled)
 {
-    // Protocol loggers run newest first: this commit's own record may not be made yet.
-    if (seq == surface->pending.seq)
-        impl_->on_commit_request(surface);
     auto found = impl_->find(surface, seq);
     if (!found)
         return;

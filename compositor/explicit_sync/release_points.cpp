@@ -1,0 +1,175 @@
+#include "release_points.hpp"
+
+#include "../embedded_hook.hpp"
+#include "../listener.hpp"
+#include "../record/commit_observer.hpp"
+#include "../server.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+
+#include <string>
+
+namespace syncway {
+
+// The points waiting on one wlr_buffer: a wlr_addon on it, so they are settled when wlroots
+// destroys the buffer. Kept after a release for the buffer's next commits.
+class ReleasePoints::BufferWatch {
+public:
+    BufferWatch(ReleasePoints& owner, wlr_buffer* buffer) : owner_(owner), buffer_(buffer)
+    {
+        hook_.owner = this;
+        wlr_addon_init(&hook_.c, &buffer->addons, &owner, &addon_interface);
+        release_.connect(&buffer->events.release, [this](void*) {
+            if (!points_.empty())
+                owner_.buffer_released(buffer_, points_);
+        });
+    }
+
+    static BufferWatch* find(ReleasePoints& owner, wlr_buffer* buffer)
+    {
+        wlr_addon* addon = wlr_addon_find(&buffer->addons, &owner, &addon_interface);
+        return addon ? Hook::owner_of(addon) : nullptr;
+    }
+    void add(TimelinePoint point) { points_.push_back(std::move(point)); }
+
+    // The one way a watch ends: when wlroots destroys the buffer (`in_addon_set`: its addon set
+    // is being finished) or syncway shuts down. A destroyed buffer was released before, and its
+    // reads waited for then, so what is left is signaled without waiting.
+    void end(bool in_addon_set)
+    {
+        owner_.signal_all(points_);
+        if (!in_addon_set)
+            wlr_addon_finish(&hook_.c);
+        owner_.remove(this);
+        delete this;
+    }
+
+private:
+    using Hook = EmbeddedHook<wlr_addon, BufferWatch>;
+    ~BufferWatch() = default;
+    static void addon_destroy(wlr_addon* addon) { Hook::owner_of(addon)->end(true); }
+    static constexpr wlr_addon_interface addon_interface{"syncway-release-points", addon_destroy};
+
+    ReleasePoints& owner_;
+    wlr_buffer* buffer_;
+    Hook hook_;
+    Listener release_;
+    std::vector<TimelinePoint> points_;
+};
+
+// The points of a dma-buf a GPU renderer sampled, signaled once every fence on the dma-buf has
+// completed (the renderer's reads among them). The fds are our duplicates: the client may
+// destroy the buffer meanwhile.
+class ReleasePoints::FencedRelease {
+public:
+    FencedRelease(ReleasePoints& owner, std::vector<UniqueFd> fds, std::vector<TimelinePoint> points)
+        : owner_(owner), fds_(std::move(fds)), points_(std::move(points))
+    {
+    }
+    // Waits for the next plane still busy; false once none is.
+    bool wait()
+    {
+        for (; next_ < fds_.size(); ++next_) {
+            pollfd p{fds_[next_].get(), POLLOUT, 0};
+            if (poll(&p, 1, 0) != 0)
+                continue;  // idle (or not pollable: nothing to wait for)
+            source_.reset(wl_event_loop_add_fd(
+                owner_.server_.event_loop(), fds_[next_].get(), WL_EVENT_WRITABLE,
+                [](int, uint32_t, void* data) {
+                    auto* self = static_cast<FencedRelease*>(data);
+                    ++self->next_;
+                    if (!self->wait())
+                        self->owner_.complete(self);
+                    return 0;
+                },
+                this));
+            if (source_)
+                return true;
+            wlr_log(WLR_ERROR, "linux-drm-syncobj: cannot poll a dma-buf's fences; its release point is "
+                               "signaled without waiting for them");
+            return false;
+        }
+        return false;
+    }
+    std::vector<TimelinePoint>& points() { return points_; }
+
+private:
+    ReleasePoints& owner_;
+    std::vector<UniqueFd> fds_;
+    std::vector<TimelinePoint> points_;
+    size_t next_ = 0;
+    EventSourcePtr source_;
+};
+
+ReleasePoints::ReleasePoints(Server& server) : server_(server), gpu_renderer_(!wlr_renderer_is_pixman(server.renderer.get()))
+{
+}
+
+ReleasePoints::~ReleasePoints()
+{
+    while (!watches_.empty())
+        (*watches_.begin())->end(false);
+    while (!fenced_.empty())
+        complete(fenced_.front().get());
+}
+
+void ReleasePoints::add(wlr_buffer* buffer, TimelinePoint point)
+{
+    BufferWatch* watch = BufferWatch::find(*this, buffer);
+    if (!watch) {
+        watch = new BufferWatch(*this, buffer);
+        watches_.insert(watch);
+    }
+    watch->add(std::move(point));
+}
+
+void ReleasePoints::signal_now(const TimelinePoint& p)
+{
+    if (Status s = p.timeline->signal(p.point); !s)
+        wlr_log(WLR_ERROR, "linux-drm-syncobj: cannot signal release point %s: %s", std::to_string(p.point).c_str(),
+                s.error().message.c_str());
+    if (CommitObserver* observer = server_.commit_observer)
+        observer->release_signaled(p.timeline.get(), p.point);
+}
+
+void ReleasePoints::signal_all(std::vector<TimelinePoint>& points)
+{
+    for (const TimelinePoint& p : points)
+        signal_now(p);
+    points.clear();
+}
+
+void ReleasePoints::buffer_released(wlr_buffer* buffer, std::vector<TimelinePoint>& points)
+{
+    if (CommitObserver* observer = server_.commit_observer)
+        observer->releasing(buffer);  // its content, while the client may not write it yet
+    wlr_dmabuf_attributes dmabuf{};
+    std::vector<UniqueFd> fds;
+    if (gpu_renderer_ && wlr_buffer_get_dmabuf(buffer, &dmabuf))
+        for (int i = 0; i < dmabuf.n_planes; ++i)
+            if (UniqueFd fd(fcntl(dmabuf.fd[i], F_DUPFD_CLOEXEC, 0)); fd)
+                fds.push_back(std::move(fd));
+    // The CPU renderer has finished reading when wlroots lets go; gles2 copied a wl_shm buffer
+    // into its texture at upload.
+    if (fds.empty())
+        return signal_all(points);
+    auto fenced = std::make_unique<FencedRelease>(*this, std::move(fds), std::move(points));
+    points.clear();
+    if (!fenced->wait())
+        return signal_all(fenced->points());
+    fenced_.push_back(std::move(fenced));
+}
+
+void ReleasePoints::complete(FencedRelease* done)
+{
+    for (auto it = fenced_.begin(); it != fenced_.end(); ++it)
+        if (it->get() == done) {
+            std::unique_ptr<FencedRelease> owned = std::move(*it);
+            fenced_.erase(it);
+            signal_all(owned->points());
+            return;
+        }
+}
+
+} // namespace syncway
