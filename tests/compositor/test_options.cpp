@@ -162,3 +162,35 @@ TEST(Options, ClientLimits)
                              "default 512", "RLIMIT_NOFILE"})
         EXPECT_NE(usage.find(word), std::string::npos) << word;
 }
+
+// The environment completes the options once (apply_environment): SYNCWAY_SYNCOBJ is --syncobj's
+// default, "off" there wins over the option, a bad value is ignored with a note naming it.
+TEST(Environment, SyncobjModeFromTheEnvironment)
+{
+    auto with = [](std::vector<std::string_view> args, std::string env_mode, std::vector<std::string>* notes = nullptr) {
+        auto parsed = parse(std::move(args));
+        EXPECT_TRUE(parsed);
+        Environment env;
+        env.syncobj = std::move(env_mode);
+        auto said = apply_environment(parsed.value(), env);
+        if (notes)
+            *notes = said;
+        return parsed.value();
+    };
+    EXPECT_EQ(with({}, "").syncobj, SyncobjMode::Auto);
+    EXPECT_EQ(with({}, "service").syncobj, SyncobjMode::Service);
+    EXPECT_EQ(with({"--syncobj", "drm"}, "service").syncobj, SyncobjMode::Drm);
+    std::vector<std::string> notes;
+    EXPECT_EQ(with({"--syncobj", "auto"}, "off", &notes).syncobj, SyncobjMode::Off);
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_NE(notes[0].find("--syncobj auto"), std::string::npos) << notes[0];
+    EXPECT_EQ(with({}, "sometimes", &notes).syncobj, SyncobjMode::Auto);
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_NE(notes[0].find("'sometimes'"), std::string::npos) << notes[0];
+    // The environment travels with the options.
+    auto parsed = parse({});
+    Environment env;
+    env.xdg_runtime_dir = "/run/user/1000";
+    apply_environment(parsed.value(), env);
+    EXPECT_EQ(parsed->env.xdg_runtime_dir, "/run/user/1000");
+}

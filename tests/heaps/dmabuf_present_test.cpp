@@ -23,6 +23,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -258,10 +260,14 @@ protected:
         EXPECT_EQ(open_fd_count(), before);
     }
 
-    Image good()
+    // A valid 64x64 image to get wrong in one way; a failure (not a crash) when none can be made.
+    std::optional<Image> good()
     {
         auto image = make_image(BackendChoice::Auto, *find_format("XRGB8888"), 64, 64);
-        EXPECT_TRUE(image.ok());
+        if (!image.ok()) {
+            ADD_FAILURE() << "cannot make a test image: " << image.error().message;
+            return std::nullopt;
+        }
         return std::move(image.value());
     }
     static constexpr uint32_t xrgb = static_cast<uint32_t>(PixelFormat::XRGB8888);
@@ -269,9 +275,10 @@ protected:
 
 TEST_F(BadDmabuf, HeightBeyondTheBufferIsOutOfBounds)
 {
-    Image img = good();
+    auto img = good();
+    ASSERT_TRUE(img);
     expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
-        zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, img.layout.stride, 0, 0);
+        zwp_linux_buffer_params_v1_add(p, img->buffer.fd.get(), 0, 0, img->layout.stride, 0, 0);
         zwp_linux_buffer_params_v1_create(p, 64, 64 * 1024, xrgb, 0);
         return nullptr;
     });
@@ -279,18 +286,20 @@ TEST_F(BadDmabuf, HeightBeyondTheBufferIsOutOfBounds)
 
 TEST_F(BadDmabuf, OffsetBeyondTheBufferIsOutOfBounds)
 {
-    Image img = good();
+    auto img = good();
+    ASSERT_TRUE(img);
     expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
-        zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, static_cast<uint32_t>(img.buffer.size), 256, 0, 0);
+        zwp_linux_buffer_params_v1_add(p, img->buffer.fd.get(), 0, static_cast<uint32_t>(img->buffer.size), 256, 0, 0);
         return zwp_linux_buffer_params_v1_create_immed(p, 64, 64, xrgb, 0);
     });
 }
 
 TEST_F(BadDmabuf, HugeStrideOverflowsNothingAndIsOutOfBounds)
 {
-    Image img = good();
+    auto img = good();
+    ASSERT_TRUE(img);
     expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
-        zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0xffffff00u, 0xfffffff0u, 0, 0);
+        zwp_linux_buffer_params_v1_add(p, img->buffer.fd.get(), 0, 0xffffff00u, 0xfffffff0u, 0, 0);
         zwp_linux_buffer_params_v1_create(p, 0x3ffffff, 0x7fffffff, xrgb, 0);
         return nullptr;
     });
@@ -298,9 +307,10 @@ TEST_F(BadDmabuf, HugeStrideOverflowsNothingAndIsOutOfBounds)
 
 TEST_F(BadDmabuf, StrideShorterThanARowIsOutOfBounds)
 {
-    Image img = good();
+    auto img = good();
+    ASSERT_TRUE(img);
     expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
-        zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, 64 * 4 - 4, 0, 0);
+        zwp_linux_buffer_params_v1_add(p, img->buffer.fd.get(), 0, 0, 64 * 4 - 4, 0, 0);
         zwp_linux_buffer_params_v1_create(p, 64, 64, xrgb, 0);
         return nullptr;
     });
@@ -308,9 +318,10 @@ TEST_F(BadDmabuf, StrideShorterThanARowIsOutOfBounds)
 
 TEST_F(BadDmabuf, UnsupportedFormat)
 {
-    Image img = good();
+    auto img = good();
+    ASSERT_TRUE(img);
     expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
-        zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, img.layout.stride, 0, 0);
+        zwp_linux_buffer_params_v1_add(p, img->buffer.fd.get(), 0, 0, img->layout.stride, 0, 0);
         zwp_linux_buffer_params_v1_create(p, 64, 64, fourcc('N', 'V', '1', '2'), 0);
         return nullptr;
     });
@@ -318,10 +329,11 @@ TEST_F(BadDmabuf, UnsupportedFormat)
 
 TEST_F(BadDmabuf, TiledModifier)
 {
-    Image img = good();
+    auto img = good();
+    ASSERT_TRUE(img);
     expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
         // I915_FORMAT_MOD_X_TILED
-        zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, img.layout.stride, 0x01000000, 1);
+        zwp_linux_buffer_params_v1_add(p, img->buffer.fd.get(), 0, 0, img->layout.stride, 0x01000000, 1);
         zwp_linux_buffer_params_v1_create(p, 64, 64, xrgb, 0);
         return nullptr;
     });
@@ -329,10 +341,11 @@ TEST_F(BadDmabuf, TiledModifier)
 
 TEST_F(BadDmabuf, TooManyPlanes)
 {
-    Image img = good();
+    auto img = good();
+    ASSERT_TRUE(img);
     expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INCOMPLETE, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
-        zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, img.layout.stride, 0, 0);
-        zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 1, 0, img.layout.stride, 0, 0);
+        zwp_linux_buffer_params_v1_add(p, img->buffer.fd.get(), 0, 0, img->layout.stride, 0, 0);
+        zwp_linux_buffer_params_v1_add(p, img->buffer.fd.get(), 1, 0, img->layout.stride, 0, 0);
         zwp_linux_buffer_params_v1_create(p, 64, 64, xrgb, 0);
         return nullptr;
     });
@@ -340,37 +353,41 @@ TEST_F(BadDmabuf, TooManyPlanes)
 
 TEST_F(BadDmabuf, MissingPlaneZero)
 {
-    Image img = good();
+    auto img = good();
+    ASSERT_TRUE(img);
     expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INCOMPLETE, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
-        zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 1, 0, img.layout.stride, 0, 0);
+        zwp_linux_buffer_params_v1_add(p, img->buffer.fd.get(), 1, 0, img->layout.stride, 0, 0);
         return zwp_linux_buffer_params_v1_create_immed(p, 64, 64, xrgb, 0);
     });
 }
 
 TEST_F(BadDmabuf, PlaneIndexOutOfBounds)
 {
-    Image img = good();
+    auto img = good();
+    ASSERT_TRUE(img);
     expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_PLANE_IDX, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
-        zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 4, 0, img.layout.stride, 0, 0);
+        zwp_linux_buffer_params_v1_add(p, img->buffer.fd.get(), 4, 0, img->layout.stride, 0, 0);
         return nullptr;
     });
 }
 
 TEST_F(BadDmabuf, PlaneSetTwice)
 {
-    Image img = good();
+    auto img = good();
+    ASSERT_TRUE(img);
     expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_PLANE_SET, [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
-        zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, img.layout.stride, 0, 0);
-        zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, img.layout.stride, 0, 0);
+        zwp_linux_buffer_params_v1_add(p, img->buffer.fd.get(), 0, 0, img->layout.stride, 0, 0);
+        zwp_linux_buffer_params_v1_add(p, img->buffer.fd.get(), 0, 0, img->layout.stride, 0, 0);
         return nullptr;
     });
 }
 
 TEST_F(BadDmabuf, ParamsUsedTwice)
 {
-    Image img = good();
+    auto img = good();
+    ASSERT_TRUE(img);
     expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_ALREADY_USED, [&](DmabufClient& c, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
-        zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, img.layout.stride, 0, 0);
+        zwp_linux_buffer_params_v1_add(p, img->buffer.fd.get(), 0, 0, img->layout.stride, 0, 0);
         zwp_linux_buffer_params_v1_create(p, 64, 64, xrgb, 0);
         c.roundtrip(); // the `created` buffer is taken (and freed) by the client
         zwp_linux_buffer_params_v1_create(p, 64, 64, xrgb, 0);
@@ -380,10 +397,11 @@ TEST_F(BadDmabuf, ParamsUsedTwice)
 
 TEST_F(BadDmabuf, ZeroWidth)
 {
-    Image img = good();
+    auto img = good();
+    ASSERT_TRUE(img);
     expect_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_DIMENSIONS,
                  [&](DmabufClient&, zwp_linux_buffer_params_v1* p) -> wl_buffer* {
-                     zwp_linux_buffer_params_v1_add(p, img.buffer.fd.get(), 0, 0, img.layout.stride, 0, 0);
+                     zwp_linux_buffer_params_v1_add(p, img->buffer.fd.get(), 0, 0, img->layout.stride, 0, 0);
                      zwp_linux_buffer_params_v1_create(p, 0, 64, xrgb, 0);
                      return nullptr;
                  });
@@ -431,8 +449,9 @@ TEST_F(BadDmabuf, ImportFailuresAnswerFailed)
         EXPECT_TRUE(failed) << "a stride that is not a multiple of 4";
 
         // y-inverted content
-        Image ok = good();
-        EXPECT_EQ(client.create_buffer({PlaneSpec{ok.buffer.fd.get(), 0, 0, ok.layout.stride}}, 64, 64, xrgb, false,
+        auto ok = good();
+        ASSERT_TRUE(ok);
+        EXPECT_EQ(client.create_buffer({PlaneSpec{ok->buffer.fd.get(), 0, 0, ok->layout.stride}}, 64, 64, xrgb, false,
                                        &failed, ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_Y_INVERT),
                   nullptr);
         EXPECT_TRUE(failed) << "y-invert";
