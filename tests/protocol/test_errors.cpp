@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -354,4 +356,34 @@ TEST(Modes, BadEnvironmentValueIsIgnoredLoudly)
     // Loudly: the log names the variable and the value it ignored.
     std::string log = session.log();
     EXPECT_TRUE(log.find("SYNCWAY_SYNCOBJ") != std::string::npos && log.find("'sometimes'") != std::string::npos) << log;
+}
+
+// A commit that gets a protocol error is never applied: no commit listener (here the recorder's,
+// which notes when a state became current) sees the invalid state before the client goes.
+TEST(RejectedCommit, IsNeverApplied)
+{
+    char dir_template[] = "/tmp/syncway-rejected-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    std::string dir = dir_template;
+    {
+        SyncSession session({"--record", dir, "--record-trace-only"});
+        ASSERT_TRUE(session.ready()) << session.log();
+        Offender o(session);
+        ASSERT_TRUE(o.client->roundtrip());
+        o.commit(true, 0, 1);  // a buffer without an acquire point
+        EXPECT_TRUE(died_with(*o.client, surface_iface, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_ACQUIRE_POINT));
+        ASSERT_TRUE(session.shuts_down_cleanly());
+    }
+    std::ifstream trace(dir + "/trace.jsonl");
+    std::string line, all;
+    int with_buffer = 0;
+    while (std::getline(trace, line)) {
+        all += line + "\n";
+        if (line.find("\"type\":\"commit\"") == std::string::npos || line.find("\"buffer\":{") == std::string::npos)
+            continue;
+        ++with_buffer;
+        EXPECT_NE(line.find("\"t_applied\":null"), std::string::npos) << "the rejected commit was applied: " << line;
+    }
+    EXPECT_EQ(with_buffer, 1) << "expected the one commit with a buffer in the trace:\n" << all;
+    std::filesystem::remove_all(dir);
 }
