@@ -1,4 +1,5 @@
-// One wlr_output: mode setup, its background, and rendering the scene on every frame.
+// One wlr_output: mode setup, and rendering the scene on every frame (the scene clears what no
+// window covers; there is no background node, see Server::window_layer).
 #pragma once
 
 #include "damage_frames.hpp"

@@ -2,6 +2,7 @@
 
 #include "drop_cached_buffer.hpp"
 
+#include "../c_boundary.hpp"
 #include "../embedded_hook.hpp"
 #include "../record/commit_observer.hpp"
 #include "../server.hpp"
@@ -126,9 +127,11 @@ bool AcquireWaits::SurfaceQueue::arm(const TimelinePoint& acquire)
         server.event_loop(), wait_.fd(), WL_EVENT_READABLE,
         [](int, uint32_t, void* data) {
             auto* queue = static_cast<SurfaceQueue*>(data);
-            if (queue->owner_.server_.commit_observer)
-                queue->owner_.woke_ns_ = CommitObserver::now_ns();
-            queue->on_wait_fired();
+            at_c_boundary("acquire wait", queue->client(), [queue] {
+                if (queue->owner_.server_.commit_observer)
+                    queue->owner_.woke_ns_ = CommitObserver::now_ns();
+                queue->on_wait_fired();
+            });
             return 0;
         },
         this));

@@ -1,5 +1,6 @@
 #include "release_points.hpp"
 
+#include "../c_boundary.hpp"
 #include "../embedded_hook.hpp"
 #include "../listener.hpp"
 #include "../record/commit_observer.hpp"
@@ -78,9 +79,11 @@ public:
                 owner_.server_.event_loop(), fds_[next_].get(), WL_EVENT_WRITABLE,
                 [](int, uint32_t, void* data) {
                     auto* self = static_cast<FencedRelease*>(data);
-                    ++self->next_;
-                    if (!self->wait())
-                        self->owner_.complete(self);
+                    at_c_boundary("release after GPU reads", nullptr, [self] {
+                        ++self->next_;
+                        if (!self->wait())
+                            self->owner_.complete(self);
+                    });
                     return 0;
                 },
                 this));

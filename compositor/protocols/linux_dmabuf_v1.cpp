@@ -1,5 +1,6 @@
 #include "linux_dmabuf_v1.hpp"
 
+#include "../c_boundary.hpp"
 #include "../server.hpp"
 #include "linux-dmabuf-unstable-v1-protocol.h"
 
@@ -464,7 +465,7 @@ private:
     static int on_ready(int, uint32_t, void* data)
     {
         auto* wait = static_cast<ImplicitWait*>(data);
-        wait->owner_.end(wait, true);
+        at_c_boundary("implicit-sync wait", nullptr, [wait] { wait->owner_.end(wait, true); });
         return 0;
     }
 

@@ -1,5 +1,6 @@
 #include "linux_drm_syncobj_v1.hpp"
 
+#include "../c_boundary.hpp"
 #include "../commit_gate.hpp"
 #include "../embedded_hook.hpp"
 #include "../explicit_sync/acquire_waits.hpp"
@@ -179,10 +180,14 @@ void set_point(wl_resource* resource, wl_resource* timeline, uint32_t hi, uint32
 
 const struct wp_linux_drm_syncobj_surface_v1_interface surface_impl = {
     .destroy = destroy_resource,
-    .set_acquire_point = [](wl_client*, wl_resource* r, wl_resource* t, uint32_t hi,
-                            uint32_t lo) { set_point(r, t, hi, lo, true); },
-    .set_release_point = [](wl_client*, wl_resource* r, wl_resource* t, uint32_t hi,
-                            uint32_t lo) { set_point(r, t, hi, lo, false); },
+    .set_acquire_point =
+        [](wl_client* client, wl_resource* r, wl_resource* t, uint32_t hi, uint32_t lo) {
+            at_c_boundary("set_acquire_point", client, [&] { set_point(r, t, hi, lo, true); });
+        },
+    .set_release_point =
+        [](wl_client* client, wl_resource* r, wl_resource* t, uint32_t hi, uint32_t lo) {
+            at_c_boundary("set_release_point", client, [&] { set_point(r, t, hi, lo, false); });
+        },
 };
 
 const struct wp_linux_drm_syncobj_timeline_v1_interface timeline_impl = {
@@ -251,8 +256,14 @@ void import_timeline(wl_client* client, wl_resource* manager, uint32_t id, int32
 
 const struct wp_linux_drm_syncobj_manager_v1_interface manager_impl = {
     .destroy = destroy_resource,
-    .get_surface = get_surface,
-    .import_timeline = import_timeline,
+    .get_surface =
+        [](wl_client* client, wl_resource* manager, uint32_t id, wl_resource* surface) {
+            at_c_boundary("get_surface", client, [&] { get_surface(client, manager, id, surface); });
+        },
+    .import_timeline =
+        [](wl_client* client, wl_resource* manager, uint32_t id, int32_t fd) {
+            at_c_boundary("import_timeline", client, [&] { import_timeline(client, manager, id, fd); });
+        },
 };
 
 } // namespace
@@ -272,7 +283,9 @@ Impl::Impl(Server& server_) : server(server_), host(*server_.timelines), release
                 // Points a client signals reach us through the service's socket; the waits they
                 // resolve are handled right in its dispatch, before it cleans up after them.
                 auto* self = static_cast<Impl*>(data);
-                self->host.dispatch([self] { self->acquire_waits.on_host_dispatch(); });
+                at_c_boundary("syncobj service", nullptr, [self] {
+                    self->host.dispatch([self] { self->acquire_waits.on_host_dispatch(); });
+                });
                 return 0;
             },
             this));
