@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 
+#include <deque>
 #include <string>
 
 namespace syncway {
@@ -32,7 +33,27 @@ public:
         wlr_addon* addon = wlr_addon_find(&buffer->addons, &owner, &addon_interface);
         return addon ? Hook::owner_of(addon) : nullptr;
     }
-    void add(TimelinePoint point) { points_.push_back(std::move(point)); }
+    void add(Pending point) { points_.push_back(std::move(point)); }
+    // Signals the points of commits of `surface` older than `seq` (wrapping sequence numbers).
+    void replaced(wlr_surface* surface, uint32_t seq)
+    {
+        std::vector<Pending> due;
+        std::erase_if(points_, [&](Pending& p) {
+            bool older = p.surface == surface && static_cast<int32_t>(p.seq - seq) < 0;
+            if (older)
+                due.push_back(std::move(p));
+            return older;
+        });
+        owner_.signal_all(due);
+    }
+    // The surface is gone: its entries stay (the buffer is still due a release) but are no
+    // longer matched against its commits.
+    void forget_surface(wlr_surface* surface)
+    {
+        for (Pending& p : points_)
+            if (p.surface == surface)
+                p.surface = nullptr;
+    }
 
     // The one way a watch ends: when wlroots destroys the buffer (`in_addon_set`: its addon set
     // is being finished) or syncway shuts down. A destroyed buffer was released before, and its
@@ -56,7 +77,66 @@ private:
     wlr_buffer* buffer_;
     Hook hook_;
     Listener release_;
-    std::vector<TimelinePoint> points_;
+    std::vector<Pending> points_;
+};
+
+// Watches one wl_surface's applied states for per-commit release: a wlr_addon on the surface,
+// living as long as the surface.
+class ReleasePoints::SurfaceWatch {
+public:
+    SurfaceWatch(ReleasePoints& owner, wlr_surface* surface) : owner_(owner), surface_(surface)
+    {
+        hook_.owner = this;
+        wlr_addon_init(&hook_.c, &surface->addons, &owner, &addon_interface);
+        applied_.connect(&surface->events.commit, [this](void*) { applied(); });
+    }
+    // Commit `seq` attaches `buffer` with a release point.
+    void committed(uint32_t seq, wlr_buffer* buffer) { commits_.push_back({seq, buffer}); }
+    // The one way it ends: the surface goes (`in_addon_set`) or syncway shuts down.
+    void end(bool in_addon_set)
+    {
+        if (in_addon_set)
+            owner_.surface_gone(surface_);
+        else
+            wlr_addon_finish(&hook_.c);
+        owner_.remove(this);
+        delete this;
+    }
+
+    static SurfaceWatch* find(ReleasePoints& owner, wlr_surface* surface)
+    {
+        wlr_addon* addon = wlr_addon_find(&surface->addons, &owner, &addon_interface);
+        return addon ? Hook::owner_of(addon) : nullptr;
+    }
+
+private:
+    struct Commit {
+        uint32_t seq;
+        wlr_buffer* buffer;  // locked by the commit's state until it applies
+    };
+    using Hook = EmbeddedHook<wlr_addon, SurfaceWatch>;
+    ~SurfaceWatch() = default;
+    static void addon_destroy(wlr_addon* addon) { Hook::owner_of(addon)->end(true); }
+    static constexpr wlr_addon_interface addon_interface{"syncway-release-per-commit", addon_destroy};
+
+    // A state became current. wlroots has already handed its buffer to the renderer (the state
+    // no longer names it), so the buffer is the one noted at commit time.
+    void applied()
+    {
+        uint32_t seq = surface_->current.seq;
+        while (!commits_.empty() && static_cast<int32_t>(commits_.front().seq - seq) <= 0) {
+            Commit done = commits_.front();
+            commits_.pop_front();
+            if (done.seq == seq)
+                owner_.state_applied(surface_, seq, done.buffer);
+        }
+    }
+
+    ReleasePoints& owner_;
+    wlr_surface* surface_;
+    Hook hook_;
+    Listener applied_;
+    std::deque<Commit> commits_;  // not applied yet, oldest first
 };
 
 // The points of a dma-buf a GPU renderer sampled, signaled once every fence on the dma-buf has
@@ -64,7 +144,7 @@ private:
 // destroy the buffer meanwhile.
 class ReleasePoints::FencedRelease {
 public:
-    FencedRelease(ReleasePoints& owner, std::vector<UniqueFd> fds, std::vector<TimelinePoint> points)
+    FencedRelease(ReleasePoints& owner, std::vector<UniqueFd> fds, std::vector<Pending> points)
         : owner_(owner), fds_(std::move(fds)), points_(std::move(points))
     {
     }
@@ -95,12 +175,12 @@ public:
         }
         return false;
     }
-    std::vector<TimelinePoint>& points() { return points_; }
+    std::vector<Pending>& points() { return points_; }
 
 private:
     ReleasePoints& owner_;
     std::vector<UniqueFd> fds_;
-    std::vector<TimelinePoint> points_;
+    std::vector<Pending> points_;
     size_t next_ = 0;
     EventSourcePtr source_;
 };
@@ -111,20 +191,42 @@ ReleasePoints::ReleasePoints(Server& server) : server_(server), gpu_renderer_(!w
 
 ReleasePoints::~ReleasePoints()
 {
+    while (!surfaces_.empty())
+        (*surfaces_.begin())->end(false);
     while (!watches_.empty())
         (*watches_.begin())->end(false);
     while (!fenced_.empty())
         complete(fenced_.front().get());
 }
 
-void ReleasePoints::add(wlr_buffer* buffer, TimelinePoint point)
+void ReleasePoints::add(wlr_surface* surface, uint32_t seq, wlr_buffer* buffer, TimelinePoint point)
 {
+    SurfaceWatch* surface_watch = SurfaceWatch::find(*this, surface);
+    if (!surface_watch) {
+        surface_watch = new SurfaceWatch(*this, surface);
+        surfaces_.insert(surface_watch);
+    }
+    surface_watch->committed(seq, buffer);
     BufferWatch* watch = BufferWatch::find(*this, buffer);
     if (!watch) {
         watch = new BufferWatch(*this, buffer);
         watches_.insert(watch);
     }
-    watch->add(std::move(point));
+    watch->add(Pending{surface, seq, std::move(point)});
+}
+
+void ReleasePoints::state_applied(wlr_surface* surface, uint32_t seq, wlr_buffer* buffer)
+{
+    // Only a commit that attached a buffer with a release point of its own replaces the earlier
+    // ones on that buffer: a commit that attached nothing leaves the buffer to the one that did.
+    if (BufferWatch* watch = BufferWatch::find(*this, buffer))
+        watch->replaced(surface, seq);
+}
+
+void ReleasePoints::surface_gone(wlr_surface* surface)
+{
+    for (BufferWatch* watch : watches_)
+        watch->forget_surface(surface);
 }
 
 void ReleasePoints::signal_now(const TimelinePoint& p)
@@ -136,14 +238,14 @@ void ReleasePoints::signal_now(const TimelinePoint& p)
         observer->release_signaled(p.timeline.get(), p.point);
 }
 
-void ReleasePoints::signal_all(std::vector<TimelinePoint>& points)
+void ReleasePoints::signal_all(std::vector<Pending>& points)
 {
-    for (const TimelinePoint& p : points)
-        signal_now(p);
+    for (const Pending& p : points)
+        signal_now(p.point);
     points.clear();
 }
 
-void ReleasePoints::buffer_released(wlr_buffer* buffer, std::vector<TimelinePoint>& points)
+void ReleasePoints::buffer_released(wlr_buffer* buffer, std::vector<Pending>& points)
 {
     if (CommitObserver* observer = server_.commit_observer)
         observer->releasing(buffer);  // its content, while the client may not write it yet

@@ -155,7 +155,7 @@ void SyncobjSurface::check_commit(Commit& commit)
     if (CommitObserver* observer = proto_.server.commit_observer)
         observer->sync_points(commit.surface(), commit.pending().seq, acquire.timeline, acquire.point,
                               release.timeline.get(), release.point, signaled);
-    proto_.releases.add(buffer, std::move(release));
+    proto_.releases.add(commit.surface(), commit.pending().seq, buffer, std::move(release));
     // The recorder's own tests need a compositor that gets this wrong (--test-fault).
     if (signaled || proto_.server.test_ignore_acquire)
         return;  // applies now (behind earlier held commits, which wlroots keeps in order)

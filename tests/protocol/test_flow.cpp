@@ -465,3 +465,63 @@ TEST_F(Flow, CompositorShutsDownCleanlyWhileCommitsWait)
     ASSERT_TRUE(client->roundtrip());
     EXPECT_TRUE(session.shuts_down_cleanly());
 }
+
+// Per-commit release: a buffer committed again releases the earlier commit's point as soon as
+// the later commit applies (the later point now covers the buffer), not when the buffer is
+// finally let go. A client that waits for its previous point before drawing never stalls.
+TEST_F(Flow, RecommittedBufferReleasesTheEarlierCommitsPoint)
+{
+    Surface surface(*client);
+    SyncTimeline first_release(session, *client), second_release(session, *client);
+    Buffer buffer(client->shm(), 200, 200, red);
+    show_now(surface, buffer, first_release, 1);
+    ASSERT_TRUE(client->roundtrip());
+    ASSERT_TRUE(session.shows(probe_x, probe_y, red));
+    EXPECT_FALSE(signaled(first_release, 1)) << "released while its commit is on screen";
+
+    show_now(surface, buffer, second_release, 1);  // the same buffer again
+    ASSERT_TRUE(client->roundtrip());
+    EXPECT_TRUE(becomes_signaled(first_release, 1)) << "the replaced commit's point stalls";
+    EXPECT_FALSE(signaled(second_release, 1)) << "the current commit's point was signaled";
+}
+
+// ... and not before the later commit applies: one held for its acquire point keeps the
+// earlier point pending until it shows.
+TEST_F(Flow, RecommittedBufferHeldKeepsTheEarlierPointUntilApplied)
+{
+    Surface surface(*client);
+    SyncTimeline acquire(session, *client), first_release(session, *client), second_release(session, *client);
+    Buffer buffer(client->shm(), 200, 200, red);
+    show_now(surface, buffer, first_release, 1);
+    ASSERT_TRUE(client->roundtrip());
+    surface.attach(buffer);
+    surface.set_points(acquire.object, 1, second_release.object, 1);
+    surface.commit();
+    ASSERT_TRUE(client->roundtrip());
+    let_frames_pass();
+    EXPECT_FALSE(signaled(first_release, 1)) << "released before the commit replacing it applied";
+    session.dev().signal(acquire.fd.get(), 1);
+    EXPECT_TRUE(becomes_signaled(first_release, 1));
+    EXPECT_FALSE(signaled(second_release, 1));
+}
+
+// A release point set and replaced before any commit used it, and one pending when the
+// wp_linux_drm_syncobj_surface_v1 is destroyed, are signaled (a client may wait on them).
+TEST_F(Flow, ReleasePointsNeverCommittedAreSignaled)
+{
+    Surface surface(*client);
+    SyncTimeline replaced(session, *client), abandoned(session, *client), used(session, *client);
+    Buffer buffer(client->shm(), 200, 200, red);
+    surface.attach(buffer);
+    surface.set_points(ready->object, 1, replaced.object, 1);
+    surface.set_points(nullptr, 0, used.object, 1);  // replaces the release point
+    surface.commit();
+    ASSERT_TRUE(client->roundtrip());
+    EXPECT_TRUE(becomes_signaled(replaced, 1)) << "a replaced release point was dropped";
+    EXPECT_FALSE(signaled(used, 1));
+
+    surface.set_points(nullptr, 0, abandoned.object, 1);
+    surface.destroy_sync();
+    ASSERT_TRUE(client->roundtrip());
+    EXPECT_TRUE(becomes_signaled(abandoned, 1)) << "a pending release point was dropped with its object";
+}
