@@ -116,9 +116,12 @@ bool AcquireWaits::SurfaceQueue::arm(const TimelinePoint& acquire)
     }
     auto wait = acquire.timeline->wait(acquire.point);
     if (!wait) {
-        wlr_log(WLR_ERROR, "linux-drm-syncobj: cannot wait for acquire point %s: %s",
-                std::to_string(acquire.point).c_str(), wait.error().message.c_str());
-        wl_client_post_no_memory(client());
+        // A commit held with no wait would freeze the surface for good: the client is told why
+        // (out of fds or memory, in the compositor) and disconnected instead.
+        std::string why = "cannot wait for acquire point " + std::to_string(acquire.point) + ": " +
+                          wait.error().message + "; the commit cannot be held";
+        wlr_log(WLR_ERROR, "linux-drm-syncobj: %s", why.c_str());
+        wl_client_post_implementation_error(client(), "linux-drm-syncobj: %s", why.c_str());
         return false;
     }
     wait_ = std::move(wait.value());
@@ -136,8 +139,9 @@ bool AcquireWaits::SurfaceQueue::arm(const TimelinePoint& acquire)
         },
         this));
     if (!wait_source_) {
-        wlr_log(WLR_ERROR, "linux-drm-syncobj: cannot add an acquire wait to the event loop");
-        wl_client_post_no_memory(client());
+        std::string why = std::string("cannot add an acquire wait to the event loop: ") + std::strerror(errno);
+        wlr_log(WLR_ERROR, "linux-drm-syncobj: %s", why.c_str());
+        wl_client_post_implementation_error(client(), "linux-drm-syncobj: %s", why.c_str());
         return false;
     }
     owner_.armed_.insert(this);

@@ -6,8 +6,12 @@
 #include <drm_fourcc.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
+#include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 using namespace syncway;
@@ -270,5 +274,47 @@ TEST(Limits, ConnectionsBeyondTheFdBudgetAreRefused)
     for (wl_display* display : clients)
         wl_display_disconnect(display);
     EXPECT_TRUE(wait_until([&] { return shm_client_served(session); }, 10s));
+    EXPECT_TRUE(session.shuts_down_cleanly());
+}
+
+// A held commit is never left without a wait: when none can be armed (here the compositor is out
+// of file descriptors, its soft RLIMIT_NOFILE lowered under it to what it has open), the client
+// is disconnected with an error whose explanation names the cause, and once fds are available
+// again the compositor serves the next client.
+TEST(Limits, WaitThatCannotBeArmedDisconnectsWithTheCause)
+{
+    SyncSession session;
+    ASSERT_TRUE(session.ready()) << session.log();
+    auto client = session.connect();
+    SyncTimeline timeline(session, *client);
+    Buffer buffer(client->shm(), 32, 32, red);
+    Surface surface(*client);
+    ASSERT_TRUE(client->roundtrip());
+    let_frames_pass();
+
+    rlimit before{};
+    ASSERT_EQ(prlimit(session.pid(), RLIMIT_NOFILE, nullptr, &before), 0) << std::strerror(errno);
+    // A new fd takes the lowest free number, which must be below the soft limit: at the lowest
+    // free number, no new fd can be made (those open above it stay usable).
+    std::set<int> open;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(session.pid()) + "/fd"))
+        open.insert(std::stoi(entry.path().filename().string()));
+    int lowest_free = 0;
+    while (open.contains(lowest_free))
+        ++lowest_free;
+    rlimit lowered{rlim_t(lowest_free), before.rlim_max};
+    ASSERT_EQ(prlimit(session.pid(), RLIMIT_NOFILE, &lowered, nullptr), 0) << std::strerror(errno);
+    surface.attach(buffer);
+    surface.set_points(timeline.object, 1, timeline.object, 2);  // acquire not signaled: held
+    surface.commit();
+    bool died = !client->roundtrip();
+    ASSERT_EQ(prlimit(session.pid(), RLIMIT_NOFILE, &before, nullptr), 0) << std::strerror(errno);
+    ASSERT_TRUE(died) << "the commit was held without a wait, or waited with an fd over the limit\n" << session.log();
+    ASSERT_TRUE(client->error());
+    EXPECT_EQ(client->error()->code, WL_DISPLAY_ERROR_IMPLEMENTATION);
+    EXPECT_TRUE(wait_until([&] { return session.log().find("cannot wait for acquire point 1") != std::string::npos; }, 5s))
+        << session.log();
+    EXPECT_NE(session.log().find("Too many open files"), std::string::npos) << session.log();
+    EXPECT_TRUE(shm_client_served(session));
     EXPECT_TRUE(session.shuts_down_cleanly());
 }
