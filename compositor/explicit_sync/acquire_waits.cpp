@@ -1,6 +1,6 @@
 #include "acquire_waits.hpp"
 
-#include "drop_cached_buffer.hpp"
+#include "cached_state_edits.hpp"
 
 #include "../c_boundary.hpp"
 #include "../embedded_hook.hpp"
@@ -48,11 +48,18 @@ public:
         return addon ? Hook::owner_of(addon) : nullptr;
     }
 
-    void push(uint32_t seq, TimelinePoint acquire, Charge charge)
+    void push(Held held)
     {
-        held_.push_back(Held{seq, std::move(acquire), std::move(charge)});
+        held_.push_back(std::move(held));
         if (held_.size() == 1)
             advance(false);
+    }
+    // The acquire points of the commits this queue holds.
+    void append_points(std::vector<TimelinePoint>& out) const
+    {
+        for (const Held& held : held_)
+            if (held.has_own)
+                out.push_back(held.points.front());
     }
     // A dispatch of the timeline host resolved this queue's wait in-process.
     bool wait_fired() const { return wait_.fired(); }
@@ -78,11 +85,6 @@ public:
     }
 
 private:
-    struct Held {
-        uint32_t seq;
-        TimelinePoint acquire;
-        Charge charge;  // against --limit-held-commits
-    };
     using Hook = EmbeddedHook<wlr_addon, SurfaceQueue>;
 
     ~SurfaceQueue() = default;
@@ -100,7 +102,7 @@ private:
     wlr_surface* surface_;
     Hook hook_;
     std::deque<Held> held_;
-    so::PointWait wait_;  // on held_.front()'s acquire point
+    so::PointWait wait_;  // on held_.front().points[next]
     Charge wait_charge_;  // against --limit-waits
     EventSourcePtr wait_source_;
 };
@@ -153,34 +155,47 @@ void AcquireWaits::SurfaceQueue::advance(bool fired)
     CommitObserver* observer = fired ? owner_.server_.commit_observer : nullptr;  // released by an event
     while (!held_.empty()) {
         Held& front = held_.front();
-        auto status = front.acquire.timeline->query(front.acquire.point);
-        so::PointState state = status ? status->state : so::PointState::Failed;
-        int error = status ? status->error : status.error().code;
-        if (!fired && (state == so::PointState::Pending || state == so::PointState::Unsubmitted)) {
-            arm(front.acquire);  // if it cannot, the client is disconnected and this queue goes with its surface
-            return;
-        }
-        // The wait fires when the point is signaled or fails; anything else after it fired
-        // means it can no longer be signaled (its timeline died unsubmitted).
-        if (state != so::PointState::Signaled) {
-            wlr_log(WLR_INFO,
-                    "linux-drm-syncobj: acquire point %s of surface %p %s: commit dropped, the previous "
-                    "content stays",
-                    std::to_string(front.acquire.point).c_str(), static_cast<void*>(surface_),
-                    describe_state(state, error).c_str());
-            if (wlr_surface_state* cached = find_cached_state(surface_, front.seq);
-                cached && (cached->committed & WLR_SURFACE_STATE_BUFFER))
-                drop_cached_buffer(surface_, cached);
-        }
-        uint32_t seq = front.seq;
-        held_.pop_front();
+        // The wait fires when its point is signaled or fails, or can no longer be signaled (its
+        // timeline died unsubmitted): either way that point is settled.
+        if (fired)
+            ++front.next;
         fired = false;
+        for (; front.next < front.points.size(); ++front.next) {
+            const TimelinePoint& p = front.points[front.next];
+            auto status = p.timeline->query(p.point);
+            if (status && (status->state == so::PointState::Pending || status->state == so::PointState::Unsubmitted)) {
+                arm(p);  // if it cannot, the client is disconnected and this queue goes with its surface
+                return;
+            }
+        }
+        bool shown = true;
+        if (front.has_own) {
+            const TimelinePoint& own = front.points.front();
+            auto status = own.timeline->query(own.point);
+            so::PointState state = status ? status->state : so::PointState::Failed;
+            shown = state == so::PointState::Signaled;
+            if (!shown) {
+                wlr_log(WLR_INFO,
+                        "linux-drm-syncobj: acquire point %s of surface %p %s: commit dropped, the previous "
+                        "content stays",
+                        std::to_string(own.point).c_str(), static_cast<void*>(surface_),
+                        describe_state(state, status ? status->error : status.error().code).c_str());
+                if (wlr_surface_state* cached = find_cached_state(surface_, front.seq);
+                    cached && (cached->committed & WLR_SURFACE_STATE_BUFFER))
+                    drop_cached_buffer(surface_, cached);
+            }
+        }
+        Held done = std::move(front);
+        held_.pop_front();
         int64_t unlock_ns = observer ? CommitObserver::now_ns() : 0;
-        wlr_surface_unlock_cached(surface_, seq);
-        if (observer) {
+        wlr_surface_unlock_cached(surface_, done.seq);
+        // The synchronized subsurfaces' states of the same transaction, right after the
+        // parent's, before anything is rendered: one frame shows them all.
+        for (auto& child : done.children)
+            child->release();
+        if (observer && done.has_own) {
             int64_t applied_ns = CommitObserver::now_ns();
-            observer->acquire_resolved(surface_, seq, state == so::PointState::Signaled, owner_.woke_ns_, unlock_ns,
-                                       applied_ns, applied_ns);
+            observer->acquire_resolved(surface_, done.seq, shown, owner_.woke_ns_, unlock_ns, applied_ns, applied_ns);
         }
     }
     end(false);
@@ -196,15 +211,53 @@ AcquireWaits::~AcquireWaits()
         (*queues_.begin())->end(false);
 }
 
+void AcquireWaits::collect_transaction(wlr_surface* surface, bool synchronized, std::vector<wlr_surface*>& children,
+                                       std::vector<TimelinePoint>& points)
+{
+    // What wlroots does after this commit (subsurface_parent_commit): every effectively
+    // synchronized subsurface in the current stacking lists, recursively, has its cached states
+    // released.
+    auto visit = [&](wl_list* list) {
+        wlr_subsurface* sub;
+        wl_list_for_each(sub, list, current.link) {
+            if (!synchronized && !sub->synchronized)
+                continue;
+            if (sub->has_cache) {
+                children.push_back(sub->surface);
+                if (SurfaceQueue* queue = SurfaceQueue::find(*this, sub->surface))
+                    queue->append_points(points);
+            }
+            collect_transaction(sub->surface, true, children, points);
+        }
+    };
+    visit(&surface->current.subsurfaces_below);
+    visit(&surface->current.subsurfaces_above);
+}
+
 void AcquireWaits::hold(Commit& commit, TimelinePoint acquire)
 {
+    std::vector<wlr_surface*> children;
+    Held held;
+    held.has_own = static_cast<bool>(acquire);
+    if (acquire)
+        held.points.push_back(std::move(acquire));
+    collect_transaction(commit.surface(), false, children, held.points);
+    if (held.points.empty())
+        return;  // nothing to wait for: wlroots applies it with its subsurfaces as usual
     auto charge = server_.ledger->charge(commit.client(), ClientResource::HeldCommits);
     if (!charge)
         return commit.refuse("linux-drm-syncobj: " + charge.error().message);
+    held.charge = std::move(charge.value());
+    held.seq = commit.hold();
+    // wlroots releases the subsurfaces' cached states as soon as this request is handled; our
+    // own lock keeps them until the parent's state applies.
+    for (wlr_surface* child : children)
+        if (auto seq = lock_oldest_cached_state(child))
+            held.children.push_back(std::make_unique<ChildLock>(child, *seq));
     SurfaceQueue* queue = SurfaceQueue::find(*this, commit.surface());
     if (!queue)
         queue = new SurfaceQueue(*this, commit.surface());
-    queue->push(commit.hold(), std::move(acquire), std::move(charge.value()));
+    queue->push(std::move(held));
 }
 
 void AcquireWaits::on_host_dispatch()

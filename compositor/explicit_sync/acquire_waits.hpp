@@ -10,14 +10,19 @@
 //
 // A point that fails (its signaler died) or can never be signaled (its timeline died before
 // the point was submitted) must not show its buffer: the buffer is taken out of the cached
-// state (drop_cached_buffer.hpp) and the rest of the commit applies. Logged.
+// state (cached_state_edits.hpp) and the rest of the commit applies. Logged.
 #pragma once
 
 #include "timeline_point.hpp"
 
+#include "../client_ledger.hpp"
 #include "../commit_gate.hpp"
+#include "../listener.hpp"
 
+#include <memory>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 namespace syncway {
 
@@ -30,8 +35,12 @@ public:
     AcquireWaits(const AcquireWaits&) = delete;
     AcquireWaits& operator=(const AcquireWaits&) = delete;
 
-    // Holds `commit` until `acquire` has resolved. The commit may be refused instead (the
-    // client is over --limit-held-commits or --limit-waits).
+    // Called for every commit at the explicit-sync stage. Holds `commit` until its own
+    // `acquire` point (empty: none pending) and the acquire points of the synchronized
+    // subsurfaces whose states this commit applies have all resolved; those subsurfaces' states
+    // are held with it and apply right after it, so no frame shows part of the transaction.
+    // Holds nothing when there is nothing to wait for. The commit may be refused instead (the
+    // client is over --limit-held-commits).
     void hold(Commit& commit, TimelinePoint acquire);
 
     // Called by the timeline host's dispatch, before it cleans up after the signals it handled:
@@ -41,6 +50,43 @@ public:
 private:
     class SurfaceQueue;
     friend class SurfaceQueue;
+
+    // A lock of ours on a subsurface's oldest cached state, released after its parent's held
+    // commit applies. Forgotten if the subsurface's wl_surface goes first.
+    class ChildLock {
+    public:
+        ChildLock(wlr_surface* surface, uint32_t seq) : surface_(surface), seq_(seq)
+        {
+            destroyed_.connect(&surface->events.destroy, [this](void*) { surface_ = nullptr; });
+        }
+        ~ChildLock() { release(); }
+        void release()
+        {
+            if (surface_)
+                wlr_surface_unlock_cached(std::exchange(surface_, nullptr), seq_);
+            destroyed_.disconnect();
+        }
+
+    private:
+        wlr_surface* surface_;
+        uint32_t seq_;
+        Listener destroyed_;
+    };
+    // One held commit: its points (its own acquire point first, if it has one pending), the
+    // next one not known to be settled, and the subsurface states that apply with it.
+    struct Held {
+        uint32_t seq = 0;
+        std::vector<TimelinePoint> points;
+        bool has_own = false;
+        size_t next = 0;
+        std::vector<std::unique_ptr<ChildLock>> children;
+        Charge charge;  // against --limit-held-commits
+    };
+
+    // The synchronized subsurfaces (recursively) whose cached states a commit of `surface`
+    // releases, and the acquire points held for them.
+    void collect_transaction(wlr_surface* surface, bool synchronized, std::vector<wlr_surface*>& children,
+                             std::vector<TimelinePoint>& points);
 
     Server& server_;
     std::unordered_set<SurfaceQueue*> queues_;  // surfaces with held commits

@@ -52,6 +52,13 @@ using Impl = LinuxDrmSyncobjV1::Impl;
 
 namespace {
 
+// Rejects the commit with a protocol error of wp_linux_drm_syncobj_surface_v1; nothing to wait for.
+TimelinePoint reject_with(Commit& commit, wl_resource* resource, uint32_t code, const std::string& message)
+{
+    commit.reject(resource, code, message);
+    return {};
+}
+
 // A wp_linux_drm_syncobj_timeline_v1.
 struct TimelineObject {
     std::shared_ptr<so::HostedTimeline> timeline;
@@ -104,7 +111,9 @@ public:
             proto_.releases.signal_now(release_);
         release_ = std::move(p);
     }
-    void check_commit(Commit& commit);
+    // Checks the points of this commit (protocol errors reject it) and returns its acquire
+    // point when the commit must wait for it (empty otherwise).
+    TimelinePoint check_commit(Commit& commit);
 
 private:
     using Hook = EmbeddedHook<wlr_addon, SyncobjSurface>;
@@ -119,7 +128,7 @@ private:
     TimelinePoint acquire_, release_;  // set since the last commit
 };
 
-void SyncobjSurface::check_commit(Commit& commit)
+TimelinePoint SyncobjSurface::check_commit(Commit& commit)
 {
     commit.explicit_sync = true;
     TimelinePoint acquire = std::move(acquire_), release = std::move(release_);
@@ -132,21 +141,21 @@ void SyncobjSurface::check_commit(Commit& commit)
             commit.reject(resource_, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_BUFFER,
                           std::string("commit sets ") + (acquire ? "an acquire" : "a release") +
                               " point but attaches no buffer");
-        return;
+        return {};
     }
     wlr_dmabuf_attributes dmabuf{};
     if (!wlr_buffer_get_dmabuf(buffer, &dmabuf) && !buffer->impl->begin_data_ptr_access)
-        return commit.reject(resource_, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_UNSUPPORTED_BUFFER,
+        return reject_with(commit, resource_, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_UNSUPPORTED_BUFFER,
                              "the attached buffer is neither a dma-buf nor CPU-readable: its reads cannot be "
                              "ordered against the points");
     if (!acquire)
-        return commit.reject(resource_, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_ACQUIRE_POINT,
+        return reject_with(commit, resource_, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_ACQUIRE_POINT,
                              "commit attaches a buffer without an acquire point");
     if (!release)
-        return commit.reject(resource_, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_RELEASE_POINT,
+        return reject_with(commit, resource_, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_RELEASE_POINT,
                              "commit attaches a buffer without a release point");
     if (acquire.timeline == release.timeline && acquire.point >= release.point)
-        return commit.reject(resource_, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_CONFLICTING_POINTS,
+        return reject_with(commit, resource_, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_CONFLICTING_POINTS,
                              "acquire point " + std::to_string(acquire.point) + " is not below release point " +
                                  std::to_string(release.point) + " on the same timeline");
 
@@ -158,8 +167,8 @@ void SyncobjSurface::check_commit(Commit& commit)
     proto_.releases.add(commit.surface(), commit.pending().seq, buffer, std::move(release));
     // The recorder's own tests need a compositor that gets this wrong (--test-fault).
     if (signaled || proto_.server.test_ignore_acquire)
-        return;  // applies now (behind earlier held commits, which wlroots keeps in order)
-    proto_.acquire_waits.hold(commit, std::move(acquire));
+        return {};  // nothing to wait for (earlier held commits stay ahead: wlroots keeps order)
+    return acquire;
 }
 
 // ---- Requests ------------------------------------------------------------------------------
@@ -270,8 +279,14 @@ const struct wp_linux_drm_syncobj_manager_v1_interface manager_impl = {
 
 void Impl::check_commit(Commit& commit)
 {
+    TimelinePoint acquire;
     if (SyncobjSurface* sync = SyncobjSurface::find(*this, commit.surface()))
-        sync->check_commit(commit);
+        acquire = sync->check_commit(commit);
+    if (commit.rejected())
+        return;
+    // Every commit: one without points of its own may still apply synchronized subsurfaces'
+    // states that wait for theirs.
+    acquire_waits.hold(commit, std::move(acquire));
 }
 
 Impl::Impl(Server& server_) : server(server_), host(*server_.timelines), releases(server_), acquire_waits(server_)

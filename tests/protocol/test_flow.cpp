@@ -334,7 +334,10 @@ TEST_F(Flow, TimelineSharedBySubsurfaces)
     EXPECT_TRUE(session.shows(500, 100, blue, 5s));
 }
 
-TEST_F(Flow, SynchronizedSubsurfaceWaitsForItsPoint)
+// A parent's commit that applies a synchronized subsurface's state is one transaction with it:
+// it waits for the subsurface's acquire point too, and both show in the same frame (neither the
+// parent's new content nor the child's shows alone).
+TEST_F(Flow, SynchronizedSubsurfaceTransactionWaitsForItsPoint)
 {
     Surface parent(*client);
     Buffer parent_old(client->shm(), 300, 300, yellow), parent_new(client->shm(), 300, 300, green);
@@ -347,19 +350,61 @@ TEST_F(Flow, SynchronizedSubsurfaceWaitsForItsPoint)
     parent.commit();
     ASSERT_TRUE(client->roundtrip());
     ASSERT_TRUE(session.shows(150, 150, red));
+    ASSERT_TRUE(session.shows(20, 20, yellow));
 
-    // The child's new state waits for both its parent's commit and its acquire point.
     child.attach(child_new);
     child.set_points(acquire.object, 1, release.object, 2);
     child.commit();
-    parent.attach(parent_new);
+    parent.attach(parent_new);  // no points of its own: wl_shm, implicit
     parent.commit();
     ASSERT_TRUE(client->roundtrip());
-    ASSERT_TRUE(session.shows(20, 20, green, 5s)) << "the parent's own commit was held";
-    EXPECT_EQ(session.pixel(150, 150), rgb(red)) << "the child's held buffer showed";
+    let_frames_pass();
+    auto held = session.compositor().screenshot();
+    ASSERT_TRUE(held);
+    EXPECT_EQ(held->at(20, 20), rgb(yellow)) << "the parent's part of the transaction showed alone";
+    EXPECT_EQ(held->at(150, 150), rgb(red)) << "the child's held buffer showed";
+
     session.dev().signal(acquire.fd.get(), 1);
-    EXPECT_TRUE(session.shows(150, 150, blue, 5s));
+    auto both = session.compositor().wait_for_screenshot(
+        [](const Image& i) { return i.at(20, 20) != rgb(yellow) || i.at(150, 150) != rgb(red); }, 5s);
+    ASSERT_TRUE(both) << "nothing of the transaction showed after its point was signaled";
+    EXPECT_EQ(both->at(20, 20), rgb(green));
+    EXPECT_EQ(both->at(150, 150), rgb(blue)) << "the first frame after the signal showed half a transaction";
     EXPECT_TRUE(becomes_signaled(release, 1));
+}
+
+// The other way round: the parent waits for its own acquire point, and the synchronized child's
+// new state (ready at once) waits with it.
+TEST_F(Flow, SynchronizedSubsurfaceWaitsForItsParentsPoint)
+{
+    Surface parent(*client);
+    SyncTimeline acquire(session, *client), release(session, *client), child_release(session, *client);
+    Buffer parent_old(client->shm(), 300, 300, yellow), parent_new(client->shm(), 300, 300, green);
+    show_now(parent, parent_old, release, 1);
+    Surface child(*client, parent, 100, 100, false);
+    Buffer child_old(client->shm(), 100, 100, red), child_new(client->shm(), 100, 100, blue);
+    show_now(child, child_old, child_release, 1);
+    parent.commit();
+    ASSERT_TRUE(client->roundtrip());
+    ASSERT_TRUE(session.shows(150, 150, red));
+
+    show_now(child, child_new, child_release, 2);  // ready at once, synchronized
+    parent.attach(parent_new);
+    parent.set_points(acquire.object, 1, release.object, 2);
+    parent.commit();
+    ASSERT_TRUE(client->roundtrip());
+    let_frames_pass();
+    auto held = session.compositor().screenshot();
+    ASSERT_TRUE(held);
+    EXPECT_EQ(held->at(150, 150), rgb(red)) << "the child's state showed before its parent's";
+    EXPECT_EQ(held->at(20, 20), rgb(yellow));
+
+    session.dev().signal(acquire.fd.get(), 1);
+    auto both = session.compositor().wait_for_screenshot(
+        [](const Image& i) { return i.at(20, 20) != rgb(yellow) || i.at(150, 150) != rgb(red); }, 5s);
+    ASSERT_TRUE(both);
+    EXPECT_EQ(both->at(20, 20), rgb(green));
+    EXPECT_EQ(both->at(150, 150), rgb(blue));
 }
 
 TEST_F(Flow, WestonSimpleShmKeepsWorkingBeside)

@@ -1,4 +1,4 @@
-#include "drop_cached_buffer.hpp"
+#include "cached_state_edits.hpp"
 
 #include <utility>
 
@@ -88,6 +88,15 @@ void drop_cached_buffer(wlr_surface* surface, wlr_surface_state* failed)
         surface->pending.buffer_width = prev_width;
         surface->pending.buffer_height = prev_height;
     }
+}
+
+std::optional<uint32_t> lock_oldest_cached_state(wlr_surface* surface)
+{
+    if (wl_list_empty(&surface->cached))
+        return std::nullopt;
+    wlr_surface_state* oldest = wl_container_of(surface->cached.next, oldest, cached_state_link);
+    ++oldest->cached_state_locks;
+    return oldest->seq;
 }
 
 } // namespace syncway
