@@ -436,6 +436,25 @@ TEST_F(Flow, WestonSimpleShmKeepsWorkingBeside)
     EXPECT_TRUE(simple_shm.running()) << simple_shm.output();
 }
 
+// weston-subsurfaces: its wl_shm sub-surface synchronized (applied with the parent's commits,
+// through the subsurface transactions), its EGL one free-running; both show, and the EGL one
+// keeps animating (a synchronized EGL one animates only when the demo's parent redraws).
+TEST_F(Flow, WestonSubsurfacesKeepsWorking)
+{
+    Process demo({"weston-subsurfaces", "--red-mode=1", "--triangle-mode=0"}, session.compositor().client_env());
+    constexpr Rect triangle{440, 280, 160, 160};  // the GL sub-surface, lower right of the window
+    auto drawn = [&](const Image& image) { return image.distinct_colors(triangle) > 20; };
+    auto first = session.compositor().wait_for_screenshot(drawn);
+    ASSERT_TRUE(first && drawn(*first)) << demo.output() << session.log();
+    auto later = session.compositor().wait_for_screenshot(
+        [&](const Image& image) { return drawn(image) && !image.same_pixels(*first, triangle); });
+    EXPECT_TRUE(later && !later->same_pixels(*first, triangle)) << "weston-subsurfaces stopped animating";
+    // The synchronized red sub-surface, upper right.
+    Rgb red_part = later->at(520, 150);
+    EXPECT_TRUE(red_part.r > 120 && red_part.g < 80 && red_part.b < 80) << "the synchronized sub-surface is missing";
+    EXPECT_TRUE(demo.running()) << demo.output();
+}
+
 TEST_F(Flow, LinuxDmabufBufferHeldUntilSignaled)
 {
     // linux-dmabuf buffers (heaps/ allocations, mapped by the pixman renderer) with explicit
