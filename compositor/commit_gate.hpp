@@ -69,6 +69,7 @@ public:
         ReadGuard,     // the SIGBUS guard learns which client buffer may be read next
         ExplicitSync,  // linux-drm-syncobj-v1: checks the points, holds until the acquire point
         ImplicitSync,  // linux-dmabuf: holds until a dma-buf's writers finish (no explicit sync)
+        PerCommitState,  // a commit that will wait keeps its own wp_presentation feedback
         Count,
     };
     using Check = std::function<void(Commit&)>;

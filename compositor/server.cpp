@@ -2,6 +2,7 @@
 #include "software_gl.hpp"
 #include "fd_limit.hpp"
 
+#include "explicit_sync/feedback_per_commit.hpp"
 #include "explicit_sync/timeline_host_setup.hpp"
 #include "record/recorder.hpp"
 
@@ -122,6 +123,7 @@ Status Server::init(const Options& options, const std::string& runtime_dir)
     wlr_viewporter_create(display.get());
     presentation = wlr_presentation_create(display.get(), backend.backend.get());
     wlr_scene_set_presentation(scene.get(), presentation);
+    feedback_per_commit = std::make_unique<FeedbackPerCommit>(*commit_gate, presentation);
 
     syncobj_mode = options.syncobj.value_or(SyncobjMode::Auto);
     timelines = open_timeline_host(syncobj_mode, runtime_dir);
@@ -178,6 +180,7 @@ Server::~Server()
     while (!protocols_.empty())
         protocols_.pop_back();
     timelines.reset();
+    feedback_per_commit.reset();
     new_output_.disconnect();
     new_input_.disconnect();
     backend.backend.reset();  // destroys outputs (and their Output objects through remove_output)

@@ -25,6 +25,7 @@
 namespace syncway {
 
 class CommitObserver;
+class FeedbackPerCommit;
 class Recorder;
 namespace syncobj {
 class TimelineHost;
@@ -71,6 +72,8 @@ public:
     SyncobjMode syncobj_mode = SyncobjMode::Off;
     wlr_compositor* compositor = nullptr;  // globals owned by the display
     wlr_presentation* presentation = nullptr;
+    // wp_presentation feedback kept per commit for commits that wait (feedback_per_commit.hpp).
+    std::unique_ptr<FeedbackPerCommit> feedback_per_commit;
     // --record/--screenshot/--frames (compositor/record/); null when none is asked for. The
     // recorder observes explicit-sync commits through commit_observer.
     Recorder* recorder = nullptr;

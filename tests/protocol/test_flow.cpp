@@ -4,6 +4,8 @@
 // killed mid-wait).
 #include "sync_session.hpp"
 
+#include "presentation-time-client-protocol.h"
+
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -588,4 +590,98 @@ TEST_F(Flow, ReleasePointsNeverCommittedAreSignaled)
     surface.destroy_sync();
     ASSERT_TRUE(client->roundtrip());
     EXPECT_TRUE(becomes_signaled(abandoned, 1)) << "a pending release point was dropped with its object";
+}
+
+namespace {
+
+// What the compositor said of one wp_presentation_feedback.
+struct Feedback {
+    enum class Said { Nothing, Presented, Discarded };
+    Said said = Said::Nothing;
+    uint64_t when_ns = 0;  // presentation time (the headless output counts no frames)
+
+    void request(wp_presentation* presentation, wl_surface* surface)
+    {
+        static const wp_presentation_feedback_listener listener = {
+            .sync_output = [](void*, struct wp_presentation_feedback*, wl_output*) {},
+            .presented =
+                [](void* data, struct wp_presentation_feedback* fb, uint32_t sec_hi, uint32_t sec_lo, uint32_t nsec,
+                   uint32_t, uint32_t, uint32_t, uint32_t) {
+                    auto* self = static_cast<Feedback*>(data);
+                    self->said = Said::Presented;
+                    self->when_ns = ((uint64_t(sec_hi) << 32) | sec_lo) * 1000000000ull + nsec;
+                    wp_presentation_feedback_destroy(fb);
+                },
+            .discarded =
+                [](void* data, struct wp_presentation_feedback* fb) {
+                    static_cast<Feedback*>(data)->said = Said::Discarded;
+                    wp_presentation_feedback_destroy(fb);
+                },
+        };
+        wp_presentation_feedback_add_listener(wp_presentation_feedback(presentation, surface), &listener, this);
+    }
+};
+
+wp_presentation* bind_presentation(Client& client)
+{
+    wp_presentation* found = nullptr;
+    static const wl_registry_listener listener = {
+        .global =
+            [](void* data, wl_registry* registry, uint32_t name, const char* interface, uint32_t) {
+                if (std::string_view(interface) == wp_presentation_interface.name)
+                    *static_cast<wp_presentation**>(data) = static_cast<wp_presentation*>(
+                        wl_registry_bind(registry, name, &wp_presentation_interface, 1));
+            },
+        .global_remove = [](void*, wl_registry*, uint32_t) {},
+    };
+    wl_registry* registry = wl_display_get_registry(client.display());
+    wl_registry_add_listener(registry, &listener, &found);
+    client.roundtrip();
+    wl_registry_destroy(registry);
+    return found;
+}
+
+} // namespace
+
+// wp_presentation feedback requested with a held commit is reported for that commit's own
+// presentation: not merged with the feedback of a commit sent while it was held (which wlroots
+// 0.15 keeps in one pending group per surface), not discarded.
+TEST_F(Flow, FeedbackOfHeldCommitsIsPerCommit)
+{
+    wp_presentation* presentation = bind_presentation(*client);
+    ASSERT_NE(presentation, nullptr);
+    Surface surface(*client);
+    SyncTimeline acquire(session, *client), release(session, *client);
+    Buffer first(client->shm(), 200, 200, red), second(client->shm(), 200, 200, blue), third(client->shm(), 200, 200, green);
+    show_now(surface, first, release, 1);
+    ASSERT_TRUE(client->roundtrip());
+    ASSERT_TRUE(session.shows(probe_x, probe_y, red));
+
+    Feedback held_first, held_second;
+    held_first.request(presentation, surface.get());
+    surface.attach(second);
+    surface.set_points(acquire.object, 1, release.object, 2);
+    surface.commit();
+    held_second.request(presentation, surface.get());
+    surface.attach(third);
+    surface.set_points(acquire.object, 2, release.object, 3);
+    surface.commit();
+    ASSERT_TRUE(client->roundtrip());
+    let_frames_pass();
+    ASSERT_TRUE(client->roundtrip());
+    EXPECT_EQ(held_first.said, Feedback::Said::Nothing) << "feedback for a held commit before it showed";
+    EXPECT_EQ(held_second.said, Feedback::Said::Nothing);
+
+    session.dev().signal(acquire.fd.get(), 1);
+    ASSERT_TRUE(wait_until([&] { return client->roundtrip() && held_first.said != Feedback::Said::Nothing; }, 5s));
+    EXPECT_EQ(held_first.said, Feedback::Said::Presented);
+    let_frames_pass();
+    ASSERT_TRUE(client->roundtrip());
+    EXPECT_EQ(held_second.said, Feedback::Said::Nothing) << "the second commit's feedback came with the first's frame";
+
+    session.dev().signal(acquire.fd.get(), 2);
+    ASSERT_TRUE(wait_until([&] { return client->roundtrip() && held_second.said != Feedback::Said::Nothing; }, 5s));
+    EXPECT_EQ(held_second.said, Feedback::Said::Presented);
+    EXPECT_GT(held_second.when_ns, held_first.when_ns);
+    wp_presentation_destroy(presentation);
 }

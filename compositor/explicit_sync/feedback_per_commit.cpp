@@ -1,0 +1,148 @@
+#include "feedback_per_commit.hpp"
+
+#include "../embedded_hook.hpp"
+
+#include <cstddef>
+#include <cstring>
+#include <map>
+
+namespace syncway {
+namespace {
+
+// wlroots 0.15.1's struct wlr_presentation_surface (types/wlr_presentation_time.c), found
+// through its addon on the wlr_surface (owner: the wlr_presentation, interface name below).
+struct PresentationSurface015 {
+    struct {
+        wlr_presentation_feedback* feedback;
+    } current, pending;
+    wlr_addon addon;
+    wl_listener surface_commit;
+};
+constexpr const char* kPresentationAddonName = "wlr_presentation_surface";
+
+PresentationSurface015* presentation_surface(wlr_presentation* presentation, wlr_surface* surface)
+{
+    wlr_addon* addon;
+    wl_list_for_each(addon, &surface->addons.addons, link) {
+        if (addon->owner == presentation && std::strcmp(addon->impl->name, kPresentationAddonName) == 0)
+            return reinterpret_cast<PresentationSurface015*>(reinterpret_cast<char*>(addon) -
+                                                             offsetof(PresentationSurface015, addon));
+    }
+    return nullptr;
+}
+
+} // namespace
+
+// The feedback groups taken from one surface's commits, by state sequence number, until each
+// state applies. A wlr_addon on the surface; ends when it holds nothing or the surface goes.
+class FeedbackPerCommit::SurfaceFeedback {
+public:
+    SurfaceFeedback(FeedbackPerCommit& owner, wlr_surface* surface) : owner_(owner), surface_(surface)
+    {
+        hook_.owner = this;
+        wlr_addon_init(&hook_.c, &surface->addons, &owner, &addon_interface);
+        owner_.surfaces_.insert(this);
+    }
+    static SurfaceFeedback* find(FeedbackPerCommit& owner, wlr_surface* surface)
+    {
+        wlr_addon* addon = wlr_addon_find(&surface->addons, &owner, &addon_interface);
+        return addon ? Hook::owner_of(addon) : nullptr;
+    }
+
+    // The state `seq` about to be cached takes the group wlroots has pending (may be none).
+    void take(uint32_t seq, PresentationSurface015* p)
+    {
+        groups_[seq] = p->pending.feedback;
+        p->pending.feedback = nullptr;
+        // Ours must run after wlroots' own commit listener, which moves pending to current:
+        // joining again puts us last.
+        applied_.connect(&surface_->events.commit, [this](void*) { applied(); });
+    }
+
+    void end(bool in_addon_set)
+    {
+        for (auto& [seq, group] : groups_)
+            wlr_presentation_feedback_destroy(group);  // discarded: never shown
+        if (!in_addon_set)
+            wlr_addon_finish(&hook_.c);
+        owner_.surfaces_.erase(this);
+        delete this;
+    }
+
+private:
+    using Hook = EmbeddedHook<wlr_addon, SurfaceFeedback>;
+    ~SurfaceFeedback() = default;
+    static void addon_destroy(wlr_addon* addon) { Hook::owner_of(addon)->end(true); }
+    static constexpr wlr_addon_interface addon_interface{"syncway-feedback-per-commit", addon_destroy};
+
+    // A state applied; wlroots has just made its pending group current. That group was
+    // requested after the last cached commit (for a commit not sent yet): it goes back to
+    // pending, and the applied state's own group becomes current.
+    void applied()
+    {
+        uint32_t seq = surface_->current.seq;
+        auto it = groups_.find(seq);
+        if (it == groups_.end())
+            return;
+        PresentationSurface015* p = presentation_surface(owner_.presentation_, surface_);
+        wlr_presentation_feedback* own = it->second;
+        groups_.erase(it);
+        // Groups of older states never applied alone (replaced before they could show).
+        for (auto older = groups_.begin(); older != groups_.end();) {
+            if (static_cast<int32_t>(older->first - seq) < 0) {
+                wlr_presentation_feedback_destroy(older->second);
+                older = groups_.erase(older);
+            } else {
+                ++older;
+            }
+        }
+        if (p) {
+            if (!p->pending.feedback)
+                p->pending.feedback = p->current.feedback;
+            else
+                wlr_presentation_feedback_destroy(p->current.feedback);
+            p->current.feedback = own;
+        } else {
+            wlr_presentation_feedback_destroy(own);
+        }
+        if (groups_.empty())
+            end(false);
+    }
+
+    FeedbackPerCommit& owner_;
+    wlr_surface* surface_;
+    Hook hook_;
+    Listener applied_;
+    std::map<uint32_t, wlr_presentation_feedback*> groups_;
+};
+
+FeedbackPerCommit::FeedbackPerCommit(CommitGate& gate, wlr_presentation* presentation)
+    : gate_(gate), presentation_(presentation)
+{
+    gate_.set(CommitGate::Stage::PerCommitState, [this](Commit& commit) { check_commit(commit); });
+}
+
+FeedbackPerCommit::~FeedbackPerCommit()
+{
+    gate_.set(CommitGate::Stage::PerCommitState, {});
+    while (!surfaces_.empty())
+        (*surfaces_.begin())->end(false);
+}
+
+void FeedbackPerCommit::check_commit(Commit& commit)
+{
+    wlr_surface* surface = commit.surface();
+    // Cached rather than applied: held by a stage before this one, or behind a held state.
+    bool cached = surface->pending.cached_state_locks > 0 || !wl_list_empty(&surface->cached);
+    SurfaceFeedback* feedback = SurfaceFeedback::find(*this, surface);
+    if (!cached && !feedback)
+        return;
+    PresentationSurface015* p = presentation_surface(presentation_, surface);
+    if (!p)
+        return;  // no feedback ever requested for this surface
+    if (!feedback)
+        feedback = new SurfaceFeedback(*this, surface);
+    feedback->take(commit.pending().seq, p);
+}
+
+} // namespace syncway
