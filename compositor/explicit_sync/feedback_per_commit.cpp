@@ -31,6 +31,20 @@ PresentationSurface015* presentation_surface(wlr_presentation* presentation, wlr
     return nullptr;
 }
 
+// A subsurface that is synchronized itself or through an ancestor subsurface.
+bool effectively_synchronized(wlr_surface* surface)
+{
+    while (surface && wlr_surface_is_subsurface(surface)) {
+        wlr_subsurface* sub = wlr_subsurface_from_wlr_surface(surface);
+        if (!sub)
+            return false;
+        if (sub->synchronized)
+            return true;
+        surface = sub->parent;
+    }
+    return false;
+}
+
 } // namespace
 
 // The feedback groups taken from one surface's commits, by state sequence number, until each
@@ -132,8 +146,10 @@ FeedbackPerCommit::~FeedbackPerCommit()
 void FeedbackPerCommit::check_commit(Commit& commit)
 {
     wlr_surface* surface = commit.surface();
-    // Cached rather than applied: held by a stage before this one, or behind a held state.
-    bool cached = surface->pending.cached_state_locks > 0 || !wl_list_empty(&surface->cached);
+    // Cached rather than applied: held by a stage before this one, behind a held state, or a
+    // synchronized subsurface's (wlroots caches those right after this gate).
+    bool cached = surface->pending.cached_state_locks > 0 || !wl_list_empty(&surface->cached) ||
+                  effectively_synchronized(surface);
     SurfaceFeedback* feedback = SurfaceFeedback::find(*this, surface);
     if (!cached && !feedback)
         return;

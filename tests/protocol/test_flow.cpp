@@ -685,3 +685,37 @@ TEST_F(Flow, FeedbackOfHeldCommitsIsPerCommit)
     EXPECT_GT(held_second.when_ns, held_first.when_ns);
     wp_presentation_destroy(presentation);
 }
+
+// The same for a synchronized subsurface, whose commits wlroots caches until its parent commits:
+// two commits before the parent's, each with feedback: the first is replaced unseen (discarded),
+// the second is presented (wlroots 0.15 merged them and discarded both).
+TEST_F(Flow, FeedbackOfSynchronizedSubsurfaceCommitsIsPerCommit)
+{
+    wp_presentation* presentation = bind_presentation(*client);
+    ASSERT_NE(presentation, nullptr);
+    Surface parent(*client);
+    Buffer backdrop(client->shm(), 300, 300, yellow);
+    parent.attach(backdrop);
+    parent.commit();
+    Surface child(*client, parent, 100, 100, false);
+    Buffer first(client->shm(), 100, 100, red), second(client->shm(), 100, 100, blue);
+    wl_surface_attach(child.get(), first.get(), 0, 0);
+    wl_surface_commit(child.get());
+    parent.commit();
+    ASSERT_TRUE(client->roundtrip());
+    ASSERT_TRUE(session.shows(150, 150, red));
+
+    Feedback replaced, shown;
+    replaced.request(presentation, child.get());
+    wl_surface_attach(child.get(), second.get(), 0, 0);
+    wl_surface_damage(child.get(), 0, 0, 100, 100);
+    wl_surface_commit(child.get());
+    shown.request(presentation, child.get());
+    wl_surface_damage(child.get(), 0, 0, 100, 100);
+    wl_surface_commit(child.get());
+    parent.commit();
+    ASSERT_TRUE(wait_until([&] { return client->roundtrip() && shown.said != Feedback::Said::Nothing; }, 5s));
+    EXPECT_EQ(shown.said, Feedback::Said::Presented) << "the feedback of the state on screen was discarded";
+    EXPECT_EQ(replaced.said, Feedback::Said::Discarded);
+    wp_presentation_destroy(presentation);
+}
