@@ -1,6 +1,6 @@
 #include "shm_read_guard.hpp"
 
-#include "embedded_hook.hpp"
+#include "addon.hpp"
 
 #include <dlfcn.h>
 #include <signal.h>
@@ -12,35 +12,23 @@ namespace syncway {
 
 // One watched buffer: a wlr_addon on it, so it is forgotten (its range dropped) when wlroots
 // destroys the buffer, before the buffer's memory is unmapped.
-class ShmReadGuard::Watch {
+class ShmReadGuard::Watch : public Addon<Watch> {
 public:
-    Watch(ShmReadGuard& guard, wlr_buffer* buffer, wl_client* client) : guard_(guard), buffer_(buffer), client_(client)
+    static constexpr const char* kAddonName = "syncway-shm-read-guard";
+    Watch(ShmReadGuard& guard, wlr_buffer* buffer, wl_client* client)
+        : Addon(buffer->addons, &guard), guard_(guard), buffer_(buffer), client_(client)
     {
-        hook_.owner = this;
-        wlr_addon_init(&hook_.c, &buffer->addons, &guard, &addon_interface);
     }
-    ~Watch() { wlr_addon_finish(&hook_.c); }
 
-    static bool exists(ShmReadGuard& guard, wlr_buffer* buffer)
-    {
-        return wlr_addon_find(&buffer->addons, &guard, &addon_interface) != nullptr;
-    }
+    static bool exists(ShmReadGuard& guard, wlr_buffer* buffer) { return Addon::find(buffer->addons, &guard) != nullptr; }
+    void addon_destroyed() { guard_.forget(this); }
     wlr_buffer* buffer() const { return buffer_; }
     wl_client* client() const { return client_; }
 
 private:
-    using Hook = EmbeddedHook<wlr_addon, Watch>;
-    static void addon_destroy(wlr_addon* addon)
-    {
-        Watch* self = Hook::owner_of(addon);
-        self->guard_.forget(self);
-    }
-    static constexpr wlr_addon_interface addon_interface{"syncway-shm-read-guard", addon_destroy};
-
     ShmReadGuard& guard_;
     wlr_buffer* buffer_;
     wl_client* client_;
-    Hook hook_;
 };
 
 ShmReadGuard::ShmReadGuard(wl_display* display, CommitGate& gate, std::unique_ptr<SigbusFallback> fallback)

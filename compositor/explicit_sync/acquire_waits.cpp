@@ -3,7 +3,7 @@
 #include "cached_state_edits.hpp"
 
 #include "../c_boundary.hpp"
-#include "../embedded_hook.hpp"
+#include "../addon.hpp"
 #include "../record/commit_observer.hpp"
 #include "../server.hpp"
 
@@ -33,20 +33,15 @@ std::string describe_state(so::PointState state, int error)
 // The held commits of one wl_surface, oldest first: a wlr_addon on the surface, so it goes with
 // the surface (whose cached states wlroots frees then, unlocking their buffers, which signals
 // their release points). Exists only while it holds commits.
-class AcquireWaits::SurfaceQueue {
+class AcquireWaits::SurfaceQueue : public Addon<SurfaceQueue> {
 public:
-    SurfaceQueue(AcquireWaits& owner, wlr_surface* surface) : owner_(owner), surface_(surface)
+    static constexpr const char* kAddonName = "syncway-acquire-waits";
+    SurfaceQueue(AcquireWaits& owner, wlr_surface* surface) : Addon(surface->addons, &owner), owner_(owner), surface_(surface)
     {
-        hook_.owner = this;
-        wlr_addon_init(&hook_.c, &surface->addons, &owner, &addon_interface);
         owner_.queues_.insert(this);
     }
 
-    static SurfaceQueue* find(AcquireWaits& owner, wlr_surface* surface)
-    {
-        wlr_addon* addon = wlr_addon_find(&surface->addons, &owner, &addon_interface);
-        return addon ? Hook::owner_of(addon) : nullptr;
-    }
+    static SurfaceQueue* find(AcquireWaits& owner, wlr_surface* surface) { return Addon::find(surface->addons, &owner); }
 
     void push(Held held)
     {
@@ -73,23 +68,17 @@ public:
         owner_.armed_.erase(this);
         advance(true);
     }
-    // The one way a queue ends: empty, or its surface destroyed (`in_addon_set`), or syncway
-    // shutting down.
-    void end(bool in_addon_set)
+    // The one way a queue ends: empty, or its surface destroyed, or syncway shutting down.
+    void end()
     {
-        if (!in_addon_set)
-            wlr_addon_finish(&hook_.c);
         owner_.armed_.erase(this);
         owner_.queues_.erase(this);
         delete this;
     }
+    void addon_destroyed() { end(); }
 
 private:
-    using Hook = EmbeddedHook<wlr_addon, SurfaceQueue>;
-
     ~SurfaceQueue() = default;
-    static void addon_destroy(wlr_addon* addon) { Hook::owner_of(addon)->end(true); }
-    static constexpr wlr_addon_interface addon_interface{"syncway-acquire-waits", addon_destroy};
 
     wl_client* client() const { return wl_resource_get_client(surface_->resource); }
     // Applies every held commit whose acquire point resolved, oldest first, and arms a wait for
@@ -100,7 +89,6 @@ private:
 
     AcquireWaits& owner_;
     wlr_surface* surface_;
-    Hook hook_;
     std::deque<Held> held_;
     so::PointWait wait_;  // on held_.front().points[next]
     Charge wait_charge_;  // against --limit-waits
@@ -198,7 +186,7 @@ void AcquireWaits::SurfaceQueue::advance(bool fired)
             observer->acquire_resolved(surface_, done.seq, shown, owner_.woke_ns_, unlock_ns, applied_ns, applied_ns);
         }
     }
-    end(false);
+    end();
 }
 
 AcquireWaits::AcquireWaits(Server& server) : server_(server) {}
@@ -208,7 +196,7 @@ AcquireWaits::~AcquireWaits()
     // Shutdown: the surfaces keep their cached states (freed with them); our waits go now,
     // before the timelines they wait on.
     while (!queues_.empty())
-        (*queues_.begin())->end(false);
+        (*queues_.begin())->end();
 }
 
 void AcquireWaits::collect_transaction(wlr_surface* surface, bool synchronized, std::vector<wlr_surface*>& children,

@@ -1,6 +1,6 @@
 #include "feedback_per_commit.hpp"
 
-#include "../embedded_hook.hpp"
+#include "../addon.hpp"
 
 #include <cstddef>
 #include <cstring>
@@ -49,18 +49,17 @@ bool effectively_synchronized(wlr_surface* surface)
 
 // The feedback groups taken from one surface's commits, by state sequence number, until each
 // state applies. A wlr_addon on the surface; ends when it holds nothing or the surface goes.
-class FeedbackPerCommit::SurfaceFeedback {
+class FeedbackPerCommit::SurfaceFeedback : public Addon<SurfaceFeedback> {
 public:
-    SurfaceFeedback(FeedbackPerCommit& owner, wlr_surface* surface) : owner_(owner), surface_(surface)
+    static constexpr const char* kAddonName = "syncway-feedback-per-commit";
+    SurfaceFeedback(FeedbackPerCommit& owner, wlr_surface* surface)
+        : Addon(surface->addons, &owner), owner_(owner), surface_(surface)
     {
-        hook_.owner = this;
-        wlr_addon_init(&hook_.c, &surface->addons, &owner, &addon_interface);
         owner_.surfaces_.insert(this);
     }
     static SurfaceFeedback* find(FeedbackPerCommit& owner, wlr_surface* surface)
     {
-        wlr_addon* addon = wlr_addon_find(&surface->addons, &owner, &addon_interface);
-        return addon ? Hook::owner_of(addon) : nullptr;
+        return Addon::find(surface->addons, &owner);
     }
 
     // The state `seq` about to be cached takes the group wlroots has pending (may be none).
@@ -73,21 +72,18 @@ public:
         applied_.connect(&surface_->events.commit, [this](void*) { applied(); });
     }
 
-    void end(bool in_addon_set)
+    // The one way it ends: nothing left to hold, the surface gone, or syncway shutting down.
+    void end()
     {
         for (auto& [seq, group] : groups_)
             wlr_presentation_feedback_destroy(group);  // discarded: never shown
-        if (!in_addon_set)
-            wlr_addon_finish(&hook_.c);
         owner_.surfaces_.erase(this);
         delete this;
     }
+    void addon_destroyed() { end(); }
 
 private:
-    using Hook = EmbeddedHook<wlr_addon, SurfaceFeedback>;
     ~SurfaceFeedback() = default;
-    static void addon_destroy(wlr_addon* addon) { Hook::owner_of(addon)->end(true); }
-    static constexpr wlr_addon_interface addon_interface{"syncway-feedback-per-commit", addon_destroy};
 
     // A state applied; wlroots has just made its pending group current. That group was
     // requested after the last cached commit (for a commit not sent yet): it goes back to
@@ -120,12 +116,11 @@ private:
             wlr_presentation_feedback_destroy(own);
         }
         if (groups_.empty())
-            end(false);
+            end();
     }
 
     FeedbackPerCommit& owner_;
     wlr_surface* surface_;
-    Hook hook_;
     Listener applied_;
     std::map<uint32_t, wlr_presentation_feedback*> groups_;
 };
@@ -140,7 +135,7 @@ FeedbackPerCommit::~FeedbackPerCommit()
 {
     gate_.set(CommitGate::Stage::PerCommitState, {});
     while (!surfaces_.empty())
-        (*surfaces_.begin())->end(false);
+        (*surfaces_.begin())->end();
 }
 
 void FeedbackPerCommit::check_commit(Commit& commit)

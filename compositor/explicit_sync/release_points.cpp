@@ -1,7 +1,7 @@
 #include "release_points.hpp"
 
 #include "../c_boundary.hpp"
-#include "../embedded_hook.hpp"
+#include "../addon.hpp"
 #include "../listener.hpp"
 #include "../record/commit_observer.hpp"
 #include "../server.hpp"
@@ -16,23 +16,18 @@ namespace syncway {
 
 // The points waiting on one wlr_buffer: a wlr_addon on it, so they are settled when wlroots
 // destroys the buffer. Kept after a release for the buffer's next commits.
-class ReleasePoints::BufferWatch {
+class ReleasePoints::BufferWatch : public Addon<BufferWatch> {
 public:
-    BufferWatch(ReleasePoints& owner, wlr_buffer* buffer) : owner_(owner), buffer_(buffer)
+    static constexpr const char* kAddonName = "syncway-release-points";
+    BufferWatch(ReleasePoints& owner, wlr_buffer* buffer) : Addon(buffer->addons, &owner), owner_(owner), buffer_(buffer)
     {
-        hook_.owner = this;
-        wlr_addon_init(&hook_.c, &buffer->addons, &owner, &addon_interface);
         release_.connect(&buffer->events.release, [this](void*) {
             if (!points_.empty())
                 owner_.buffer_released(buffer_, points_);
         });
     }
 
-    static BufferWatch* find(ReleasePoints& owner, wlr_buffer* buffer)
-    {
-        wlr_addon* addon = wlr_addon_find(&buffer->addons, &owner, &addon_interface);
-        return addon ? Hook::owner_of(addon) : nullptr;
-    }
+    static BufferWatch* find(ReleasePoints& owner, wlr_buffer* buffer) { return Addon::find(buffer->addons, &owner); }
     void add(Pending point) { points_.push_back(std::move(point)); }
     // Signals the points of commits of `surface` older than `seq` (wrapping sequence numbers).
     void replaced(wlr_surface* surface, uint32_t seq)
@@ -55,69 +50,56 @@ public:
                 p.surface = nullptr;
     }
 
-    // The one way a watch ends: when wlroots destroys the buffer (`in_addon_set`: its addon set
-    // is being finished) or syncway shuts down. A destroyed buffer was released before, and its
-    // reads waited for then, so what is left is signaled without waiting.
-    void end(bool in_addon_set)
+    // The one way a watch ends: when wlroots destroys the buffer or syncway shuts down. A
+    // destroyed buffer was released before, and its reads waited for then, so what is left is
+    // signaled without waiting.
+    void end()
     {
         owner_.signal_all(points_);
-        if (!in_addon_set)
-            wlr_addon_finish(&hook_.c);
         owner_.remove(this);
         delete this;
     }
+    void addon_destroyed() { end(); }
 
 private:
-    using Hook = EmbeddedHook<wlr_addon, BufferWatch>;
     ~BufferWatch() = default;
-    static void addon_destroy(wlr_addon* addon) { Hook::owner_of(addon)->end(true); }
-    static constexpr wlr_addon_interface addon_interface{"syncway-release-points", addon_destroy};
 
     ReleasePoints& owner_;
     wlr_buffer* buffer_;
-    Hook hook_;
     Listener release_;
     std::vector<Pending> points_;
 };
 
 // Watches one wl_surface's applied states for per-commit release: a wlr_addon on the surface,
 // living as long as the surface.
-class ReleasePoints::SurfaceWatch {
+class ReleasePoints::SurfaceWatch : public Addon<SurfaceWatch> {
 public:
-    SurfaceWatch(ReleasePoints& owner, wlr_surface* surface) : owner_(owner), surface_(surface)
+    static constexpr const char* kAddonName = "syncway-release-per-commit";
+    SurfaceWatch(ReleasePoints& owner, wlr_surface* surface) : Addon(surface->addons, &owner), owner_(owner), surface_(surface)
     {
-        hook_.owner = this;
-        wlr_addon_init(&hook_.c, &surface->addons, &owner, &addon_interface);
         applied_.connect(&surface->events.commit, [this](void*) { applied(); });
     }
     // Commit `seq` attaches `buffer` with a release point.
     void committed(uint32_t seq, wlr_buffer* buffer) { commits_.push_back({seq, buffer}); }
-    // The one way it ends: the surface goes (`in_addon_set`) or syncway shuts down.
-    void end(bool in_addon_set)
+    // The one way it ends: the surface goes, or syncway shuts down.
+    void end()
     {
-        if (in_addon_set)
-            owner_.surface_gone(surface_);
-        else
-            wlr_addon_finish(&hook_.c);
         owner_.remove(this);
         delete this;
     }
-
-    static SurfaceWatch* find(ReleasePoints& owner, wlr_surface* surface)
+    void addon_destroyed()
     {
-        wlr_addon* addon = wlr_addon_find(&surface->addons, &owner, &addon_interface);
-        return addon ? Hook::owner_of(addon) : nullptr;
+        owner_.surface_gone(surface_);
+        end();
     }
+    static SurfaceWatch* find(ReleasePoints& owner, wlr_surface* surface) { return Addon::find(surface->addons, &owner); }
 
 private:
     struct Commit {
         uint32_t seq;
         wlr_buffer* buffer;  // locked by the commit's state until it applies
     };
-    using Hook = EmbeddedHook<wlr_addon, SurfaceWatch>;
     ~SurfaceWatch() = default;
-    static void addon_destroy(wlr_addon* addon) { Hook::owner_of(addon)->end(true); }
-    static constexpr wlr_addon_interface addon_interface{"syncway-release-per-commit", addon_destroy};
 
     // A state became current. wlroots has already handed its buffer to the renderer (the state
     // no longer names it), so the buffer is the one noted at commit time.
@@ -134,7 +116,6 @@ private:
 
     ReleasePoints& owner_;
     wlr_surface* surface_;
-    Hook hook_;
     Listener applied_;
     std::deque<Commit> commits_;  // not applied yet, oldest first
 };
@@ -192,9 +173,9 @@ ReleasePoints::ReleasePoints(Server& server) : server_(server), gpu_renderer_(!w
 ReleasePoints::~ReleasePoints()
 {
     while (!surfaces_.empty())
-        (*surfaces_.begin())->end(false);
+        (*surfaces_.begin())->end();
     while (!watches_.empty())
-        (*watches_.begin())->end(false);
+        (*watches_.begin())->end();
     while (!fenced_.empty())
         complete(fenced_.front().get());
 }

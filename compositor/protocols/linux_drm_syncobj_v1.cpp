@@ -2,7 +2,7 @@
 
 #include "../c_boundary.hpp"
 #include "../commit_gate.hpp"
-#include "../embedded_hook.hpp"
+#include "../addon.hpp"
 #include "../explicit_sync/acquire_waits.hpp"
 #include "../explicit_sync/release_points.hpp"
 #include "../explicit_sync/timeline_host_setup.hpp"
@@ -74,29 +74,24 @@ TimelineObject* timeline_from(wl_resource* resource)
 // long as its resource; an addon on the wl_surface while that lives, so a commit finds it and a
 // second one for the same surface is refused. Commits it let through are held elsewhere
 // (AcquireWaits) and honoured after it is destroyed.
-class SyncobjSurface {
+class SyncobjSurface : public Addon<SyncobjSurface> {
 public:
+    static constexpr const char* kAddonName = "syncway-syncobj-surface";
     SyncobjSurface(Impl& proto, wlr_surface* surface, wl_resource* resource)
-        : proto_(proto), surface_(surface), resource_(resource)
+        : Addon(surface->addons, &proto), proto_(proto), surface_(surface), resource_(resource)
     {
-        hook_.owner = this;
-        wlr_addon_init(&hook_.c, &surface->addons, &proto, &addon_interface);
     }
     // The one way it ends: its resource is destroyed. Points set and not committed are
     // signaled, so a client waiting on them does not stall.
     ~SyncobjSurface()
     {
-        if (surface_)
-            wlr_addon_finish(&hook_.c);
         if (release_)
             proto_.releases.signal_now(release_);
     }
+    // The wl_surface is destroyed first: the object stays, inert (no_surface).
+    void addon_destroyed() { surface_ = nullptr; }
 
-    static SyncobjSurface* find(Impl& proto, wlr_surface* surface)
-    {
-        wlr_addon* addon = wlr_addon_find(&surface->addons, &proto, &addon_interface);
-        return addon ? Hook::owner_of(addon) : nullptr;
-    }
+    static SyncobjSurface* find(Impl& proto, wlr_surface* surface) { return Addon::find(surface->addons, &proto); }
     static SyncobjSurface* from_resource(wl_resource* resource)
     {
         return static_cast<SyncobjSurface*>(wl_resource_get_user_data(resource));
@@ -116,15 +111,9 @@ public:
     TimelinePoint check_commit(Commit& commit);
 
 private:
-    using Hook = EmbeddedHook<wlr_addon, SyncobjSurface>;
-    // The wl_surface is destroyed first: the object stays, inert (no_surface).
-    static void addon_destroy(wlr_addon* addon) { Hook::owner_of(addon)->surface_ = nullptr; }
-    static constexpr wlr_addon_interface addon_interface{"syncway-syncobj-surface", addon_destroy};
-
     Impl& proto_;
     wlr_surface* surface_;
     wl_resource* resource_;
-    Hook hook_;
     TimelinePoint acquire_, release_;  // set since the last commit
 };
 
