@@ -5,30 +5,32 @@
 #include <cstddef>
 #include <cstring>
 #include <map>
+#include <utility>
 
 namespace syncway {
-namespace {
 
 // wlroots 0.15.1's struct wlr_presentation_surface (types/wlr_presentation_time.c), found
 // through its addon on the wlr_surface (owner: the wlr_presentation, interface name below).
-struct PresentationSurface015 {
+struct Wlr015PresentationSurface {
     struct {
         wlr_presentation_feedback* feedback;
     } current, pending;
     wlr_addon addon;
     wl_listener surface_commit;
 };
+
+namespace {
+
 constexpr const char* kPresentationAddonName = "wlr_presentation_surface";
 
-PresentationSurface015* presentation_surface(wlr_presentation* presentation, wlr_surface* surface)
+// Whether `listener` is one of `signal`'s.
+bool listens(wl_signal& signal, wl_listener* listener)
 {
-    wlr_addon* addon;
-    wl_list_for_each(addon, &surface->addons.addons, link) {
-        if (addon->owner == presentation && std::strcmp(addon->impl->name, kPresentationAddonName) == 0)
-            return reinterpret_cast<PresentationSurface015*>(reinterpret_cast<char*>(addon) -
-                                                             offsetof(PresentationSurface015, addon));
-    }
-    return nullptr;
+    wl_listener* l;
+    wl_list_for_each(l, &signal.listener_list, link)
+        if (l == listener)
+            return true;
+    return false;
 }
 
 // A subsurface that is synchronized itself or through an ancestor subsurface.
@@ -47,6 +49,27 @@ bool effectively_synchronized(wlr_surface* surface)
 
 } // namespace
 
+Wlr015PresentationSurface* FeedbackPerCommit::presentation_state(wlr_surface* surface)
+{
+    wlr_addon* addon;
+    wl_list_for_each(addon, &surface->addons.addons, link) {
+        if (addon->owner != presentation_ || std::strcmp(addon->impl->name, kPresentationAddonName) != 0)
+            continue;
+        auto* p = reinterpret_cast<Wlr015PresentationSurface*>(reinterpret_cast<char*>(addon) -
+                                                               offsetof(Wlr015PresentationSurface, addon));
+        // The mirrored layout checked against the live object: its commit listener must be the
+        // one wlroots put on this surface. A wlroots laid out differently gets its own merged
+        // feedback rather than a corrupted one.
+        if (listens(surface->events.commit, &p->surface_commit))
+            return p;
+        if (!std::exchange(layout_warned_, true))
+            wlr_log(WLR_ERROR, "wp_presentation: wlroots' per-surface state is not laid out as in 0.15.1; "
+                               "feedback of held commits is merged as wlroots does");
+        return nullptr;
+    }
+    return nullptr;
+}
+
 // The feedback groups taken from one surface's commits, by state sequence number, until each
 // state applies. A wlr_addon on the surface; ends when it holds nothing or the surface goes.
 class FeedbackPerCommit::SurfaceFeedback : public Addon<SurfaceFeedback> {
@@ -63,7 +86,7 @@ public:
     }
 
     // The state `seq` about to be cached takes the group wlroots has pending (may be none).
-    void take(uint32_t seq, PresentationSurface015* p)
+    void take(uint32_t seq, Wlr015PresentationSurface* p)
     {
         groups_[seq] = p->pending.feedback;
         p->pending.feedback = nullptr;
@@ -94,7 +117,7 @@ private:
         auto it = groups_.find(seq);
         if (it == groups_.end())
             return;
-        PresentationSurface015* p = presentation_surface(owner_.presentation_, surface_);
+        Wlr015PresentationSurface* p = owner_.presentation_state(surface_);
         wlr_presentation_feedback* own = it->second;
         groups_.erase(it);
         // Groups of older states never applied alone (replaced before they could show).
@@ -148,7 +171,7 @@ void FeedbackPerCommit::check_commit(Commit& commit)
     SurfaceFeedback* feedback = SurfaceFeedback::find(*this, surface);
     if (!cached && !feedback)
         return;
-    PresentationSurface015* p = presentation_surface(presentation_, surface);
+    Wlr015PresentationSurface* p = presentation_state(surface);
     if (!p)
         return;  // no feedback ever requested for this surface
     if (!feedback)

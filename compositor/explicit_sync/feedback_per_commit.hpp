@@ -22,6 +22,8 @@
 
 namespace syncway {
 
+struct Wlr015PresentationSurface;
+
 class FeedbackPerCommit {
 public:
     FeedbackPerCommit(CommitGate& gate, wlr_presentation* presentation);
@@ -32,10 +34,14 @@ public:
 private:
     class SurfaceFeedback;
     void check_commit(Commit& commit);
+    // wlroots' presentation state of `surface`; null when it has none (no feedback requested
+    // yet) or its layout is not the one we mirror.
+    Wlr015PresentationSurface* presentation_state(wlr_surface* surface);
 
     CommitGate& gate_;
     wlr_presentation* presentation_;
     std::unordered_set<SurfaceFeedback*> surfaces_;
+    bool layout_warned_ = false;
 };
 
 } // namespace syncway
