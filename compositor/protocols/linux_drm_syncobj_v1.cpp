@@ -457,13 +457,9 @@ public:
 
     // wl_surface.commit, before wlroots handles it.
     void on_commit();
-    // True if a dispatch of the host resolved this surface's wait (only service timelines
-    // resolve there; kernel ones write the eventfd from the kernel).
-    bool wait_fired() const
-    {
-        return !held_.empty() && held_.front().acquire.timeline->kind() == so::TimelineKind::Service &&
-               wait_.fired();
-    }
+    // True if this surface's wait resolved (a dispatch of the host resolves service timelines
+    // in-process; kernel ones have their eventfd written already).
+    bool wait_fired() const { return !held_.empty() && wait_.fired(); }
     void on_wait_fired()
     {
         // The spent wait's teardown (an epoll_ctl and a close) runs after the commit applies,
@@ -757,10 +753,6 @@ void import_timeline(wl_client* client, wl_resource* manager, uint32_t id, int32
     std::string problem;
     if (!imported)
         problem = imported.error().message;
-    else if (proto.mode != SyncobjMode::Auto && proto.mode != SyncobjMode::Service &&
-             imported.value()->kind() != so::TimelineKind::DrmSyncobj)
-        problem = "a timeline of the userspace syncobj service, but this compositor runs with "
-                  "--syncobj " + std::string(syncobj_mode_name(proto.mode)) + " (kernel syncobj fds only)";
     if (!problem.empty()) {
         pid_t pid = 0;
         wl_client_get_credentials(client, &pid, nullptr, nullptr);
@@ -828,7 +820,12 @@ Impl::Impl(Server& server_, SyncobjMode mode_)
         wlr_log(WLR_INFO, "explicit sync off: linux-drm-syncobj-v1 not advertised");
         return;
     }
+    bool kernel_only = mode == SyncobjMode::Kernel || mode == SyncobjMode::Drm;
     so::HostOptions options;
+    options.run_service = !kernel_only;  // kernel-only modes: the host refuses service timelines
+    if (options.run_service)
+        options.socket_path = std::string(std::getenv("XDG_RUNTIME_DIR") ?: "/tmp") + "/syncway-syncobj-" +
+                              std::to_string(getpid()) + ".sock";
     options.import_kernel_timelines = mode != SyncobjMode::Service;
     options.kernel_via_syncobj_dev = mode != SyncobjMode::Drm;
     auto created = so::TimelineHost::create(options);
@@ -838,16 +835,16 @@ Impl::Impl(Server& server_, SyncobjMode mode_)
         return;
     }
     host = std::move(created.value());
-    bool kernel_only = mode == SyncobjMode::Kernel || mode == SyncobjMode::Drm;
     if (kernel_only && host->kernel_device().empty()) {
         wlr_log(WLR_ERROR, "explicit sync unavailable, linux-drm-syncobj-v1 not advertised: --syncobj %s "
-                           "needs %sa DRM render node with timeline syncobjs and SYNCOBJ_EVENTFD, none found",
+                           "needs %sa DRM render node with timeline syncobjs, none found",
                 std::string(syncobj_mode_name(mode)).c_str(),
                 mode == SyncobjMode::Kernel ? "/dev/syncobj or " : "");
         host.reset();
         return;
     }
-    host_source.reset(wl_event_loop_add_fd(
+    if (host->fd() >= 0)
+        host_source.reset(wl_event_loop_add_fd(
         server.event_loop(), host->fd(), WL_EVENT_READABLE,
         [](int, uint32_t, void* data) {
             static_cast<Impl*>(data)->dispatch_host();
@@ -874,8 +871,9 @@ Impl::Impl(Server& server_, SyncobjMode mode_)
         this);
     std::string kernel = host->kernel_device().empty()
                              ? std::string("kernel syncobj fds not accepted (no /dev/syncobj, no DRM render node "
-                                           "with timeline syncobjs and SYNCOBJ_EVENTFD)")
-                             : "kernel syncobj fds accepted through " + host->kernel_device();
+                                           "with timeline syncobjs)")
+                             : "kernel syncobj fds accepted through " + host->kernel_device() + ", waited for by " +
+                                   host->kernel_wait_method();
     wlr_log(WLR_INFO, "explicit sync (--syncobj %s): linux-drm-syncobj-v1 advertised; %s; %s",
             std::string(syncobj_mode_name(mode)).c_str(),
             kernel_only ? "userspace service timelines not accepted"
