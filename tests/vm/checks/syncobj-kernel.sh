@@ -142,9 +142,10 @@ else
         > "$CHECK_TMP/noevfd-example.log" 2>&1
     erc=$?
     summary="without SYNCOBJ_EVENTFD in syncway: protocol Flow cases exit $rc, ${passed:-0}/$want passed; explicit-sync-shm exit $erc ($((SECONDS - start)) s)"
-    if ! grep -q "answered ENOTTY in syncway" "$CHECK_TMP/noevfd-flow.log" ||
-       ! grep -q "answered ENOTTY in syncway" "$CHECK_TMP/noevfd-example.log"; then
-        vm_failed no-eventfd "$summary; the preload library never hid SYNCOBJ_EVENTFD from syncway"$'\n'"$(tail -n 40 "$CHECK_TMP/noevfd-flow.log")"
+    # The flow cases' fixture shows only syncway's "explicit sync (...)" line: on 6.12 it can
+    # name the waiter thread only if the library hid the ioctl. The example shows all of stderr.
+    if ! grep -q "answered ENOTTY in syncway" "$CHECK_TMP/noevfd-example.log"; then
+        vm_failed no-eventfd "$summary; the preload library never hid SYNCOBJ_EVENTFD from syncway"$'\n'"$(tail -n 40 "$CHECK_TMP/noevfd-example.log")"
     elif ! grep -q "explicit sync (--syncobj drm).*kernel syncobj fds accepted through /dev/dri/renderD.*waiter thread" "$CHECK_TMP/noevfd-flow.log"; then
         vm_failed no-eventfd "$summary; syncway never logged that it accepts kernel syncobj fds through its waiter thread"$'\n'"$(tail -n 60 "$CHECK_TMP/noevfd-flow.log")"
     elif [ $rc = 0 ] && [ "${passed:-0}" = "$want" ] && [ $erc = 0 ] &&
