@@ -17,7 +17,10 @@ std::unique_ptr<so::TimelineHost> open_timeline_host(SyncobjMode mode, const std
         return nullptr;
     }
     so::HostOptions options;
-    options.socket_path = runtime_dir + "/syncway-syncobj-" + std::to_string(getpid()) + ".sock";
+    // Kernel-only modes host no service: the host then refuses service timelines itself.
+    options.run_service = accepts_service_timelines(mode);
+    if (options.run_service)
+        options.socket_path = runtime_dir + "/syncway-syncobj-" + std::to_string(getpid()) + ".sock";
     options.import_kernel_timelines = mode != SyncobjMode::Service;
     options.kernel_via_syncobj_dev = mode != SyncobjMode::Drm;
     auto created = so::TimelineHost::create(options);
@@ -36,7 +39,8 @@ std::unique_ptr<so::TimelineHost> open_timeline_host(SyncobjMode mode, const std
     std::string kernel = host->kernel_device().empty()
                              ? std::string("kernel syncobj fds not accepted (no /dev/syncobj, no DRM render node "
                                            "with timeline syncobjs)")
-                             : "kernel syncobj fds accepted through " + host->kernel_device();
+                             : "kernel syncobj fds accepted through " + host->kernel_device() + ", waited for with " +
+                                   host->kernel_wait_method();
     std::string service = accepts_service_timelines(mode)
                               ? "userspace syncobj service at " + host->socket_path() + " ($" + so::kSocketEnv + ")"
                               : std::string("userspace service timelines not accepted");

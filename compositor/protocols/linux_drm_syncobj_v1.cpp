@@ -226,12 +226,6 @@ void import_timeline(wl_client* client, wl_resource* manager, uint32_t id, int32
         return;
     }
     auto imported = proto.host.import_timeline(fd);
-    // Kernel-only modes: the host still runs the service; refuse its timelines here.
-    if (imported && !accepts_service_timelines(proto.server.syncobj_mode) &&
-        imported.value()->kind() != so::TimelineKind::DrmSyncobj)
-        imported = make_error(EINVAL, "a timeline of the userspace syncobj service, but this compositor runs with "
-                                      "--syncobj " + std::string(syncobj_mode_name(proto.server.syncobj_mode)) +
-                                      " (kernel syncobj fds only)");
     if (!imported) {
         pid_t pid = 0;
         wl_client_get_credentials(client, &pid, nullptr, nullptr);

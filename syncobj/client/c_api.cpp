@@ -34,7 +34,8 @@ syncway::Result<std::unique_ptr<Backend>> open_syncobj_dev()
 
 syncway::Result<std::unique_ptr<Backend>> open_drm()
 {
-    auto dev = DrmSyncobjDevice::open_first();
+    // The client API offers eventfd waits, which a kernel without SYNCOBJ_EVENTFD cannot give.
+    auto dev = DrmSyncobjDevice::open_first(DrmSyncobjDevice::Need::TimelinesAndEventfd);
     if (!dev)
         return dev.error();
     return std::unique_ptr<Backend>(std::make_unique<DrmBackend>(std::move(dev.value())));

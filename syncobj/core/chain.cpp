@@ -35,14 +35,14 @@ int Chain::error_of(uint64_t point) const noexcept
     return inside ? it->second.error : 0;
 }
 
-PointInfo Chain::info(uint64_t point) const noexcept
+PointStatus Chain::info(uint64_t point) const noexcept
 {
     if (point > head_)
-        return {PointPhase::Unsubmitted, 0};
+        return {PointState::Unsubmitted, 0};
     if (!resolved(point))
-        return {PointPhase::Pending, 0};
+        return {PointState::Pending, 0};
     int error = error_of(point);
-    return error ? PointInfo{PointPhase::Failed, error} : PointInfo{PointPhase::Signaled, 0};
+    return error ? PointStatus{PointState::Failed, error} : PointStatus{PointState::Signaled, 0};
 }
 
 void Chain::watch(uint64_t point, Node& node, FenceRef fence)

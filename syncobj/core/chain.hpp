@@ -8,18 +8,13 @@
 #include "point_budget.hpp"
 #include "waiter.hpp"
 
+#include <syncobj/point_state.hpp>
+
 #include <cstdint>
 #include <map>
 #include <memory>
 
 namespace syncway::syncobj::core {
-
-enum class PointPhase { Unsubmitted, Pending, Signaled, Failed };
-
-struct PointInfo {
-    PointPhase phase = PointPhase::Unsubmitted;
-    int error = 0;
-};
 
 class Chain : public std::enable_shared_from_this<Chain> {
 public:
@@ -40,7 +35,7 @@ public:
     }
     // Error of the node `point` resolved with (0 if it signaled or is not resolved).
     int error_of(uint64_t point) const noexcept;
-    PointInfo info(uint64_t point) const noexcept;
+    PointStatus info(uint64_t point) const noexcept;
     // Nothing pending, nobody waiting, no failure remembered: the chain says no more than its
     // head (every point up to it signaled), so its timeline may keep just the head.
     bool idle() const noexcept

@@ -45,15 +45,15 @@ uint64_t Timeline::query(bool last_submitted) const noexcept
     return last_submitted ? c->head() : c->completed();
 }
 
-PointInfo Timeline::info(uint64_t point) const noexcept
+PointStatus Timeline::info(uint64_t point) const noexcept
 {
     if (!has_fence_)
-        return {PointPhase::Unsubmitted, 0};
+        return {PointState::Unsubmitted, 0};
     if (point == 0)
         point = head();
     if (Chain* c = chain())
         return c->info(point);
-    return point <= idle_head_ ? PointInfo{PointPhase::Signaled, 0} : PointInfo{PointPhase::Unsubmitted, 0};
+    return point <= idle_head_ ? PointStatus{PointState::Signaled, 0} : PointStatus{PointState::Unsubmitted, 0};
 }
 
 void Timeline::signal(uint64_t point, PointBudget::Token token) { add(point, nullptr, std::move(token)); }

@@ -33,7 +33,7 @@ public:
     bool submitted(uint64_t point) const noexcept { return has_fence_ && (point == 0 || point <= head()); }
     // QUERY: last point signaled in order, or (last_submitted) the newest point.
     uint64_t query(bool last_submitted) const noexcept;
-    PointInfo info(uint64_t point) const noexcept;
+    PointStatus info(uint64_t point) const noexcept;
 
     // CPU signal: point 0 replaces the fence with a signaled one; else adds a signaled node.
     void signal(uint64_t point, PointBudget::Token token = {});

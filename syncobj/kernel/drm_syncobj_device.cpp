@@ -23,7 +23,7 @@ const unsigned long kIoctlSyncobjEventfd = DRM_IOWR(0xCF, struct drm_syncobj_eve
 int ret_errno(int r) { return r == 0 ? 0 : (errno ? -errno : -EIO); }
 } // namespace
 
-Result<DrmSyncobjDevice> DrmSyncobjDevice::open(const std::string& path)
+Result<DrmSyncobjDevice> DrmSyncobjDevice::open(const std::string& path, Need need)
 {
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
     if (!fd)
@@ -35,13 +35,14 @@ Result<DrmSyncobjDevice> DrmSyncobjDevice::open(const std::string& path)
     probe.handle = 0;
     probe.fd = -1;
     // A kernel with the ioctl looks the handle up first: handle 0 never exists → ENOENT.
-    if (ioctl(fd.get(), kIoctlSyncobjEventfd, &probe) == 0 || errno != ENOENT)
+    bool has_eventfd = ioctl(fd.get(), kIoctlSyncobjEventfd, &probe) != 0 && errno == ENOENT;
+    if (!has_eventfd && need == Need::TimelinesAndEventfd)
         return make_error(ENODEV, path + ": no DRM_IOCTL_SYNCOBJ_EVENTFD (probe gave " +
                                       std::string(strerror(errno)) + ", kernel older than 6.6?)");
-    return DrmSyncobjDevice(std::move(fd), path);
+    return DrmSyncobjDevice(std::move(fd), path, has_eventfd);
 }
 
-Result<DrmSyncobjDevice> DrmSyncobjDevice::open_first()
+Result<DrmSyncobjDevice> DrmSyncobjDevice::open_first(Need need)
 {
     std::vector<std::string> nodes;
     if (DIR* dir = opendir("/dev/dri")) {
@@ -55,7 +56,7 @@ Result<DrmSyncobjDevice> DrmSyncobjDevice::open_first()
     std::sort(nodes.begin(), nodes.end());
     std::string reasons;
     for (const auto& node : nodes) {
-        auto dev = open(node);
+        auto dev = open(node, need);
         if (dev)
             return dev;
         reasons += (reasons.empty() ? "" : "; ") + dev.error().message;
@@ -93,6 +94,13 @@ int DrmSyncobjDevice::query(uint32_t* handles, uint64_t* points, uint32_t count,
 int DrmSyncobjDevice::signal(const uint32_t* handles, const uint64_t* points, uint32_t count) const
 {
     return ret_errno(drmSyncobjTimelineSignal(fd_.get(), handles, const_cast<uint64_t*>(points), count));
+}
+
+int DrmSyncobjDevice::timeline_wait(const uint32_t* handles, const uint64_t* points, uint32_t count,
+                                    int64_t timeout_nsec, uint32_t flags, uint32_t* first) const
+{
+    return ret_errno(drmSyncobjTimelineWait(fd_.get(), const_cast<uint32_t*>(handles), const_cast<uint64_t*>(points),
+                                            count, timeout_nsec, flags, first));
 }
 
 int DrmSyncobjDevice::snapshot(uint32_t handle, uint64_t point, uint32_t& binary) const

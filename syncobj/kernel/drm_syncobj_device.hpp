@@ -1,5 +1,6 @@
-// Kernel syncobjs through a DRM render node. Usable only where the kernel has timeline
-// syncobjs and DRM_IOCTL_SYNCOBJ_EVENTFD (Linux >= 6.6); older kernels are reported as such.
+// Kernel syncobjs through a DRM render node whose driver has timeline syncobjs (Linux >= 5.2).
+// DRM_IOCTL_SYNCOBJ_EVENTFD (Linux >= 6.6) is probed and reported: the client library needs it
+// (its API offers eventfd waits), the compositor's host does not (it waits without it).
 #pragma once
 
 #include "sync_file_status.hpp"
@@ -23,14 +24,19 @@ struct drm_syncobj_eventfd_args {
 
 class DrmSyncobjDevice {
 public:
+    enum class Need { Timelines, TimelinesAndEventfd };
     // The first render node (/dev/dri/renderD128..) that passes the probe; ENODEV with the
     // reason for each node otherwise (or "no render nodes").
-    static Result<DrmSyncobjDevice> open_first();
-    // Probes one node: DRM_CAP_SYNCOBJ_TIMELINE, then EVENTFD(handle 0, fd -1) must fail ENOENT.
-    static Result<DrmSyncobjDevice> open(const std::string& path);
+    static Result<DrmSyncobjDevice> open_first(Need need);
+    // Probes one node: DRM_CAP_SYNCOBJ_TIMELINE, then whether EVENTFD(handle 0, fd -1) fails
+    // with ENOENT (the ioctl exists and looked the handle up) — required only with
+    // Need::TimelinesAndEventfd.
+    static Result<DrmSyncobjDevice> open(const std::string& path, Need need);
 
     int fd() const noexcept { return fd_.get(); }
     const std::string& path() const noexcept { return path_; }
+    // Whether the kernel has DRM_IOCTL_SYNCOBJ_EVENTFD (else eventfd() fails, e.g. ENOTTY).
+    bool has_eventfd() const noexcept { return has_eventfd_; }
 
     // Each returns 0 or -errno, like the ioctls.
     int fd_to_handle(int syncobj_fd, uint32_t& handle) const;
@@ -39,6 +45,10 @@ public:
     int eventfd(uint32_t handle, uint64_t point, int event_fd, uint32_t flags) const;
     int query(uint32_t* handles, uint64_t* points, uint32_t count, uint32_t flags) const;
     int signal(const uint32_t* handles, const uint64_t* points, uint32_t count) const;
+    // DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT; timeout_nsec is absolute (CLOCK_MONOTONIC), INT64_MAX
+    // for none; -ETIME when it passes. `first` (may be null): the lowest index signaled.
+    int timeline_wait(const uint32_t* handles, const uint64_t* points, uint32_t count, int64_t timeout_nsec,
+                      uint32_t flags, uint32_t* first) const;
 
     // Fence errors, which the syncobj uapi hides (WAIT and QUERY count a failed fence as
     // signaled). A snapshot is a new binary syncobj holding the fence of `point` (0: the whole
@@ -56,9 +66,11 @@ public:
     int fence_status(uint32_t binary_handle, SyncFileStatus& out) const;
 
 private:
-    DrmSyncobjDevice(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+    DrmSyncobjDevice(UniqueFd fd, std::string path, bool has_eventfd)
+        : fd_(std::move(fd)), path_(std::move(path)), has_eventfd_(has_eventfd) {}
     UniqueFd fd_;
     std::string path_;
+    bool has_eventfd_ = false;
 };
 
 } // namespace syncway::syncobj

@@ -579,9 +579,9 @@ Reply Connection::op_point_state(const WireRequest& req)
     core::Timeline* t = timeline(req.handle);
     if (!t)
         return Reply::fail(ENOENT, "no timeline with handle " + std::to_string(req.handle));
-    core::PointInfo info = t->info(req.point);
+    PointStatus info = t->info(req.point);
     Reply r;
-    r.aux = static_cast<uint32_t>(info.phase);
+    r.aux = static_cast<uint32_t>(info.state);
     r.value = static_cast<uint64_t>(info.error);
     return r;
 }

@@ -63,7 +63,7 @@ TEST(SyncobjBackend, DrmDetectedAbsentCleanly)
 {
     if (have_drm_render_node())
         GTEST_SKIP() << "/dev/dri exists: the VM tier tests the DRM backend";
-    auto dev = syncway::syncobj::DrmSyncobjDevice::open_first();
+    auto dev = syncway::syncobj::DrmSyncobjDevice::open_first(syncway::syncobj::DrmSyncobjDevice::Need::TimelinesAndEventfd);
     ASSERT_FALSE(dev.ok());
     EXPECT_EQ(dev.error().code, ENODEV);
     EXPECT_NE(dev.error().message.find("no DRM render node"), std::string::npos) << dev.error().message;
@@ -79,7 +79,7 @@ TEST(SyncobjBackend, DrmDetectedAbsentCleanly)
 TEST(SyncobjBackend, DrmProbeRejectsANonDrmNode)
 {
     // The probe on something that is not a DRM device fails with a reason, not a crash.
-    auto dev = syncway::syncobj::DrmSyncobjDevice::open("/dev/null");
+    auto dev = syncway::syncobj::DrmSyncobjDevice::open("/dev/null", syncway::syncobj::DrmSyncobjDevice::Need::Timelines);
     ASSERT_FALSE(dev.ok());
     EXPECT_EQ(dev.error().code, ENODEV);
     EXPECT_NE(dev.error().message.find("DRM_CAP_SYNCOBJ_TIMELINE"), std::string::npos) << dev.error().message;

@@ -15,6 +15,7 @@
 #include <vector>
 
 using namespace syncway::syncobj::core;
+using syncway::syncobj::PointState;
 
 namespace {
 
@@ -26,7 +27,7 @@ struct Recorder final : Waiter {
     bool fired() const { return !results.empty(); }
 };
 
-PointPhase phase(const Timeline& t, uint64_t p) { return t.info(p).phase; }
+PointState phase(const Timeline& t, uint64_t p) { return t.info(p).state; }
 
 } // namespace
 
@@ -36,15 +37,15 @@ TEST(TimelineCore, NewTimelineHasNoFence)
     EXPECT_FALSE(t.has_fence());
     EXPECT_EQ(t.query(false), 0u);
     EXPECT_EQ(t.query(true), 0u);
-    EXPECT_EQ(phase(t, 0), PointPhase::Unsubmitted);
-    EXPECT_EQ(phase(t, 1), PointPhase::Unsubmitted);
+    EXPECT_EQ(phase(t, 0), PointState::Unsubmitted);
+    EXPECT_EQ(phase(t, 1), PointState::Unsubmitted);
 }
 
 TEST(TimelineCore, CreateSignaledIsBinarySignaled)
 {
     Timeline t(true);
     EXPECT_TRUE(t.has_fence());
-    EXPECT_EQ(phase(t, 0), PointPhase::Signaled);
+    EXPECT_EQ(phase(t, 0), PointState::Signaled);
     EXPECT_EQ(t.query(false), 0u);
 }
 
@@ -53,12 +54,12 @@ TEST(TimelineCore, PointResolvesToFirstNodeAtOrAbove)
     Timeline t;
     auto f = std::make_shared<Fence>();
     t.add(10, f);
-    EXPECT_EQ(phase(t, 5), PointPhase::Pending); // resolves to node 10
-    EXPECT_EQ(phase(t, 10), PointPhase::Pending);
-    EXPECT_EQ(phase(t, 11), PointPhase::Unsubmitted);
+    EXPECT_EQ(phase(t, 5), PointState::Pending); // resolves to node 10
+    EXPECT_EQ(phase(t, 10), PointState::Pending);
+    EXPECT_EQ(phase(t, 11), PointState::Unsubmitted);
     f->resolve(0);
-    EXPECT_EQ(phase(t, 5), PointPhase::Signaled);
-    EXPECT_EQ(phase(t, 10), PointPhase::Signaled);
+    EXPECT_EQ(phase(t, 5), PointState::Signaled);
+    EXPECT_EQ(phase(t, 10), PointState::Signaled);
     EXPECT_EQ(t.query(false), 10u);
 }
 
@@ -77,12 +78,12 @@ TEST(TimelineCore, QueryIsInOrderWhileSignalsAreNot)
     t.signal(8); // CPU signal of 8 while 4 and 5 are pending
     EXPECT_EQ(t.query(false), 3u);
     EXPECT_EQ(t.query(true), 8u);
-    EXPECT_EQ(phase(t, 8), PointPhase::Pending); // waits for 4 and 5
+    EXPECT_EQ(phase(t, 8), PointState::Pending); // waits for 4 and 5
     f[4]->resolve(0);
     EXPECT_EQ(t.query(false), 3u);
     f[3]->resolve(0);
     EXPECT_EQ(t.query(false), 8u);
-    EXPECT_EQ(phase(t, 8), PointPhase::Signaled);
+    EXPECT_EQ(phase(t, 8), PointState::Signaled);
 }
 
 TEST(TimelineCore, LatePointJoinsPendingHead)
@@ -152,11 +153,11 @@ TEST(TimelineCore, FailedFenceResolvesPointWithError)
     f->resolve(EOWNERDEAD);
     ASSERT_EQ(w.results.size(), 1u);
     EXPECT_EQ(w.results[0], EOWNERDEAD);
-    EXPECT_EQ(t.info(7).phase, PointPhase::Failed);
+    EXPECT_EQ(t.info(7).state, PointState::Failed);
     EXPECT_EQ(t.info(7).error, EOWNERDEAD);
-    EXPECT_EQ(t.info(6).phase, PointPhase::Failed); // resolves to the same node
+    EXPECT_EQ(t.info(6).state, PointState::Failed); // resolves to the same node
     t.signal(8);
-    EXPECT_EQ(t.info(8).phase, PointPhase::Signaled);
+    EXPECT_EQ(t.info(8).state, PointState::Signaled);
 }
 
 TEST(TimelineCore, CancelledWaiterNeverFires)
@@ -216,7 +217,7 @@ TEST(TimelineCore, BinarySignalReplacesChain)
     EXPECT_EQ(t.query(false), 5u);
     t.signal(0);
     EXPECT_EQ(t.query(false), 0u);
-    EXPECT_EQ(phase(t, 0), PointPhase::Signaled);
+    EXPECT_EQ(phase(t, 0), PointState::Signaled);
 }
 
 TEST(TimelineCore, TransferPointToBinaryAndBack)
@@ -227,12 +228,12 @@ TEST(TimelineCore, TransferPointToBinaryAndBack)
     auto linked = src.fence_for(3, 0);
     ASSERT_TRUE(linked.ok());
     dst.add(0, linked.value());
-    EXPECT_EQ(phase(dst, 0), PointPhase::Pending);
+    EXPECT_EQ(phase(dst, 0), PointState::Pending);
     auto back = dst.fence_for(0, 0);
     ASSERT_TRUE(back.ok());
     src.add(9, back.value());
     f->resolve(0);
-    EXPECT_EQ(phase(dst, 0), PointPhase::Signaled);
+    EXPECT_EQ(phase(dst, 0), PointState::Signaled);
     EXPECT_EQ(src.query(false), 9u);
 }
 
@@ -260,13 +261,13 @@ TEST(TimelineCore, PointsUpToUint64Max)
     Timeline t;
     t.signal(UINT64_MAX - 1);
     EXPECT_EQ(t.query(false), UINT64_MAX - 1);
-    EXPECT_EQ(phase(t, UINT64_MAX), PointPhase::Unsubmitted);
+    EXPECT_EQ(phase(t, UINT64_MAX), PointState::Unsubmitted);
     auto f = std::make_shared<Fence>();
     t.add(UINT64_MAX, f);
-    EXPECT_EQ(phase(t, UINT64_MAX), PointPhase::Pending);
+    EXPECT_EQ(phase(t, UINT64_MAX), PointState::Pending);
     f->resolve(0);
     EXPECT_EQ(t.query(false), UINT64_MAX);
-    EXPECT_EQ(phase(t, UINT64_MAX), PointPhase::Signaled);
+    EXPECT_EQ(phase(t, UINT64_MAX), PointState::Signaled);
 }
 
 namespace {
@@ -381,9 +382,9 @@ TEST(TimelineCore, TransferWaitingForSubmitFailsWhenTheSourceDies)
         auto f = src.fence_for(3, kWaitForSubmit);
         ASSERT_TRUE(f.ok());
         dst.add(1, f.value());
-        EXPECT_EQ(dst.info(1).phase, PointPhase::Pending);
+        EXPECT_EQ(dst.info(1).state, PointState::Pending);
     } // the source timeline dies before point 3 was ever submitted
-    EXPECT_EQ(dst.info(1).phase, PointPhase::Failed);
+    EXPECT_EQ(dst.info(1).state, PointState::Failed);
     EXPECT_EQ(dst.info(1).error, ENOENT);
 }
 
@@ -415,7 +416,7 @@ TEST(TimelineCore, SignalOnIdleChainWakesAttachedWaitersInOrder)
     EXPECT_EQ(t.query(false), 10u);
     t.signal(11); // idle again after the collapse
     EXPECT_EQ(t.query(false), 11u);
-    EXPECT_EQ(phase(t, 11), PointPhase::Signaled);
+    EXPECT_EQ(phase(t, 11), PointState::Signaled);
 }
 
 TEST(TimelineCore, FastPathSignalFromInsideAWakeUpKeepsOrder)
@@ -461,8 +462,8 @@ TEST(TimelineCore, IdleTimelineKeepsNoChainAndSaysTheSameAsOne)
     EXPECT_FALSE(t.has_chain_object()) << "a CPU signal on an idle timeline allocates a chain";
     EXPECT_EQ(t.query(false), 5u);
     EXPECT_EQ(t.query(true), 5u);
-    EXPECT_EQ(phase(t, 5), PointPhase::Signaled);
-    EXPECT_EQ(phase(t, 6), PointPhase::Unsubmitted);
+    EXPECT_EQ(phase(t, 5), PointState::Signaled);
+    EXPECT_EQ(phase(t, 6), PointState::Unsubmitted);
     t.signal(2); // below the head: ignored
     EXPECT_EQ(t.query(true), 5u);
     Recorder now;
@@ -475,7 +476,7 @@ TEST(TimelineCore, IdleTimelineKeepsNoChainAndSaysTheSameAsOne)
     EXPECT_TRUE(t.has_chain_object());
     EXPECT_EQ(t.query(false), 5u);
     EXPECT_EQ(t.query(true), 7u);
-    EXPECT_EQ(phase(t, 6), PointPhase::Pending);
+    EXPECT_EQ(phase(t, 6), PointState::Pending);
     Recorder later;
     ASSERT_TRUE(t.wait(later, 7, 0).ok());
     EXPECT_FALSE(later.fired());
@@ -484,7 +485,7 @@ TEST(TimelineCore, IdleTimelineKeepsNoChainAndSaysTheSameAsOne)
     t.signal(8); // the resolved chain is folded back into the inline head
     EXPECT_FALSE(t.has_chain_object());
     EXPECT_EQ(t.query(false), 8u);
-    EXPECT_EQ(phase(t, 7), PointPhase::Signaled);
+    EXPECT_EQ(phase(t, 7), PointState::Signaled);
 
     // A waiter attached before a reset keeps its snapshot; the timeline starts over inline.
     auto held = std::make_shared<Fence>();
@@ -494,7 +495,7 @@ TEST(TimelineCore, IdleTimelineKeepsNoChainAndSaysTheSameAsOne)
     t.reset();
     EXPECT_FALSE(t.has_fence());
     EXPECT_FALSE(t.has_chain_object());
-    EXPECT_EQ(phase(t, 1), PointPhase::Unsubmitted);
+    EXPECT_EQ(phase(t, 1), PointState::Unsubmitted);
     t.signal(1);
     EXPECT_EQ(t.query(false), 1u);
     EXPECT_FALSE(snap.fired());
@@ -507,14 +508,14 @@ TEST(TimelineCore, IdleTimelineKeepsNoChainAndSaysTheSameAsOne)
     dies->resolve(EOWNERDEAD);
     t.signal(4);
     EXPECT_TRUE(t.has_chain_object());
-    EXPECT_EQ(phase(t, 3), PointPhase::Failed);
+    EXPECT_EQ(phase(t, 3), PointState::Failed);
     EXPECT_EQ(t.info(3).error, EOWNERDEAD);
-    EXPECT_EQ(phase(t, 4), PointPhase::Signaled);
+    EXPECT_EQ(phase(t, 4), PointState::Signaled);
 
     // A binary signal replaces everything with a signaled fence: inline again.
     t.signal(0);
     EXPECT_FALSE(t.has_chain_object());
-    EXPECT_EQ(phase(t, 0), PointPhase::Signaled);
+    EXPECT_EQ(phase(t, 0), PointState::Signaled);
     EXPECT_EQ(t.query(true), 0u);
 }
 

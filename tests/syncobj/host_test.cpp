@@ -195,13 +195,9 @@ TEST_F(Host, WaitsForAClientSignalAndQueries)
     pid_t c = spawn_signaling_client(2);
     auto tl = import_from_child();
     ASSERT_TRUE(tl.ok()) << tl.error().message;
-    EXPECT_EQ((*tl)->kind(), TimelineKind::Service);
     EXPECT_EQ((*tl)->query(2).value().state, PointState::Pending);
     EXPECT_EQ((*tl)->query(3).value().state, PointState::Unsubmitted);
     EXPECT_EQ((*tl)->last_submitted().value(), 2u);
-    auto avail = (*tl)->wait(2, WaitFor::Available);
-    ASSERT_TRUE(avail.ok());
-    EXPECT_TRUE(readable(avail->fd(), 0)) << "submitted already";
     auto w = (*tl)->wait(2);
     ASSERT_TRUE(w.ok());
     EXPECT_FALSE(readable(w->fd(), 0));
@@ -429,18 +425,43 @@ TEST_F(Host, KernelTimelinesAbsentHereAreReportedCleanly)
     EXPECT_TRUE(host_->kernel_device().empty());
 }
 
-TEST(HostCreate, NeedsARuntimeDirOrAPath)
+TEST(HostCreate, NeedsASocketPath)
 {
-    const char* saved = getenv("XDG_RUNTIME_DIR");
-    std::string keep = saved ? saved : "";
-    unsetenv("XDG_RUNTIME_DIR");
+    // The library picks no path of its own (no environment read): the host gives one.
+    std::string dir = make_temp_dir();
+    setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
     auto h = TimelineHost::create({});
-    EXPECT_FALSE(h.ok());
-    if (!h.ok()) {
-        EXPECT_NE(h.error().message.find("XDG_RUNTIME_DIR"), std::string::npos);
-    }
-    if (saved)
-        setenv("XDG_RUNTIME_DIR", keep.c_str(), 1);
+    ASSERT_FALSE(h.ok());
+    EXPECT_EQ(h.error().code, EINVAL);
+    EXPECT_NE(h.error().message.find("HostOptions::socket_path"), std::string::npos) << h.error().message;
+    EXPECT_EQ(rmdir(dir.c_str()), 0) << "the host made something in $XDG_RUNTIME_DIR";
+    unsetenv("XDG_RUNTIME_DIR");
+}
+
+TEST(HostCreate, WithoutTheServiceNoSocketAndServiceTimelinesRefused)
+{
+    int fds_before = count_open_fds();
+    HostOptions opt;
+    opt.run_service = false;
+    auto h = TimelineHost::create(opt);
+    ASSERT_TRUE(h.ok()) << h.error().message;
+    TimelineHost& host = *h.value();
+    EXPECT_EQ(host.fd(), -1);
+    EXPECT_TRUE(host.socket_path().empty());
+    bool acted = false;
+    host.dispatch([&] { acted = true; });
+    EXPECT_TRUE(acted) << "dispatch(act) without a service must still run act";
+    // What a service timeline is, seen from outside: a SOCK_SEQPACKET socket.
+    int s[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s), 0);
+    auto r = host.import_timeline(s[0]);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, EINVAL);
+    EXPECT_NE(r.error().message.find("kernel syncobj fds only"), std::string::npos) << r.error().message;
+    close(s[0]);
+    close(s[1]);
+    h.value().reset();
+    EXPECT_EQ(count_open_fds(), fds_before) << "fd leak";
 }
 
 TEST(HostCreate, RefusesToStealALiveServicesSocket)

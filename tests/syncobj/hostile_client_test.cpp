@@ -418,7 +418,7 @@ TEST(SyncobjHostile, FifoWithAVictimsInodeNumberCannotActOnIt)
     syncobj_wire_point state{{SYNCOBJ_OP_POINT_STATE, 0}, created.aux, 1};
     syncobj_wire_reply r = raw_call(es, s, &state, sizeof state);
     EXPECT_EQ(r.error, 0);
-    EXPECT_EQ(r.aux, static_cast<uint32_t>(syncway::syncobj::core::PointPhase::Pending));
+    EXPECT_EQ(r.aux, static_cast<uint32_t>(syncway::syncobj::PointState::Pending));
     EXPECT_NE(es.svc->find_timeline(victim_tl), nullptr) << "the host no longer recognises the victim's timeline";
     int s2 = raw_connect(es.path());
     es.pump(5);
@@ -428,7 +428,7 @@ TEST(SyncobjHostile, FifoWithAVictimsInodeNumberCannotActOnIt)
     ASSERT_EQ(write(p[1], "x", 1), 1);
     es.pump(10);
     r = raw_call(es, s, &state, sizeof state);
-    EXPECT_EQ(r.aux, static_cast<uint32_t>(syncway::syncobj::core::PointPhase::Signaled));
+    EXPECT_EQ(r.aux, static_cast<uint32_t>(syncway::syncobj::PointState::Signaled));
     close(p[1]);
     close(victim_tl);
     close(s);

@@ -1,7 +1,8 @@
 # syncobj/ and syncway on kernel timelines: the 6.12 kernel's virtio-gpu has timeline syncobjs
 # and DRM_IOCTL_SYNCOBJ_EVENTFD (session kernel612). Backend selection, kernel fences imported
 # into kernel timeline points, the IGT-derived syncobj cases run on the DRM backend, and syncway
-# (--syncobj drm, headless) taking a client's kernel timelines through linux-drm-syncobj-v1.
+# (--syncobj drm, headless) taking a client's kernel timelines through linux-drm-syncobj-v1,
+# also with SYNCOBJ_EVENTFD hidden from it (as on 5.2-6.5 kernels).
 . "$VM_LIB"
 vm_runtime_dir
 kver=$(uname -r)
@@ -100,5 +101,59 @@ if [ $rc = 0 ] && grep -q "timelines from the drm backend" "$CHECK_TMP/example.l
     vm_pass example-drm "$(grep -E "^explicit-sync-shm:" "$CHECK_TMP/example.log")"
 else
     vm_failed example-drm "syncway -- explicit-sync-shm with --syncobj drm: exit $rc (want 0, the drm backend, 60 frames)"$'\n'"$(tail -n 40 "$CHECK_TMP/example.log")"
+fi
+# host-points, host-points-no-eventfd: the compositor's host (syncobj/host) on the render node's
+# syncobjs, as syncway --syncobj drm uses it: a binary syncobj holding an unsignaled sync_file
+# fence (point 0) is pending and its wait quiet until the fence signals, and a point waited for
+# before its submission is quiet until submitted and signaled. Run with SYNCOBJ_EVENTFD, then
+# with that ioctl answering ENOTTY (libvm-no-syncobj-eventfd.so, standing in for Linux 5.2-6.5):
+# the host then waits through its waiter thread (DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT).
+noeventfd=$BUILD_ROOT/tests/vm/libvm-no-syncobj-eventfd.so
+start=$SECONDS
+if out=$(timeout -k 5 30 "$probe" host-kernel-points 2>&1) && grep -q "waited for by SYNCOBJ_EVENTFD" <<<"$out"; then
+    vm_pass host-points "$out ($((SECONDS - start)) s)"
+else
+    vm_failed host-points "$out (want the host on SYNCOBJ_EVENTFD)"
+fi
+start=$SECONDS
+if out=$(SYNCWAY_VM_NO_EVENTFD=vm-fence-probe LD_PRELOAD=$noeventfd timeout -k 5 30 "$probe" host-kernel-points 2>&1) &&
+   grep -q "answered ENOTTY in vm-fence-probe" <<<"$out" && grep -q "waited for by a waiter thread" <<<"$out"; then
+    vm_pass host-points-no-eventfd "$out ($((SECONDS - start)) s)"
+else
+    vm_failed host-points-no-eventfd "$out (want SYNCOBJ_EVENTFD hidden and the host on its waiter thread)"
+fi
+
+# no-eventfd: syncway --syncobj drm where SYNCOBJ_EVENTFD answers ENOTTY in syncway only (its
+# clients keep it): it must still advertise the global and accept the clients' kernel
+# timelines, hold commits until their acquire points signal, signal release points, and present
+# (the protocol Flow cases with kernel timelines, then the example client's 60 frames).
+noevfd_cases=Flow.CommitHeldUntilAcquireSignaled:Flow.LaterCommitsQueueBehindHeldOne:Flow.ReleasedWhenSurfaceDestroyed
+if [ -z "$line" ]; then
+    vm_failed no-eventfd "the host listed no protocol test 'flow' ($list)"
+else
+    start=$SECONDS
+    run_noevfd() { shift 4; SYNCWAY_VM_NO_EVENTFD=syncway LD_PRELOAD=$noeventfd SYNCWAY_SYNCOBJ=drm SYNCOBJ_TEST_BACKEND=drm timeout -k 5 120 "$@" --gtest_filter="$noevfd_cases"; }
+    eval "run_noevfd ${line#vm_suite_test }" > "$CHECK_TMP/noevfd-flow.log" 2>&1
+    rc=$?
+    passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$CHECK_TMP/noevfd-flow.log")
+    want=$(tr ':' '\n' <<<"$noevfd_cases" | wc -l)
+    SYNCWAY_VM_NO_EVENTFD=syncway LD_PRELOAD=$noeventfd SYNCWAY_SYNCOBJ=drm timeout -k 5 60 \
+        "$BUILD_ROOT/compositor/syncway" --backend headless --output 640x480 -- "$example" --frames 60 \
+        > "$CHECK_TMP/noevfd-example.log" 2>&1
+    erc=$?
+    summary="without SYNCOBJ_EVENTFD in syncway: protocol Flow cases exit $rc, ${passed:-0}/$want passed; explicit-sync-shm exit $erc ($((SECONDS - start)) s)"
+    # The flow cases' fixture shows only syncway's "explicit sync (...)" line: on 6.12 it can
+    # name the waiter thread only if the library hid the ioctl. The example shows all of stderr.
+    if ! grep -q "answered ENOTTY in syncway" "$CHECK_TMP/noevfd-example.log"; then
+        vm_failed no-eventfd "$summary; the preload library never hid SYNCOBJ_EVENTFD from syncway"$'\n'"$(tail -n 40 "$CHECK_TMP/noevfd-example.log")"
+    elif ! grep -q "explicit sync (--syncobj drm).*kernel syncobj fds accepted through /dev/dri/renderD.*waiter thread" "$CHECK_TMP/noevfd-flow.log"; then
+        vm_failed no-eventfd "$summary; syncway never logged that it accepts kernel syncobj fds through its waiter thread"$'\n'"$(tail -n 60 "$CHECK_TMP/noevfd-flow.log")"
+    elif [ $rc = 0 ] && [ "${passed:-0}" = "$want" ] && [ $erc = 0 ] &&
+         grep -q "timelines from the drm backend" "$CHECK_TMP/noevfd-example.log" &&
+         grep -q "60 frames committed with explicit sync" "$CHECK_TMP/noevfd-example.log"; then
+        vm_pass no-eventfd "$summary"$'\n'"$(grep -m1 -o "explicit sync (--syncobj drm).*" "$CHECK_TMP/noevfd-flow.log")"$'\n'"$(grep -E '^\[       OK \]' "$CHECK_TMP/noevfd-flow.log")"$'\n'"$(grep -E "^explicit-sync-shm:" "$CHECK_TMP/noevfd-example.log")"
+    else
+        vm_failed no-eventfd "$summary"$'\n'"$(tail -n 60 "$CHECK_TMP/noevfd-flow.log")"$'\n'"$(tail -n 20 "$CHECK_TMP/noevfd-example.log")"
+    fi
 fi
 vm_group_status

@@ -146,7 +146,7 @@ Status probe_kernel_backends()
     if (syncobj_dev)
         return wrong("forcing syncobj-dev succeeded, but this kernel has no /dev/syncobj");
     std::printf("forced syncobj-dev: refused: %s\n", syncobj_dev.error().message.c_str());
-    auto node = syncobj::DrmSyncobjDevice::open_first();
+    auto node = syncobj::DrmSyncobjDevice::open_first(syncobj::DrmSyncobjDevice::Need::TimelinesAndEventfd);
     if (!node)
         return wrong("no render node passes the DRM backend's probe: " + node.error().message);
     drmVersionPtr version = drmGetVersion(node->fd());
@@ -243,7 +243,9 @@ int main(int argc, char** argv)
         "  import-vgem     the same for vgem's implicit write fence, exported as a sync_file\n"
         "  drm-wait-before-signal  (6.12, root) submit, wait and signal a DRM-backend point in three processes\n"
         "  drm-signaler-died       (6.12, root) a signaler process exits unsignaled: waiters see EOWNERDEAD\n"
-        "  drm-submit-no-sw-sync   (6.12) as uid 65534, submit fails with EOPNOTSUPP naming sw_sync's path\n";
+        "  drm-submit-no-sw-sync   (6.12) as uid 65534, submit fails with EOPNOTSUPP naming sw_sync's path\n"
+        "  host-kernel-points      (6.12, root) the compositor's host on kernel syncobjs: binary point 0 and a\n"
+        "                          point waited for before submission stay quiet until their fences signal\n";
     if (argc != 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
         std::fputs(usage, argc == 2 ? stdout : stderr);
         return argc == 2 ? 0 : 2;
@@ -256,6 +258,7 @@ int main(int argc, char** argv)
                         : cmd == "drm-wait-before-signal" ? probe_drm_wait_before_signal()
                         : cmd == "drm-signaler-died"      ? probe_drm_signaler_died()
                         : cmd == "drm-submit-no-sw-sync"  ? probe_drm_submit_without_sw_sync()
+                        : cmd == "host-kernel-points"     ? probe_host_kernel_points()
                                                   : syncway::make_error(EINVAL, "unknown command '" + cmd + "'");
     if (s)
         return 0;

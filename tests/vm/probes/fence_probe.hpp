@@ -45,6 +45,8 @@ inline bool readable(int fd, int timeout_ms)
 
 // (6.12, root) syncobj_submit on the DRM backend: a point submitted in one process, waited
 // for (WAIT and EVENTFD) in a second, signaled by a third holding the only signaler.
+// host_kernel_probe.cpp
+Status probe_host_kernel_points();
 Status probe_drm_wait_before_signal();
 // (6.12, root) a signaler process that exits unsignaled: the blocked waiter, WAIT_ALL beside a
 // point that signaled, the eventfd and point_state all see SYNCOBJ_ERROR_SIGNALER_DIED.
