@@ -71,6 +71,27 @@ std::string read_file(const std::string& path)
     return s.str();
 }
 
+// syncway running COMMAND while it records its commits (--record DIR --record-trace-only; read
+// back with trace()), and the layer logging why it acts (VK_LOADER_DEBUG=info).
+struct RecordedRun {
+    TempDir dir;
+    ScopedEnv debug{"VK_LOADER_DEBUG", "info"};
+    Compositor c;
+
+    RecordedRun(std::vector<std::string> options, std::vector<std::string> command)
+        : c(with_recording(std::move(options), dir), std::move(command))
+    {
+    }
+    std::string trace() const { return read_file(dir.path() + "/rec/trace.jsonl"); }
+
+private:
+    static std::vector<std::string> with_recording(std::vector<std::string> options, const TempDir& dir)
+    {
+        options.insert(options.end(), {"--record", dir.path() + "/rec", "--record-trace-only"});
+        return options;
+    }
+};
+
 // Commits of syncway's recording (--record DIR --record-trace-only, DIR/trace.jsonl) that were
 // held for their acquire point: explicit sync that really waited.
 size_t held_commits(const std::string& trace)
@@ -166,20 +187,17 @@ TEST(Vkcube, ShowsTheCubeWithAcquirePoints)
 {
     if (!have("vkcube-wayland"))
         GTEST_SKIP() << "vkcube-wayland (vulkan-tools) is not installed";
-    TempDir dir;
-    const std::string trace = dir.path() + "/rec/trace.jsonl";
-    ScopedEnv debug("VK_LOADER_DEBUG", "info");
-    Compositor c({"--output", "800x600@60", "--record", dir.path() + "/rec", "--record-trace-only"},
-                 client({"vkcube-wayland", "--c", "100000"}));
+    RecordedRun run({"--output", "800x600@60"}, client({"vkcube-wayland", "--c", "100000"}));
+    Compositor& c = run.c;
     ASSERT_TRUE(c.wait_ready()) << c.process().output();
     auto shot = c.wait_for_screenshot([](const Image& i) { return i.count({0, 0, i.width(), i.height()}, teal) > 2000; });
     ASSERT_TRUE(shot) << c.process().output();
     EXPECT_GT(shot->count({0, 0, shot->width(), shot->height()}, teal), 2000u) << "no cube on screen";
     // FIFO commits after the previous frame's callback, by when vkcube's light frame is
     // often done: only some commits are held. One shows that explicit sync happened.
-    ASSERT_TRUE(wait_until([&] { return held_commits(read_file(trace)) >= 1; }, 30s))
+    ASSERT_TRUE(wait_until([&] { return held_commits(run.trace()) >= 1; }, 30s))
         << "syncway's recording shows no commit held for its acquire point:\n"
-        << read_file(trace).substr(0, 4000) << c.process().output();
+        << run.trace().substr(0, 4000) << c.process().output();
     EXPECT_TRUE(contains(c.process().output(), kActs)) << c.process().output();
     EXPECT_TRUE(c.process().running()) << c.process().output();
 }
@@ -189,16 +207,13 @@ TEST(Vkcube, MailboxCommitsAreHeldForTheirAcquirePoints)
 {
     if (!have("vkcube-wayland"))
         GTEST_SKIP() << "vkcube-wayland (vulkan-tools) is not installed";
-    TempDir dir;
-    const std::string trace = dir.path() + "/rec/trace.jsonl";
-    ScopedEnv debug("VK_LOADER_DEBUG", "info");
-    Compositor c({"--output", "640x480@60", "--record", dir.path() + "/rec", "--record-trace-only"},
-                 client({"vkcube-wayland", "--c", "200", "--present_mode", "1"}));
+    RecordedRun run({"--output", "640x480@60"}, client({"vkcube-wayland", "--c", "200", "--present_mode", "1"}));
+    Compositor& c = run.c;
     ASSERT_TRUE(c.wait_ready()) << c.process().output();
     ASSERT_TRUE(c.process().wait(120s)) << c.process().output();
     EXPECT_EQ(c.process().exit_code(), 0) << c.process().output();
     EXPECT_TRUE(contains(c.process().output(), "present mode 1: " + kActs)) << c.process().output();
-    EXPECT_GE(held_commits(read_file(trace)), 50u) << read_file(trace).substr(0, 4000);
+    EXPECT_GE(held_commits(run.trace()), 50u) << run.trace().substr(0, 4000);
 }
 
 // The same under Khronos' validation layer: it loads, and says nothing about the layer's calls
@@ -227,19 +242,16 @@ TEST(Vkcube, PassesThroughWithoutTheGlobal)
 {
     if (!have("vkcube-wayland"))
         GTEST_SKIP() << "vkcube-wayland (vulkan-tools) is not installed";
-    TempDir dir;
-    const std::string trace = dir.path() + "/rec/trace.jsonl";
-    ScopedEnv debug("VK_LOADER_DEBUG", "info");
-    Compositor c({"--syncobj", "off", "--record", dir.path() + "/rec", "--record-trace-only"},
-                 client({"vkcube-wayland", "--c", "60"}));
+    RecordedRun run({"--syncobj", "off"}, client({"vkcube-wayland", "--c", "60"}));
+    Compositor& c = run.c;
     ASSERT_TRUE(c.wait_ready()) << c.process().output();
     ASSERT_TRUE(c.process().wait(60s));
     const std::string out = c.process().output();
     EXPECT_EQ(c.process().exit_code(), 0) << out;
     EXPECT_TRUE(contains(out, "does not advertise wp_linux_drm_syncobj_manager_v1")) << out;
     EXPECT_FALSE(contains(out, kActs)) << out;
-    EXPECT_GT(read_file(trace).size(), 0u) << "no recording";
-    EXPECT_EQ(commits_with_acquire_points(read_file(trace)), 0u);
+    EXPECT_GT(run.trace().size(), 0u) << "no recording";
+    EXPECT_EQ(commits_with_acquire_points(run.trace()), 0u);
 }
 
 // --no-vulkan-layer: the loader never loads the layer.
@@ -361,11 +373,8 @@ TEST(Client, CompositorKilledUnderTheApplication)
 TEST(Client, ImagePathFollowsTheDmaBufSource)
 {
     const bool dmabuf = dma_buf_source_exists();
-    TempDir dir;
-    const std::string trace = dir.path() + "/rec/trace.jsonl";
-    ScopedEnv debug("VK_LOADER_DEBUG", "info");
-    Compositor c({"--output", "640x480@60", "--record", dir.path() + "/rec", "--record-trace-only"},
-                 test_client({"solid-red", "--frames", "30"}));
+    RecordedRun run({"--output", "640x480@60"}, test_client({"solid-red", "--frames", "30"}));
+    Compositor& c = run.c;
     ASSERT_TRUE(c.wait_ready()) << c.process().output();
     ASSERT_TRUE(wait_until([&] { return contains(c.process().output(), "fps "); }, 60s)) << c.process().output();
     auto red = [](Rgb p) { return p.r > 200 && p.g < 50 && p.b < 50; };
@@ -378,14 +387,14 @@ TEST(Client, ImagePathFollowsTheDmaBufSource)
     EXPECT_TRUE(contains(out, said)) << "expected the layer to say \"" << said << "\":\n" << out;
     const std::string kind = dmabuf ? "dmabuf" : "shm";
     size_t with_buffer = 0;
-    for (const TraceCommit& commit : trace_commits(read_file(trace))) {
+    for (const TraceCommit& commit : trace_commits(run.trace())) {
         if (commit.buffer_kind.empty())
             continue;
         ++with_buffer;
         EXPECT_EQ(commit.buffer_kind, kind) << "surface " << commit.surface;
         EXPECT_GE(commit.acquire_timeline, 0) << "a commit without an acquire point";
     }
-    EXPECT_GE(with_buffer, 30u) << read_file(trace).substr(0, 4000);
+    EXPECT_GE(with_buffer, 30u) << run.trace().substr(0, 4000);
 }
 
 // Two windows of one process, each with its own swapchain (FIFO and MAILBOX), presented from
@@ -393,11 +402,8 @@ TEST(Client, ImagePathFollowsTheDmaBufSource)
 // commits with acquire and release timelines of its own, interleaved with the other's.
 TEST(Client, TwoSwapchainsInOneProcess)
 {
-    TempDir dir;
-    const std::string trace = dir.path() + "/rec/trace.jsonl";
-    ScopedEnv debug("VK_LOADER_DEBUG", "info");
-    Compositor c({"--output", "640x480@60", "--record", dir.path() + "/rec", "--record-trace-only"},
-                 test_client({"two-windows", "--frames", "60", "--size", "320x240"}));
+    RecordedRun run({"--output", "640x480@60"}, test_client({"two-windows", "--frames", "60", "--size", "320x240"}));
+    Compositor& c = run.c;
     ASSERT_TRUE(c.wait_ready()) << c.process().output();
     ASSERT_TRUE(wait_until([&] { return contains(c.process().output(), "two windows ok"); }, 60s))
         << c.process().output();
@@ -423,7 +429,7 @@ TEST(Client, TwoSwapchainsInOneProcess)
     };
     std::map<long, PerSurface> surfaces;
     std::set<long> clients;
-    const auto commits = trace_commits(read_file(trace));
+    const auto commits = trace_commits(run.trace());
     for (size_t i = 0; i < commits.size(); ++i) {
         const TraceCommit& commit = commits[i];
         if (commit.acquire_timeline < 0)
@@ -435,7 +441,7 @@ TEST(Client, TwoSwapchainsInOneProcess)
         s.held += commit.held;
         clients.insert(commit.client);
     }
-    ASSERT_EQ(surfaces.size(), 2u) << "expected two surfaces with acquire points:\n" << read_file(trace).substr(0, 4000);
+    ASSERT_EQ(surfaces.size(), 2u) << "expected two surfaces with acquire points:\n" << run.trace().substr(0, 4000);
     EXPECT_EQ(clients.size(), 1u) << "the two surfaces should be one client's";
     auto& a = surfaces.begin()->second;
     auto& b = std::next(surfaces.begin())->second;
