@@ -179,6 +179,32 @@ bool dma_buf_source_exists()
     return found;
 }
 
+// The exporters ("system", "udmabuf", ...) of the dma-bufs process `pid` holds open, one entry
+// per fd (/proc/PID/fdinfo names a dma-buf's exporter in its exp_name line).
+std::vector<std::string> dma_bufs_held_by(pid_t pid)
+{
+    std::vector<std::string> out;
+    const std::string fds = "/proc/" + std::to_string(pid) + "/fdinfo";
+    DIR* dir = ::opendir(fds.c_str());
+    if (!dir)
+        return out;
+    while (dirent* entry = ::readdir(dir)) {
+        std::istringstream info(read_file(fds + "/" + entry->d_name));
+        for (std::string line; std::getline(info, line);)
+            if (line.rfind("exp_name:", 0) == 0)
+                out.push_back(line.substr(line.find_first_not_of(" \t", 9)));
+    }
+    ::closedir(dir);
+    return out;
+}
+
+// The line of `output` that holds `what`, from there to its end.
+std::string line_with(const std::string& output, const std::string& what)
+{
+    size_t at = output.find(what);
+    return at == std::string::npos ? std::string() : output.substr(at, output.find('\n', at) - at);
+}
+
 } // namespace
 
 // vkcube renders through the layer: the cube is on screen, and syncway's trace shows commits
@@ -367,9 +393,11 @@ TEST(Client, CompositorKilledUnderTheApplication)
 }
 
 // Where a dma-buf source exists (a dma-buf heap or udmabuf: the VM tier), swapchain images are
-// dma-bufs shared through linux-dmabuf; where none does (this host, CI), memfds through wl_shm.
-// Either way the layer says which and why, every commit of the window carries that kind of
-// buffer with an acquire point, and its red frames reach the screen.
+// dma-bufs shared through linux-dmabuf: syncway holds them open (one per image at least); where
+// none does (this host, CI), memfds through wl_shm: syncway holds no dma-buf. Either way the
+// layer says which and why, every commit of the window carries an acquire point, and its red
+// frames reach the screen. Prints the layer's line and the exporters syncway holds (for the VM
+// check, which tells a heap from udmabuf by them).
 TEST(Client, ImagePathFollowsTheDmaBufSource)
 {
     const bool dmabuf = dma_buf_source_exists();
@@ -385,13 +413,21 @@ TEST(Client, ImagePathFollowsTheDmaBufSource)
     const std::string out = c.process().output();
     const std::string said = dmabuf ? "images: dma-bufs from " : "images: memfds through wl_shm: no dma-buf source on this machine";
     EXPECT_TRUE(contains(out, said)) << "expected the layer to say \"" << said << "\":\n" << out;
-    const std::string kind = dmabuf ? "dmabuf" : "shm";
+    std::printf("layer: %s\n", line_with(out, "images: ").c_str());
+    const std::vector<std::string> held = dma_bufs_held_by(c.process().pid());
+    std::string exporters;
+    for (const std::string& e : held)
+        exporters += " " + e;
+    std::printf("syncway holds %zu dma-bufs:%s\n", held.size(), exporters.c_str());
+    if (dmabuf)
+        EXPECT_GE(held.size(), 3u) << "the swapchain's images should be dma-bufs syncway imported";
+    else
+        EXPECT_EQ(held.size(), 0u) << "no dma-buf source here, yet syncway holds dma-bufs:" << exporters;
     size_t with_buffer = 0;
     for (const TraceCommit& commit : trace_commits(run.trace())) {
         if (commit.buffer_kind.empty())
             continue;
         ++with_buffer;
-        EXPECT_EQ(commit.buffer_kind, kind) << "surface " << commit.surface;
         EXPECT_GE(commit.acquire_timeline, 0) << "a commit without an acquire point";
     }
     EXPECT_GE(with_buffer, 30u) << run.trace().substr(0, 4000);

@@ -3,8 +3,10 @@
 # none and only ever takes the wl_shm path). The wsi suite's case
 # Client.ImagePathFollowsTheDmaBufSource runs here as on the host: lavapipe renders red frames
 # into the images through their CPU mapping, syncway (headless, pixman) maps the dma-bufs and
-# shows them (grim), its recording must show every commit's buffer as a dma-buf with an
-# acquire point, and the layer's log must name the source.
+# shows them (grim), every commit in its recording carries an acquire point, syncway must hold
+# the images' dma-bufs open (/proc/PID/fdinfo), and the layer's log must name the source.
+# (syncway's recording calls these buffers "shm": it names a buffer by how wlroots can access
+# it, and the pixman renderer's linux-dmabuf buffers offer CPU access only.)
 # Sub-checks: heap (/dev/dma_heap/system, what heaps/ tries first), udmabuf (the heaps hidden
 # under an empty tmpfs, so heaps/ falls back to /dev/udmabuf), no-source (both hidden: the
 # layer must fall back to memfds through wl_shm).
@@ -15,27 +17,32 @@
 export SYNCWAY_BIN=$BUILD_ROOT/compositor/syncway WSI_TEST_CLIENT=$BUILD_ROOT/tests/wsi/wsi-test-client
 export LP_NUM_THREADS=1 VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json NODEVICE_SELECT=1
 
-# wsi_case NAME EXPECTED: the gtest case passes and the layer's log line names EXPECTED.
+# wsi_case NAME SAID HELD: the gtest case passes, the layer's line names SAID and syncway holds
+# dma-bufs of exporter HELD ("" for none).
 wsi_case() {
-    local name=$1 expected=$2 log=$CHECK_TMP/$1.log said
+    local name=$1 said=$2 held=$3 log=$CHECK_TMP/$1.log layer holds
     if ! "$BUILD_ROOT/tests/wsi/test_wsi" --gtest_filter=Client.ImagePathFollowsTheDmaBufSource > "$log" 2>&1; then
-        vm_failed "$name" "Client.ImagePathFollowsTheDmaBufSource failed: $(grep -v '^\[' "$log" | tail -40)"
+        vm_failed "$name" "Client.ImagePathFollowsTheDmaBufSource failed: $(cat "$log")"
         return
     fi
-    said=$(grep -o 'images: [^"]*' "$log" | head -1)
-    case $said in
-        *"$expected"*) vm_pass "$name" "$said" ;;
-        *) vm_failed "$name" "the test passed, but the layer said \"$said\", expected \"$expected\"" ;;
-    esac
+    layer=$(grep -m1 '^layer: ' "$log")
+    holds=$(grep -m1 '^syncway holds ' "$log")
+    if [[ $layer != *"$said"* ]]; then
+        vm_failed "$name" "the test passed, but the layer said \"$layer\", expected \"$said\""
+    elif [ -n "$held" ] && [[ $holds != *" $held"* ]]; then
+        vm_failed "$name" "the test passed, but $holds, expected ones from $held"
+    else
+        vm_pass "$name" "$layer; $holds"
+    fi
 }
 
-wsi_case heap "dma-bufs from dma-buf heap 'system'"
+wsi_case heap "dma-bufs from dma-buf heap 'system'" system
 
 # An empty tmpfs over /dev/dma_heap hides the heaps from heaps/ (and from the test's own look).
 mount -t tmpfs -o size=1m,mode=0755 none /dev/dma_heap || vm_fail "cannot hide /dev/dma_heap"
-wsi_case udmabuf "dma-bufs from udmabuf (/dev/udmabuf)"
+wsi_case udmabuf "dma-bufs from udmabuf (/dev/udmabuf)" udmabuf
 mv /dev/udmabuf /dev/udmabuf.hidden || vm_fail "cannot hide /dev/udmabuf"
-wsi_case no-source "memfds through wl_shm: no dma-buf source on this machine"
+wsi_case no-source "memfds through wl_shm: no dma-buf source on this machine" ""
 mv /dev/udmabuf.hidden /dev/udmabuf
 umount /dev/dma_heap
 vm_group_status
