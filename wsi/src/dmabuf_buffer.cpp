@@ -36,8 +36,9 @@ const zwp_linux_buffer_params_v1_listener params_listener = {.created = created,
 } // namespace
 
 wl_buffer* create_dmabuf_buffer(WaylandConnection& connection, const DmabufPlane& plane, uint32_t width,
-                                uint32_t height, uint32_t drm_format, std::string* error)
+                                uint32_t height, uint32_t drm_format, std::string* error, bool* lost)
 {
+    *lost = false;
     Answer answer;
     zwp_linux_buffer_params_v1* params = zwp_linux_dmabuf_v1_create_params(connection.dmabuf());
     zwp_linux_buffer_params_v1_add_listener(params, &params_listener, &answer);
@@ -51,6 +52,7 @@ wl_buffer* create_dmabuf_buffer(WaylandConnection& connection, const DmabufPlane
         zwp_linux_buffer_params_v1_destroy(params);
     }
     if (wait == WaylandConnection::Wait::Lost) {
+        *lost = true;
         *error = "the Wayland connection failed while the compositor imported a dma-buf";
         return nullptr;
     }

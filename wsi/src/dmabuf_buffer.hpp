@@ -19,8 +19,9 @@ struct DmabufPlane {
 // Asks the compositor to import the buffer and waits (on the layer's queue, up to 5 s) for its
 // answer: `create`, not `create_immed`, because a refused create_immed is a protocol error that
 // would end the application's connection, while a refused create is an event the layer can
-// answer by falling back to wl_shm. Null with *error saying why when refused or on timeout.
+// answer by falling back to wl_shm. Null with *error saying why when refused, on timeout, or
+// (*lost set) when the connection failed.
 wl_buffer* create_dmabuf_buffer(WaylandConnection& connection, const DmabufPlane& plane, uint32_t width,
-                                uint32_t height, uint32_t drm_format, std::string* error);
+                                uint32_t height, uint32_t drm_format, std::string* error, bool* lost);
 
 } // namespace syncway::wsi

@@ -136,11 +136,11 @@ VkResult SwapchainImage::create(Device& device, WaylandConnection& connection, c
 
     if (buffer->is_dmabuf()) {
         DmabufPlane plane{buffer->fd.get(), uint32_t(layout.offset), uint32_t(layout.rowPitch)};
+        bool lost = false;
         self->buffer_ = create_dmabuf_buffer(connection, plane, params.extent.width, params.extent.height,
-                                             drm_format_of_shm(params.shm_format), error);
+                                             drm_format_of_shm(params.shm_format), error, &lost);
         if (!self->buffer_)
-            return VK_ERROR_FORMAT_NOT_SUPPORTED;
-        self->is_dmabuf_ = true;
+            return lost ? VK_ERROR_SURFACE_LOST_KHR : VK_ERROR_FORMAT_NOT_SUPPORTED;
     } else {
         if (params.path == ImageSharing::Dmabuf)
             *note = "heaps/ gave a memfd, shared through wl_shm: " + buffer->fallback_reason;

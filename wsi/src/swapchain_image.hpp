@@ -32,7 +32,8 @@ public:
     // Everything created, or an error code with *error naming what failed. On the dma-buf
     // path, an image whose buffer could not be a dma-buf after all (heaps/ fell back to a
     // memfd) is shared through wl_shm, and *note says why; a dma-buf the compositor refuses
-    // fails with VK_ERROR_FORMAT_NOT_SUPPORTED (the swapchain then retries with wl_shm).
+    // (or does not answer for) fails with VK_ERROR_FORMAT_NOT_SUPPORTED (the swapchain then
+    // retries with wl_shm), a connection lost meanwhile with VK_ERROR_SURFACE_LOST_KHR.
     static VkResult create(Device& device, WaylandConnection& connection, const ImageParams& params,
                            std::unique_ptr<SwapchainImage>* out, std::string* error, std::string* note);
     ~SwapchainImage();
@@ -46,8 +47,6 @@ public:
     wp_linux_drm_syncobj_timeline_v1* release_timeline() const { return release_timeline_; }
     uint32_t width() const { return width_; }
     uint32_t height() const { return height_; }
-    // Shared through linux-dmabuf (else wl_shm).
-    bool is_dmabuf() const { return is_dmabuf_; }
 
 private:
     SwapchainImage(Device& device, WaylandConnection& connection) : device_(device), connection_(connection) {}
@@ -62,7 +61,6 @@ private:
     int release_fd_ = -1;
     wp_linux_drm_syncobj_timeline_v1* release_timeline_ = nullptr;
     uint32_t width_ = 0, height_ = 0;
-    bool is_dmabuf_ = false;
 };
 
 } // namespace syncway::wsi
