@@ -17,12 +17,8 @@
 // CPU wrapper mode: bench-wsi-present --cpu-of COMMAND ARGS...
 #include "presentation-time-client-protocol.h"
 
-#include <syncway/testing/core_globals.hpp>
 #include <syncway/testing/dispatch.hpp>
-#include <syncway/testing/toplevel.hpp>
-
-#define VK_USE_PLATFORM_WAYLAND_KHR 1
-#include <vulkan/vulkan.h>
+#include <syncway/testing/vulkan_client.hpp>
 
 #ifdef HAVE_SHADER_SCENE
 #include "scene_frag_spv.h"
@@ -47,17 +43,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-[[noreturn]] void die(const std::string& what)
-{
-    std::fprintf(stderr, "bench-wsi-present: %s\n", what.c_str());
-    std::exit(1);
-}
+[[noreturn]] void die(const std::string& what) { syncway::testing::client_fail(what); }
 
-void check(VkResult r, const char* what)
-{
-    if (r != VK_SUCCESS)
-        die(std::string(what) + " returned " + std::to_string(r));
-}
+void check(VkResult r, const char* what) { syncway::testing::vk_check(r, what); }
 
 int64_t now_ns()
 {
@@ -241,90 +229,32 @@ const wp_presentation_feedback_listener feedback_listener = {feedback_sync_outpu
 
 int run_client(const std::string& scene, int frames)
 {
-    wl_display* display = wl_display_connect(nullptr);
-    if (!display)
-        die("no compositor");
-    struct Globals {
-        syncway::testing::CoreGlobals core;
-        wp_presentation* presentation = nullptr;
-        uint32_t clock = 0;
-    } g;
-    wl_registry* registry = wl_display_get_registry(display);
-    static const wl_registry_listener listener = {
-        .global = [](void* data, wl_registry* r, uint32_t name, const char* iface, uint32_t) {
-            auto* g = static_cast<Globals*>(data);
-            if (g->core.bind(r, name, iface))
-                return;
-            if (std::strcmp(iface, wp_presentation_interface.name) == 0)
-                g->presentation = static_cast<wp_presentation*>(wl_registry_bind(r, name, &wp_presentation_interface, 1));
-        },
-        .global_remove = [](void*, wl_registry*, uint32_t) {},
-    };
-    wl_registry_add_listener(registry, &listener, &g);
-    wl_display_roundtrip(display);
-    if (!g.core.complete() || !g.presentation)
-        die("missing globals (wp_presentation?)");
-    static const wp_presentation_listener pl = {[](void* data, wp_presentation*, uint32_t clock) {
-        static_cast<Globals*>(data)->clock = clock;
+    wp_presentation* presentation_global = nullptr;
+    uint32_t clock = 0;
+    syncway::testing::WaylandClient wl([&](wl_registry* r, uint32_t name, const char* iface) {
+        if (std::strcmp(iface, wp_presentation_interface.name) == 0 && !presentation_global)
+            presentation_global = static_cast<wp_presentation*>(wl_registry_bind(r, name, &wp_presentation_interface, 1));
+    });
+    wl_display* display = wl.display();
+    if (!presentation_global)
+        die("the compositor lacks wp_presentation");
+    static const wp_presentation_listener pl = {[](void* data, wp_presentation*, uint32_t c) {
+        *static_cast<uint32_t*>(data) = c;
     }};
-    wp_presentation_add_listener(g.presentation, &pl, &g);
-    syncway::testing::Toplevel toplevel(g.core.compositor, g.core.wm_base, "bench-wsi-present");
-    syncway::testing::dispatch_until(display, [&] { return toplevel.configured(); }, 10s);
-    if (g.clock != CLOCK_MONOTONIC)
+    wp_presentation_add_listener(presentation_global, &pl, &clock);
+    auto toplevel = wl.toplevel("bench-wsi-present");
+    if (clock != CLOCK_MONOTONIC)
         die("the presentation clock is not CLOCK_MONOTONIC");
 
-    VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
-    app.apiVersion = VK_API_VERSION_1_1;
-    const char* extensions[] = {VK_KHR_SURFACE_EXTENSION_NAME, VK_KHR_WAYLAND_SURFACE_EXTENSION_NAME};
-    VkInstanceCreateInfo ici{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
-    ici.pApplicationInfo = &app;
-    ici.enabledExtensionCount = 2;
-    ici.ppEnabledExtensionNames = extensions;
-    VkInstance instance;
-    check(vkCreateInstance(&ici, nullptr, &instance), "vkCreateInstance");
-    uint32_t count = 1;
-    VkPhysicalDevice physical;
-    vkEnumeratePhysicalDevices(instance, &count, &physical);
-    VkWaylandSurfaceCreateInfoKHR sci{VK_STRUCTURE_TYPE_WAYLAND_SURFACE_CREATE_INFO_KHR};
-    sci.display = display;
-    sci.surface = toplevel.surface();
-    VkSurfaceKHR surface;
-    check(vkCreateWaylandSurfaceKHR(instance, &sci, nullptr, &surface), "vkCreateWaylandSurfaceKHR");
-    float priority = 1;
-    VkDeviceQueueCreateInfo qci{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
-    qci.queueCount = 1;
-    qci.pQueuePriorities = &priority;
-    const char* dext[] = {VK_KHR_SWAPCHAIN_EXTENSION_NAME};
-    VkDeviceCreateInfo dci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
-    dci.queueCreateInfoCount = 1;
-    dci.pQueueCreateInfos = &qci;
-    dci.enabledExtensionCount = 1;
-    dci.ppEnabledExtensionNames = dext;
-    VkDevice device;
-    check(vkCreateDevice(physical, &dci, nullptr, &device), "vkCreateDevice");
-    VkQueue queue;
-    vkGetDeviceQueue(device, 0, 0, &queue);
-    VkSurfaceCapabilitiesKHR caps;
-    vkGetPhysicalDeviceSurfaceCapabilitiesKHR(physical, surface, &caps);
-    VkSwapchainCreateInfoKHR sw{VK_STRUCTURE_TYPE_SWAPCHAIN_CREATE_INFO_KHR};
-    sw.surface = surface;
-    sw.minImageCount = std::max(caps.minImageCount, 3u);
-    if (caps.maxImageCount)
-        sw.minImageCount = std::min(sw.minImageCount, caps.maxImageCount);
-    sw.imageFormat = VK_FORMAT_B8G8R8A8_UNORM;
-    sw.imageColorSpace = VK_COLOR_SPACE_SRGB_NONLINEAR_KHR;
-    sw.imageExtent = {kWidth, kHeight};
-    sw.imageArrayLayers = 1;
-    sw.imageUsage = VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT;
-    sw.preTransform = VK_SURFACE_TRANSFORM_IDENTITY_BIT_KHR;
-    sw.compositeAlpha = VK_COMPOSITE_ALPHA_OPAQUE_BIT_KHR;
-    sw.presentMode = VK_PRESENT_MODE_FIFO_KHR;
-    sw.clipped = VK_TRUE;
-    VkSwapchainKHR swapchain;
-    check(vkCreateSwapchainKHR(device, &sw, nullptr, &swapchain), "vkCreateSwapchainKHR");
-    vkGetSwapchainImagesKHR(device, swapchain, &count, nullptr);
-    std::vector<VkImage> images(count);
-    vkGetSwapchainImagesKHR(device, swapchain, &count, images.data());
+    syncway::testing::VulkanDevice vk;
+    syncway::testing::VulkanSurface surface(vk, display, toplevel->surface());
+    VkDevice device = vk.device;
+    VkQueue queue = vk.queue;
+    auto made = syncway::testing::create_swapchain(vk, surface.handle, {{kWidth, kHeight}, VK_PRESENT_MODE_FIFO_KHR, 3});
+    if (made.extent.width != kWidth || made.extent.height != kHeight)
+        die("the swapchain is not " + std::to_string(kWidth) + "x" + std::to_string(kHeight));
+    VkSwapchainKHR swapchain = made.handle;
+    std::vector<VkImage> images = made.images;
 
 #ifdef HAVE_SHADER_SCENE
     std::unique_ptr<ShaderScene> shader;
@@ -336,31 +266,11 @@ int run_client(const std::string& scene, int frames)
 #endif
     // Scratch images for the blits scene.
     VkImage scratch[2] = {};
-    if (scene == "blits") {
-        for (auto& img : scratch) {
-            VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
-            info.imageType = VK_IMAGE_TYPE_2D;
-            info.format = VK_FORMAT_B8G8R8A8_UNORM;
-            info.extent = {uint32_t(kScratch), uint32_t(kScratch), 1};
-            info.mipLevels = info.arrayLayers = 1;
-            info.samples = VK_SAMPLE_COUNT_1_BIT;
-            info.tiling = VK_IMAGE_TILING_OPTIMAL;
-            info.usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
-            check(vkCreateImage(device, &info, nullptr, &img), "vkCreateImage");
-            VkMemoryRequirements reqs;
-            vkGetImageMemoryRequirements(device, img, &reqs);
-            VkMemoryAllocateInfo mem{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
-            mem.allocationSize = reqs.size;
-            VkDeviceMemory m;
-            check(vkAllocateMemory(device, &mem, nullptr, &m), "vkAllocateMemory");
-            vkBindImageMemory(device, img, m, 0);
-        }
-    }
+    if (scene == "blits")
+        for (auto& img : scratch)
+            img = syncway::testing::create_transfer_image(vk, VK_FORMAT_B8G8R8A8_UNORM, kScratch);
 
-    VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
-    pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
-    VkCommandPool pool;
-    vkCreateCommandPool(device, &pci, nullptr, &pool);
+    VkCommandPool pool = vk.pool;
     constexpr int kInFlight = 2;
     std::array<VkCommandBuffer, kInFlight> cmds;
     VkCommandBufferAllocateInfo cai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
@@ -378,22 +288,10 @@ int run_client(const std::string& scene, int frames)
         f.flags = VK_FENCE_CREATE_SIGNALED_BIT;
         vkCreateFence(device, &f, nullptr, &fences[i]);
     }
-    auto barrier = [](VkCommandBuffer cmd, VkImage image, VkImageLayout from, VkImageLayout to) {
-        VkImageMemoryBarrier b{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
-        b.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
-        b.dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT;
-        b.oldLayout = from;
-        b.newLayout = to;
-        b.srcQueueFamilyIndex = b.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-        b.image = image;
-        b.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
-                             VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, nullptr, 0,
-                             nullptr, 1, &b);
-    };
+    auto barrier = syncway::testing::image_barrier;
 
     wl_event_queue* feedback_queue = wl_display_create_queue(display);
-    auto* presentation = static_cast<wp_presentation*>(wl_proxy_create_wrapper(g.presentation));
+    auto* presentation = static_cast<wp_presentation*>(wl_proxy_create_wrapper(presentation_global));
     wl_proxy_set_queue(reinterpret_cast<wl_proxy*>(presentation), feedback_queue);
     std::vector<double> latencies;
     int discarded = 0;
@@ -453,7 +351,7 @@ int run_client(const std::string& scene, int frames)
         check(vkQueueSubmit(queue, 1, &submit, fences[slot]), "vkQueueSubmit");
         // Feedback for the commit the WSI makes inside vkQueuePresentKHR.
         auto* fb = new Feedback{now_ns(), &latencies, &discarded};
-        struct wp_presentation_feedback* feedback = wp_presentation_feedback(presentation, toplevel.surface());
+        struct wp_presentation_feedback* feedback = wp_presentation_feedback(presentation, toplevel->surface());
         wp_presentation_feedback_add_listener(feedback, &feedback_listener, fb);
         VkPresentInfoKHR present{VK_STRUCTURE_TYPE_PRESENT_INFO_KHR};
         present.waitSemaphoreCount = 1;

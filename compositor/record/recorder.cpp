@@ -2,6 +2,7 @@
 
 #include "../options.hpp"
 #include "../commit_gate.hpp"
+#include "../protocols/linux_dmabuf_v1.hpp"
 #include "../server.hpp"
 
 #include <record/json_line.hpp>
@@ -362,7 +363,8 @@ void Impl::on_commit_request(wlr_surface* surface)
             } else if (wlr_buffer_begin_data_ptr_access(buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data, &format,
                                                         &stride)) {
                 wlr_buffer_end_data_ptr_access(buffer);
-                r.buffer_kind = "shm";
+                // syncway's own linux-dmabuf buffers (CPU renderer) offer no dma-buf to wlroots.
+                r.buffer_kind = is_linux_dmabuf_v1_buffer(buffer) ? "dmabuf" : "shm";
                 r.buffer_format = fourcc_name(format);
             } else {
                 r.buffer_kind = "other";

@@ -14,16 +14,13 @@
 //                       the old one answers VK_ERROR_OUT_OF_DATE_KHR, the new one presents N
 //   until-error         presents frames until acquire or present fails; prints
 //                       "error <VkResult>" (for the compositor killed under it)
+//   two-windows         two windows, each with its own swapchain, presenting N frames from two
+//                       threads at once (see two_windows), then kept up until killed
 //   killed-mid-frame    N red frames, then a green frame whose image is cleared first and whose
 //                       GPU work then runs for seconds; prints "presented green" and stops
 //                       itself (SIGSTOP), for the test to look at the screen and then kill it
 // Exit status 0 when every check held, 1 with a message naming the failed one.
-#include <syncway/testing/core_globals.hpp>
-#include <syncway/testing/dispatch.hpp>
-#include <syncway/testing/toplevel.hpp>
-
-#define VK_USE_PLATFORM_WAYLAND_KHR 1
-#include <vulkan/vulkan.h>
+#include <syncway/testing/vulkan_client.hpp>
 
 #include <signal.h>
 #include <unistd.h>
@@ -34,29 +31,26 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
-using syncway::testing::CoreGlobals;
+using syncway::testing::client_fail;
 using syncway::testing::Toplevel;
+using syncway::testing::VulkanDevice;
+using syncway::testing::VulkanSurface;
+using syncway::testing::WaylandClient;
 
 namespace {
 
 constexpr int32_t kScratch = 4096;
 
-[[noreturn]] void fail(const std::string& what)
-{
-    std::fprintf(stderr, "wsi-test-client: FAILED: %s\n", what.c_str());
-    std::exit(1);
-}
+[[noreturn]] void fail(const std::string& what) { client_fail(what); }
 
-void check(VkResult r, const char* what)
-{
-    if (r != VK_SUCCESS)
-        fail(std::string(what) + " returned " + std::to_string(r));
-}
+void check(VkResult r, const char* what) { syncway::testing::vk_check(r, what); }
 
 double now_s()
 {
@@ -65,94 +59,19 @@ double now_s()
     return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
 }
 
-struct Wayland {
-    wl_display* display = nullptr;
-    wl_registry* registry = nullptr;
-    CoreGlobals globals;
+// One window: a toplevel and its VkSurfaceKHR.
+struct Window {
     std::unique_ptr<Toplevel> toplevel;
+    VulkanSurface surface;
 
-    Wayland()
+    Window(WaylandClient& wl, const VulkanDevice& vk, const char* title)
+        : toplevel(wl.toplevel(title)), surface(vk, wl.display(), toplevel->surface())
     {
-        display = wl_display_connect(nullptr);
-        if (!display)
-            fail("cannot connect to the compositor");
-        registry = wl_display_get_registry(display);
-        static const wl_registry_listener listener = {
-            .global = [](void* data, wl_registry* r, uint32_t name, const char* iface, uint32_t) {
-                static_cast<Wayland*>(data)->globals.bind(r, name, iface);
-            },
-            .global_remove = [](void*, wl_registry*, uint32_t) {},
-        };
-        wl_registry_add_listener(registry, &listener, this);
-        wl_display_roundtrip(display);
-        if (!globals.complete())
-            fail("the compositor lacks core globals");
-        toplevel = std::make_unique<Toplevel>(globals.compositor, globals.wm_base, "wsi-test-client");
-        if (syncway::testing::dispatch_until(display, [&] { return toplevel->configured(); }, 10s) !=
-            syncway::testing::DispatchResult::done)
-            fail("no configure");
-    }
-};
-
-struct Vulkan {
-    VkInstance instance = VK_NULL_HANDLE;
-    VkPhysicalDevice physical = VK_NULL_HANDLE;
-    VkDevice device = VK_NULL_HANDLE;
-    VkQueue queue = VK_NULL_HANDLE;
-    VkSurfaceKHR surface = VK_NULL_HANDLE;
-    VkCommandPool pool = VK_NULL_HANDLE;
-
-    explicit Vulkan(Wayland& wl)
-    {
-        VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
-        app.apiVersion = VK_API_VERSION_1_1;
-        const char* extensions[] = {VK_KHR_SURFACE_EXTENSION_NAME, VK_KHR_WAYLAND_SURFACE_EXTENSION_NAME};
-        VkInstanceCreateInfo info{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
-        info.pApplicationInfo = &app;
-        info.enabledExtensionCount = 2;
-        info.ppEnabledExtensionNames = extensions;
-        check(vkCreateInstance(&info, nullptr, &instance), "vkCreateInstance");
-        uint32_t count = 1;
-        VkResult r = vkEnumeratePhysicalDevices(instance, &count, &physical);
-        if ((r != VK_SUCCESS && r != VK_INCOMPLETE) || count == 0)
-            fail("no Vulkan device");
-        VkWaylandSurfaceCreateInfoKHR surface_info{VK_STRUCTURE_TYPE_WAYLAND_SURFACE_CREATE_INFO_KHR};
-        surface_info.display = wl.display;
-        surface_info.surface = wl.toplevel->surface();
-        check(vkCreateWaylandSurfaceKHR(instance, &surface_info, nullptr, &surface), "vkCreateWaylandSurfaceKHR");
-        VkBool32 supported = VK_FALSE;
-        check(vkGetPhysicalDeviceSurfaceSupportKHR(physical, 0, surface, &supported), "vkGetPhysicalDeviceSurfaceSupportKHR");
-        if (!supported)
-            fail("queue family 0 cannot present");
-        float priority = 1;
-        VkDeviceQueueCreateInfo queue_info{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
-        queue_info.queueCount = 1;
-        queue_info.pQueuePriorities = &priority;
-        const char* device_extensions[] = {VK_KHR_SWAPCHAIN_EXTENSION_NAME};
-        VkDeviceCreateInfo device_info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
-        device_info.queueCreateInfoCount = 1;
-        device_info.pQueueCreateInfos = &queue_info;
-        device_info.enabledExtensionCount = 1;
-        device_info.ppEnabledExtensionNames = device_extensions;
-        check(vkCreateDevice(physical, &device_info, nullptr, &device), "vkCreateDevice");
-        vkGetDeviceQueue(device, 0, 0, &queue);
-        VkCommandPoolCreateInfo pool_info{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
-        pool_info.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
-        check(vkCreateCommandPool(device, &pool_info, nullptr, &pool), "vkCreateCommandPool");
-    }
-
-    ~Vulkan()
-    {
-        vkDeviceWaitIdle(device);
-        vkDestroyCommandPool(device, pool, nullptr);
-        vkDestroyDevice(device, nullptr);
-        vkDestroySurfaceKHR(instance, surface, nullptr);
-        vkDestroyInstance(instance, nullptr);
     }
 };
 
 struct Swapchain {
-    Vulkan& vk;
+    VulkanDevice& vk;
     VkSwapchainKHR handle = VK_NULL_HANDLE;
     VkExtent2D extent{};
     std::vector<VkImage> images;
@@ -160,48 +79,26 @@ struct Swapchain {
     VkSemaphore acquired = VK_NULL_HANDLE, rendered = VK_NULL_HANDLE;
     VkFence done = VK_NULL_HANDLE;
     bool in_flight = false;
+    // Its own: a command pool belongs to one thread at a time, and two windows' swapchains
+    // are driven from two threads.
+    VkCommandPool pool = VK_NULL_HANDLE;
+    // Held around vkQueueSubmit and vkQueuePresentKHR when other threads use the queue too
+    // (VkQueue use must be externally synchronized).
+    std::mutex* queue_lock = nullptr;
 
-    Swapchain(Vulkan& vk, VkExtent2D size, VkPresentModeKHR mode, VkSwapchainKHR old = VK_NULL_HANDLE) : vk(vk)
+    Swapchain(VulkanDevice& vk, VkSurfaceKHR surface, VkExtent2D size, VkPresentModeKHR mode,
+              VkSwapchainKHR old = VK_NULL_HANDLE)
+        : vk(vk)
     {
-        VkSurfaceCapabilitiesKHR caps{};
-        check(vkGetPhysicalDeviceSurfaceCapabilitiesKHR(vk.physical, vk.surface, &caps), "surface capabilities");
-        uint32_t count = 0;
-        vkGetPhysicalDeviceSurfaceFormatsKHR(vk.physical, vk.surface, &count, nullptr);
-        std::vector<VkSurfaceFormatKHR> formats(count);
-        vkGetPhysicalDeviceSurfaceFormatsKHR(vk.physical, vk.surface, &count, formats.data());
-        VkSurfaceFormatKHR format = formats.at(0);
-        for (auto f : formats)
-            if (f.format == VK_FORMAT_B8G8R8A8_UNORM)
-                format = f;
-        vkGetPhysicalDeviceSurfacePresentModesKHR(vk.physical, vk.surface, &count, nullptr);
-        std::vector<VkPresentModeKHR> modes(count);
-        vkGetPhysicalDeviceSurfacePresentModesKHR(vk.physical, vk.surface, &count, modes.data());
-        bool has_mode = false;
-        for (auto m : modes)
-            has_mode |= m == mode;
-        if (!has_mode)
-            fail("present mode " + std::to_string(mode) + " is not offered");
-        extent = caps.currentExtent.width == 0xFFFFFFFFu ? size : caps.currentExtent;
-        VkSwapchainCreateInfoKHR info{VK_STRUCTURE_TYPE_SWAPCHAIN_CREATE_INFO_KHR};
-        info.surface = vk.surface;
-        info.minImageCount = caps.minImageCount;
-        info.imageFormat = format.format;
-        info.imageColorSpace = format.colorSpace;
-        info.imageExtent = extent;
-        info.imageArrayLayers = 1;
-        info.imageUsage = VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT;
-        info.imageSharingMode = VK_SHARING_MODE_EXCLUSIVE;
-        info.preTransform = VK_SURFACE_TRANSFORM_IDENTITY_BIT_KHR;
-        info.compositeAlpha = VK_COMPOSITE_ALPHA_OPAQUE_BIT_KHR;
-        info.presentMode = mode;
-        info.clipped = VK_TRUE;
-        info.oldSwapchain = old;
-        check(vkCreateSwapchainKHR(vk.device, &info, nullptr, &handle), "vkCreateSwapchainKHR");
-        vkGetSwapchainImagesKHR(vk.device, handle, &count, nullptr);
-        images.resize(count);
-        check(vkGetSwapchainImagesKHR(vk.device, handle, &count, images.data()), "vkGetSwapchainImagesKHR");
+        auto made = syncway::testing::create_swapchain(vk, surface, {size, mode, 0, old});
+        handle = made.handle;
+        extent = made.extent;
+        images = std::move(made.images);
+        VkCommandPoolCreateInfo pool_info{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+        pool_info.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+        check(vkCreateCommandPool(vk.device, &pool_info, nullptr, &pool), "vkCreateCommandPool");
         VkCommandBufferAllocateInfo alloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
-        alloc.commandPool = vk.pool;
+        alloc.commandPool = pool;
         alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
         alloc.commandBufferCount = 1;
         check(vkAllocateCommandBuffers(vk.device, &alloc, &cmd), "vkAllocateCommandBuffers");
@@ -218,23 +115,14 @@ struct Swapchain {
         vkDestroyFence(vk.device, done, nullptr);
         vkDestroySemaphore(vk.device, acquired, nullptr);
         vkDestroySemaphore(vk.device, rendered, nullptr);
-        vkFreeCommandBuffers(vk.device, vk.pool, 1, &cmd);
+        vkFreeCommandBuffers(vk.device, pool, 1, &cmd);
+        vkDestroyCommandPool(vk.device, pool, nullptr);
         vkDestroySwapchainKHR(vk.device, handle, nullptr);
     }
 
     void barrier(VkImage image, VkImageLayout from, VkImageLayout to)
     {
-        VkImageMemoryBarrier b{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
-        b.srcAccessMask = from == VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL ? VK_ACCESS_TRANSFER_WRITE_BIT : 0;
-        b.dstAccessMask = to == VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL ? VK_ACCESS_TRANSFER_WRITE_BIT : 0;
-        b.oldLayout = from;
-        b.newLayout = to;
-        b.srcQueueFamilyIndex = b.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-        b.image = image;
-        b.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
-                             VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, nullptr, 0,
-                             nullptr, 1, &b);
+        syncway::testing::image_barrier(cmd, image, from, to);
     }
 
     // Acquire with the given timeout; the result as the layer gave it.
@@ -285,6 +173,9 @@ struct Swapchain {
         submit.pCommandBuffers = &cmd;
         submit.signalSemaphoreCount = 1;
         submit.pSignalSemaphores = &rendered;
+        std::unique_lock<std::mutex> lock;
+        if (queue_lock)
+            lock = std::unique_lock(*queue_lock);
         check(vkQueueSubmit(vk.queue, 1, &submit, done), "vkQueueSubmit");
         in_flight = true;
         VkPresentInfoKHR present{VK_STRUCTURE_TYPE_PRESENT_INFO_KHR};
@@ -306,12 +197,10 @@ struct Swapchain {
     }
 };
 
-// Two scratch images for GPU work that takes long (GENERAL layout, memory bound, never freed:
-// the process is killed).
-void make_scratch(Vulkan& vk, VkImage out[2])
+// Two scratch images for GPU work that takes long, in GENERAL layout (never freed: the process
+// is killed).
+void make_scratch(VulkanDevice& vk, VkImage out[2])
 {
-    VkPhysicalDeviceMemoryProperties memory{};
-    vkGetPhysicalDeviceMemoryProperties(vk.physical, &memory);
     VkCommandBufferAllocateInfo alloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
     alloc.commandPool = vk.pool;
     alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
@@ -321,33 +210,8 @@ void make_scratch(Vulkan& vk, VkImage out[2])
     VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     vkBeginCommandBuffer(cmd, &begin);
     for (int i = 0; i < 2; ++i) {
-        VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
-        info.imageType = VK_IMAGE_TYPE_2D;
-        info.format = VK_FORMAT_R8G8B8A8_UNORM;
-        info.extent = {uint32_t(kScratch), uint32_t(kScratch), 1};
-        info.mipLevels = info.arrayLayers = 1;
-        info.samples = VK_SAMPLE_COUNT_1_BIT;
-        info.tiling = VK_IMAGE_TILING_OPTIMAL;
-        info.usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
-        check(vkCreateImage(vk.device, &info, nullptr, &out[i]), "vkCreateImage (scratch)");
-        VkMemoryRequirements reqs;
-        vkGetImageMemoryRequirements(vk.device, out[i], &reqs);
-        VkMemoryAllocateInfo mem{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
-        mem.allocationSize = reqs.size;
-        while (!(reqs.memoryTypeBits & (1u << mem.memoryTypeIndex)))
-            ++mem.memoryTypeIndex;
-        VkDeviceMemory memory_handle;
-        check(vkAllocateMemory(vk.device, &mem, nullptr, &memory_handle), "vkAllocateMemory (scratch)");
-        vkBindImageMemory(vk.device, out[i], memory_handle, 0);
-        VkImageMemoryBarrier b{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
-        b.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
-        b.oldLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-        b.newLayout = VK_IMAGE_LAYOUT_GENERAL;
-        b.srcQueueFamilyIndex = b.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-        b.image = out[i];
-        b.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, nullptr, 0,
-                             nullptr, 1, &b);
+        out[i] = syncway::testing::create_transfer_image(vk, VK_FORMAT_R8G8B8A8_UNORM, kScratch);
+        syncway::testing::image_barrier(cmd, out[i], VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_GENERAL);
     }
     vkEndCommandBuffer(cmd);
     VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
@@ -368,6 +232,40 @@ VkPresentModeKHR parse_mode(std::string_view s)
     if (s == "immediate")
         return VK_PRESENT_MODE_IMMEDIATE_KHR;
     fail("unknown present mode '" + std::string(s) + "'");
+}
+
+// Two windows of one process, each with its own swapchain (A: FIFO, red, half as wide as the
+// size; B: MAILBOX, blue, half as high), presenting from two threads at once through one queue.
+// Both sit at the output's corner; whichever is on top, a part of the other shows (A below B,
+// B right of A). Prints "window X presented N frames" for each, then "two windows ok", and
+// keeps both up until killed.
+int two_windows(WaylandClient& wl, VulkanDevice& vk, int frames, VkExtent2D size)
+{
+    Window a(wl, vk, "wsi-test-client A");
+    Window b(wl, vk, "wsi-test-client B");
+    std::mutex queue_lock;
+    Swapchain sa(vk, a.surface.handle, {size.width / 2, size.height}, VK_PRESENT_MODE_FIFO_KHR);
+    Swapchain sb(vk, b.surface.handle, {size.width, size.height / 2}, VK_PRESENT_MODE_MAILBOX_KHR);
+    sa.queue_lock = sb.queue_lock = &queue_lock;
+    std::mutex print_lock;
+    auto run = [&](Swapchain& sc, const float* rgb, const char* name) {
+        for (int f = 0; f < frames; ++f)
+            check(sc.frame(rgb), name);
+        std::lock_guard lock(print_lock);
+        std::printf("window %s presented %d frames\n", name, frames);
+        std::fflush(stdout);
+    };
+    std::thread ta(run, std::ref(sa), kRed, "A");
+    std::thread tb(run, std::ref(sb), kBlue, "B");
+    ta.join();
+    tb.join();
+    std::printf("two windows ok\n");
+    std::fflush(stdout);
+    alarm(0);
+    for (;;) {
+        check(sa.frame(kRed), "present A");
+        check(sb.frame(kBlue), "present B");
+    }
 }
 
 } // namespace
@@ -394,11 +292,15 @@ int main(int argc, char** argv)
     // A hang is a failure too: the test sees the signal's exit status.
     alarm(60);
 
-    Wayland wl;
-    Vulkan vk(wl);
+    WaylandClient wl;
+    VulkanDevice vk;
+    if (mode == "two-windows")
+        return two_windows(wl, vk, frames, size);
+    Window window(wl, vk, "wsi-test-client");
+    const VkSurfaceKHR surface = window.surface.handle;
 
     if (mode == "frames" || mode == "solid-red") {
-        Swapchain sc(vk, size, present_mode);
+        Swapchain sc(vk, surface, size, present_mode);
         const float* colors[3] = {kRed, kGreen, kBlue};
         double start = now_s();
         for (int f = 0; f < frames; ++f)
@@ -414,7 +316,7 @@ int main(int argc, char** argv)
         return 0;
     }
     if (mode == "timeouts") {
-        Swapchain sc(vk, size, present_mode);
+        Swapchain sc(vk, surface, size, present_mode);
         std::vector<uint32_t> held;
         for (size_t i = 0; i < sc.images.size(); ++i) {
             uint32_t index = 0;
@@ -479,12 +381,12 @@ int main(int argc, char** argv)
         return 0;
     }
     if (mode == "recreate") {
-        auto old = std::make_unique<Swapchain>(vk, size, present_mode);
+        auto old = std::make_unique<Swapchain>(vk, surface, size, present_mode);
         for (int f = 0; f < frames; ++f)
             check(old->frame(kRed), "present on the first swapchain");
         old->wait_idle();
         VkExtent2D bigger{size.width * 2, size.height * 2};
-        Swapchain now(vk, bigger, present_mode, old->handle);
+        Swapchain now(vk, surface, bigger, present_mode, old->handle);
         uint32_t index = 0;
         VkResult r = old->acquire(0, &index);
         if (r != VK_ERROR_OUT_OF_DATE_KHR)
@@ -502,7 +404,7 @@ int main(int argc, char** argv)
         return 0;
     }
     if (mode == "until-error") {
-        Swapchain sc(vk, size, present_mode);
+        Swapchain sc(vk, surface, size, present_mode);
         std::printf("running\n");
         std::fflush(stdout);
         for (;;) {
@@ -515,7 +417,7 @@ int main(int argc, char** argv)
         }
     }
     if (mode == "killed-mid-frame") {
-        Swapchain sc(vk, size, present_mode);
+        Swapchain sc(vk, surface, size, present_mode);
         for (int f = 0; f < frames; ++f)
             check(sc.frame(kRed), "present");
         sc.wait_idle();

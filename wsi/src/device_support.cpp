@@ -82,6 +82,7 @@ DeviceSupport probe_device_support(const InstanceDispatch& vk, VkPhysicalDevice 
         return support;
     }
     support.host_pointer_alignment = host.minImportedHostPointerAlignment;
+    support.dmabuf_import = has(extensions, VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME);
     support.acts = true;
     return support;
 }

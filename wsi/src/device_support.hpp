@@ -21,6 +21,10 @@ struct DeviceSupport {
     std::string reason;       // why the layer passes through; empty when it acts
     uint32_t api_version = 0; // the device's
     VkDeviceSize host_pointer_alignment = 0;
+    // VK_EXT_external_memory_dma_buf: the device could import a dma-buf's fd itself. Only said
+    // in the log: the layer imports every image's CPU mapping as host memory, which works for
+    // dma-bufs and memfds alike (see image_sharing.hpp).
+    bool dmabuf_import = false;
     uint32_t max_image_dimension = 0;
     VkPhysicalDeviceMemoryProperties memory{};
 };

@@ -97,6 +97,7 @@ VkResult Swapchain::create(Device& device, const std::shared_ptr<Surface>& surfa
     self->acquire_timeline_ = wp_linux_drm_syncobj_manager_v1_import_timeline(connection.syncobj_manager(), self->acquire_fd_);
 
     const uint32_t count = std::max(info.minImageCount, kMinImageCount);
+    SharingChoice sharing = choose_image_sharing(connection, device.support, shm_format);
     ImageParams params{info.imageFormat,
                        info.imageExtent,
                        info.imageUsage,
@@ -104,13 +105,28 @@ VkResult Swapchain::create(Device& device, const std::shared_ptr<Surface>& surfa
                        info.imageSharingMode,
                        info.queueFamilyIndexCount,
                        info.pQueueFamilyIndices,
-                       shm_format};
+                       shm_format,
+                       sharing.sharing};
     self->slots_.resize(count);
-    for (auto& slot : self->slots_) {
-        std::string error;
-        VkResult r = SwapchainImage::create(device, connection, params, &slot.image, &error);
+    for (size_t i = 0; i < self->slots_.size(); ++i) {
+        auto& slot = self->slots_[i];
+        std::string error, note;
+        VkResult r = SwapchainImage::create(device, connection, params, &slot.image, &error, &note);
+        if (r == VK_ERROR_FORMAT_NOT_SUPPORTED && params.path == ImageSharing::Dmabuf) {
+            // The compositor listed the format yet refused the buffer: every image goes
+            // through wl_shm instead (the ones made so far are remade).
+            sharing = {ImageSharing::Shm, "memfds through wl_shm: " + error + " (" + sharing.why + ")"};
+            params.path = ImageSharing::Shm;
+            for (auto& made : self->slots_)
+                made.image.reset();
+            self->image_handles_.clear();
+            i = size_t(-1);
+            continue;
+        }
         if (r != VK_SUCCESS)
             return fail(r, error);
+        if (!note.empty())
+            log(LogLevel::Warn, "swapchain image %zu: %s", i, note.c_str());
         self->image_handles_.push_back(slot.image->image());
     }
     if (!connection.flush())
@@ -121,9 +137,9 @@ VkResult Swapchain::create(Device& device, const std::shared_ptr<Surface>& surfa
                                                     [raw](uint32_t image, bool completed, int64_t acquired_ns) {
                                                         raw->worker_done(image, completed, acquired_ns);
                                                     });
-    log(LogLevel::Info, "swapchain %ux%u, %u images, present mode %d: explicit sync on %s timelines",
+    log(LogLevel::Info, "swapchain %ux%u, %u images, present mode %d: explicit sync on %s timelines; images: %s",
         info.imageExtent.width, info.imageExtent.height, count, int(info.presentMode),
-        syncobj_backend_name(syncobj_backend_of(connection.timelines())));
+        syncobj_backend_name(syncobj_backend_of(connection.timelines())), sharing.why.c_str());
     *out = std::move(self);
     return VK_SUCCESS;
 }

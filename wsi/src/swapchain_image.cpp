@@ -1,5 +1,6 @@
 #include "swapchain_image.hpp"
 
+#include "dmabuf_buffer.hpp"
 #include "log.hpp"
 
 #include "linux-drm-syncobj-v1-client-protocol.h"
@@ -40,7 +41,7 @@ int memory_type(Device& device, void* pointer, uint32_t image_types)
 } // namespace
 
 VkResult SwapchainImage::create(Device& device, WaylandConnection& connection, const ImageParams& params,
-                                std::unique_ptr<SwapchainImage>* out, std::string* error)
+                                std::unique_ptr<SwapchainImage>* out, std::string* error, std::string* note)
 {
     std::unique_ptr<SwapchainImage> self(new SwapchainImage(device, connection));
     self->width_ = params.extent.width;
@@ -76,7 +77,7 @@ VkResult SwapchainImage::create(Device& device, WaylandConnection& connection, c
     VkImageSubresource sub{VK_IMAGE_ASPECT_COLOR_BIT, 0, 0};
     VkSubresourceLayout layout{};
     vk.GetImageSubresourceLayout(device.handle, self->image_, &sub, &layout);
-    // wl_shm takes an int32 stride, offset and size.
+    // wl_shm takes an int32 stride, offset and size (linux-dmabuf uint32: the same bound does).
     if (layout.rowPitch > INT32_MAX || layout.offset > INT32_MAX || reqs.size > INT32_MAX ||
         layout.rowPitch < VkDeviceSize(params.extent.width) * 4) {
         *error = "the driver's layout for the image (row pitch " + std::to_string(layout.rowPitch) + ", size " +
@@ -91,8 +92,9 @@ VkResult SwapchainImage::create(Device& device, WaylandConnection& connection, c
     heaps::AllocationRequest request;
     request.size = size;
     request.debug_name = "vk-swapchain";
-    // wl_shm takes a memfd; a dma-buf would need linux-dmabuf (see README: which path when).
-    request.backend = heaps::BackendChoice::Memfd;
+    // The dma-buf path takes what heaps/ finds first (a heap, udmabuf, and a memfd if both
+    // fail for this buffer); wl_shm needs a memfd.
+    request.backend = params.path == ImageSharing::Dmabuf ? heaps::BackendChoice::Auto : heaps::BackendChoice::Memfd;
     auto buffer = heaps::Allocator().allocate(request);
     if (!buffer) {
         *error = "allocating " + std::to_string(size) + " bytes of shared memory failed: " + buffer.error().message;
@@ -132,10 +134,22 @@ VkResult SwapchainImage::create(Device& device, WaylandConnection& connection, c
         return r;
     }
 
-    wl_shm_pool* pool = wl_shm_create_pool(connection.shm(), buffer->fd.get(), int32_t(size));
-    self->buffer_ = wl_shm_pool_create_buffer(pool, int32_t(layout.offset), int32_t(params.extent.width),
-                                              int32_t(params.extent.height), int32_t(layout.rowPitch), params.shm_format);
-    wl_shm_pool_destroy(pool);
+    if (buffer->is_dmabuf()) {
+        DmabufPlane plane{buffer->fd.get(), uint32_t(layout.offset), uint32_t(layout.rowPitch)};
+        bool lost = false;
+        self->buffer_ = create_dmabuf_buffer(connection, plane, params.extent.width, params.extent.height,
+                                             drm_format_of_shm(params.shm_format), error, &lost);
+        if (!self->buffer_)
+            return lost ? VK_ERROR_SURFACE_LOST_KHR : VK_ERROR_FORMAT_NOT_SUPPORTED;
+    } else {
+        if (params.path == ImageSharing::Dmabuf)
+            *note = "heaps/ gave a memfd, shared through wl_shm: " + buffer->fallback_reason;
+        wl_shm_pool* pool = wl_shm_create_pool(connection.shm(), buffer->fd.get(), int32_t(size));
+        self->buffer_ = wl_shm_pool_create_buffer(pool, int32_t(layout.offset), int32_t(params.extent.width),
+                                                  int32_t(params.extent.height), int32_t(layout.rowPitch),
+                                                  params.shm_format);
+        wl_shm_pool_destroy(pool);
+    }
     // The buffer's wl_buffer.release is not listened to: with a syncobj surface the release
     // point says when the compositor is done with it.
 

@@ -1,8 +1,10 @@
 // One swapchain image: a LINEAR VkImage whose memory is a shared-memory buffer (from heaps/)
 // mapped into this process and imported with VK_EXT_external_memory_host, the wl_buffer the
-// compositor reads the same pages through, its fence, and its release timeline.
+// compositor reads the same pages through (linux-dmabuf or wl_shm: image_sharing.hpp), its
+// fence, and its release timeline.
 #pragma once
 
+#include "image_sharing.hpp"
 #include "layer_state.hpp"
 
 #include <syncway/mapping.hpp>
@@ -22,13 +24,18 @@ struct ImageParams {
     uint32_t queue_family_count;
     const uint32_t* queue_families;
     uint32_t shm_format;
+    ImageSharing path; // dma-buf or wl_shm (image_sharing.hpp)
 };
 
 class SwapchainImage {
 public:
-    // Everything created, or an error code with *error naming what failed.
+    // Everything created, or an error code with *error naming what failed. On the dma-buf
+    // path, an image whose buffer could not be a dma-buf after all (heaps/ fell back to a
+    // memfd) is shared through wl_shm, and *note says why; a dma-buf the compositor refuses
+    // (or does not answer for) fails with VK_ERROR_FORMAT_NOT_SUPPORTED (the swapchain then
+    // retries with wl_shm), a connection lost meanwhile with VK_ERROR_SURFACE_LOST_KHR.
     static VkResult create(Device& device, WaylandConnection& connection, const ImageParams& params,
-                           std::unique_ptr<SwapchainImage>* out, std::string* error);
+                           std::unique_ptr<SwapchainImage>* out, std::string* error, std::string* note);
     ~SwapchainImage();
     SwapchainImage(const SwapchainImage&) = delete;
     SwapchainImage& operator=(const SwapchainImage&) = delete;

@@ -1,5 +1,6 @@
 #include "wayland_connection.hpp"
 
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "linux-drm-syncobj-v1-client-protocol.h"
 
 #include <poll.h>
@@ -40,6 +41,15 @@ void WaylandConnection::global(void* data, wl_registry* registry, uint32_t name,
         auto* output = static_cast<wl_output*>(wl_registry_bind(registry, name, &wl_output_interface, 2));
         wl_output_add_listener(output, &output_listener, self);
         self->outputs_.push_back(output);
+    } else if (std::strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0 && !self->dmabuf_ && version >= 3) {
+        // Version 3 lists (format, modifier) pairs as events; version 4 moves them into
+        // feedback objects, which say nothing more that the layer needs (LINEAR or not).
+        static const zwp_linux_dmabuf_v1_listener dmabuf_listener = {
+            .format = [](void*, zwp_linux_dmabuf_v1*, uint32_t) {},
+            .modifier = &WaylandConnection::dmabuf_modifier,
+        };
+        self->dmabuf_ = static_cast<zwp_linux_dmabuf_v1*>(wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, 3));
+        zwp_linux_dmabuf_v1_add_listener(self->dmabuf_, &dmabuf_listener, self);
     } else if (std::strcmp(interface, wp_linux_drm_syncobj_manager_v1_interface.name) == 0 && !self->syncobj_manager_) {
         self->syncobj_manager_ = static_cast<wp_linux_drm_syncobj_manager_v1*>(
             wl_registry_bind(registry, name, &wp_linux_drm_syncobj_manager_v1_interface, 1));
@@ -66,6 +76,16 @@ void WaylandConnection::shm_format(void* data, wl_shm*, uint32_t format)
     static_cast<WaylandConnection*>(data)->shm_formats_.push_back(format);
 }
 
+void WaylandConnection::dmabuf_modifier(void* data, zwp_linux_dmabuf_v1*, uint32_t format, uint32_t modifier_hi,
+                                        uint32_t modifier_lo)
+{
+    // DRM_FORMAT_MOD_LINEAR is 0: rows one after another, which is how the device lays out a
+    // LINEAR image and how a CPU mapping is read.
+    auto* self = static_cast<WaylandConnection*>(data);
+    if (modifier_hi == 0 && modifier_lo == 0 && self->dmabuf_linear_formats_.size() < 256)
+        self->dmabuf_linear_formats_.push_back(format);
+}
+
 std::shared_ptr<WaylandConnection> WaylandConnection::open(wl_display* display, std::string* why_not)
 {
     std::shared_ptr<WaylandConnection> self(new WaylandConnection(display));
@@ -80,7 +100,8 @@ std::shared_ptr<WaylandConnection> WaylandConnection::open(wl_display* display, 
     static const wl_registry_listener listener = {.global = &WaylandConnection::global,
                                                   .global_remove = &WaylandConnection::global_remove};
     wl_registry_add_listener(self->registry_, &listener, self.get());
-    // Two roundtrips: the globals, then the events of what was bound (wl_shm's formats).
+    // Two roundtrips: the globals, then the events of what was bound (wl_shm's formats,
+    // linux-dmabuf's modifiers).
     for (int i = 0; i < 2; ++i) {
         if (wl_display_roundtrip_queue(display, self->queue_) < 0) {
             *why_not = std::string("the Wayland connection failed: ") + std::strerror(errno);
@@ -110,6 +131,8 @@ WaylandConnection::~WaylandConnection()
         wl_output_destroy(output);
     if (syncobj_manager_)
         wp_linux_drm_syncobj_manager_v1_destroy(syncobj_manager_);
+    if (dmabuf_)
+        zwp_linux_dmabuf_v1_destroy(dmabuf_);
     if (shm_)
         wl_shm_destroy(shm_);
     if (registry_)
@@ -127,6 +150,12 @@ WaylandConnection::~WaylandConnection()
 bool WaylandConnection::has_shm_format(uint32_t format) const
 {
     return std::find(shm_formats_.begin(), shm_formats_.end(), format) != shm_formats_.end();
+}
+
+bool WaylandConnection::has_dmabuf_linear_format(uint32_t drm_format) const
+{
+    return std::find(dmabuf_linear_formats_.begin(), dmabuf_linear_formats_.end(), drm_format) !=
+           dmabuf_linear_formats_.end();
 }
 
 bool WaylandConnection::flush()

@@ -20,6 +20,7 @@
 #include <vector>
 
 struct wp_linux_drm_syncobj_manager_v1;
+struct zwp_linux_dmabuf_v1;
 
 namespace syncway::wsi {
 
@@ -39,6 +40,11 @@ public:
     wp_linux_drm_syncobj_manager_v1* syncobj_manager() const { return syncobj_manager_; }
     syncobj_device* timelines() const { return timelines_; }
     bool has_shm_format(uint32_t format) const;
+    // zwp_linux_dmabuf_v1 (bound at version 3, whose modifier events list what the compositor
+    // imports), or null when it is not advertised at version 3 or above.
+    zwp_linux_dmabuf_v1* dmabuf() const { return dmabuf_; }
+    // The compositor imports LINEAR dma-bufs of this DRM fourcc format.
+    bool has_dmabuf_linear_format(uint32_t drm_format) const;
     // The shortest refresh interval among the outputs' current modes (ns); 60 Hz when no
     // output says.
     int64_t refresh_ns() const;
@@ -67,6 +73,8 @@ private:
     static void global(void* data, wl_registry* registry, uint32_t name, const char* interface, uint32_t version);
     static void global_remove(void* data, wl_registry* registry, uint32_t name);
     static void shm_format(void* data, wl_shm* shm, uint32_t format);
+    static void dmabuf_modifier(void* data, zwp_linux_dmabuf_v1* dmabuf, uint32_t format, uint32_t modifier_hi,
+                                uint32_t modifier_lo);
     static void output_mode(void* data, wl_output* output, uint32_t flags, int32_t width, int32_t height, int32_t refresh);
 
     wl_display* display_;
@@ -76,7 +84,9 @@ private:
     wl_shm* shm_ = nullptr;
     wp_linux_drm_syncobj_manager_v1* syncobj_manager_ = nullptr;
     syncobj_device* timelines_ = nullptr;
+    zwp_linux_dmabuf_v1* dmabuf_ = nullptr;
     std::vector<uint32_t> shm_formats_; // written only while open() runs its roundtrips
+    std::vector<uint32_t> dmabuf_linear_formats_; // likewise
     std::vector<wl_output*> outputs_;
     std::atomic<int32_t> max_refresh_mhz_{0};
     std::mutex dispatch_mutex_;
