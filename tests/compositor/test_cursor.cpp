@@ -165,10 +165,10 @@ struct Feedback {
 };
 
 const wp_presentation_feedback_listener feedback_listener = {
-    .sync_output = [](void* data, wp_presentation_feedback*,
+    .sync_output = [](void* data, struct wp_presentation_feedback*,
                       wl_output* output) { static_cast<Feedback*>(data)->sync_output = output; },
     .presented =
-        [](void* data, wp_presentation_feedback* feedback, uint32_t sec_hi, uint32_t sec_lo, uint32_t nsec,
+        [](void* data, struct wp_presentation_feedback* feedback, uint32_t sec_hi, uint32_t sec_lo, uint32_t nsec,
            uint32_t, uint32_t, uint32_t, uint32_t) {
             auto* f = static_cast<Feedback*>(data);
             f->state = Feedback::presented;
@@ -176,7 +176,7 @@ const wp_presentation_feedback_listener feedback_listener = {
             wp_presentation_feedback_destroy(feedback);
         },
     .discarded =
-        [](void* data, wp_presentation_feedback* feedback) {
+        [](void* data, struct wp_presentation_feedback* feedback) {
             static_cast<Feedback*>(data)->state = Feedback::discarded;
             wp_presentation_feedback_destroy(feedback);
         },
