@@ -215,8 +215,9 @@ void send_refused_drags(DragClient& c, wl_surface* icon, int rounds, uint32_t ba
         wl_data_device_start_drag(c.data_device, nullptr, c.window->surface(), nullptr, bad_serial);
         wl_data_device_start_drag(c.data_device, nullptr, c.window->surface(), icon, bad_serial);
         wl_data_device_start_drag(c.data_device, text_source(c), c.window->surface(), nullptr, bad_serial);
-        if (i % 100 == 99)
+        if (i % 100 == 99) {
             ASSERT_TRUE(c.sync());
+        }
     }
     ASSERT_TRUE(c.sync());
 }
@@ -307,9 +308,10 @@ TEST(Drag, RefusedStartDragsCostNothingAndAPressStartsOne)
     EXPECT_EQ(fds_after, fds_before);
     // 4 * 3000 leaked wlr_drags would be 3.3 MiB; the sanitizer's quarantine of freed memory
     // makes resident memory meaningless there, and its leak check at exit judges instead.
-    if (!sanitized)
+    if (!sanitized) {
         EXPECT_LT(rss_after - rss_before, 1024) << "resident memory grew from " << rss_before << " KiB to "
                                                 << rss_after << " KiB over " << 6 * rounds << " refused drags";
+    }
 
     wl_surface_destroy(icon);
     c.sync();
