@@ -26,7 +26,9 @@ bool wlroots_drives_plane(const wlr_output* output) { return output->hardware_cu
 
 } // namespace
 
-Cursor::Cursor(Server& server, Seat& seat) : server_(server), seat_(seat)
+Cursor::Cursor(Server& server, Seat& seat)
+    : server_(server), seat_(seat),
+      presentation_(server.presentation, [this](wlr_output* output) { return client_surface_on(output); })
 {
     cursor_.reset(wlr_cursor_create());
     wlr_cursor_attach_output_layout(cursor_.get(), server_.output_layout.get());
@@ -131,6 +133,8 @@ void Cursor::handle_outputs_changed()
         for (auto& output : server_.outputs)
             wlr_xcursor_manager_load(xcursor_.get(), output->wlr()->scale);
     std::erase_if(planes_, [](auto& plane) { return !plane->alive(); });
+    for (auto& output : server_.outputs)
+        presentation_.follow(output->wlr());
     if (!client_image_)
         set_default_image();
     update_cursor_planes();
@@ -289,6 +293,14 @@ void Cursor::process_motion(uint32_t time_msec)
         set_default_image();
     wlr_seat_pointer_notify_enter(seat_.wlr(), surface, sx, sy);
     wlr_seat_pointer_notify_motion(seat_.wlr(), time_msec, sx, sy);
+}
+
+wlr_surface* Cursor::client_surface_on(wlr_output* output) const
+{
+    if (!client_image_ || !client_surface_)
+        return nullptr;
+    return wlr_output_layout_output_at(server_.output_layout.get(), cursor_->x, cursor_->y) == output ? client_surface_
+                                                                                                        : nullptr;
 }
 
 void Cursor::update_pointer_focus() { process_motion(now_msec()); }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cursor_plane.hpp"
+#include "cursor_presentation.hpp"
 #include "listener.hpp"
 #include "wlr_ptr.hpp"
 
@@ -41,6 +42,8 @@ private:
     void move_cursor_planes();
     // Hands the current image back to wlroots' software cursor on this output.
     void use_software_cursor(CursorPlane& plane);
+    // The client cursor surface `output` shows: the one the pointer is on (else nullptr).
+    wlr_surface* client_surface_on(wlr_output* output) const;
 
     Server& server_;
     Seat& seat_;
@@ -53,6 +56,7 @@ private:
     std::set<std::string> reported_;      // outputs whose cursor mode we already logged
     std::set<std::string> plane_tried_;   // outputs we tried to give a CursorPlane
     std::vector<std::unique_ptr<CursorPlane>> planes_;
+    CursorPresentation presentation_;
     Listener motion_;
     Listener motion_absolute_;
     Listener button_;

@@ -22,6 +22,7 @@ Seat::Seat(Server& server) : server_(server)
     // Pointer and keyboard even with no devices at all: toolkits insist on both.
     wlr_seat_set_capabilities(seat_.get(), WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD);
     cursor_ = std::make_unique<Cursor>(server_, *this);
+    drag_requests_ = std::make_unique<DragRequests>(server_.display.get(), seat_.get());
 
     request_set_selection_.connect(&seat_->events.request_set_selection, [this](void* data) {
         auto* event = static_cast<wlr_seat_request_set_selection_event*>(data);
@@ -37,6 +38,7 @@ Seat::~Seat()
 {
     request_set_selection_.disconnect();
     request_set_primary_selection_.disconnect();
+    drag_requests_.reset();
     cursor_.reset();
     keyboards_.clear();
     // The seat must forget the default keyboard before it is destroyed.

@@ -1,7 +1,8 @@
-// wl_seat "seat0": keyboard focus, the keyboards, the cursor, the clipboard.
+// wl_seat "seat0": keyboard focus, the keyboards, the cursor, the clipboard, drag-and-drop.
 #pragma once
 
 #include "cursor.hpp"
+#include "drag_requests.hpp"
 #include "keyboard.hpp"
 #include "listener.hpp"
 #include "wlr_ptr.hpp"
@@ -41,6 +42,7 @@ private:
     std::unique_ptr<DefaultKeyboard> default_keyboard_;
     std::vector<std::unique_ptr<Keyboard>> keyboards_;
     std::unique_ptr<Cursor> cursor_;
+    std::unique_ptr<DragRequests> drag_requests_;
     Listener request_set_selection_;
     Listener request_set_primary_selection_;
 };

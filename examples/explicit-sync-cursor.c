@@ -62,7 +62,6 @@ struct app {
 	uint64_t uses[BUFFER_COUNT];
 	struct shared_buffer buffers[BUFFER_COUNT];
 	struct wl_callback *frame_callback;
-	uint64_t frame_submitted; /* of the frame whose callback is outstanding */
 	bool frame_due;
 	uint64_t frame;
 
@@ -141,9 +140,8 @@ static void *render_main(void *data)
 static void frame_done(void *data, struct wl_callback *callback, uint32_t time)
 {
 	struct app *app = data;
-	/* syncway gives no wp_presentation feedback for cursor surfaces (they are not part of
-	 * its scene), but sends their frame callbacks once it has drawn them: count those. */
-	report_frame_shown(app->report, app->frame, app->frame_submitted, now_ns());
+	/* The frame callback only paces the animation; what was shown, and when, comes from the
+	 * frame's wp_presentation feedback (report_frame). */
 	wl_callback_destroy(callback);
 	app->frame_callback = NULL;
 	app->frame_due = true;
@@ -176,8 +174,10 @@ static void commit_next_cursor_frame(struct app *app)
 							  (uint32_t)(release_point >> 32), (uint32_t)release_point);
 	app->frame_callback = wl_surface_frame(app->cursor);
 	wl_callback_add_listener(app->frame_callback, &frame_listener, app);
-	app->frame_submitted = now_ns();
-	report_frame(app->report, NULL, point, app->frame_submitted);
+	/* Feedback for a cursor surface: presented once the image is on the screen the cursor is
+	 * on (the cursor plane's flip, or the frame with the software cursor drawn in), discarded
+	 * if the next image replaced it first or the cursor was hidden. */
+	report_frame(app->report, app->cursor, point, now_ns());
 	wl_surface_commit(app->cursor);
 	app->frame_due = false;
 }
@@ -285,10 +285,7 @@ int main(int argc, char **argv)
 	pthread_cond_signal(&app.cond);
 	pthread_mutex_unlock(&app.lock);
 	pthread_join(app.render_thread, NULL);
-	/* The last frame's callback, so that the report counts it (at most a second). */
-	for (uint64_t deadline = now_ns() + 1000000000u; app.frame_callback && now_ns() < deadline;)
-		if (wl_display_roundtrip(w->display) < 0 || (app.frame_callback && usleep(4000) != 0))
-			break;
+	report_drain(app.report);
 	report_print(app.report, app.options.json);
 
 	report_destroy(app.report);

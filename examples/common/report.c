@@ -148,12 +148,6 @@ void report_main_thread(struct report *r, uint64_t busy_ns)
 	r->main_busy_ns += busy_ns;
 }
 
-void report_frame_shown(struct report *r, uint64_t frame, uint64_t submitted_ns, uint64_t shown_ns)
-{
-	r->source = "frame callbacks";
-	count_presented(r, frame, submitted_ns, shown_ns);
-}
-
 void report_drain(struct report *r)
 {
 	uint64_t deadline = now_ns() + 2000000000u;

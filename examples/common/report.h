@@ -23,19 +23,13 @@ struct report *report_create(struct window *window, const char *mode, const char
 
 /* Call for each commit that carries a new frame, before wl_surface_commit, with the time its
  * rendering was submitted (now_ns()); asks for the commit's presentation feedback. With a
- * NULL surface it only counts the commit (see report_frame_shown). */
+ * NULL surface it only counts the commit. */
 void report_frame(struct report *report, struct wl_surface *surface, uint64_t frame,
 		  uint64_t submitted_ns);
 
 /* Adds time the main thread spent producing a frame (rendering, waiting, committing): what
  * explicit sync keeps off the thread that also has to answer the compositor and input. */
 void report_main_thread(struct report *report, uint64_t busy_ns);
-
-/* For a surface the compositor gives no presentation feedback for (a cursor surface, in
- * syncway): counts the frame submitted at `submitted_ns` as presented at `shown_ns`, the time
- * its frame callback arrived (which the compositor sends after drawing it). The report then
- * says its figures come from frame callbacks. */
-void report_frame_shown(struct report *report, uint64_t frame, uint64_t submitted_ns, uint64_t shown_ns);
 
 /* Dispatches until every frame committed so far has been presented or discarded (at most
  * two seconds), so the report counts them all. */

@@ -2,6 +2,7 @@
 // wl_pointer.set_cursor surface replaces it while the pointer is over that client.
 #include "compositor_fixture.hpp"
 
+#include "presentation-time-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
 #include <syncway/testing/core_globals.hpp>
@@ -9,6 +10,7 @@
 #include <syncway/testing/toplevel.hpp>
 
 #include <poll.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <wayland-client.h>
@@ -19,6 +21,7 @@
 #include <memory>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 using namespace syncway::test;
 
@@ -36,12 +39,15 @@ struct CursorClient {
     wl_registry* registry = nullptr;
     std::unique_ptr<syncway::testing::CoreGlobals> core = std::make_unique<syncway::testing::CoreGlobals>();
     wl_seat* seat = nullptr;
+    wl_output* output = nullptr;
+    wp_presentation* presentation = nullptr;
     wl_pointer* pointer = nullptr;
     std::unique_ptr<syncway::testing::Toplevel> window;
     wl_surface* cursor_surface = nullptr;
     wl_buffer* window_buffer = nullptr;
     wl_buffer* cursor_buffer = nullptr;
     bool cursor_set = false;
+    uint32_t enter_serial = 0;
 
     ~CursorClient()
     {
@@ -55,6 +61,10 @@ struct CursorClient {
             wl_pointer_release(pointer);
         if (seat)
             wl_seat_release(seat);
+        if (presentation)
+            wp_presentation_destroy(presentation);
+        if (output)
+            wl_output_release(output);
         core.reset();  // proxies go before their display
         if (registry)
             wl_registry_destroy(registry);
@@ -71,6 +81,10 @@ void on_global(void* data, wl_registry* registry, uint32_t name, const char* int
         return;
     if (iface == wl_seat_interface.name)
         c->seat = static_cast<wl_seat*>(wl_registry_bind(registry, name, &wl_seat_interface, 5));
+    else if (iface == wl_output_interface.name && !c->output)
+        c->output = static_cast<wl_output*>(wl_registry_bind(registry, name, &wl_output_interface, 3));
+    else if (iface == wp_presentation_interface.name)
+        c->presentation = static_cast<wp_presentation*>(wl_registry_bind(registry, name, &wp_presentation_interface, 1));
 }
 const wl_registry_listener registry_listener = {on_global, [](void*, wl_registry*, uint32_t) {}};
 
@@ -78,6 +92,7 @@ const wl_pointer_listener pointer_listener = {
     .enter =
         [](void* data, wl_pointer* pointer, uint32_t serial, wl_surface*, wl_fixed_t, wl_fixed_t) {
             auto* c = static_cast<CursorClient*>(data);
+            c->enter_serial = serial;
             wl_pointer_set_cursor(pointer, serial, c->cursor_surface, 0, 0);
             c->cursor_set = true;
         },
@@ -108,22 +123,10 @@ bool pump(CursorClient& c, std::chrono::milliseconds timeout, const std::functio
 constexpr Rgb blue{0, 0, 255};
 constexpr Rgb red{255, 0, 0};
 
-} // namespace
-
-TEST(Cursor, XcursorImageThenClientCursorSurface)
+// Connects, gives the cursor surface its red 16x16 image and maps a blue window filling the
+// 640x480 output under the pointer, which then gets wl_pointer.enter and sets its cursor.
+void connect_and_map(Compositor& compositor, CursorClient& c)
 {
-    Compositor compositor({"--output", "640x480"});
-    ASSERT_TRUE(compositor.wait_ready()) << compositor.process().output();
-
-    // Before any client: the theme's arrow at the pointer (0,0), on the black background.
-    constexpr Rect corner{0, 0, 16, 16};
-    auto arrow = compositor.wait_for_screenshot(
-        [&](const Image& image) { return image.count(corner, [](Rgb p) { return !(p == background); }) > 10; });
-    ASSERT_TRUE(arrow) << "no screenshot";
-    EXPECT_GT(arrow->count(corner, [](Rgb p) { return !(p == background); }), size_t(10))
-        << "no cursor image drawn at the pointer";
-
-    CursorClient c;
     std::string path = compositor.runtime_dir() + "/" + compositor.socket();
     c.display = wl_display_connect(path.c_str());
     ASSERT_NE(c.display, nullptr);
@@ -152,6 +155,71 @@ TEST(Cursor, XcursorImageThenClientCursorSurface)
 
     // Mapped under the pointer: it gets wl_pointer.enter and sets its cursor.
     ASSERT_TRUE(pump(c, client_timeout, [&] { return c.cursor_set; })) << "no wl_pointer.enter";
+}
+
+// What wp_presentation said about one commit.
+struct Feedback {
+    enum { waiting, presented, discarded } state = waiting;
+    wl_output* sync_output = nullptr;
+    uint64_t presented_ns = 0;
+};
+
+const wp_presentation_feedback_listener feedback_listener = {
+    .sync_output = [](void* data, struct wp_presentation_feedback*,
+                      wl_output* output) { static_cast<Feedback*>(data)->sync_output = output; },
+    .presented =
+        [](void* data, struct wp_presentation_feedback* feedback, uint32_t sec_hi, uint32_t sec_lo, uint32_t nsec,
+           uint32_t, uint32_t, uint32_t, uint32_t) {
+            auto* f = static_cast<Feedback*>(data);
+            f->state = Feedback::presented;
+            f->presented_ns = ((uint64_t(sec_hi) << 32 | sec_lo) * 1000000000u) + nsec;
+            wp_presentation_feedback_destroy(feedback);
+        },
+    .discarded =
+        [](void* data, struct wp_presentation_feedback* feedback) {
+            static_cast<Feedback*>(data)->state = Feedback::discarded;
+            wp_presentation_feedback_destroy(feedback);
+        },
+};
+
+uint64_t monotonic_ns()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+}
+
+// Gives the cursor surface a new 16x16 image of one colour, asking for its feedback.
+wl_buffer* commit_cursor_image(CursorClient& c, uint32_t argb, Feedback* feedback)
+{
+    wl_buffer* buffer = solid_buffer(c.core->shm, 16, 16, argb);
+    wl_surface_attach(c.cursor_surface, buffer, 0, 0);
+    wl_surface_damage(c.cursor_surface, 0, 0, 16, 16);
+    if (feedback)
+        wp_presentation_feedback_add_listener(wp_presentation_feedback(c.presentation, c.cursor_surface),
+                                              &feedback_listener, feedback);
+    wl_surface_commit(c.cursor_surface);
+    return buffer;
+}
+
+} // namespace
+
+TEST(Cursor, XcursorImageThenClientCursorSurface)
+{
+    Compositor compositor({"--output", "640x480"});
+    ASSERT_TRUE(compositor.wait_ready()) << compositor.process().output();
+
+    // Before any client: the theme's arrow at the pointer (0,0), on the black background.
+    constexpr Rect corner{0, 0, 16, 16};
+    auto arrow = compositor.wait_for_screenshot(
+        [&](const Image& image) { return image.count(corner, [](Rgb p) { return !(p == background); }) > 10; });
+    ASSERT_TRUE(arrow) << "no screenshot";
+    EXPECT_GT(arrow->count(corner, [](Rgb p) { return !(p == background); }), size_t(10))
+        << "no cursor image drawn at the pointer";
+
+    CursorClient c;
+    connect_and_map(compositor, c);
+    ASSERT_FALSE(HasFatalFailure());
     std::optional<Image> shot;
     bool shown = pump(c, client_timeout, [&] {
         shot = compositor.screenshot();
@@ -161,4 +229,50 @@ TEST(Cursor, XcursorImageThenClientCursorSurface)
     EXPECT_TRUE(shown) << "at (8,8): " << int(shot->at(8, 8).r) << "," << int(shot->at(8, 8).g) << ","
                        << int(shot->at(8, 8).b) << "; at (100,100): " << int(shot->at(100, 100).r) << ","
                        << int(shot->at(100, 100).g) << "," << int(shot->at(100, 100).b);
+}
+
+// A cursor surface's wp_presentation feedback says when its image reached the screen, on the
+// output the cursor is on; an image that is never shown (the pointer hidden) is discarded.
+TEST(Cursor, PresentationFeedbackForTheCursorSurface)
+{
+    Compositor compositor({"--output", "640x480"});
+    ASSERT_TRUE(compositor.wait_ready()) << compositor.process().output();
+    CursorClient c;
+    connect_and_map(compositor, c);
+    ASSERT_FALSE(HasFatalFailure());
+    ASSERT_TRUE(c.presentation && c.output);
+
+    std::vector<wl_buffer*> buffers;
+    struct Step {
+        uint32_t argb;
+        Rgb rgb;
+    };
+    for (Step step : {Step{0xff00ff00, Rgb{0, 255, 0}}, Step{0xffffffff, Rgb{255, 255, 255}}}) {
+        Feedback feedback;
+        const uint64_t committed_ns = monotonic_ns();
+        buffers.push_back(commit_cursor_image(c, step.argb, &feedback));
+        ASSERT_TRUE(pump(c, client_timeout, [&] { return feedback.state != Feedback::waiting; }))
+            << "no feedback for the cursor surface";
+        ASSERT_EQ(feedback.state, Feedback::presented) << "the cursor image's feedback was discarded";
+        EXPECT_EQ(feedback.sync_output, c.output);
+        EXPECT_GE(feedback.presented_ns, committed_ns);
+        EXPECT_LE(feedback.presented_ns, monotonic_ns());
+        // Presented means on screen: the frame now shown holds it.
+        auto shot = compositor.screenshot();
+        ASSERT_TRUE(shot);
+        EXPECT_TRUE(shot->at(8, 8) == step.rgb) << "presented, but (8,8) is " << int(shot->at(8, 8).r) << ","
+                                                << int(shot->at(8, 8).g) << "," << int(shot->at(8, 8).b);
+    }
+
+    // The client hides its pointer: a cursor image committed now is never shown, and its
+    // feedback is discarded when the next commit replaces it.
+    wl_pointer_set_cursor(c.pointer, c.enter_serial, nullptr, 0, 0);
+    Feedback hidden;
+    buffers.push_back(commit_cursor_image(c, 0xffff00ff, &hidden));
+    buffers.push_back(commit_cursor_image(c, 0xff00ffff, nullptr));
+    ASSERT_TRUE(pump(c, client_timeout, [&] { return hidden.state != Feedback::waiting; }));
+    EXPECT_EQ(hidden.state, Feedback::discarded) << "an image never shown was reported presented";
+
+    for (wl_buffer* b : buffers)
+        wl_buffer_destroy(b);
 }

@@ -41,6 +41,7 @@ for e in "${examples[@]}"; do expect+=("bin/$e"); done
 if command -v scdoc >/dev/null; then
   expect+=(share/man/man1/syncway.1 share/man/man1/syncway-check.1 share/man/man1/syncobjd.1 share/man/man1/syncway-heaps.1
            share/man/man3/syncobj.3)
+  for e in "${examples[@]}"; do expect+=("share/man/man1/$e.1"); done
 fi
 for f in "${expect[@]}"; do
   [ -e "$root/$f" ] || fail "$prefix/$f was not installed"

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """--help, the man pages and README name the same options.
 
-For each program: the long options its --help prints are exactly those its man page
-documents. For syncway also: every option of its --help is in README, and README names no
+For each program (the example clients too): the long options its --help prints are exactly
+those its man page documents. For syncway also: every option of its --help is in README, and README names no
 syncway option that --help does not have.
 usage: options_agree_test.py BUILD_DIR SOURCE_DIR
 """
@@ -57,6 +57,14 @@ class OptionsAgree(unittest.TestCase):
 
     def test_syncway_heaps(self):
         self.check("heaps/syncway-heaps", "syncway-heaps.1")
+
+    def test_examples(self):
+        # Those this build has (the GL ones need EGL and GLES, the GPU one GBM too).
+        for example in ("explicit-sync-shm", "explicit-sync-tiles", "explicit-sync-cursor",
+                        "explicit-sync-gles", "explicit-sync-gbm"):
+            if (BUILD / "examples" / example).exists():
+                with self.subTest(example):
+                    self.check("examples/" + example, example + ".1")
 
     def test_readme_and_syncway_help(self):
         readme = (SOURCE / "README.md").read_text()

@@ -31,6 +31,8 @@ for d in "${debs[@]}"; do echo "package-test: built ${d##*/}"; done
 lintian_out=$(lintian --tag-display-limit 0 "$work"/*.changes 2>&1) || true
 echo "$lintian_out" | sed 's/^/lintian: /'
 if echo "$lintian_out" | grep -q '^E: '; then fail "lintian reports errors"; fi
+# Every installed program has its man page.
+if echo "$lintian_out" | grep -q 'no-manual-page'; then fail "lintian: a program without a man page"; fi
 
 # Every dependency can be satisfied here (simulated, nothing installed).
 apt-get install --simulate --no-download -q "${debs[@]}" > "$work/apt.log" 2>&1 \
@@ -46,7 +48,8 @@ out=$(LD_LIBRARY_PATH=$root/usr/lib/$arch "$root/usr/bin/syncway" --backend head
 echo "$out" | grep -q "10 frames committed with explicit sync" || fail "no frames reported: $out"
 lib=$(LD_LIBRARY_PATH=$root/usr/lib/$arch ldd "$root/usr/bin/explicit-sync-shm" | awk '/libsyncway-syncobj/ {print $3}')
 [ "$lib" = "$root/usr/lib/$arch/libsyncway-syncobj.so.0" ] || fail "example loads '$lib', not the packaged library"
-for page in man1/syncway.1 man1/syncobjd.1 man1/syncway-heaps.1 man3/syncobj.3; do
+for page in man1/syncway.1 man1/syncobjd.1 man1/syncway-heaps.1 man3/syncobj.3 \
+    man1/explicit-sync-{shm,tiles,gles,cursor,gbm}.1; do
   [ -f "$root/usr/share/man/$page.gz" ] || fail "usr/share/man/$page.gz is not in any package"
 done
 if [ $# -ge 2 ]; then mkdir -p "$2" && cp "${debs[@]}" "$2"/; fi
