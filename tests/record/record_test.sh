@@ -1,7 +1,8 @@
 #!/bin/sh
 # Suite 'record': the real syncway records real clients, and syncway-check judges the
 # recordings. One CASE per meson test (see meson.build). Needs SYNCWAY_BIN, CHECK_BIN,
-# SCRIBBLER_BIN, EXAMPLE_BIN and REFERENCE_DIR.
+# SCRIBBLER_BIN, EXAMPLE_BIN and REFERENCE_DIR; the cases with third-party clients need them
+# installed (scripts/setup.sh: foot, wtype).
 set -u
 CASE=$1
 WORK=$(mktemp -d /tmp/syncway-record-test-XXXXXX)
@@ -35,6 +36,30 @@ simple-shm)
     # The reference must be able to fail: against the empty first frame it does, with a diff.
     check_status 1 --expect 1="$REFERENCE_DIR/simple-shm-320x240.png" "$WORK/shm"
     ls "$WORK/shm"/diff-HEADLESS-1-*.png >/dev/null 2>&1 || fail "no diff image written on mismatch"
+    ;;
+foot-wtype)
+    # foot (running cat, so what it is sent is echoed) gets "syncway" typed by wtype through
+    # the virtual-keyboard protocol; the text must be in a presented frame. The command waits
+    # for foot's window in the trace, types, and ends once a recorded PNG is the reference's
+    # very bytes (or after 10 s); syncway-check, after the run, is the judge.
+    ref="$REFERENCE_DIR/foot-wtype-320x240.png"
+    record foot -- sh -c '
+        foot -c /dev/null -e cat &
+        i=0
+        until grep -q "\"app_id\":\"foot\"" "$1/trace.jsonl" 2>/dev/null; do
+            i=$((i + 1)); [ $i -le 200 ] || { echo "foot never mapped" >&2; exit 3; }
+            sleep 0.05
+        done
+        wtype syncway || exit 4
+        i=0
+        while [ $i -le 100 ]; do
+            for f in "$1"/HEADLESS-1-*.png; do cmp -s "$f" "$2" && exit 0; done
+            i=$((i + 1)); sleep 0.1
+        done' sh "$WORK/foot" "$ref" || fail "syncway exited $? (log: $(tail -3 "$WORK/foot.log"))"
+    grep -q '"app_id":"foot"' "$WORK/foot/trace.jsonl" || fail "no foot commit in the trace"
+    check_status 0 --expect last="$ref" "$WORK/foot"
+    # Before the keys, foot's window does not match: the text is what the reference checks.
+    check_status 1 --expect first="$ref" "$WORK/foot"
     ;;
 scribble)
     record good -- "$SCRIBBLER_BIN" || fail "syncway exited $? with the well-behaved client (log: $(tail -3 "$WORK/good.log"))"
