@@ -2,7 +2,8 @@
 # Suite 'record': the real syncway records real clients, and syncway-check judges the
 # recordings. One CASE per meson test (see meson.build). Needs SYNCWAY_BIN, CHECK_BIN,
 # SCRIBBLER_BIN, EXAMPLE_BIN and REFERENCE_DIR; the cases with third-party clients need them
-# installed (scripts/setup.sh: foot, wtype, vulkan-tools with Mesa's lavapipe).
+# installed (scripts/setup.sh: foot, wtype, wf-recorder, imagemagick, vulkan-tools with
+# Mesa's lavapipe).
 set -u
 CASE=$1
 WORK=$(mktemp -d /tmp/syncway-record-test-XXXXXX)
@@ -60,6 +61,50 @@ foot-wtype)
     check_status 0 --expect last="$ref" "$WORK/foot"
     # Before the keys, foot's window does not match: the text is what the reference checks.
     check_status 1 --expect first="$ref" "$WORK/foot"
+    ;;
+wf-recorder)
+    # wf-recorder (screencopy) records what syncway shows: foot with "syncway" typed (the
+    # foot-wtype scene, which then stays still), as raw frames; its first frame must be the
+    # reference, pixel for pixel. (Its last one is cut short when it is stopped.)
+    ref="$REFERENCE_DIR/foot-wtype-320x240.png"
+    record wf -- sh -c '
+        foot -c /dev/null -e cat &
+        i=0
+        until grep -q "\"app_id\":\"foot\"" "$1/trace.jsonl" 2>/dev/null; do
+            i=$((i + 1)); [ $i -le 200 ] || { echo "foot never mapped" >&2; exit 3; }
+            sleep 0.05
+        done
+        wtype syncway || exit 4
+        i=0
+        while [ $i -le 100 ]; do
+            for f in "$1"/HEADLESS-1-*.png; do cmp -s "$f" "$2" && i=1000; done
+            i=$((i + 1)); sleep 0.1
+        done
+        # -D: a frame per refresh, not only on damage (the scene no longer changes).
+        wf-recorder -D -c rawvideo -m rawvideo -f "$3" >"$3.log" 2>&1 &
+        rec=$!
+        # Two frames (320x240, 4 bytes a pixel) written, then stop it as a user would (SIGINT).
+        i=0
+        while [ "$(stat -c %s "$3" 2>/dev/null || echo 0)" -lt 614400 ] && [ $i -le 100 ]; do
+            i=$((i + 1)); sleep 0.1
+        done
+        kill -INT $rec; wait $rec' sh "$WORK/wf" "$ref" "$WORK/wf.raw" \
+        || fail "syncway or wf-recorder exited $? (log: $(tail -3 "$WORK/wf.log") $(tail -3 "$WORK/wf.raw.log" 2>/dev/null))"
+    grep -q "bgr0" "$WORK/wf.raw.log" || fail "wf-recorder did not record bgr0 frames (log: $(cat "$WORK/wf.raw.log"))"
+    size=$(stat -c %s "$WORK/wf.raw" 2>/dev/null || echo 0)
+    [ "$size" -ge 307200 ] || fail "wf-recorder wrote $size bytes, not one 320x240 frame (log: $(tail -3 "$WORK/wf.raw.log"))"
+    # bgr0 to RGB, for ImageMagick's compare.
+    head -c 307200 "$WORK/wf.raw" | python3 -c '
+import sys
+d = sys.stdin.buffer.read()
+o = bytearray(len(d) // 4 * 3)
+o[0::3], o[1::3], o[2::3] = d[2::4], d[1::4], d[0::4]
+sys.stdout.buffer.write(o)' >"$WORK/first.rgb"
+    diff=$(compare -metric AE -size 320x240 -depth 8 "rgb:$WORK/first.rgb" "$ref" null: 2>&1)
+    [ "$diff" = 0 ] || fail "wf-recorder's first frame differs from $ref in $diff pixels"
+    # The same comparison sees a different picture.
+    diff=$(compare -metric AE -size 320x240 -depth 8 "rgb:$WORK/first.rgb" "$REFERENCE_DIR/vkcube-first-320x240.png" null: 2>&1)
+    [ "$diff" != 0 ] || fail "the comparison with wf-recorder's frame finds no difference where there is one"
     ;;
 vkcube)
     # vkcube-wayland on lavapipe, through syncway's Vulkan layer (explicit sync): its first two
