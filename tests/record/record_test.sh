@@ -1,8 +1,8 @@
 #!/bin/sh
 # Suite 'record': the real syncway records real clients, and syncway-check judges the
 # recordings. One CASE per meson test (see meson.build). Needs SYNCWAY_BIN, CHECK_BIN,
-# SCRIBBLER_BIN, EXAMPLE_BIN and REFERENCE_DIR; the cases with third-party clients need them
-# installed (scripts/setup.sh: foot, wtype, wf-recorder, imagemagick, vulkan-tools with
+# SCRIBBLER_BIN, EXAMPLE_BIN, REFERENCE_DIR and RFB_FRAME (rfb_frame.py); the cases with third-party clients need them
+# installed (scripts/setup.sh: foot, wtype, wf-recorder, wayvnc, imagemagick, vulkan-tools with
 # Mesa's lavapipe).
 set -u
 CASE=$1
@@ -105,6 +105,39 @@ sys.stdout.buffer.write(o)' >"$WORK/first.rgb"
     # The same comparison sees a different picture.
     diff=$(compare -metric AE -size 320x240 -depth 8 "rgb:$WORK/first.rgb" "$REFERENCE_DIR/vkcube-first-320x240.png" null: 2>&1)
     [ "$diff" != 0 ] || fail "the comparison with wf-recorder's frame finds no difference where there is one"
+    ;;
+wayvnc)
+    # wayvnc serves what syncway shows (live view of a headless run): the still foot scene of
+    # foot-wtype, taken as one raw frame by an RFB client of ours (rfb_frame.py), must be the
+    # reference, pixel for pixel.
+    ref="$REFERENCE_DIR/foot-wtype-320x240.png"
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    record vnc -- sh -c '
+        foot -c /dev/null -e cat &
+        i=0
+        until grep -q "\"app_id\":\"foot\"" "$1/trace.jsonl" 2>/dev/null; do
+            i=$((i + 1)); [ $i -le 200 ] || { echo "foot never mapped" >&2; exit 3; }
+            sleep 0.05
+        done
+        wtype syncway || exit 4
+        i=0
+        while [ $i -le 100 ]; do
+            for f in "$1"/HEADLESS-1-*.png; do cmp -s "$f" "$2" && i=1000; done
+            i=$((i + 1)); sleep 0.1
+        done
+        wayvnc 127.0.0.1 "$3" >"$4.wayvnc.log" 2>&1 &
+        vnc=$!
+        i=0
+        until python3 "$5" 127.0.0.1 "$3" "$4" 2>"$4.err"; do
+            i=$((i + 1)); [ $i -le 50 ] || { cat "$4.err" >&2; kill $vnc; exit 5; }
+            sleep 0.1
+        done
+        kill $vnc; wait $vnc; exit 0' sh "$WORK/vnc" "$ref" "$port" "$WORK/vnc.rgb" "$RFB_FRAME" \
+        || fail "syncway, wayvnc or the RFB client exited $? (log: $(tail -3 "$WORK/vnc.log") $(tail -3 "$WORK/vnc.rgb.wayvnc.log" 2>/dev/null))"
+    diff=$(compare -metric AE -size 320x240 -depth 8 "rgb:$WORK/vnc.rgb" "$ref" null: 2>&1)
+    [ "$diff" = 0 ] || fail "wayvnc's frame differs from $ref in $diff pixels"
+    diff=$(compare -metric AE -size 320x240 -depth 8 "rgb:$WORK/vnc.rgb" "$REFERENCE_DIR/vkcube-first-320x240.png" null: 2>&1)
+    [ "$diff" != 0 ] || fail "the comparison with wayvnc's frame finds no difference where there is one"
     ;;
 vkcube)
     # vkcube-wayland on lavapipe, through syncway's Vulkan layer (explicit sync): its first two
