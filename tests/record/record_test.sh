@@ -1,9 +1,9 @@
 #!/bin/sh
 # Suite 'record': the real syncway records real clients, and syncway-check judges the
 # recordings. One CASE per meson test (see meson.build). Needs SYNCWAY_BIN, CHECK_BIN,
-# SCRIBBLER_BIN, EXAMPLE_BIN, REFERENCE_DIR and RFB_FRAME (rfb_frame.py); the cases with third-party clients need them
-# installed (scripts/setup.sh: foot, wtype, wf-recorder, wayvnc, imagemagick, vulkan-tools with
-# Mesa's lavapipe).
+# SCRIBBLER_BIN, EXAMPLE_BIN, REFERENCE_DIR and RFB_FRAME (rfb_frame.py); the cases with
+# third-party clients need them installed (scripts/setup.sh: foot, wtype, wf-recorder, wayvnc,
+# wlr-randr, imagemagick, vulkan-tools with Mesa's lavapipe).
 set -u
 CASE=$1
 WORK=$(mktemp -d /tmp/syncway-record-test-XXXXXX)
@@ -138,6 +138,25 @@ wayvnc)
     [ "$diff" = 0 ] || fail "wayvnc's frame differs from $ref in $diff pixels"
     diff=$(compare -metric AE -size 320x240 -depth 8 "rgb:$WORK/vnc.rgb" "$REFERENCE_DIR/vkcube-first-320x240.png" null: 2>&1)
     [ "$diff" != 0 ] || fail "the comparison with wayvnc's frame finds no difference where there is one"
+    ;;
+wlr-randr)
+    # Output configuration at run time (wlr-output-management): wlr-randr lists the output,
+    # changes its mode, then its scale and position; each change shows in the next listing, and
+    # the frames presented after the mode change have the new size.
+    record randr -- sh -c '
+        wlr-randr >"$1/list1" 2>&1 || exit 3
+        wlr-randr --output HEADLESS-1 --custom-mode 640x480 || exit 4
+        wlr-randr >"$1/list2" 2>&1 || exit 5
+        wlr-randr --output HEADLESS-1 --scale 2 --pos 10,20 || exit 6
+        wlr-randr >"$1/list3" 2>&1' sh "$WORK" || fail "syncway or wlr-randr exited $? (log: $(tail -3 "$WORK/randr.log"))"
+    grep -q "^HEADLESS-1 " "$WORK/list1" || fail "wlr-randr does not list HEADLESS-1: $(cat "$WORK/list1")"
+    grep -q "320x240 px, 60.000000 Hz (current)" "$WORK/list1" || fail "first listing: $(cat "$WORK/list1")"
+    grep -q "640x480 px, 60.000000 Hz (current)" "$WORK/list2" || fail "after --custom-mode 640x480: $(cat "$WORK/list2")"
+    grep -q "Position: 10,20" "$WORK/list3" && grep -q "Scale: 2.000000" "$WORK/list3" \
+        || fail "after --scale 2 --pos 10,20: $(cat "$WORK/list3")"
+    last=$(ls "$WORK/randr"/HEADLESS-1-*.png | tail -n 1)
+    size=$(python3 -c 'import struct, sys; d = open(sys.argv[1], "rb").read(24); print("%dx%d" % struct.unpack(">II", d[16:24]))' "$last")
+    [ "$size" = 640x480 ] || fail "the last frame ($last) is $size, not 640x480"
     ;;
 vkcube)
     # vkcube-wayland on lavapipe, through syncway's Vulkan layer (explicit sync): its first two
