@@ -8,6 +8,7 @@
 
 #include "protocols/linux_dmabuf_v1.hpp"
 #include "protocols/linux_drm_syncobj_v1.hpp"
+#include "protocols/output_management_v1.hpp"
 #include "protocols/virtual_keyboard_v1.hpp"
 #include "protocols/virtual_pointer_v1.hpp"
 #include "protocols/xdg_shell.hpp"
@@ -166,6 +167,7 @@ void Server::install_protocols(const Options& options)
     install<XdgShell>();
     install<VirtualPointerV1>();
     install<VirtualKeyboardV1>();
+    install<OutputManagementV1>();
     install<LinuxDrmSyncobjV1>();
     install<LinuxDmabufV1>();
 }

@@ -41,6 +41,8 @@ test_packages=(
   clang libclang-rt-14-dev libgtest-dev googletest
   # real peers and clients for tests and benchmarks
   weston wayland-utils sway libgtk-4-bin xvfb vulkan-validationlayers wtype
+  # screen recorder, VNC server and output configuration checked against syncway (tests/record)
+  wf-recorder wayvnc wlr-randr
   # image checks in tests, process tools
   imagemagick procps util-linux psmisc
   # the Debian package's build and check (debian/)

@@ -29,7 +29,7 @@ TEST(Clients, WaylandInfoSeesTheGlobals)
     for (const char* global : {"wl_compositor", "wl_subcompositor", "wl_shm", "xdg_wm_base", "wl_seat",
                                "wl_data_device_manager", "zxdg_output_manager_v1", "zwlr_screencopy_manager_v1",
                                "wp_presentation", "wp_viewporter", "zwlr_virtual_pointer_manager_v1",
-                               "zwp_virtual_keyboard_manager_v1", "wl_output"})
+                               "zwp_virtual_keyboard_manager_v1", "zwlr_output_manager_v1", "wl_output"})
         EXPECT_NE(info.output.find(std::string("'") + global + "'"), std::string::npos) << "missing " << global;
     // Pointer and keyboard although the headless backend has no input devices.
     EXPECT_NE(info.output.find("capabilities: pointer keyboard"), std::string::npos) << info.output;

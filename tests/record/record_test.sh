@@ -1,7 +1,9 @@
 #!/bin/sh
 # Suite 'record': the real syncway records real clients, and syncway-check judges the
 # recordings. One CASE per meson test (see meson.build). Needs SYNCWAY_BIN, CHECK_BIN,
-# SCRIBBLER_BIN, EXAMPLE_BIN and REFERENCE_DIR.
+# SCRIBBLER_BIN, EXAMPLE_BIN, REFERENCE_DIR and RFB_FRAME (rfb_frame.py); the cases with
+# third-party clients need them installed (scripts/setup.sh: foot, wtype, wf-recorder, wayvnc,
+# wlr-randr, imagemagick, vulkan-tools with Mesa's lavapipe).
 set -u
 CASE=$1
 WORK=$(mktemp -d /tmp/syncway-record-test-XXXXXX)
@@ -35,6 +37,139 @@ simple-shm)
     # The reference must be able to fail: against the empty first frame it does, with a diff.
     check_status 1 --expect 1="$REFERENCE_DIR/simple-shm-320x240.png" "$WORK/shm"
     ls "$WORK/shm"/diff-HEADLESS-1-*.png >/dev/null 2>&1 || fail "no diff image written on mismatch"
+    ;;
+foot-wtype)
+    # foot (running cat, so what it is sent is echoed) gets "syncway" typed by wtype through
+    # the virtual-keyboard protocol; the text must be in a presented frame. The command waits
+    # for foot's window in the trace, types, and ends once a recorded PNG is the reference's
+    # very bytes (or after 10 s); syncway-check, after the run, is the judge.
+    ref="$REFERENCE_DIR/foot-wtype-320x240.png"
+    record foot -- sh -c '
+        foot -c /dev/null -e cat &
+        i=0
+        until grep -q "\"app_id\":\"foot\"" "$1/trace.jsonl" 2>/dev/null; do
+            i=$((i + 1)); [ $i -le 200 ] || { echo "foot never mapped" >&2; exit 3; }
+            sleep 0.05
+        done
+        wtype syncway || exit 4
+        i=0
+        while [ $i -le 100 ]; do
+            for f in "$1"/HEADLESS-1-*.png; do cmp -s "$f" "$2" && exit 0; done
+            i=$((i + 1)); sleep 0.1
+        done' sh "$WORK/foot" "$ref" || fail "syncway exited $? (log: $(tail -3 "$WORK/foot.log"))"
+    grep -q '"app_id":"foot"' "$WORK/foot/trace.jsonl" || fail "no foot commit in the trace"
+    check_status 0 --expect last="$ref" "$WORK/foot"
+    # Before the keys, foot's window does not match: the text is what the reference checks.
+    check_status 1 --expect first="$ref" "$WORK/foot"
+    ;;
+wf-recorder)
+    # wf-recorder (screencopy) records what syncway shows: foot with "syncway" typed (the
+    # foot-wtype scene, which then stays still), as raw frames; its first frame must be the
+    # reference, pixel for pixel. (Its last one is cut short when it is stopped.)
+    ref="$REFERENCE_DIR/foot-wtype-320x240.png"
+    record wf -- sh -c '
+        foot -c /dev/null -e cat &
+        i=0
+        until grep -q "\"app_id\":\"foot\"" "$1/trace.jsonl" 2>/dev/null; do
+            i=$((i + 1)); [ $i -le 200 ] || { echo "foot never mapped" >&2; exit 3; }
+            sleep 0.05
+        done
+        wtype syncway || exit 4
+        i=0
+        while [ $i -le 100 ]; do
+            for f in "$1"/HEADLESS-1-*.png; do cmp -s "$f" "$2" && i=1000; done
+            i=$((i + 1)); sleep 0.1
+        done
+        # -D: a frame per refresh, not only on damage (the scene no longer changes).
+        wf-recorder -D -c rawvideo -m rawvideo -f "$3" >"$3.log" 2>&1 &
+        rec=$!
+        # Two frames (320x240, 4 bytes a pixel) written, then stop it as a user would (SIGINT).
+        i=0
+        while [ "$(stat -c %s "$3" 2>/dev/null || echo 0)" -lt 614400 ] && [ $i -le 100 ]; do
+            i=$((i + 1)); sleep 0.1
+        done
+        kill -INT $rec; wait $rec' sh "$WORK/wf" "$ref" "$WORK/wf.raw" \
+        || fail "syncway or wf-recorder exited $? (log: $(tail -3 "$WORK/wf.log") $(tail -3 "$WORK/wf.raw.log" 2>/dev/null))"
+    grep -q "bgr0" "$WORK/wf.raw.log" || fail "wf-recorder did not record bgr0 frames (log: $(cat "$WORK/wf.raw.log"))"
+    size=$(stat -c %s "$WORK/wf.raw" 2>/dev/null || echo 0)
+    [ "$size" -ge 307200 ] || fail "wf-recorder wrote $size bytes, not one 320x240 frame (log: $(tail -3 "$WORK/wf.raw.log"))"
+    # bgr0 to RGB, for ImageMagick's compare.
+    head -c 307200 "$WORK/wf.raw" | python3 -c '
+import sys
+d = sys.stdin.buffer.read()
+o = bytearray(len(d) // 4 * 3)
+o[0::3], o[1::3], o[2::3] = d[2::4], d[1::4], d[0::4]
+sys.stdout.buffer.write(o)' >"$WORK/first.rgb"
+    diff=$(compare -metric AE -size 320x240 -depth 8 "rgb:$WORK/first.rgb" "$ref" null: 2>&1)
+    [ "$diff" = 0 ] || fail "wf-recorder's first frame differs from $ref in $diff pixels"
+    # The same comparison sees a different picture.
+    diff=$(compare -metric AE -size 320x240 -depth 8 "rgb:$WORK/first.rgb" "$REFERENCE_DIR/vkcube-first-320x240.png" null: 2>&1)
+    [ "$diff" != 0 ] || fail "the comparison with wf-recorder's frame finds no difference where there is one"
+    ;;
+wayvnc)
+    # wayvnc serves what syncway shows (live view of a headless run): the still foot scene of
+    # foot-wtype, taken as one raw frame by an RFB client of ours (rfb_frame.py), must be the
+    # reference, pixel for pixel.
+    ref="$REFERENCE_DIR/foot-wtype-320x240.png"
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    record vnc -- sh -c '
+        foot -c /dev/null -e cat &
+        i=0
+        until grep -q "\"app_id\":\"foot\"" "$1/trace.jsonl" 2>/dev/null; do
+            i=$((i + 1)); [ $i -le 200 ] || { echo "foot never mapped" >&2; exit 3; }
+            sleep 0.05
+        done
+        wtype syncway || exit 4
+        i=0
+        while [ $i -le 100 ]; do
+            for f in "$1"/HEADLESS-1-*.png; do cmp -s "$f" "$2" && i=1000; done
+            i=$((i + 1)); sleep 0.1
+        done
+        wayvnc 127.0.0.1 "$3" >"$4.wayvnc.log" 2>&1 &
+        vnc=$!
+        i=0
+        until python3 "$5" 127.0.0.1 "$3" "$4" 2>"$4.err"; do
+            i=$((i + 1)); [ $i -le 50 ] || { cat "$4.err" >&2; kill $vnc; exit 5; }
+            sleep 0.1
+        done
+        kill $vnc; wait $vnc; exit 0' sh "$WORK/vnc" "$ref" "$port" "$WORK/vnc.rgb" "$RFB_FRAME" \
+        || fail "syncway, wayvnc or the RFB client exited $? (log: $(tail -3 "$WORK/vnc.log") $(tail -3 "$WORK/vnc.rgb.wayvnc.log" 2>/dev/null))"
+    diff=$(compare -metric AE -size 320x240 -depth 8 "rgb:$WORK/vnc.rgb" "$ref" null: 2>&1)
+    [ "$diff" = 0 ] || fail "wayvnc's frame differs from $ref in $diff pixels"
+    diff=$(compare -metric AE -size 320x240 -depth 8 "rgb:$WORK/vnc.rgb" "$REFERENCE_DIR/vkcube-first-320x240.png" null: 2>&1)
+    [ "$diff" != 0 ] || fail "the comparison with wayvnc's frame finds no difference where there is one"
+    ;;
+wlr-randr)
+    # Output configuration at run time (wlr-output-management): wlr-randr lists the output,
+    # changes its mode, then its scale and position; each change shows in the next listing, and
+    # the frames presented after the mode change have the new size.
+    record randr -- sh -c '
+        wlr-randr >"$1/list1" 2>&1 || exit 3
+        wlr-randr --output HEADLESS-1 --custom-mode 640x480 || exit 4
+        wlr-randr >"$1/list2" 2>&1 || exit 5
+        wlr-randr --output HEADLESS-1 --scale 2 --pos 10,20 || exit 6
+        wlr-randr >"$1/list3" 2>&1' sh "$WORK" || fail "syncway or wlr-randr exited $? (log: $(tail -3 "$WORK/randr.log"))"
+    grep -q "^HEADLESS-1 " "$WORK/list1" || fail "wlr-randr does not list HEADLESS-1: $(cat "$WORK/list1")"
+    grep -q "320x240 px, 60.000000 Hz (current)" "$WORK/list1" || fail "first listing: $(cat "$WORK/list1")"
+    grep -q "640x480 px, 60.000000 Hz (current)" "$WORK/list2" || fail "after --custom-mode 640x480: $(cat "$WORK/list2")"
+    grep -q "Position: 10,20" "$WORK/list3" && grep -q "Scale: 2.000000" "$WORK/list3" \
+        || fail "after --scale 2 --pos 10,20: $(cat "$WORK/list3")"
+    last=$(ls "$WORK/randr"/HEADLESS-1-*.png | tail -n 1)
+    size=$(python3 -c 'import struct, sys; d = open(sys.argv[1], "rb").read(24); print("%dx%d" % struct.unpack(">II", d[16:24]))' "$last")
+    [ "$size" = 640x480 ] || fail "the last frame ($last) is $size, not 640x480"
+    ;;
+vkcube)
+    # vkcube-wayland on lavapipe, through syncway's Vulkan layer (explicit sync): its first two
+    # frames against references (the cube turns a fixed angle per frame; the third and last
+    # one may not be presented before vkcube exits, so it is not looked at).
+    VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json LP_NUM_THREADS=1 NODEVICE_SELECT=1 \
+        record vk -- vkcube-wayland --c 3 --width 320 --height 240 \
+        || fail "syncway exited $? (log: $(tail -3 "$WORK/vk.log"))"
+    grep -q '"title":"vkcube".*"acquire":{"timeline"' "$WORK/vk/trace.jsonl" \
+        || fail "no vkcube commit with an acquire point in the trace"
+    check_status 0 --expect first="$REFERENCE_DIR/vkcube-first-320x240.png" \
+        --expect any="$REFERENCE_DIR/vkcube-second-320x240.png" "$WORK/vk"
+    check_status 1 --expect first="$REFERENCE_DIR/vkcube-second-320x240.png" "$WORK/vk"
     ;;
 scribble)
     record good -- "$SCRIBBLER_BIN" || fail "syncway exited $? with the well-behaved client (log: $(tail -3 "$WORK/good.log"))"
