@@ -117,6 +117,7 @@ static void *render_main(void *data)
 		}
 		struct job job = app->queue[0];
 		memmove(app->queue, app->queue + 1, sizeof(app->queue[0]) * (size_t)--app->queued);
+		pthread_cond_broadcast(&app->cond); /* room in the queue for the main thread */
 		pthread_mutex_unlock(&app->lock);
 
 		if (job.wait_release) {
@@ -161,8 +162,12 @@ static void commit_next_cursor_frame(struct app *app)
 	if (r)
 		die_syncobj(w, "submitting an acquire point", r);
 	pthread_mutex_lock(&app->lock);
+	/* A compositor that shows frames before they are drawn (it ignores acquire points) lets
+	 * this thread run ahead of the renderer: wait for room rather than overrun the queue. */
+	while (app->queued == BUFFER_COUNT)
+		pthread_cond_wait(&app->cond, &app->lock);
 	app->queue[app->queued++] = (struct job){buffer, app->release[index].fd, app->uses[index], point, signaler};
-	pthread_cond_signal(&app->cond);
+	pthread_cond_broadcast(&app->cond);
 	pthread_mutex_unlock(&app->lock);
 	uint64_t release_point = ++app->uses[index];
 

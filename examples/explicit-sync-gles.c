@@ -204,6 +204,7 @@ static void *copy_main(void *data)
 		}
 		struct job job = app->queue[0];
 		memmove(app->queue, app->queue + 1, sizeof(app->queue[0]) * (size_t)--app->queued);
+		pthread_cond_broadcast(&app->cond); /* room in the queue for the main thread */
 		pthread_mutex_unlock(&app->lock);
 
 #ifdef EXAMPLE_BROKEN_SIGNAL_EARLY
@@ -276,8 +277,12 @@ static void next_frame(struct app *app)
 		if ((r = syncobj_submit(w->dev, app->acquire.fd, point, &signaler)))
 			die_syncobj(w, "submitting an acquire point", r);
 		pthread_mutex_lock(&app->lock);
+		/* A compositor that shows frames before they are drawn (it ignores acquire points) lets
+		 * this thread run ahead of the renderer: wait for room rather than overrun the queue. */
+		while (app->queued == BUFFER_COUNT)
+			pthread_cond_wait(&app->cond, &app->lock);
 		app->queue[app->queued++] = (struct job){fence, index, wait_release, signaler};
-		pthread_cond_signal(&app->cond);
+		pthread_cond_broadcast(&app->cond);
 		pthread_mutex_unlock(&app->lock);
 	}
 

@@ -142,8 +142,12 @@ static void commit_next_frame(struct app *app)
 
 	struct job job = {buffer, app->release[index].fd, app->uses[index], point, signaler};
 	pthread_mutex_lock(&app->lock);
+	/* A compositor that shows frames before they are drawn (it ignores acquire points) lets
+	 * this thread run ahead of the renderer: wait for room rather than overrun the queue. */
+	while (app->queued == BUFFER_COUNT)
+		pthread_cond_wait(&app->cond, &app->lock);
 	app->queue[app->queued++] = job;
-	pthread_cond_signal(&app->cond);
+	pthread_cond_broadcast(&app->cond);
 	pthread_mutex_unlock(&app->lock);
 	uint64_t release_point = ++app->uses[index];
 
