@@ -15,6 +15,8 @@ record() {
     dir=$1; shift
     "$SYNCWAY_BIN" --backend headless --output 320x240@0 --record "$WORK/$dir" "$@" 2>"$WORK/$dir.log"
 }
+# foot with "syncway" typed, for the cases that check third-party clients against one reference.
+FOOT_SCENE="$(cd "$(dirname "$0")" && pwd)/foot_scene.sh"
 # syncway-check with an expected status; its output is kept in $WORK/check.out.
 check_status() {
     want=$1; shift
@@ -44,19 +46,7 @@ foot-wtype)
     # for foot's window in the trace, types, and ends once a recorded PNG is the reference's
     # very bytes (or after 10 s); syncway-check, after the run, is the judge.
     ref="$REFERENCE_DIR/foot-wtype-320x240.png"
-    record foot -- sh -c '
-        foot -c /dev/null -e cat &
-        i=0
-        until grep -q "\"app_id\":\"foot\"" "$1/trace.jsonl" 2>/dev/null; do
-            i=$((i + 1)); [ $i -le 200 ] || { echo "foot never mapped" >&2; exit 3; }
-            sleep 0.05
-        done
-        wtype syncway || exit 4
-        i=0
-        while [ $i -le 100 ]; do
-            for f in "$1"/HEADLESS-1-*.png; do cmp -s "$f" "$2" && exit 0; done
-            i=$((i + 1)); sleep 0.1
-        done' sh "$WORK/foot" "$ref" || fail "syncway exited $? (log: $(tail -3 "$WORK/foot.log"))"
+    record foot -- "$FOOT_SCENE" "$WORK/foot" "$ref" || fail "syncway exited $? (log: $(tail -3 "$WORK/foot.log"))"
     grep -q '"app_id":"foot"' "$WORK/foot/trace.jsonl" || fail "no foot commit in the trace"
     check_status 0 --expect last="$ref" "$WORK/foot"
     # Before the keys, foot's window does not match: the text is what the reference checks.
@@ -68,18 +58,7 @@ wf-recorder)
     # reference, pixel for pixel. (Its last one is cut short when it is stopped.)
     ref="$REFERENCE_DIR/foot-wtype-320x240.png"
     record wf -- sh -c '
-        foot -c /dev/null -e cat &
-        i=0
-        until grep -q "\"app_id\":\"foot\"" "$1/trace.jsonl" 2>/dev/null; do
-            i=$((i + 1)); [ $i -le 200 ] || { echo "foot never mapped" >&2; exit 3; }
-            sleep 0.05
-        done
-        wtype syncway || exit 4
-        i=0
-        while [ $i -le 100 ]; do
-            for f in "$1"/HEADLESS-1-*.png; do cmp -s "$f" "$2" && i=1000; done
-            i=$((i + 1)); sleep 0.1
-        done
+        "$0" "$1" "$2" || exit $?
         # -D: a frame per refresh, not only on damage (the scene no longer changes).
         wf-recorder -D -c rawvideo -m rawvideo -f "$3" >"$3.log" 2>&1 &
         rec=$!
@@ -88,7 +67,7 @@ wf-recorder)
         while [ "$(stat -c %s "$3" 2>/dev/null || echo 0)" -lt 614400 ] && [ $i -le 100 ]; do
             i=$((i + 1)); sleep 0.1
         done
-        kill -INT $rec; wait $rec' sh "$WORK/wf" "$ref" "$WORK/wf.raw" \
+        kill -INT $rec; wait $rec' "$FOOT_SCENE" "$WORK/wf" "$ref" "$WORK/wf.raw" \
         || fail "syncway or wf-recorder exited $? (log: $(tail -3 "$WORK/wf.log") $(tail -3 "$WORK/wf.raw.log" 2>/dev/null))"
     grep -q "bgr0" "$WORK/wf.raw.log" || fail "wf-recorder did not record bgr0 frames (log: $(cat "$WORK/wf.raw.log"))"
     size=$(stat -c %s "$WORK/wf.raw" 2>/dev/null || echo 0)
@@ -113,18 +92,7 @@ wayvnc)
     ref="$REFERENCE_DIR/foot-wtype-320x240.png"
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     record vnc -- sh -c '
-        foot -c /dev/null -e cat &
-        i=0
-        until grep -q "\"app_id\":\"foot\"" "$1/trace.jsonl" 2>/dev/null; do
-            i=$((i + 1)); [ $i -le 200 ] || { echo "foot never mapped" >&2; exit 3; }
-            sleep 0.05
-        done
-        wtype syncway || exit 4
-        i=0
-        while [ $i -le 100 ]; do
-            for f in "$1"/HEADLESS-1-*.png; do cmp -s "$f" "$2" && i=1000; done
-            i=$((i + 1)); sleep 0.1
-        done
+        "$0" "$1" "$2" || exit $?
         wayvnc 127.0.0.1 "$3" >"$4.wayvnc.log" 2>&1 &
         vnc=$!
         i=0
@@ -132,7 +100,7 @@ wayvnc)
             i=$((i + 1)); [ $i -le 50 ] || { cat "$4.err" >&2; kill $vnc; exit 5; }
             sleep 0.1
         done
-        kill $vnc; wait $vnc; exit 0' sh "$WORK/vnc" "$ref" "$port" "$WORK/vnc.rgb" "$RFB_FRAME" \
+        kill $vnc; wait $vnc; exit 0' "$FOOT_SCENE" "$WORK/vnc" "$ref" "$port" "$WORK/vnc.rgb" "$RFB_FRAME" \
         || fail "syncway, wayvnc or the RFB client exited $? (log: $(tail -3 "$WORK/vnc.log") $(tail -3 "$WORK/vnc.rgb.wayvnc.log" 2>/dev/null))"
     diff=$(compare -metric AE -size 320x240 -depth 8 "rgb:$WORK/vnc.rgb" "$ref" null: 2>&1)
     [ "$diff" = 0 ] || fail "wayvnc's frame differs from $ref in $diff pixels"
