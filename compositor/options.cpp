@@ -422,6 +422,7 @@ Environment read_environment()
     env.wayland_socket = !text("WAYLAND_SOCKET").empty();
     env.x_display = text("DISPLAY");
     env.syncobj = text("SYNCWAY_SYNCOBJ");
+    env.syncobj_dev = text("SYNCWAY_SYNCOBJ_DEV");
     env.wlr_renderer = !text("WLR_RENDERER").empty();
     env.no_hardware_cursors = text("WLR_NO_HARDWARE_CURSORS") == "1";
     env.xcursor_theme = text("XCURSOR_THEME");

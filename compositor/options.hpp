@@ -47,6 +47,7 @@ struct Environment {
     bool wayland_socket = false;         // WAYLAND_SOCKET set: the same, as an inherited fd
     std::string x_display;               // DISPLAY: an X server to nest in
     std::string syncobj;                 // SYNCWAY_SYNCOBJ: --syncobj when not given
+    std::string syncobj_dev;             // SYNCWAY_SYNCOBJ_DEV: the /dev/syncobj node (tests)
     bool wlr_renderer = false;           // WLR_RENDERER set: wlroots' choice of renderer stands
     bool no_hardware_cursors = false;    // WLR_NO_HARDWARE_CURSORS=1: no cursor plane
     std::string xcursor_theme;           // XCURSOR_THEME (empty: the default theme)

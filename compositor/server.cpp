@@ -127,7 +127,7 @@ Status Server::init(const Options& options, const std::string& runtime_dir)
     feedback_per_commit = std::make_unique<FeedbackPerCommit>(*commit_gate, presentation);
 
     syncobj_mode = options.syncobj.value_or(SyncobjMode::Auto);
-    timelines = open_timeline_host(syncobj_mode, runtime_dir);
+    timelines = open_timeline_host(syncobj_mode, runtime_dir, env.syncobj_dev);
 
     output_scale = options.scale;
     test_ignore_acquire = options.test_ignore_acquire;

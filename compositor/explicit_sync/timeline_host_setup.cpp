@@ -9,7 +9,8 @@ namespace so = syncobj;
 
 bool accepts_service_timelines(SyncobjMode mode) { return mode == SyncobjMode::Auto || mode == SyncobjMode::Service; }
 
-std::unique_ptr<so::TimelineHost> open_timeline_host(SyncobjMode mode, const std::string& runtime_dir)
+std::unique_ptr<so::TimelineHost> open_timeline_host(SyncobjMode mode, const std::string& runtime_dir,
+                                                     const std::string& syncobj_dev)
 {
     std::string mode_name(syncobj_mode_name(mode));
     if (mode == SyncobjMode::Off) {
@@ -23,6 +24,7 @@ std::unique_ptr<so::TimelineHost> open_timeline_host(SyncobjMode mode, const std
         options.socket_path = runtime_dir + "/syncway-syncobj-" + std::to_string(getpid()) + ".sock";
     options.import_kernel_timelines = mode != SyncobjMode::Service;
     options.kernel_via_syncobj_dev = mode != SyncobjMode::Drm;
+    options.syncobj_dev_path = syncobj_dev;
     auto created = so::TimelineHost::create(options);
     if (!created) {
         wlr_log(WLR_ERROR, "explicit sync unavailable, linux-drm-syncobj-v1 not advertised: cannot host the "

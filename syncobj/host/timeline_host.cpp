@@ -48,7 +48,8 @@ void TimelineHost::Impl::open_kernel_device(const HostOptions& options)
     }
     std::string sdev_absent;
     if (options.kernel_via_syncobj_dev) {
-        auto dev = SyncobjDevDevice::open(SyncobjDevDevice::default_path());
+        auto dev = SyncobjDevDevice::open(options.syncobj_dev_path.empty() ? std::string(SyncobjDevDevice::kPath)
+                                                                           : options.syncobj_dev_path);
         if (dev) {
             kernel_device = dev->path();
             kernel_wait_method = "SYNCOBJ_EVENTFD";

@@ -21,7 +21,7 @@ uint64_t user_ptr(const void* p) { return static_cast<uint64_t>(reinterpret_cast
 std::string SyncobjDevDevice::default_path()
 {
     const char* env = getenv("SYNCWAY_SYNCOBJ_DEV");
-    return env && *env ? env : "/dev/syncobj";
+    return env && *env ? env : kPath;
 }
 
 Result<SyncobjDevDevice> SyncobjDevDevice::open(const std::string& path)

@@ -12,7 +12,9 @@ namespace syncway::syncobj {
 
 class SyncobjDevDevice {
 public:
-    // Where the device is looked for; $SYNCWAY_SYNCOBJ_DEV overrides it (tests, odd systems).
+    // Where the device node is.
+    static constexpr const char* kPath = "/dev/syncobj";
+    // The client library's: kPath, unless $SYNCWAY_SYNCOBJ_DEV names another (tests, odd systems).
     static std::string default_path();
     // Opens `path` and proves it speaks the uapi this build was written for: CREATE must give
     // a kernel syncobj fd (anon_inode:syncobj_file) that QUERY accepts. ENODEV otherwise, with

@@ -60,6 +60,9 @@ struct HostOptions {
     bool import_kernel_timelines = true;
     // false: only a DRM render node (never /dev/syncobj).
     bool kernel_via_syncobj_dev = true;
+    // The /dev/syncobj device node; empty: /dev/syncobj. (The host reads no environment: a
+    // compositor passes what its user configured.)
+    std::string syncobj_dev_path;
 };
 
 // A one-shot wait: fd() is an eventfd that becomes readable exactly once, when the point is
