@@ -2,7 +2,7 @@
 // an exception must stop there, since unwinding through their C frames is undefined. The ones
 // our code can throw are allocation failures (std::bad_alloc, std::length_error); a client whose
 // request failed that way is told so (no_memory) and disconnected, and the compositor goes on.
-// Listener (listener.hpp) does the same for signal callbacks.
+// Listener (listener.hpp) runs every signal callback through it.
 #pragma once
 
 #include "wlr.hpp"
