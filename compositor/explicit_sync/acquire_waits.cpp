@@ -176,7 +176,7 @@ void AcquireWaits::SurfaceQueue::advance(bool fired)
         Held done = std::move(front);
         held_.pop_front();
         int64_t unlock_ns = observer ? CommitObserver::now_ns() : 0;
-        wlr_surface_unlock_cached(surface_, done.seq);
+        owner_.server_.commit_gate->release(surface_, done.seq);
         // The synchronized subsurfaces' states of the same transaction, right after the
         // parent's, before anything is rendered: one frame shows them all.
         for (auto& child : done.children)
@@ -230,7 +230,8 @@ void AcquireWaits::hold(Commit& commit, TimelinePoint acquire)
     if (acquire)
         held.points.push_back(std::move(acquire));
     collect_transaction(commit.surface(), false, children, held.points);
-    if (held.points.empty())
+    SurfaceQueue* queue = SurfaceQueue::find(*this, commit.surface());
+    if (held.points.empty() && !queue)
         return;  // nothing to wait for: wlroots applies it with its subsurfaces as usual
     auto charge = server_.ledger->charge(commit.client(), ClientResource::HeldCommits);
     if (!charge)
@@ -241,8 +242,7 @@ void AcquireWaits::hold(Commit& commit, TimelinePoint acquire)
     // own lock keeps them until the parent's state applies.
     for (wlr_surface* child : children)
         if (auto seq = lock_oldest_cached_state(child))
-            held.children.push_back(std::make_unique<ChildLock>(child, *seq));
-    SurfaceQueue* queue = SurfaceQueue::find(*this, commit.surface());
+            held.children.push_back(std::make_unique<ChildLock>(*server_.commit_gate, child, *seq));
     if (!queue)
         queue = new SurfaceQueue(*this, commit.surface());
     queue->push(std::move(held));

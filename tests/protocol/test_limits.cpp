@@ -187,6 +187,28 @@ TEST(Limits, HeldCommitsPerClient)
     EXPECT_TRUE(session.shuts_down_cleanly());
 }
 
+// Commits queued behind a held one wait as long as it does (wlroots keeps a cached state for
+// each): they count against the same limit, so a client cannot pile up states without bound.
+TEST(Limits, CommitsQueuedBehindAHeldOneCount)
+{
+    SyncSession session({"--limit-held-commits", "4"});
+    ASSERT_TRUE(session.ready()) << session.log();
+    auto client = session.connect();
+    Surface surface(*client);
+    SyncTimeline timeline(session, *client);
+    Buffer buffer(client->shm(), 32, 32, red);
+    surface.attach(buffer);
+    surface.set_points(timeline.object, 10, timeline.object, 11);  // never signaled
+    surface.commit();
+    for (int i = 0; i < 3; ++i)
+        surface.commit();  // nothing attached: no points needed, queued behind the held one
+    ASSERT_TRUE(client->roundtrip()) << "4 waiting commits are within the limit\n" << session.log();
+    surface.commit();
+    EXPECT_TRUE(refused_naming(*client, session, "--limit-held-commits"));
+    EXPECT_TRUE(shm_client_served(session));
+    EXPECT_TRUE(session.shuts_down_cleanly());
+}
+
 TEST(Limits, PointWaitsPerClient)
 {
     SyncSession session({"--limit-waits", "2"});
