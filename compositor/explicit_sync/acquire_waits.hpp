@@ -17,6 +17,7 @@
 
 #include "../client_ledger.hpp"
 #include "../commit_gate.hpp"
+#include "../deferred_disconnect.hpp"
 #include "../listener.hpp"
 
 #include <memory>
@@ -93,6 +94,10 @@ private:
                              std::vector<TimelinePoint>& points);
 
     Server& server_;
+    // A wait that cannot be armed when an earlier one fires (not in a request of the client's)
+    // disconnects the client at the next idle: it would otherwise stay connected, its commit
+    // held with no wait, until it sent another request.
+    DeferredDisconnect disconnects_;
     std::unordered_set<SurfaceQueue*> queues_;  // surfaces with held commits
     std::unordered_set<SurfaceQueue*> armed_;   // ... whose oldest commit has a wait armed
     int64_t woke_ns_ = 0;  // when recording: when the loop handed us the current event
