@@ -3,7 +3,7 @@
 # recordings. One CASE per meson test (see meson.build). Needs SYNCWAY_BIN, CHECK_BIN,
 # SCRIBBLER_BIN, EXAMPLE_BIN, REFERENCE_DIR and RFB_FRAME (rfb_frame.py); the cases with
 # third-party clients need them installed (scripts/setup.sh: foot, wtype, wf-recorder, wayvnc,
-# wlr-randr, imagemagick, vulkan-tools with Mesa's lavapipe).
+# wlr-randr, gtk-4-examples, imagemagick, vulkan-tools with Mesa's lavapipe).
 set -u
 CASE=$1
 WORK=$(mktemp -d /tmp/syncway-record-test-XXXXXX)
@@ -125,6 +125,42 @@ wlr-randr)
     last=$(ls "$WORK/randr"/HEADLESS-1-*.png | tail -n 1)
     size=$(python3 -c 'import struct, sys; d = open(sys.argv[1], "rb").read(24); print("%dx%d" % struct.unpack(">II", d[16:24]))' "$last")
     [ "$size" = 640x480 ] || fail "the last frame ($last) is $size, not 640x480"
+    ;;
+gtk4-demo)
+    # A GTK 4 application: gtk4-demo's "Info Bars" demo (gtk-4-examples), a still scene of
+    # labels, buttons and info bars. What makes GTK draw the same pixels on every run:
+    #  - GSK_RENDERER=cairo: GTK renders in software into wl_shm buffers (its GL renderer
+    #    would depend on the Mesa driver found, and takes longer to start);
+    #  - a private HOME and XDG_CONFIG_HOME whose gtk-4.0/settings.ini turns animations and
+    #    the blinking text cursor off, and no user fonts, themes or fontconfig settings;
+    #  - GSETTINGS_BACKEND=memory and GTK_A11Y=none: no dconf or accessibility bus to wait for
+    #    (the run has no session bus) and nothing left behind in syncway's runtime directory;
+    #  - the damage-driven output, so the frames do not depend on a clock.
+    # The scene needs neither a region nor a mask: nothing in it moves (no clock, spinner or
+    # progress bar; gtk4-widget-factory has pulsing progress bars and spinners that do).
+    # The command starts the demo and returns once a recorded PNG is the reference's very bytes
+    # (or after 10 s); syncway tears the demo's connection down at exit without drawing again,
+    # so the last frame is what the demo showed. syncway-check, after the run, is the judge.
+    ref="$REFERENCE_DIR/gtk4-demo-infobar-640x360.png"
+    mkdir -p "$WORK/home/.config/gtk-4.0" "$WORK/home/.local/share"
+    printf '[Settings]\ngtk-enable-animations=false\ngtk-cursor-blink=false\n' \
+        >"$WORK/home/.config/gtk-4.0/settings.ini"
+    HOME="$WORK/home" XDG_CONFIG_HOME="$WORK/home/.config" XDG_DATA_HOME="$WORK/home/.local/share" \
+        GSK_RENDERER=cairo GSETTINGS_BACKEND=memory GTK_A11Y=none \
+        "$SYNCWAY_BIN" --backend headless --output 640x360@0 --record "$WORK/gtk" -- sh -c '
+            gtk4-demo --run=infobar >"$1.demo.log" 2>&1 &
+            i=0
+            while [ $i -le 100 ]; do
+                for f in "$1"/HEADLESS-1-*.png; do cmp -s "$f" "$2" && exit 0; done
+                i=$((i + 1)); sleep 0.1
+            done
+            exit 0' sh "$WORK/gtk" "$ref" 2>"$WORK/gtk.log" \
+        || fail "syncway exited $? (log: $(tail -3 "$WORK/gtk.log"))"
+    grep -q '"app_id":"gtk4-demo"' "$WORK/gtk/trace.jsonl" || fail "no gtk4-demo commit in the trace (demo log: $(tail -3 "$WORK/gtk.demo.log"))"
+    # The first frame the demo presented is already the finished scene, and so is the last.
+    check_status 0 --expect first="$ref" --expect last="$ref" "$WORK/gtk"
+    # The comparison sees a frame without the demo (the output before it mapped).
+    check_status 1 --expect 1="$ref" "$WORK/gtk"
     ;;
 vkcube)
     # vkcube-wayland on lavapipe, through syncway's Vulkan layer (explicit sync): its first two
