@@ -110,18 +110,23 @@ wayvnc)
 wlr-randr)
     # Output configuration at run time (wlr-output-management): wlr-randr lists the output,
     # changes its mode, then its scale and position; each change shows in the next listing, and
-    # the frames presented after the mode change have the new size.
+    # the frames presented after the mode change have the new size. Turning it off is refused.
     record randr -- sh -c '
         wlr-randr >"$1/list1" 2>&1 || exit 3
         wlr-randr --output HEADLESS-1 --custom-mode 640x480 || exit 4
         wlr-randr >"$1/list2" 2>&1 || exit 5
         wlr-randr --output HEADLESS-1 --scale 2 --pos 10,20 || exit 6
-        wlr-randr >"$1/list3" 2>&1' sh "$WORK" || fail "syncway or wlr-randr exited $? (log: $(tail -3 "$WORK/randr.log"))"
+        wlr-randr >"$1/list3" 2>&1
+        # The only output cannot be turned off (nothing could present again): refused.
+        wlr-randr --output HEADLESS-1 --off 2>"$1/off" && exit 7
+        wlr-randr >"$1/list4" 2>&1' sh "$WORK" || fail "syncway or wlr-randr exited $? (log: $(tail -3 "$WORK/randr.log"))"
     grep -q "^HEADLESS-1 " "$WORK/list1" || fail "wlr-randr does not list HEADLESS-1: $(cat "$WORK/list1")"
     grep -q "320x240 px, 60.000000 Hz (current)" "$WORK/list1" || fail "first listing: $(cat "$WORK/list1")"
     grep -q "640x480 px, 60.000000 Hz (current)" "$WORK/list2" || fail "after --custom-mode 640x480: $(cat "$WORK/list2")"
     grep -q "Position: 10,20" "$WORK/list3" && grep -q "Scale: 2.000000" "$WORK/list3" \
         || fail "after --scale 2 --pos 10,20: $(cat "$WORK/list3")"
+    grep -q "failed" "$WORK/off" || fail "turning the only output off: wlr-randr says $(cat "$WORK/off")"
+    grep -q "Enabled: yes" "$WORK/list4" || fail "after the refused --off: $(cat "$WORK/list4")"
     last=$(ls "$WORK/randr"/HEADLESS-1-*.png | tail -n 1)
     size=$(python3 -c 'import struct, sys; d = open(sys.argv[1], "rb").read(24); print("%dx%d" % struct.unpack(">II", d[16:24]))' "$last")
     [ "$size" = 640x480 ] || fail "the last frame ($last) is $size, not 640x480"
