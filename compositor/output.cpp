@@ -48,6 +48,8 @@ void Output::track_front_buffer()
 
 Output::~Output() { output_->data = nullptr; }
 
+bool Output::on() const { return wlr_output_layout_get(server_.output_layout.get(), output_) != nullptr; }
+
 bool Output::enable()
 {
     if (!wlr_output_init_render(output_, server_.allocator.get(), server_.renderer.get())) {

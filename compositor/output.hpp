@@ -29,6 +29,10 @@ public:
     // Modeset and enable; false (logged, naming the output) when the backend refuses.
     bool enable();
     wlr_output* wlr() const { return output_; }
+    // Whether the output shows the scene: it is in the output layout. Output management takes
+    // an output out of the layout to turn it off (see output_management_v1.hpp); it then
+    // renders and presents nothing, and windows on it get no frame callbacks.
+    bool on() const;
 
 private:
     // Sets the mode for spec_ on an output with a mode list; returns what was chosen, for the log.

@@ -107,6 +107,10 @@ Status Server::init(const Options& options, const std::string& runtime_dir)
     output_layout.reset(wlr_output_layout_create());
     scene.reset(wlr_scene_create());
     wlr_scene_attach_output_layout(scene.get(), output_layout.get());
+    // After the scene's own listener (registered above), which creates the scene output.
+    layout_add_.connect(&output_layout->events.add, [this](void* data) {
+        refresh_surface_outputs(static_cast<wlr_output_layout_output*>(data)->output);
+    });
     window_layer = wlr_scene_tree_create(&scene->node);
 
     auto fallback = SigbusFallback::create();
@@ -188,6 +192,7 @@ Server::~Server()
     xdg_state_per_commit.reset();
     new_output_.disconnect();
     new_input_.disconnect();
+    layout_add_.disconnect();
     backend.backend.reset();  // destroys outputs (and their Output objects through remove_output)
     backend.session.reset();
     outputs.clear();
@@ -244,12 +249,31 @@ void Server::remove_output(Output* output)
         terminate();
 }
 
+void Server::refresh_surface_outputs(wlr_output* output)
+{
+    // wlroots 0.15's scene gives each surface a primary output (the one whose frames send its
+    // frame callbacks) only when a node or a scene output moves, not when a scene output is
+    // created. A window on an output turned on again would keep none and never get a frame
+    // callback: a client drawing on them would stop for good. Moving the new scene output
+    // one pixel and back makes the scene assign them (its whole area is damaged anyway).
+    wlr_scene_output* scene_output = wlr_scene_get_scene_output(scene.get(), output);
+    if (!scene_output)
+        return;
+    int x = scene_output->x, y = scene_output->y;
+    wlr_scene_output_set_position(scene_output, x + 1, y);
+    wlr_scene_output_set_position(scene_output, x, y);
+}
+
 wlr_output* Server::output_for_new_window() const
 {
     wlr_cursor* cursor = seat->cursor().wlr();
     if (wlr_output* under = wlr_output_layout_output_at(output_layout.get(), cursor->x, cursor->y))
         return under;
-    return outputs.empty() ? nullptr : outputs.front()->wlr();
+    // Outputs turned off (out of the layout) have no place to put a window.
+    for (auto& output : outputs)
+        if (output->on())
+            return output->wlr();
+    return nullptr;
 }
 
 } // namespace syncway

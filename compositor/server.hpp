@@ -97,10 +97,11 @@ public:
 
     // Called by Output when its wlr_output goes away.
     void remove_output(Output* output);
-    // Toplevels are placed on the output under the cursor, else the first one.
+    // Toplevels are placed on the output under the cursor, else the first one that is on.
     wlr_output* output_for_new_window() const;
 
-    // Emitted (no data) after outputs are added or removed.
+    // Emitted (no data) after outputs are added or removed, and after output management
+    // changed them (turned on or off, moved, resized: see Output::on).
     wl_signal outputs_changed;
     // Emitted (no data) by an output about to render a frame: the last moment to change what
     // the scene shows in it (xdg_shell.cpp hides windows covered by opaque ones).
@@ -111,11 +112,14 @@ private:
     Status init(const Options& options, const std::string& runtime_dir);
     void install_protocols(const Options& options);
     void handle_new_output(wlr_output* output);
+    // Gives the surfaces on an output just added to the layout their outputs (see there).
+    void refresh_surface_outputs(wlr_output* output);
 
     std::deque<OutputSpec> pending_specs_;  // --output sizes not yet given to new outputs
     std::vector<std::shared_ptr<void>> protocols_;
     Listener new_output_;
     Listener new_input_;
+    Listener layout_add_;
 };
 
 } // namespace syncway

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -52,6 +53,9 @@ struct Trace {
     std::vector<std::pair<json, size_t>> commits;  // with line numbers
     std::vector<Frame> frames;
     std::vector<std::string> outputs;
+    // Per output, the times it was off: [turned off, turned on again) (on again: INT64_MAX
+    // while it never was).
+    std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> off;
     std::map<uint64_t, int64_t> client_gone;
     std::map<uint64_t, std::string> client_names;
     std::string end_reason;
@@ -105,7 +109,19 @@ Trace read_trace(const std::string& dir)
             f.line = line;
             trace.frames.push_back(std::move(f));
         } else if (type == "output") {
-            trace.outputs.push_back(record.value("name", ""));
+            // Written when an output is enabled: at its start, and again when it is turned on
+            // after an output_off.
+            std::string name = record.value("name", "");
+            if (std::find(trace.outputs.begin(), trace.outputs.end(), name) == trace.outputs.end())
+                trace.outputs.push_back(name);
+            if (auto off = trace.off.find(name);
+                off != trace.off.end() && off->second.back().second == std::numeric_limits<int64_t>::max())
+                off->second.back().second = time_field(record, "t", line).value_or(0);
+        } else if (type == "output_off") {
+            std::string name = record.value("name", "");
+            auto& spans = trace.off[name];
+            if (spans.empty() || spans.back().second != std::numeric_limits<int64_t>::max())
+                spans.emplace_back(time_field(record, "t", line).value_or(0), std::numeric_limits<int64_t>::max());
         } else if (type == "client") {
             std::string name;
             if (record.contains("cmdline") && record["cmdline"].is_array() && !record["cmdline"].empty() &&
@@ -187,6 +203,18 @@ void check_invariants(const Trace& trace, CheckReport& report)
                 add("commit-lost", "client " + std::to_string(key.first) + ", surface " + std::to_string(key.second) +
                                        ": commits " + std::to_string(list[i - 1] + 1) + ".." +
                                        std::to_string(list[i] - 1) + " are missing from the trace");
+    }
+    for (const Frame& f : trace.frames) {
+        auto off = trace.off.find(f.output);
+        if (off == trace.off.end())
+            continue;
+        for (auto [from, to] : off->second)
+            if (f.t >= from && f.t < to)
+                add("presented-on-disabled-output",
+                    "frame " + f.output + " " + std::to_string(f.sequence) + " presented " + to_ms(f.t - from) +
+                        " after the output was turned off" +
+                        (to == std::numeric_limits<int64_t>::max() ? std::string(" (it never came back on)")
+                                                                   : ", " + to_ms(to - f.t) + " before it was on again"));
     }
     for (const Frame& f : trace.frames)
         for (auto [client, surface] : f.surfaces)

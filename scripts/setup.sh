@@ -40,7 +40,7 @@ test_packages=(
   # the ASan+UBSan build and the unit-test framework
   clang libclang-rt-14-dev libgtest-dev googletest
   # real peers and clients for tests and benchmarks
-  weston wayland-utils sway libgtk-4-bin xvfb vulkan-validationlayers wtype
+  weston wayland-utils sway libgtk-4-bin gtk-4-examples xvfb vulkan-validationlayers wtype
   # screen recorder, VNC server and output configuration checked against syncway (tests/record)
   wf-recorder wayvnc wlr-randr
   # image checks in tests, process tools

@@ -15,8 +15,10 @@ OutputManagementV1::OutputManagementV1(Server& server)
         else
             wlr_output_configuration_v1_send_failed(config);
         wlr_output_configuration_v1_destroy(config);  // ours once the event is emitted
+        // Everyone who follows the outputs (the recorder, the cursor, and publish() here)
+        // learns of outputs turned on or off, moved or resized.
         if (!test_only)
-            publish();
+            wl_signal_emit(&server_.outputs_changed, nullptr);
     };
     apply_.connect(&manager_->events.apply, [answer](void* data) { answer(data, false); });
     test_.connect(&manager_->events.test, [answer](void* data) { answer(data, true); });
@@ -34,9 +36,13 @@ void OutputManagementV1::publish()
         wlr_output_configuration_head_v1* head = wlr_output_configuration_head_v1_create(config, wlr);
         if (!head)
             continue;
+        // On is in the layout (Output::on): a headless output turned off is still enabled in
+        // wlroots' eyes, see apply().
         if (wlr_output_layout_output* placed = wlr_output_layout_get(server_.output_layout.get(), wlr)) {
             head->state.x = placed->x;
             head->state.y = placed->y;
+        } else {
+            head->state.enabled = false;
         }
     }
     wlr_output_manager_v1_set_configuration(manager_, config);  // takes it
@@ -44,13 +50,23 @@ void OutputManagementV1::publish()
 
 namespace {
 
-// Stages one head's state on its output (not committed).
+// wlroots 0.15's headless backend cannot commit a change of an output's enabled state (it
+// refuses the commit), so a headless output is turned off by taking it out of the layout only:
+// its scene output goes, and with it every frame, presentation and frame callback on it. Its
+// frame timer still runs, with nothing to render. Other backends disable the output as well.
+bool backend_disables(wlr_output* output) { return !wlr_output_is_headless(output); }
+
+// Stages one head's state on its output (not committed). Nothing to stage for an output that
+// is only taken out of the layout.
 void stage(const wlr_output_head_v1_state& state)
 {
     wlr_output* output = state.output;
-    wlr_output_enable(output, state.enabled);
-    if (!state.enabled)
+    if (!state.enabled) {
+        if (backend_disables(output))
+            wlr_output_enable(output, false);
         return;
+    }
+    wlr_output_enable(output, true);
     if (state.mode)
         wlr_output_set_mode(output, state.mode);
     else
@@ -62,8 +78,31 @@ void stage(const wlr_output_head_v1_state& state)
 
 } // namespace
 
+const char* OutputManagementV1::refusal(wlr_output_configuration_v1* config) const
+{
+    // With no output on, nothing is presented and no client gets a frame callback again: a
+    // headless run would hang until its --timeout, and only output management (a client that
+    // may be gone) could ever turn an output back on.
+    for (auto& output : server_.outputs) {
+        bool on = output->on();
+        wlr_output_configuration_head_v1* head;
+        wl_list_for_each(head, &config->heads, link)
+        {
+            if (head->state.output == output->wlr())
+                on = head->state.enabled;
+        }
+        if (on)
+            return nullptr;
+    }
+    return "it turns every output off";
+}
+
 bool OutputManagementV1::apply(wlr_output_configuration_v1* config, bool test_only)
 {
+    if (const char* why = refusal(config)) {
+        wlr_log(WLR_INFO, "output management: configuration refused: %s", why);
+        return false;
+    }
     wlr_output_configuration_head_v1* head;
     // Every output must accept its part before any is changed.
     wl_list_for_each(head, &config->heads, link)
@@ -81,16 +120,32 @@ bool OutputManagementV1::apply(wlr_output_configuration_v1* config, bool test_on
     bool all = true;
     wl_list_for_each(head, &config->heads, link)
     {
+        wlr_output* output = head->state.output;
+        if (!head->state.enabled) {
+            // Out of the layout first: the scene output goes before the backend lets go.
+            bool was_on = wlr_output_layout_get(server_.output_layout.get(), output) != nullptr;
+            wlr_output_layout_remove(server_.output_layout.get(), output);
+            if (backend_disables(output)) {
+                stage(head->state);
+                if (!wlr_output_commit(output)) {
+                    wlr_log(WLR_ERROR, "output management: output %s failed to turn off (it shows nothing)", output->name);
+                    all = false;
+                }
+            }
+            if (was_on)
+                wlr_log(WLR_INFO, "output %s: turned off", output->name);
+            continue;
+        }
         stage(head->state);
-        if (!wlr_output_commit(head->state.output)) {
-            wlr_log(WLR_ERROR, "output management: output %s failed to commit the configuration", head->state.output->name);
+        if (!wlr_output_commit(output)) {
+            wlr_log(WLR_ERROR, "output management: output %s failed to commit the configuration", output->name);
             all = false;
             continue;
         }
-        if (head->state.enabled)
-            wlr_output_layout_add(server_.output_layout.get(), head->state.output, head->state.x, head->state.y);
-        else
-            wlr_output_layout_remove(server_.output_layout.get(), head->state.output);
+        if (!wlr_output_layout_get(server_.output_layout.get(), output))
+            wlr_log(WLR_INFO, "output %s: turned on, %dx%d at %d,%d", output->name, output->width, output->height,
+                    head->state.x, head->state.y);
+        wlr_output_layout_add(server_.output_layout.get(), output, head->state.x, head->state.y);
     }
     return all;
 }

@@ -88,8 +88,11 @@ void Toplevel::fit_to_output()
         output_destroy_.disconnect();
         output_ = nullptr;
     });
-    wlr_box box = *wlr_output_layout_get_box(shell_.server().output_layout.get(), output_);
-    wlr_scene_node_set_position(&tree_->node, box.x, box.y);
+    // An output turned off is out of the layout: the window keeps its place until it is on.
+    const wlr_box* box = wlr_output_layout_get_box(shell_.server().output_layout.get(), output_);
+    if (!box)
+        return;
+    wlr_scene_node_set_position(&tree_->node, box->x, box->y);
     configure_size();
 }
 
@@ -97,7 +100,11 @@ void Toplevel::configure_size()
 {
     if (!output_)
         return;
-    wlr_box box = *wlr_output_layout_get_box(shell_.server().output_layout.get(), output_);
+    // Off (out of the layout): the size it was given stands until the output is on again.
+    const wlr_box* layout_box = wlr_output_layout_get_box(shell_.server().output_layout.get(), output_);
+    if (!layout_box)
+        return;
+    wlr_box box = *layout_box;
     // wlroots 0.15 copies the client's state to `current` only after the initial configure
     // was acked; during a commit, `pending` holds what the client just committed.
     const wlr_xdg_toplevel_state& state = xdg_->toplevel->pending;

@@ -149,6 +149,7 @@ struct Recorder::Impl {
         wlr_output* output = nullptr;
         std::string name;
         bool first = false;  // the first output: --frames and --screenshot use it
+        bool on = true;      // in the output layout (Output::on): off outputs present nothing
         bool pending = false;
         uint32_t pending_commit_seq = 0;
         std::vector<std::pair<wlr_surface*, uint32_t>> pending_surfaces;
@@ -171,6 +172,9 @@ struct Recorder::Impl {
     void on_applied(SurfaceTap& tap);
     void on_surface_destroyed(SurfaceTap* tap);
     void add_output(wlr_output* output);
+    // New outputs, and outputs turned off or on again (output management).
+    void follow_outputs();
+    void write_output_record(const OutputTap& tap);
     void on_output_commit(OutputTap& tap, wlr_output_event_commit* event);
     void on_output_present(OutputTap& tap, wlr_output_event_present* event);
     void capture(OutputTap& tap, wlr_buffer* buffer);
@@ -257,16 +261,49 @@ bool Impl::start()
         server.commit_gate->set(CommitGate::Stage::Record, [this](Commit& commit) { on_commit_request(commit.surface()); });
         wlr_log(WLR_INFO, "recording to %s (trace.jsonl and a PNG per changed frame)", dir.c_str());
     }
-    outputs_changed.connect(&server.outputs_changed, [this](void*) {
-        for (auto& output : server.outputs) {
-            bool known = false;
-            for (auto& tap : outputs)
-                known = known || tap->output == output->wlr();
-            if (!known)
-                add_output(output->wlr());
-        }
-    });
+    outputs_changed.connect(&server.outputs_changed, [this](void*) { follow_outputs(); });
     return true;
+}
+
+void Impl::follow_outputs()
+{
+    for (auto& output : server.outputs) {
+        OutputTap* tap = nullptr;
+        for (auto& t : outputs)
+            if (t->output == output->wlr())
+                tap = t.get();
+        if (!tap) {
+            add_output(output->wlr());
+            continue;
+        }
+        bool on = output->on();
+        if (on == tap->on)
+            continue;
+        tap->on = on;
+        // A frame committed before the output went off keeps its present (and its time is
+        // before the off record's); nothing is committed on it after.
+        if (on)
+            write_output_record(*tap);
+        else
+            write(record::JsonLine()
+                      .field("type", "output_off")
+                      .field("name", tap->name)
+                      .field("t", CommitObserver::now_ns())
+                      .finish());
+    }
+}
+
+void Impl::write_output_record(const OutputTap& tap)
+{
+    write(record::JsonLine()
+              .field("type", "output")
+              .field("name", tap.name)
+              .field("width", tap.output->width)
+              .field("height", tap.output->height)
+              .field("refresh_mhz", tap.output->refresh)
+              .field("scale_milli", int(tap.output->scale * 1000 + 0.5f))
+              .field("t", CommitObserver::now_ns())
+              .finish());
 }
 
 uint32_t Impl::client_id(wl_client* client)
@@ -558,15 +595,8 @@ void Impl::add_output(wlr_output* output)
         raw->present.disconnect();
         raw->destroy.disconnect();
     });
-    write(record::JsonLine()
-              .field("type", "output")
-              .field("name", tap->name)
-              .field("width", output->width)
-              .field("height", output->height)
-              .field("refresh_mhz", output->refresh)
-              .field("scale_milli", int(output->scale * 1000 + 0.5f))
-              .field("t", CommitObserver::now_ns())
-              .finish());
+    tap->on = true;  // Server adds outputs to the layout as they come
+    write_output_record(*tap);
     outputs.push_back(std::move(tap));
 }
 

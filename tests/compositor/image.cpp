@@ -1,5 +1,7 @@
 #include "image.hpp"
 
+#include <record/png_image.hpp>
+
 #include <fstream>
 #include <set>
 
@@ -19,6 +21,25 @@ std::optional<Image> Image::load_ppm(const std::string& path)
     image.rgb_.resize(static_cast<size_t>(width) * height * 3);
     if (!in.read(reinterpret_cast<char*>(image.rgb_.data()), static_cast<std::streamsize>(image.rgb_.size())))
         return std::nullopt;
+    return image;
+}
+
+std::optional<Image> Image::load_png(const std::string& path, std::string* error)
+{
+    auto read = record::read_png(path);
+    if (!read) {
+        if (error)
+            *error = read.error().message;
+        return std::nullopt;
+    }
+    const record::Image& rgba = read.value();
+    Image image;
+    image.width_ = rgba.width;
+    image.height_ = rgba.height;
+    image.rgb_.resize(static_cast<size_t>(rgba.width) * rgba.height * 3);
+    for (size_t i = 0, o = 0; i < rgba.rgba.size(); i += 4, o += 3)
+        for (size_t c = 0; c < 3; ++c)
+            image.rgb_[o + c] = rgba.rgba[i + c];
     return image;
 }
 

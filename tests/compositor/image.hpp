@@ -1,4 +1,5 @@
-// A screenshot as grim writes it with `-t ppm` (binary P6, 8 bits per channel).
+// A screenshot as grim writes it with `-t ppm` (binary P6, 8 bits per channel), or a frame
+// syncway --record wrote (PNG).
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,8 @@ struct Rect {
 class Image {
 public:
     static std::optional<Image> load_ppm(const std::string& path);
+    // Any PNG (alpha dropped); nullopt, with the reason in *error, if it cannot be read.
+    static std::optional<Image> load_png(const std::string& path, std::string* error = nullptr);
 
     int width() const { return width_; }
     int height() const { return height_; }

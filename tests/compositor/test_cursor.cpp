@@ -1,6 +1,7 @@
 // The cursor: the xcursor image is drawn where the pointer is, and a client's
 // wl_pointer.set_cursor surface replaces it while the pointer is over that client.
 #include "compositor_fixture.hpp"
+#include "recorded_frame.hpp"
 
 #include "presentation-time-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
@@ -235,7 +236,10 @@ TEST(Cursor, XcursorImageThenClientCursorSurface)
 // output the cursor is on; an image that is never shown (the pointer hidden) is discarded.
 TEST(Cursor, PresentationFeedbackForTheCursorSurface)
 {
-    Compositor compositor({"--output", "640x480"});
+    // Recorded: the frame each `presented` event names is looked at, not a later screenshot.
+    TempDir recording;
+    const std::string record_dir = recording.path() + "/rec";
+    Compositor compositor({"--output", "640x480", "--record", record_dir});
     ASSERT_TRUE(compositor.wait_ready()) << compositor.process().output();
     CursorClient c;
     connect_and_map(compositor, c);
@@ -257,9 +261,10 @@ TEST(Cursor, PresentationFeedbackForTheCursorSurface)
         EXPECT_EQ(feedback.sync_output, c.output);
         EXPECT_GE(feedback.presented_ns, committed_ns);
         EXPECT_LE(feedback.presented_ns, monotonic_ns());
-        // Presented means on screen: the frame now shown holds it.
-        auto shot = compositor.screenshot();
-        ASSERT_TRUE(shot);
+        // Presented means on screen: the frame presented at that time holds it.
+        std::string error;
+        auto shot = recorded_frame(record_dir, "HEADLESS-1", feedback.presented_ns, &error);
+        ASSERT_TRUE(shot) << error;
         EXPECT_TRUE(shot->at(8, 8) == step.rgb) << "presented, but (8,8) is " << int(shot->at(8, 8).r) << ","
                                                 << int(shot->at(8, 8).g) << "," << int(shot->at(8, 8).b);
     }

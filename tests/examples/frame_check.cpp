@@ -1,28 +1,30 @@
-// Reads screenshots (grim -t ppm) taken one after another while an example ran, and checks
-// that every one shows a whole frame of it: the examples write their frame number (mod 256)
-// into the blue channel of every pixel (examples/common/frame_code.h), so a whole frame has
-// one blue value across the example's rectangle, a frame shown while it was still being drawn
-// has two, and a frame shown before it was drawn at all has an older number than the frame
-// before it.
+// Reads the frames a `syncway --record` run presented while an example ran (every frame that
+// differs from the one before, as PNG) and checks that every one shows a whole frame of the
+// example: the examples write their frame number (mod 256) into the blue channel of every
+// pixel (examples/common/frame_code.h), so a whole frame has one blue value across the
+// example's rectangle, a frame shown while it was still being drawn has two, and a frame shown
+// before it was drawn at all has an older number than the frame before it.
 //
 //   frame_check --region X,Y,W,H [--ignore X,Y,W,H]... [--skip-code N] [--min-frames N]
-//               [--presented FILE --shot-times FILE] [--expect-broken] SHOT...
+//               [--presented FILE --frame-times FILE] [--expect-broken] FRAME.png...
 //
 // With --presented (the example's --presented-log: frame number and presentation time per
-// line) and --shot-times (capture_loop's shots.txt: file name and when the screenshot was asked
-// for, same clock), a screenshot must also not show an older frame than the newest one
-// presented before it was asked for: a compositor that presented frame n shows at least frame
-// n in every later rendering, unless the buffer it was given still held an older picture (a
-// LATE frame: its acquire point was signaled before the picture was in the buffer, which a
-// steady pipeline of buffers can make look whole and in order).
+// line) and --frame-times (file name and a time per line, same clock: each recorded frame's
+// presentation time plus 1 ns), a frame must also not show an older example frame than the
+// newest one presented before that time, its own presentation included: a compositor that
+// presented frame n shows at least frame n from then on, unless the buffer it was given still
+// held an older picture (a LATE frame: its acquire point was signaled before the picture was
+// in the buffer, which a steady pipeline of buffers can make look whole and in order).
 //
-// Screenshots where the rectangle is all black (the window not mapped yet) are skipped, and
-// so are those whose majority code is --skip-code (something of the example that is not an
-// animation frame, e.g. a still window under the default cursor).
-// Exit 0 when every screenshot shows a whole frame, the frames never go back, at least
-// --min-frames screenshots showed the example, its frame number advanced and its picture is
-// not flat. With --expect-broken, exit 0 only when some screenshot shows a torn or stale frame
+// Frames where the rectangle is all black (the window not mapped yet) are skipped, and so are
+// those whose majority code is --skip-code (something of the example that is not an animation
+// frame, e.g. a still window under the default cursor).
+// Exit 0 when every frame shows a whole example frame, the frames never go back, at least
+// --min-frames of them showed the example, its frame number advanced and its picture is not
+// flat. With --expect-broken, exit 0 only when some frame shows a torn, stale or late picture
 // (the check of a deliberately broken build).
+#include <record/png_image.hpp>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -55,23 +57,19 @@ bool parse_rect(const char* text, Rect* rect)
            rect->x >= 0 && rect->y >= 0 && rect->w > 0 && rect->h > 0;
 }
 
-// Binary P6 with maxval 255, as grim writes it. Returns an error message, empty on success.
-std::string load_ppm(const std::string& path, Image* image)
+// A recorded frame (syncway --record writes RGB PNGs). Returns an error message, empty on
+// success.
+std::string load_frame(const std::string& path, Image* image)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return "cannot open";
-    std::string magic;
-    int maxval = 0;
-    in >> magic >> image->width >> image->height >> maxval;
-    if (!in || magic != "P6" || maxval != 255 || image->width <= 0 || image->height <= 0 ||
-        image->width > 16384 || image->height > 16384)
-        return "not a P6 PPM with 8-bit channels";
-    in.get(); // the single whitespace after the header
-    image->rgb.resize(static_cast<size_t>(image->width) * image->height * 3);
-    in.read(reinterpret_cast<char*>(image->rgb.data()), static_cast<std::streamsize>(image->rgb.size()));
-    if (in.gcount() != static_cast<std::streamsize>(image->rgb.size()))
-        return "truncated";
+    auto read = syncway::record::read_png(path);
+    if (!read)
+        return read.error().message;
+    const syncway::record::Image& rgba = read.value();
+    image->width = rgba.width;
+    image->height = rgba.height;
+    image->rgb.resize(static_cast<size_t>(rgba.width) * rgba.height * 3);
+    for (size_t i = 0, o = 0; i < rgba.rgba.size(); i += 4, o += 3)
+        std::memcpy(&image->rgb[o], &rgba.rgba[i], 3);
     return {};
 }
 
@@ -125,7 +123,7 @@ Verdict judge(const Image& image, Rect region, const std::vector<Rect>& ignored)
     return v;
 }
 
-// Lines of "NAME NUMBER": screenshot times (NAME a file name) or presentations (NAME a frame
+// Lines of "NAME NUMBER": frame times (NAME a file name) or presentations (NAME a frame
 // number). Returns false if the file cannot be read.
 bool read_pairs(const std::string& path, std::vector<std::pair<std::string, uint64_t>>* out)
 {
@@ -148,7 +146,7 @@ std::string base_name(const std::string& path)
 int usage()
 {
     std::fprintf(stderr, "usage: frame_check --region X,Y,W,H [--ignore X,Y,W,H]... [--skip-code N] [--min-frames N] "
-                         "[--expect-broken] SHOT.ppm...\n");
+                         "[--expect-broken] FRAME.png...\n");
     return 2;
 }
 
@@ -161,7 +159,7 @@ int main(int argc, char** argv)
     std::vector<Rect> ignored;
     long min_frames = 3;
     int skip_code = -1;
-    std::string presented_path, shot_times_path;
+    std::string presented_path, frame_times_path;
     std::vector<std::string> shots;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
@@ -178,8 +176,8 @@ int main(int argc, char** argv)
             min_frames = std::strtol(argv[++i], nullptr, 10);
         } else if (arg == "--presented" && i + 1 < argc) {
             presented_path = argv[++i];
-        } else if (arg == "--shot-times" && i + 1 < argc) {
-            shot_times_path = argv[++i];
+        } else if (arg == "--frame-times" && i + 1 < argc) {
+            frame_times_path = argv[++i];
         } else if (arg == "--skip-code" && i + 1 < argc) {
             skip_code = static_cast<int>(std::strtol(argv[++i], nullptr, 10));
         } else if (arg == "--expect-broken") {
@@ -190,23 +188,21 @@ int main(int argc, char** argv)
             shots.push_back(arg);
         }
     }
-    if (!have_region || presented_path.empty() != shot_times_path.empty())
+    if (!have_region || presented_path.empty() != frame_times_path.empty())
         return usage();
-    // Frames presented, in presentation order, and when each screenshot was asked for.
+    // The example's frames by presentation time, and the time each recorded frame is held to.
     std::vector<std::pair<uint64_t, uint64_t>> presented; // (time, frame)
     std::map<std::string, uint64_t> asked;
     if (!presented_path.empty()) {
-        std::vector<std::pair<std::string, uint64_t>> pairs;
-        if (!read_pairs(presented_path, &pairs) || !read_pairs(shot_times_path, &pairs)) {
-            std::printf("frame_check: cannot read %s or %s\n", presented_path.c_str(), shot_times_path.c_str());
+        std::vector<std::pair<std::string, uint64_t>> log, times;
+        if (!read_pairs(presented_path, &log) || !read_pairs(frame_times_path, &times)) {
+            std::printf("frame_check: cannot read %s or %s\n", presented_path.c_str(), frame_times_path.c_str());
             return 1;
         }
-        for (const auto& [name, value] : pairs) {
-            if (name.rfind("shot-", 0) == 0)
-                asked[name] = value;
-            else
-                presented.emplace_back(value, std::strtoull(name.c_str(), nullptr, 10));
-        }
+        for (const auto& [frame, when] : log)
+            presented.emplace_back(when, std::strtoull(frame.c_str(), nullptr, 10));
+        for (const auto& [file, when] : times)
+            asked[file] = when;
         std::sort(presented.begin(), presented.end());
     }
 
@@ -216,13 +212,13 @@ int main(int argc, char** argv)
     size_t widest_picture = 0;
     for (const std::string& shot : shots) {
         Image image;
-        std::string error = load_ppm(shot, &image);
+        std::string error = load_frame(shot, &image);
         if (!error.empty()) {
             std::printf("frame_check: %s: %s\n", shot.c_str(), error.c_str());
             return 1;
         }
         if (region.x + region.w > image.width || region.y + region.h > image.height) {
-            std::printf("frame_check: %s: the region does not fit the %dx%d screenshot\n", shot.c_str(),
+            std::printf("frame_check: %s: the region does not fit the %dx%d frame\n", shot.c_str(),
                         image.width, image.height);
             return 1;
         }
@@ -245,7 +241,7 @@ int main(int argc, char** argv)
             std::printf("frame_check: %s: STALE: frame code %d after %d\n", shot.c_str(), v.code, previous);
         }
         previous = v.code;
-        // The newest frame presented before this screenshot was asked for.
+        // The newest example frame presented before the time this frame is held to.
         auto when = asked.find(base_name(shot));
         if (when != asked.end()) {
             timed++;
@@ -257,14 +253,14 @@ int main(int argc, char** argv)
                 if (((v.code - static_cast<int>(newest & 0xff)) & 0xff) >= 128) {
                     late++;
                     std::printf("frame_check: %s: LATE: frame code %d, but frame %llu (code %llu) was presented "
-                                "before this screenshot was asked for\n",
+                                "by the time this frame was presented\n",
                                 shot.c_str(), v.code, static_cast<unsigned long long>(newest),
                                 static_cast<unsigned long long>(newest & 0xff));
                 }
             }
         }
     }
-    std::printf("frame_check: %zu screenshots, %ld showed the example, %zu distinct frames, %ld torn, "
+    std::printf("frame_check: %zu frames, %ld showed the example, %zu distinct frames, %ld torn, "
                 "%ld stale, %ld late (of %ld timed against %zu presentations), %zu distinct picture colours\n",
                 shots.size(), shown, codes.size(), torn, stale, late, timed, presented.size(), widest_picture);
     if (expect_broken) {
@@ -277,15 +273,15 @@ int main(int argc, char** argv)
     }
     bool ok = torn == 0 && stale == 0 && late == 0;
     if (!presented_path.empty() && timed < min_frames) {
-        std::printf("frame_check: FAILED: only %ld screenshots had a time (want %ld)\n", timed, min_frames);
+        std::printf("frame_check: FAILED: only %ld frames had a time (want %ld)\n", timed, min_frames);
         ok = false;
     }
     if (shown < min_frames) {
-        std::printf("frame_check: FAILED: only %ld screenshots showed the example (want %ld)\n", shown, min_frames);
+        std::printf("frame_check: FAILED: only %ld frames showed the example (want %ld)\n", shown, min_frames);
         ok = false;
     }
     if (codes.size() < 2) {
-        std::printf("frame_check: FAILED: the frame number never advanced between screenshots\n");
+        std::printf("frame_check: FAILED: the frame number never advanced between frames\n");
         ok = false;
     }
     if (widest_picture < 16) {

@@ -46,6 +46,7 @@ protected:
         {"t_acquire_signaled", "100"}, {"t_applied", "110"}, {"presented_t", "120"}, {"t_last_presented", "150"},
         {"t_release_signaled", "300"}, {"hash_released", "\"00000000000000aa\""}, {"seq", "2"}};
     std::string client_gone_ = "1000";
+    std::string extra_;  // more records, before the end record
     bool with_end_ = true;
 
     void write_trace()
@@ -68,6 +69,7 @@ protected:
             << c["hash_released"] << R"(,"surface_gone":false})" "\n"
             << R"({"type":"commit","client":1,"surface":1,"seq":3,"buffer":{"kind":"shm","width":4,"height":4,"format":"XR24"},"acquire":{"timeline":1,"point":2},"release":{"timeline":2,"point":2},"t_commit":190,"t_acquire_signaled":195,"t_applied":200,"presented":{"output":"HEADLESS-1","sequence":3,"t":210},"t_last_presented":210,"t_release_signaled":400,"surface_gone":true})" "\n"
             << R"({"type":"client_gone","client":1,"t":)" << client_gone_ << "}\n";
+        out << extra_;
         if (with_end_)
             out << R"({"type":"end","reason":"command","status":0,"t":2000})" "\n";
         png("HEADLESS-1-000001.png", solid(4, 4, 0, 0, 0));
@@ -162,6 +164,34 @@ TEST_F(Recording, PresentedAfterClientDied)
     CheckReport r = run();
     ASSERT_EQ(r.status(), 1);
     EXPECT_EQ(r.findings.at(0).check, "presented-after-client-died") << checks(r);
+}
+
+TEST_F(Recording, OutputOffWhileNothingPresentedPasses)
+{
+    // Off between frames 2 (120) and 3 (210), and on again before frame 3.
+    extra_ = R"({"type":"output_off","name":"HEADLESS-1","t":130})" "\n"
+             R"({"type":"output","name":"HEADLESS-1","width":4,"height":4,"t":205})" "\n";
+    CheckReport r = run();
+    EXPECT_EQ(r.status(), 0) << checks(r);
+}
+
+TEST_F(Recording, PresentedOnOutputTurnedOff)
+{
+    extra_ = R"({"type":"output_off","name":"HEADLESS-1","t":130})" "\n"
+             R"({"type":"output","name":"HEADLESS-1","width":4,"height":4,"t":215})" "\n";
+    CheckReport r = run();
+    ASSERT_EQ(r.status(), 1);
+    EXPECT_EQ(r.findings.at(0).check, "presented-on-disabled-output") << checks(r);
+    EXPECT_NE(r.findings.at(0).message.find("HEADLESS-1 3"), std::string::npos) << checks(r);
+}
+
+TEST_F(Recording, PresentedOnOutputNeverOnAgain)
+{
+    extra_ = R"({"type":"output_off","name":"HEADLESS-1","t":100})" "\n";
+    CheckReport r = run();
+    ASSERT_EQ(r.status(), 1);
+    EXPECT_EQ(r.findings.size(), 2u) << checks(r);  // frames 2 and 3
+    EXPECT_EQ(r.findings.at(0).check, "presented-on-disabled-output") << checks(r);
 }
 
 TEST_F(Recording, FrameMatchesReference)
