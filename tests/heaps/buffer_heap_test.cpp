@@ -169,6 +169,8 @@ void expect_refused(const std::vector<std::string>& args, const std::vector<std:
     std::string message = log.substr(at + 1, log.find('\n', at + 1) - at - 1);
     for (const std::string& part : named)
         EXPECT_TRUE(contains(message, part)) << "the error does not name " << part << ": " << message;
+    // Nothing leaked or misused on the way out (ASan exits 1 on a leak, like the refusal).
+    EXPECT_FALSE(contains(log, "Sanitizer")) << log;
     // Refused before any output was set up: no output ever reported a mode.
     EXPECT_FALSE(contains(log, "Hz")) << log;
 }
