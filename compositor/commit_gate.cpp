@@ -54,6 +54,17 @@ CommitGate::~CommitGate()
 
 void CommitGate::set(Stage stage, Check check) { checks_[static_cast<unsigned>(stage)] = std::move(check); }
 
+void CommitGate::release(wlr_surface* surface, uint32_t seq)
+{
+    if (!release_hook_.before) {
+        wlr_surface_unlock_cached(surface, seq);
+        return;
+    }
+    release_hook_.before(surface, seq);
+    wlr_surface_unlock_cached(surface, seq);
+    release_hook_.after(surface);
+}
+
 void CommitGate::on_commit(wl_resource* surface_resource)
 {
     Commit commit(wlr_surface_from_resource(surface_resource));

@@ -42,7 +42,7 @@ public:
     }
     wl_client* client() const { return wl_resource_get_client(surface_->resource); }
 
-    // Keeps wlroots from applying this state until wlr_surface_unlock_cached(surface, seq).
+    // Keeps wlroots from applying this state until CommitGate::release(surface, seq).
     uint32_t hold() { return wlr_surface_lock_pending(surface_); }
     // A protocol error on `resource` (an object of this client): the commit never applies.
     void reject(wl_resource* resource, uint32_t code, const std::string& message);
@@ -70,6 +70,7 @@ public:
         ExplicitSync,  // linux-drm-syncobj-v1: checks the points, holds until the acquire point
         ImplicitSync,  // linux-dmabuf: holds until a dma-buf's writers finish (no explicit sync)
         PerCommitState,  // a commit that will wait keeps its own wp_presentation feedback
+        XdgState,        // ... and its own xdg-shell state (window geometry, acknowledged configure)
         Count,
     };
     using Check = std::function<void(Commit&)>;
@@ -82,10 +83,24 @@ public:
     // One check per stage; `set(stage, {})` removes it (its owner goes away).
     void set(Stage stage, Check check);
 
+    // Ends a hold taken with Commit::hold(). When that lets wlroots apply cached states (the
+    // released one is the oldest and nothing else holds it), the release hook runs around it:
+    // `before` just ahead of wlroots applying them, `after` once it has. Every hold a stage takes
+    // is ended here, never with wlr_surface_unlock_cached directly, so that state wlroots keeps
+    // outside the wl_surface (xdg-shell's) can be put in place for the commit that applies.
+    void release(wlr_surface* surface, uint32_t seq);
+    struct ReleaseHook {
+        std::function<void(wlr_surface*, uint32_t seq)> before;
+        std::function<void(wlr_surface*)> after;
+    };
+    // One hook; `set_release_hook({})` removes it.
+    void set_release_hook(ReleaseHook hook) { release_hook_ = std::move(hook); }
+
 private:
     void on_commit(wl_resource* surface_resource);
 
     std::array<Check, static_cast<unsigned>(Stage::Count)> checks_;
+    ReleaseHook release_hook_;
     wl_protocol_logger* logger_ = nullptr;
 };
 

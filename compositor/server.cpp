@@ -3,6 +3,7 @@
 #include "fd_limit.hpp"
 
 #include "explicit_sync/feedback_per_commit.hpp"
+#include "explicit_sync/xdg_state_per_commit.hpp"
 #include "explicit_sync/timeline_host_setup.hpp"
 #include "record/recorder.hpp"
 
@@ -133,6 +134,7 @@ Status Server::init(const Options& options, const std::string& runtime_dir)
     presentation = wlr_presentation_create(display.get(), backend.backend.get());
     wlr_scene_set_presentation(scene.get(), presentation);
     feedback_per_commit = std::make_unique<FeedbackPerCommit>(*commit_gate, presentation);
+    xdg_state_per_commit = std::make_unique<XdgStatePerCommit>(*commit_gate);
 
     syncobj_mode = options.syncobj.value_or(SyncobjMode::Auto);
     timelines = open_timeline_host(syncobj_mode, runtime_dir, env.syncobj_dev);
@@ -194,6 +196,7 @@ Server::~Server()
         protocols_.pop_back();
     timelines.reset();
     feedback_per_commit.reset();
+    xdg_state_per_commit.reset();
     new_output_.disconnect();
     new_input_.disconnect();
     backend.backend.reset();  // destroys outputs (and their Output objects through remove_output)

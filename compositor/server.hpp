@@ -28,6 +28,7 @@ namespace syncway {
 
 class CommitObserver;
 class FeedbackPerCommit;
+class XdgStatePerCommit;
 class Recorder;
 namespace syncobj {
 class TimelineHost;
@@ -78,6 +79,8 @@ public:
     wlr_presentation* presentation = nullptr;
     // wp_presentation feedback kept per commit for commits that wait (feedback_per_commit.hpp).
     std::unique_ptr<FeedbackPerCommit> feedback_per_commit;
+    // ... and xdg-shell state (xdg_state_per_commit.hpp).
+    std::unique_ptr<XdgStatePerCommit> xdg_state_per_commit;
     // --record/--screenshot/--frames (compositor/record/); null when none is asked for. The
     // recorder observes explicit-sync commits through commit_observer.
     Recorder* recorder = nullptr;

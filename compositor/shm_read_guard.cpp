@@ -32,7 +32,7 @@ private:
 };
 
 ShmReadGuard::ShmReadGuard(wl_display* display, CommitGate& gate, std::unique_ptr<SigbusFallback> fallback)
-    : display_(display), gate_(gate), fallback_(std::move(fallback))
+    : display_(display), gate_(gate), fallback_(std::move(fallback)), disconnects_(wl_display_get_event_loop(display))
 {
     // At the commit gate the pending buffer is the one the surface is about to show.
     gate_.set(CommitGate::Stage::ReadGuard, [this](Commit& commit) { on_commit(commit.surface()); });
@@ -40,8 +40,6 @@ ShmReadGuard::ShmReadGuard(wl_display* display, CommitGate& gate, std::unique_pt
 
 ShmReadGuard::~ShmReadGuard()
 {
-    if (idle_)
-        wl_event_source_remove(idle_);
     gate_.set(CommitGate::Stage::ReadGuard, {});
     for (Watch* watch : watches_)
         delete watch;
@@ -147,26 +145,8 @@ void ShmReadGuard::disconnect_faulted()
                 pid);
         wl_client_post_implementation_error(client, "the file behind a wl_shm pool was truncated while a buffer "
                                                     "of it was still shown (reading it faulted)");
-        doomed_.push_back(client);
+        disconnects_.schedule(client);
     }
-    if (!doomed_.empty() && !idle_)
-        idle_ = wl_event_loop_add_idle(
-            wl_display_get_event_loop(display_),
-            [](void* data) {
-                auto* self = static_cast<ShmReadGuard*>(data);
-                self->idle_ = nullptr;
-                std::vector<wl_client*> doomed = std::move(self->doomed_);
-                self->doomed_.clear();
-                wl_list* list = wl_display_get_client_list(self->display_);
-                for (wl_client* client : doomed) {
-                    bool alive = false;
-                    wl_client* c;
-                    wl_client_for_each(c, list) alive = alive || c == client;
-                    if (alive)
-                        wl_client_destroy(client);  // flushes the error to it first
-                }
-            },
-            this);
 }
 
 ShmReadGuard::Reading::Reading(ShmReadGuard* guard) : guard_(guard)

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "commit_gate.hpp"
+#include "deferred_disconnect.hpp"
 #include "listener.hpp"
 #include "sigbus_fallback.hpp"
 
@@ -64,8 +65,7 @@ private:
     bool (*unshrinkable_)(wlr_buffer*) = nullptr;
     int depth_ = 0;              // nested Readings
     bool warned_foreign_ = false;  // logged once: a SIGBUS handler we do not know is in place
-    std::vector<wl_client*> doomed_;  // disconnected at the next idle
-    wl_event_source* idle_ = nullptr;
+    DeferredDisconnect disconnects_;
 };
 
 } // namespace syncway

@@ -86,6 +86,9 @@ private:
     void advance(bool fired);
     // False when no wait could be armed: the client was told why and is disconnected.
     bool arm(const TimelinePoint& acquire);
+    // Tells the client why and disconnects it (at once in its own request, else at the next
+    // idle); false, for arm().
+    bool disconnect(wlr_log_importance level, const std::string& why);
 
     AcquireWaits& owner_;
     wlr_surface* surface_;
@@ -95,24 +98,26 @@ private:
     EventSourcePtr wait_source_;
 };
 
+bool AcquireWaits::SurfaceQueue::disconnect(wlr_log_importance level, const std::string& why)
+{
+    wlr_log(level, "linux-drm-syncobj: %s", why.c_str());
+    wl_client_post_implementation_error(client(), "linux-drm-syncobj: %s", why.c_str());
+    owner_.disconnects_.schedule(client());
+    return false;
+}
+
 bool AcquireWaits::SurfaceQueue::arm(const TimelinePoint& acquire)
 {
     Server& server = owner_.server_;
     auto charge = server.ledger->charge(client(), ClientResource::PointWaits);
-    if (!charge) {
-        wlr_log(WLR_INFO, "linux-drm-syncobj: %s", charge.error().message.c_str());
-        wl_client_post_implementation_error(client(), "linux-drm-syncobj: %s", charge.error().message.c_str());
-        return false;
-    }
+    if (!charge)
+        return disconnect(WLR_INFO, charge.error().message);
     auto wait = acquire.timeline->wait(acquire.point);
     if (!wait) {
         // A commit held with no wait would freeze the surface for good: the client is told why
         // (out of fds or memory, in the compositor) and disconnected instead.
-        std::string why = "cannot wait for acquire point " + std::to_string(acquire.point) + ": " +
-                          wait.error().message + "; the commit cannot be held";
-        wlr_log(WLR_ERROR, "linux-drm-syncobj: %s", why.c_str());
-        wl_client_post_implementation_error(client(), "linux-drm-syncobj: %s", why.c_str());
-        return false;
+        return disconnect(WLR_ERROR, "cannot wait for acquire point " + std::to_string(acquire.point) + ": " +
+                                         wait.error().message + "; the commit cannot be held");
     }
     wait_ = std::move(wait.value());
     wait_charge_ = std::move(charge.value());
@@ -128,12 +133,8 @@ bool AcquireWaits::SurfaceQueue::arm(const TimelinePoint& acquire)
             return 0;
         },
         this));
-    if (!wait_source_) {
-        std::string why = std::string("cannot add an acquire wait to the event loop: ") + std::strerror(errno);
-        wlr_log(WLR_ERROR, "linux-drm-syncobj: %s", why.c_str());
-        wl_client_post_implementation_error(client(), "linux-drm-syncobj: %s", why.c_str());
-        return false;
-    }
+    if (!wait_source_)
+        return disconnect(WLR_ERROR, std::string("cannot add an acquire wait to the event loop: ") + std::strerror(errno));
     owner_.armed_.insert(this);
     return true;
 }
@@ -176,7 +177,7 @@ void AcquireWaits::SurfaceQueue::advance(bool fired)
         Held done = std::move(front);
         held_.pop_front();
         int64_t unlock_ns = observer ? CommitObserver::now_ns() : 0;
-        wlr_surface_unlock_cached(surface_, done.seq);
+        owner_.server_.commit_gate->release(surface_, done.seq);
         // The synchronized subsurfaces' states of the same transaction, right after the
         // parent's, before anything is rendered: one frame shows them all.
         for (auto& child : done.children)
@@ -189,7 +190,7 @@ void AcquireWaits::SurfaceQueue::advance(bool fired)
     end();
 }
 
-AcquireWaits::AcquireWaits(Server& server) : server_(server) {}
+AcquireWaits::AcquireWaits(Server& server) : server_(server), disconnects_(server.event_loop()) {}
 
 AcquireWaits::~AcquireWaits()
 {
@@ -230,7 +231,8 @@ void AcquireWaits::hold(Commit& commit, TimelinePoint acquire)
     if (acquire)
         held.points.push_back(std::move(acquire));
     collect_transaction(commit.surface(), false, children, held.points);
-    if (held.points.empty())
+    SurfaceQueue* queue = SurfaceQueue::find(*this, commit.surface());
+    if (held.points.empty() && !queue)
         return;  // nothing to wait for: wlroots applies it with its subsurfaces as usual
     auto charge = server_.ledger->charge(commit.client(), ClientResource::HeldCommits);
     if (!charge)
@@ -241,8 +243,7 @@ void AcquireWaits::hold(Commit& commit, TimelinePoint acquire)
     // own lock keeps them until the parent's state applies.
     for (wlr_surface* child : children)
         if (auto seq = lock_oldest_cached_state(child))
-            held.children.push_back(std::make_unique<ChildLock>(child, *seq));
-    SurfaceQueue* queue = SurfaceQueue::find(*this, commit.surface());
+            held.children.push_back(std::make_unique<ChildLock>(*server_.commit_gate, child, *seq));
     if (!queue)
         queue = new SurfaceQueue(*this, commit.surface());
     queue->push(std::move(held));

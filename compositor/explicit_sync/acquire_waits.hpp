@@ -17,6 +17,7 @@
 
 #include "../client_ledger.hpp"
 #include "../commit_gate.hpp"
+#include "../deferred_disconnect.hpp"
 #include "../listener.hpp"
 
 #include <memory>
@@ -39,6 +40,9 @@ public:
     // `acquire` point (empty: none pending) and the acquire points of the synchronized
     // subsurfaces whose states this commit applies have all resolved; those subsurfaces' states
     // are held with it and apply right after it, so no frame shows part of the transaction.
+    // A commit queued behind a held one is held too, with nothing of its own to wait for: it
+    // counts against --limit-held-commits like the others (wlroots keeps a cached state for it
+    // either way), and it applies through the commit gate's release like the others.
     // Holds nothing when there is nothing to wait for. The commit may be refused instead (the
     // client is over --limit-held-commits).
     void hold(Commit& commit, TimelinePoint acquire);
@@ -55,7 +59,7 @@ private:
     // commit applies. Forgotten if the subsurface's wl_surface goes first.
     class ChildLock {
     public:
-        ChildLock(wlr_surface* surface, uint32_t seq) : surface_(surface), seq_(seq)
+        ChildLock(CommitGate& gate, wlr_surface* surface, uint32_t seq) : gate_(gate), surface_(surface), seq_(seq)
         {
             destroyed_.connect(&surface->events.destroy, [this](void*) { surface_ = nullptr; });
         }
@@ -63,11 +67,12 @@ private:
         void release()
         {
             if (surface_)
-                wlr_surface_unlock_cached(std::exchange(surface_, nullptr), seq_);
+                gate_.release(std::exchange(surface_, nullptr), seq_);
             destroyed_.disconnect();
         }
 
     private:
+        CommitGate& gate_;
         wlr_surface* surface_;
         uint32_t seq_;
         Listener destroyed_;
@@ -89,6 +94,10 @@ private:
                              std::vector<TimelinePoint>& points);
 
     Server& server_;
+    // A wait that cannot be armed when an earlier one fires (not in a request of the client's)
+    // disconnects the client at the next idle: it would otherwise stay connected, its commit
+    // held with no wait, until it sent another request.
+    DeferredDisconnect disconnects_;
     std::unordered_set<SurfaceQueue*> queues_;  // surfaces with held commits
     std::unordered_set<SurfaceQueue*> armed_;   // ... whose oldest commit has a wait armed
     int64_t woke_ns_ = 0;  // when recording: when the loop handed us the current event

@@ -459,7 +459,7 @@ public:
         surface_destroy_.connect(&surface_->events.destroy, [this](void*) { owner_.end(this, false); });
     }
     bool waiting() const noexcept { return source_ != nullptr; }
-    void apply() { wlr_surface_unlock_cached(surface_, seq_); }
+    void apply() { owner_.server_.commit_gate->release(surface_, seq_); }
 
 private:
     static int on_ready(int, uint32_t, void* data)

@@ -2,6 +2,7 @@
 
 #include "kernel_fences.hpp"
 
+#include "../kernel/sync_file_status.hpp"
 #include "../service/fd_kind.hpp"
 
 #include <xf86drm.h>
@@ -206,6 +207,30 @@ int DrmBackend::submit(int fd, uint64_t point, int* signaler) { return sw_sync_s
 
 int DrmBackend::signaler_signal(int signaler) { return sw_sync_signal("DRM", signaler); }
 
+// QUERY reports timeline points only: a binary syncobj (an imported sync_file, for one) answers
+// 0 whatever its fence does, so point 0 is asked of the fence itself.
+int DrmBackend::binary_point_state(uint32_t handle, enum syncobj_point_state* state, int* error)
+{
+    uint32_t snap = 0;
+    int r = dev_.snapshot(handle, 0, snap);
+    if (r == -EINVAL) {
+        *state = SYNCOBJ_POINT_UNSUBMITTED;  // no fence yet
+        return 0;
+    }
+    if (r)
+        return fail(-r, std::string("DRM_IOCTL_SYNCOBJ_TRANSFER of point 0 failed: ") + strerror(-r));
+    SyncFileStatus status;
+    int s = dev_.fence_status(snap, status);
+    dev_.destroy(snap);
+    if (s)
+        return fail(-s, std::string("reading the fence of point 0 (SYNC_IOC_FILE_INFO) failed: ") + strerror(-s));
+    int err = status.signaled ? syncobj_error_of(status) : 0;
+    *state = !status.signaled ? SYNCOBJ_POINT_PENDING : err ? SYNCOBJ_POINT_FAILED : SYNCOBJ_POINT_SIGNALED;
+    if (error)
+        *error = err;
+    return 0;
+}
+
 int DrmBackend::point_state(int fd, uint64_t point, enum syncobj_point_state* state, int* error)
 {
     Handles hs(dev_);
@@ -213,10 +238,12 @@ int DrmBackend::point_state(int fd, uint64_t point, enum syncobj_point_state* st
         return r;
     uint64_t head = 0, done = 0;
     uint32_t h = hs[0];
-    if (dev_.query(&h, &head, 1, SYNCOBJ_QUERY_LAST_SUBMITTED) || dev_.query(&h, &done, 1, 0))
-        return ioctl_fail("DRM_IOCTL_SYNCOBJ_QUERY");
     if (error)
         *error = 0;
+    if (point == 0)
+        return binary_point_state(h, state, error);
+    if (dev_.query(&h, &head, 1, SYNCOBJ_QUERY_LAST_SUBMITTED) || dev_.query(&h, &done, 1, 0))
+        return ioctl_fail("DRM_IOCTL_SYNCOBJ_QUERY");
     *state = point > head ? SYNCOBJ_POINT_UNSUBMITTED : point <= done ? SYNCOBJ_POINT_SIGNALED : SYNCOBJ_POINT_PENDING;
     // Seen only while the failed point is the newest on its timeline (see wait()).
     if (*state == SYNCOBJ_POINT_SIGNALED)

@@ -32,6 +32,7 @@ public:
     int point_state(int fd, uint64_t point, enum syncobj_point_state* state, int* error) override;
 
 private:
+    int binary_point_state(uint32_t handle, enum syncobj_point_state* state, int* error);
 
     DrmSyncobjDevice dev_;
 };

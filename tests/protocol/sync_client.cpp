@@ -295,6 +295,13 @@ void Surface::attach(const Buffer& buffer)
     wl_surface_damage_buffer(get(), 0, 0, buffer.width(), buffer.height());
 }
 
+void Surface::set_window_geometry(int x, int y, int width, int height)
+{
+    if (!toplevel_)
+        throw std::logic_error("set_window_geometry: not a toplevel");
+    xdg_surface_set_window_geometry(toplevel_->xdg(), x, y, width, height);
+}
+
 void Surface::set_points(wp_linux_drm_syncobj_timeline_v1* acquire, uint64_t acquire_point,
                          wp_linux_drm_syncobj_timeline_v1* release, uint64_t release_point)
 {

@@ -151,6 +151,8 @@ public:
     void set_points(wp_linux_drm_syncobj_timeline_v1* acquire, uint64_t acquire_point,
                     wp_linux_drm_syncobj_timeline_v1* release, uint64_t release_point);
     void commit() { wl_surface_commit(get()); }
+    // xdg_surface.set_window_geometry (a toplevel only): applies with the next commit.
+    void set_window_geometry(int x, int y, int width, int height);
 
 private:
     Client& client_;

@@ -643,6 +643,44 @@ wp_presentation* bind_presentation(Client& client)
 
 } // namespace
 
+// xdg-shell state sent while an earlier commit is held applies with the commit it was sent with:
+// the held frame shows at its own window geometry, not at the one the client set for the next
+// frame (wlroots 0.15 keeps one pending copy of xdg-shell state per surface, which its role
+// commit reads whenever any state of the surface applies).
+TEST_F(Flow, WindowGeometryAppliesWithItsOwnCommit)
+{
+    Surface surface(*client);
+    SyncTimeline acquire(session, *client), release(session, *client);
+    Buffer first(client->shm(), 200, 200, red), held(client->shm(), 200, 200, blue), next(client->shm(), 200, 200, green);
+    show_now(surface, first, release, 1);
+    ASSERT_TRUE(client->roundtrip());
+    ASSERT_TRUE(session.shows(probe_x, probe_y, red));
+
+    // The held frame: the whole surface is the window. The next frame's window is its lower
+    // right quarter, so the scene draws that surface 100 pixels up and left.
+    constexpr int inner_x = 150, inner_y = 150;  // inside the held frame, outside the next one
+    surface.attach(held);
+    surface.set_points(acquire.object, 1, release.object, 2);
+    surface.commit();
+    surface.set_window_geometry(100, 100, 100, 100);
+    surface.attach(next);
+    surface.set_points(acquire.object, 2, release.object, 3);
+    surface.commit();
+    ASSERT_TRUE(client->roundtrip());
+    let_frames_pass();
+    EXPECT_EQ(session.pixel(inner_x, inner_y), rgb(red));
+
+    session.dev().signal(acquire.fd.get(), 1);
+    ASSERT_TRUE(session.shows(probe_x, probe_y, blue, 5s)) << session.log();
+    let_frames_pass();
+    EXPECT_EQ(session.pixel(inner_x, inner_y), rgb(blue)) << "the held frame was shown at the next frame's window geometry";
+
+    session.dev().signal(acquire.fd.get(), 2);
+    ASSERT_TRUE(session.shows(probe_x, probe_y, green, 5s)) << session.log();
+    EXPECT_NE(session.pixel(inner_x, inner_y), rgb(green)) << "the next frame's window geometry was lost";
+    EXPECT_TRUE(client->roundtrip());
+}
+
 // wp_presentation feedback requested with a held commit is reported for that commit's own
 // presentation: not merged with the feedback of a commit sent while it was held (which wlroots
 // 0.15 keeps in one pending group per surface), not discarded.

@@ -5,7 +5,9 @@
 
 #include <drm_fourcc.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 
 #include <cstring>
@@ -84,6 +86,55 @@ int held_memfds(SyncSession& session)
     for (size_t at = list.find("/memfd:limits-test"); at != std::string::npos; at = list.find("/memfd:limits-test", at + 1))
         ++n;
     return n;
+}
+
+// The compositor's soft fd limit lowered to its lowest free fd number, so that it can make no
+// new fd (those open above that number stay usable); restored when this goes.
+class NoNewFds {
+public:
+    explicit NoNewFds(pid_t pid) : pid_(pid)
+    {
+        ok_ = prlimit(pid_, RLIMIT_NOFILE, nullptr, &before_) == 0;
+        // A new fd takes the lowest free number, which must be below the soft limit.
+        std::set<int> open;
+        for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid_) + "/fd"))
+            open.insert(std::stoi(entry.path().filename().string()));
+        int lowest_free = 0;
+        while (open.contains(lowest_free))
+            ++lowest_free;
+        rlimit lowered{rlim_t(lowest_free), before_.rlim_max};
+        ok_ = ok_ && prlimit(pid_, RLIMIT_NOFILE, &lowered, nullptr) == 0;
+    }
+    ~NoNewFds() { restore(); }
+    NoNewFds(const NoNewFds&) = delete;
+    NoNewFds& operator=(const NoNewFds&) = delete;
+    bool ok() const { return ok_; }
+    void restore()
+    {
+        if (std::exchange(ok_, false))
+            prlimit(pid_, RLIMIT_NOFILE, &before_, nullptr);
+    }
+
+private:
+    pid_t pid_;
+    rlimit before_{};
+    bool ok_ = false;
+};
+
+// Reads the client's socket (bypassing libwayland, whose events no longer matter) until the
+// compositor closes it.
+bool closed_by_compositor(Client& client, std::chrono::milliseconds timeout)
+{
+    int fd = wl_display_get_fd(client.display());
+    return wait_until(
+        [&] {
+            pollfd p{fd, POLLIN, 0};
+            if (poll(&p, 1, 50) <= 0)
+                return false;
+            char bytes[4096];
+            return recv(fd, bytes, sizeof bytes, MSG_DONTWAIT) == 0;
+        },
+        timeout);
 }
 
 UniqueFd memfd(size_t size)
@@ -181,6 +232,28 @@ TEST(Limits, HeldCommitsPerClient)
     ASSERT_TRUE(client->roundtrip()) << "4 held commits are within the limit\n" << session.log();
     surface.attach(buffer);
     surface.set_points(timeline.object, 50, timeline.object, 51);
+    surface.commit();
+    EXPECT_TRUE(refused_naming(*client, session, "--limit-held-commits"));
+    EXPECT_TRUE(shm_client_served(session));
+    EXPECT_TRUE(session.shuts_down_cleanly());
+}
+
+// Commits queued behind a held one wait as long as it does (wlroots keeps a cached state for
+// each): they count against the same limit, so a client cannot pile up states without bound.
+TEST(Limits, CommitsQueuedBehindAHeldOneCount)
+{
+    SyncSession session({"--limit-held-commits", "4"});
+    ASSERT_TRUE(session.ready()) << session.log();
+    auto client = session.connect();
+    Surface surface(*client);
+    SyncTimeline timeline(session, *client);
+    Buffer buffer(client->shm(), 32, 32, red);
+    surface.attach(buffer);
+    surface.set_points(timeline.object, 10, timeline.object, 11);  // never signaled
+    surface.commit();
+    for (int i = 0; i < 3; ++i)
+        surface.commit();  // nothing attached: no points needed, queued behind the held one
+    ASSERT_TRUE(client->roundtrip()) << "4 waiting commits are within the limit\n" << session.log();
     surface.commit();
     EXPECT_TRUE(refused_naming(*client, session, "--limit-held-commits"));
     EXPECT_TRUE(shm_client_served(session));
@@ -292,29 +365,51 @@ TEST(Limits, WaitThatCannotBeArmedDisconnectsWithTheCause)
     ASSERT_TRUE(client->roundtrip());
     let_frames_pass();
 
-    rlimit before{};
-    ASSERT_EQ(prlimit(session.pid(), RLIMIT_NOFILE, nullptr, &before), 0) << std::strerror(errno);
-    // A new fd takes the lowest free number, which must be below the soft limit: at the lowest
-    // free number, no new fd can be made (those open above it stay usable).
-    std::set<int> open;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(session.pid()) + "/fd"))
-        open.insert(std::stoi(entry.path().filename().string()));
-    int lowest_free = 0;
-    while (open.contains(lowest_free))
-        ++lowest_free;
-    rlimit lowered{rlim_t(lowest_free), before.rlim_max};
-    ASSERT_EQ(prlimit(session.pid(), RLIMIT_NOFILE, &lowered, nullptr), 0) << std::strerror(errno);
+    NoNewFds no_new_fds(session.pid());
+    ASSERT_TRUE(no_new_fds.ok()) << std::strerror(errno);
     surface.attach(buffer);
     surface.set_points(timeline.object, 1, timeline.object, 2);  // acquire not signaled: held
     surface.commit();
     bool died = !client->roundtrip();
-    ASSERT_EQ(prlimit(session.pid(), RLIMIT_NOFILE, &before, nullptr), 0) << std::strerror(errno);
+    no_new_fds.restore();
     ASSERT_TRUE(died) << "the commit was held without a wait, or waited with an fd over the limit\n" << session.log();
     ASSERT_TRUE(client->error());
     EXPECT_EQ(client->error()->code, WL_DISPLAY_ERROR_IMPLEMENTATION);
     EXPECT_TRUE(wait_until([&] { return session.log().find("cannot wait for acquire point 1") != std::string::npos; }, 5s))
         << session.log();
     EXPECT_NE(session.log().find("Too many open files"), std::string::npos) << session.log();
+    EXPECT_TRUE(shm_client_served(session));
+    EXPECT_TRUE(session.shuts_down_cleanly());
+}
+
+// The same when the wait that cannot be armed is for the next held commit, armed when the
+// earlier one's point signals: not in a request of the client's. The client is disconnected
+// then, not when it next sends something (one that sends nothing more would otherwise stay
+// connected, its commit held with no wait).
+TEST(Limits, WaitThatCannotBeArmedLaterDisconnectsAtOnce)
+{
+    SyncSession session;
+    ASSERT_TRUE(session.ready()) << session.log();
+    auto client = session.connect();
+    SyncTimeline acquire(session, *client), release(session, *client);
+    Buffer first(client->shm(), 32, 32, red), second(client->shm(), 32, 32, blue);
+    Surface surface(*client);
+    surface.attach(first);
+    surface.set_points(acquire.object, 1, release.object, 1);
+    surface.commit();
+    surface.attach(second);
+    surface.set_points(acquire.object, 2, release.object, 2);
+    surface.commit();
+    ASSERT_TRUE(client->roundtrip()) << session.log();  // both held; a wait armed for point 1
+
+    NoNewFds no_new_fds(session.pid());
+    ASSERT_TRUE(no_new_fds.ok()) << std::strerror(errno);
+    session.dev().signal(acquire.fd.get(), 1);  // the wait for point 2 is armed now, and cannot be
+    bool closed = closed_by_compositor(*client, 5s);
+    no_new_fds.restore();
+    ASSERT_TRUE(closed) << "the client is still connected, its commit held with no wait\n" << session.log();
+    EXPECT_TRUE(wait_until([&] { return session.log().find("cannot wait for acquire point 2") != std::string::npos; }, 5s))
+        << session.log();
     EXPECT_TRUE(shm_client_served(session));
     EXPECT_TRUE(session.shuts_down_cleanly());
 }

@@ -102,6 +102,41 @@ if [ $rc = 0 ] && grep -q "timelines from the drm backend" "$CHECK_TMP/example.l
 else
     vm_failed example-drm "syncway -- explicit-sync-shm with --syncobj drm: exit $rc (want 0, the drm backend, 60 frames)"$'\n'"$(tail -n 40 "$CHECK_TMP/example.log")"
 fi
+
+# wait-fault: a wait syncway cannot arm must not leave a commit held for good. syncway --syncobj
+# drm runs the example with libvm-ioctl-fault.so, which has the kernel's fail-nth fail the first
+# allocation of syncway's first DRM_IOCTL_SYNCOBJ_EVENTFD (failslab, sleeping allocations
+# included): the kernel answers ENOMEM. syncway must disconnect that client with a protocol error
+# (the example reports it and exits 1), log the cause, and end with the client's status: no hang
+# (the timeout), no crash.
+fault_dir=$CHECK_TMP/eventfd-fault
+mkdir -p "$fault_dir"
+dbg=/sys/kernel/debug
+if [ ! -w /proc/self/fail-nth ] || [ ! -w "$dbg/failslab/ignore-gfp-wait" ]; then
+    vm_failed wait-fault "no fail-nth or failslab in this kernel (CONFIG_FAULT_INJECTION, CONFIG_FAILSLAB)"
+else
+    echo N > "$dbg/failslab/ignore-gfp-wait"; echo 0 > "$dbg/failslab/verbose"
+    echo 1 > "$fault_dir/arm"
+    start=$SECONDS
+    LD_PRELOAD=$BUILD_ROOT/tests/vm/libvm-ioctl-fault.so SYNCWAY_VM_IOCTL_FAULT=$fault_dir \
+        SYNCWAY_VM_IOCTL_FAULT_ON=syncobj-eventfd SYNCWAY_SYNCOBJ=drm timeout -k 5 60 \
+        "$BUILD_ROOT/compositor/syncway" --backend headless --output 640x480 -- "$example" --frames 60 \
+        > "$CHECK_TMP/wait-fault.log" 2>&1
+    rc=$?
+    echo Y > "$dbg/failslab/ignore-gfp-wait"
+    injected=$(cat "$fault_dir/log" 2>/dev/null)
+    summary="fault log: ${injected:-nothing (no SYNCOBJ_EVENTFD was armed)}; syncway exit $rc ($((SECONDS - start)) s)"
+    if [ "$injected" != "fail-nth 1 injected: ioctl -1 ENOMEM" ]; then
+        vm_failed wait-fault "$summary (want the first SYNCOBJ_EVENTFD failed with ENOMEM)"$'\n'"$(tail -n 30 "$CHECK_TMP/wait-fault.log")"
+    elif [ $rc != 1 ]; then
+        vm_failed wait-fault "$summary (want 1: the client's status after its disconnection; 124 is a hang)"$'\n'"$(tail -n 30 "$CHECK_TMP/wait-fault.log")"
+    elif ! grep -q "cannot wait for acquire point .*SYNCOBJ_EVENTFD failed: Cannot allocate memory" "$CHECK_TMP/wait-fault.log" ||
+         ! grep -q "explicit-sync-shm: protocol error" "$CHECK_TMP/wait-fault.log"; then
+        vm_failed wait-fault "$summary; want syncway to name the cause and the client to see a protocol error"$'\n'"$(tail -n 30 "$CHECK_TMP/wait-fault.log")"
+    else
+        vm_pass wait-fault "$summary"$'\n'"$(grep -m1 -o "cannot wait for acquire point.*" "$CHECK_TMP/wait-fault.log")"$'\n'"$(grep -m1 "explicit-sync-shm: protocol error" "$CHECK_TMP/wait-fault.log")"
+    fi
+fi
 # host-points, host-points-no-eventfd: the compositor's host (syncobj/host) on the render node's
 # syncobjs, as syncway --syncobj drm uses it: a binary syncobj holding an unsignaled sync_file
 # fence (point 0) is pending and its wait quiet until the fence signals, and a point waited for

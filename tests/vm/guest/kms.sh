@@ -221,13 +221,13 @@ kms_listening_or_dead() { test -S "$XDG_RUNTIME_DIR/$KMS_SOCKET" || ! kill -0 "$
 kms_log_tail() { echo "--- syncway log (last lines):"; tail -n "${1:-25}" "$CHECK_TMP/syncway.log"; }
 
 # cursor-fault: the kernel's fault injection, limited to syncway's atomic commits: syncway runs
-# with libvm-atomic-fault.so preloaded, which arms fail-nth around exactly one atomic commit
+# with libvm-ioctl-fault.so preloaded, which arms fail-nth around exactly one atomic commit
 # (DRM_IOCTL_MODE_ATOMIC) when asked, so the Nth kernel allocation of the commit carrying a
 # cursor move fails, for N = 1, 2, 3, 5, 8 in turn (failslab and fail_page_alloc, sleeping
 # allocations included). Each injected failure must show as a failed commit (ENOMEM) or be
 # absorbed by the kernel; syncway must survive, put the cursor plane where the pointer is
 # (retrying the failed update), and keep presenting.
-KMS_FAULT_LIB=$BUILD_ROOT/tests/vm/libvm-atomic-fault.so
+KMS_FAULT_LIB=$BUILD_ROOT/tests/vm/libvm-ioctl-fault.so
 kms_fault_logged() { [ "$(cat "$KMS_FAULT_DIR/log" 2>/dev/null | wc -l)" -gt "$1" ]; }
 # Waits up to 5 s until the cursor plane's top-left is within 64 px above-left of (X, Y)
 # (the pointer minus the hotspot; 2 px of rounding either way); prints the plane.
@@ -312,7 +312,7 @@ kms_checks() {
     if [ "${3:-}" = fault ]; then
         KMS_FAULT_DIR=$CHECK_TMP/atomic-fault
         mkdir -p "$KMS_FAULT_DIR"
-        LD_PRELOAD=$KMS_FAULT_LIB SYNCWAY_VM_ATOMIC_FAULT=$KMS_FAULT_DIR kms_start "$1" "$2"
+        LD_PRELOAD=$KMS_FAULT_LIB SYNCWAY_VM_IOCTL_FAULT=$KMS_FAULT_DIR SYNCWAY_VM_IOCTL_FAULT_ON=atomic kms_start "$1" "$2"
     else
         kms_start "$1" "$2"
     fi

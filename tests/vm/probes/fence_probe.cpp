@@ -184,11 +184,50 @@ Status probe_kernel_backends()
     return Ok{};
 }
 
+// A fence imported as a binary syncobj (point 0): syncobj_point_state must report it pending
+// until the fence signals. (The kernel's QUERY answers 0 for a binary syncobj whatever its
+// fence does, so a point state read from QUERY alone calls it signaled at once.)
+Status expect_binary_point_follows_fence(syncobj_device* dev)
+{
+    auto timeline = SwSyncTimeline::open();
+    if (!timeline)
+        return timeline.error();
+    auto fence = timeline->create_fence(1, "syncway-vm-binary");
+    if (!fence)
+        return fence.error();
+    int fd = -1;
+    if (int r = syncobj_create(dev, 0, &fd); r != 0)
+        return make_error(-r, std::string("syncobj_create: ") + syncobj_last_error());
+    UniqueFd binary(fd);
+    if (int r = syncobj_import_sync_file(dev, binary.get(), 0, fence->get()); r != 0)
+        return make_error(-r, std::string("syncobj_import_sync_file at point 0: ") + syncobj_last_error());
+    auto state_of = [&](enum syncobj_point_state& state) {
+        int error = 0;
+        return syncobj_point_state(dev, binary.get(), 0, &state, &error);
+    };
+    enum syncobj_point_state state{};
+    if (int r = state_of(state); r != 0)
+        return make_error(-r, std::string("syncobj_point_state of point 0: ") + syncobj_last_error());
+    if (state != SYNCOBJ_POINT_PENDING)
+        return wrong("point 0 of a binary syncobj holding an unsignaled sw_sync fence reads " +
+                     std::to_string(state) + ", expected pending (" + std::to_string(SYNCOBJ_POINT_PENDING) + ")");
+    if (auto s = timeline->advance(1); !s)
+        return s;
+    if (int r = state_of(state); r != 0)
+        return make_error(-r, std::string("syncobj_point_state of point 0: ") + syncobj_last_error());
+    if (state != SYNCOBJ_POINT_SIGNALED)
+        return wrong("point 0 reads " + std::to_string(state) + " after its fence signaled, expected signaled");
+    std::printf("binary syncobj (point 0) holding a sw_sync fence: pending while the fence was, signaled after\n");
+    return Ok{};
+}
+
 Status probe_import_sw_sync()
 {
     auto dev = open_backend(SYNCOBJ_BACKEND_AUTO);
     if (!dev)
         return dev.error();
+    if (auto s = expect_binary_point_follows_fence(dev->get()); !s)
+        return s;
     auto timeline = SwSyncTimeline::open();
     if (!timeline)
         return timeline.error();
@@ -239,7 +278,8 @@ int main(int argc, char** argv)
         "syncobj/ against the kernel's fences (run inside the VM tier; needs syncobjd for the service).\n"
         "  backends        forced /dev/syncobj and DRM backends are refused (ENODEV), auto picks the service\n"
         "  kernel-backends (6.12) auto and forced drm use virtio-gpu's kernel timelines; the service can be forced\n"
-        "  import-sw-sync  a sw_sync fence imported at a timeline point signals it exactly when it signals\n"
+        "  import-sw-sync  a sw_sync fence imported at a timeline point signals it exactly when it signals;\n"
+        "                  imported as a binary syncobj, its point 0 reads pending until then\n"
         "  import-vgem     the same for vgem's implicit write fence, exported as a sync_file\n"
         "  drm-wait-before-signal  (6.12, root) submit, wait and signal a DRM-backend point in three processes\n"
         "  drm-signaler-died       (6.12, root) a signaler process exits unsignaled: waiters see EOWNERDEAD\n"

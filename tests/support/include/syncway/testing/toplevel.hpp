@@ -22,6 +22,7 @@ public:
     Toplevel& operator=(const Toplevel&) = delete;
 
     wl_surface* surface() const { return surface_; }
+    ::xdg_surface* xdg() const { return xdg_surface_; }
     bool configured() const { return configured_; }
     int32_t width() const { return width_; }
     int32_t height() const { return height_; }

@@ -1,14 +1,16 @@
-/* libvm-atomic-fault.so: an LD_PRELOAD library for the VM tier's cursor-fault check. It arms
- * the kernel's fail-nth fault injection for exactly one DRM atomic commit (DRM_IOCTL_MODE_ATOMIC
- * without TEST_ONLY) of the process it is loaded into, so injected allocation failures land in
- * the atomic-commit path and nowhere else. (The tier's kernel lacks
- * CONFIG_FAULT_INJECTION_STACKTRACE_FILTER, which would do the same with require-start/end.)
+/* libvm-ioctl-fault.so: an LD_PRELOAD library for the VM tier's fault-injection checks. It arms
+ * the kernel's fail-nth fault injection for exactly one ioctl of one kind in the process it is
+ * loaded into, so injected allocation failures land in that ioctl's kernel path and nowhere
+ * else. (The tier's kernel lacks CONFIG_FAULT_INJECTION_STACKTRACE_FILTER, which would do the
+ * same with require-start/end.) The kinds ($SYNCWAY_VM_IOCTL_FAULT_ON):
+ *   atomic           a DRM atomic commit (DRM_IOCTL_MODE_ATOMIC without TEST_ONLY)
+ *   syncobj-eventfd  DRM_IOCTL_SYNCOBJ_EVENTFD on a real syncobj (handle 0 is the support probe)
  *
- * Control: $SYNCWAY_VM_ATOMIC_FAULT names a directory. Writing N (1, 2, ...) to DIR/arm makes
- * the next atomic commit fail its Nth fault-injectable kernel allocation (if it makes that many);
+ * Control: $SYNCWAY_VM_IOCTL_FAULT names a directory. Writing N (1, 2, ...) to DIR/arm makes
+ * the next such ioctl fail its Nth fault-injectable kernel allocation (if it makes that many);
  * the library then removes DIR/arm and appends to DIR/log one line:
  *   "fail-nth N injected|not-reached: ioctl 0|-1 ERRNO-NAME"
- * Everything but atomic commits passes through untouched. */
+ * Every other call passes through untouched. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -16,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +29,32 @@
 
 typedef int (*ioctl_fn)(int, unsigned long, ...);
 
+/* The uapi struct of DRM_IOCTL_SYNCOBJ_EVENTFD (drm.h since 6.6; our headers are older). */
+struct fault_syncobj_eventfd {
+    uint32_t handle;
+    uint32_t flags;
+    uint64_t point;
+    int32_t fd;
+    uint32_t pad;
+};
+#define FAULT_IOCTL_SYNCOBJ_EVENTFD DRM_IOWR(0xCF, struct fault_syncobj_eventfd)
+
+/* Whether this call is of the kind $SYNCWAY_VM_IOCTL_FAULT_ON names. */
+static int targeted(unsigned long request, void *arg)
+{
+    const char *kind = getenv("SYNCWAY_VM_IOCTL_FAULT_ON");
+    if (!kind)
+        return 0;
+    if (strcmp(kind, "atomic") == 0)
+        return request == DRM_IOCTL_MODE_ATOMIC && !(((struct drm_mode_atomic *)arg)->flags & DRM_MODE_ATOMIC_TEST_ONLY);
+    if (strcmp(kind, "syncobj-eventfd") == 0)
+        return request == FAULT_IOCTL_SYNCOBJ_EVENTFD && ((struct fault_syncobj_eventfd *)arg)->handle != 0;
+    return 0;
+}
+
 /* fd of this thread's /proc/thread-self/fail-nth, opened before the first arming (opening it
- * allocates, which must not count). One thread commits in wlroots: the first one seen. */
+ * allocates, which must not count). One thread makes these calls in syncway (its event loop):
+ * the first one seen. */
 static int fail_nth_fd = -1;
 
 static int read_arm(const char *dir)
@@ -65,8 +92,8 @@ int ioctl(int fd, unsigned long request, ...)
     void *arg = va_arg(args, void *);
     va_end(args);
 
-    const char *dir = getenv("SYNCWAY_VM_ATOMIC_FAULT");
-    if (!dir || request != DRM_IOCTL_MODE_ATOMIC || (((struct drm_mode_atomic *)arg)->flags & DRM_MODE_ATOMIC_TEST_ONLY))
+    const char *dir = getenv("SYNCWAY_VM_IOCTL_FAULT");
+    if (!dir || !targeted(request, arg))
         return real(fd, request, arg);
     if (fail_nth_fd < 0)
         fail_nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
