@@ -148,7 +148,10 @@ void Cursor::update_cursor_planes()
         if (!o->enabled || wlroots_drives_plane(o) || !wlr_output_is_drm(o) || plane_tried_.contains(o->name))
             continue;
         plane_tried_.insert(o->name);
-        if (auto plane = CursorPlane::create(o, server_.allocator.get(), server_.env.no_hardware_cursors))
+        // The output's own allocator (--buffer-heap): the plane's buffer comes from where its
+        // framebuffers do, and the device has already shown it takes those.
+        wlr_allocator* allocator = o->allocator ? o->allocator : server_.allocator.get();
+        if (auto plane = CursorPlane::create(o, allocator, server_.env.no_hardware_cursors))
             planes_.push_back(std::move(plane));
     }
     std::vector<CursorPlane*> refused;

@@ -1,5 +1,6 @@
 #include "cursor_plane.hpp"
 
+#include "heap_allocator.hpp"
 #include "linear_buffer.hpp"
 
 #include <xf86drm.h>
@@ -97,7 +98,8 @@ std::unique_ptr<CursorPlane> CursorPlane::create(wlr_output* output, wlr_allocat
     format->modifiers[0] = DRM_FORMAT_MOD_LINEAR;
     BufferPtr buffer(
         wlr_allocator_create_buffer(allocator, static_cast<int>(width), static_cast<int>(height), format));
-    // Dumb buffers are linear, but reported with the implicit modifier: say LINEAR.
+    // Dumb buffers are linear, but reported with the implicit modifier: say LINEAR. (Heap
+    // buffers already say LINEAR when asked for it; wrapping them changes nothing.)
     if (buffer)
         buffer = wrap_as_linear(std::move(buffer));
     if (!buffer) {
@@ -105,6 +107,8 @@ std::unique_ptr<CursorPlane> CursorPlane::create(wlr_output* output, wlr_allocat
                 output->name, static_cast<unsigned long long>(width), static_cast<unsigned long long>(height));
         return nullptr;
     }
+    wlr_log(WLR_INFO, "output %s: cursor plane buffer %dx%d from %s", output->name, buffer->width, buffer->height,
+            is_heap_allocator(allocator) ? heap_allocator_source(allocator)->describe().c_str() : "wlroots' allocator");
     return std::unique_ptr<CursorPlane>(new CursorPlane(output, std::move(buffer)));
 }
 

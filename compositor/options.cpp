@@ -262,7 +262,8 @@ Result<Options> parse_options(std::span<const std::string_view> args)
         }
         bool takes_value = name == "--backend" || name == "--renderer" || name == "--output" ||
                            name == "--socket" || name == "--syncobj" || limit_option(name) || name == "--record" ||
-                           name == "--screenshot" || name == "--frames" || name == "--timeout" || name == "--scale";
+                           name == "--screenshot" || name == "--frames" || name == "--timeout" || name == "--scale" ||
+                           name == "--buffer-heap";
         if (!takes_value) {
             if (arg.starts_with("-"))
                 return bad("unknown option '" + std::string(arg) + "' (see --help)");
@@ -305,6 +306,11 @@ Result<Options> parse_options(std::span<const std::string_view> args)
                 return bad("invalid " + std::string(name) + " '" + std::string(*value) + "': expected a number from " +
                            std::to_string(limit->min) + " to " + std::to_string(max_limit));
             options.limits.*(limit->field) = number;
+        } else if (name == "--buffer-heap") {
+            auto selection = heaps::parse_heap_selection(*value);
+            if (!selection)
+                return selection.error();
+            options.buffer_heap = selection.value();
         } else if (name == "--socket") {
             if (value->empty() || value->find('/') != std::string_view::npos)
                 return bad("invalid --socket '" + std::string(*value) +
@@ -339,6 +345,19 @@ std::string usage_text(std::string_view program)
            "                       mode of that size with the closest refresh, else a custom mode\n"
            "                       (a CVT timing), else, if refused, its preferred mode (logged);\n"
            "                       connectors without an --output use their preferred mode\n"
+           "  --buffer-heap auto|none|NAME|PROPERTY[,PROPERTY...]\n"
+           "                       where the outputs' framebuffers (and the cursor plane's\n"
+           "                       buffer) come from, with the pixman renderer. auto (default):\n"
+           "                       the best dma-buf heap for CPU rendering (/dev/dma_heap/system\n"
+           "                       first), else udmabuf, else memfd (headless; not on KMS, which\n"
+           "                       then keeps DRM dumb buffers); nested outputs use memfds (wl_shm);\n"
+           "                       on KMS only buffers the device imports. NAME: that heap, e.g.\n"
+           "                       system; PROPERTY: cacheable, uncacheable, contiguous,\n"
+           "                       non-contiguous, matched against heap names (e.g.\n"
+           "                       contiguous,uncacheable). A named heap or properties that no\n"
+           "                       heap meets, that cannot be opened or allocate, or that the\n"
+           "                       device refuses, stop start-up with an error naming it.\n"
+           "                       none: wlroots' own allocator. Each output logs its choice\n"
            "  --socket NAME        listen on $XDG_RUNTIME_DIR/NAME (default: first free wayland-N)\n"
            "  --syncobj auto|kernel|drm|service|off\n"
            "                       explicit sync (linux-drm-syncobj-v1): when the global is\n"

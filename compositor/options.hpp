@@ -1,6 +1,7 @@
 // The command line of `syncway`: parsed into a plain value, no wlroots involved (unit-tested).
 #pragma once
 
+#include <syncway/heaps/heap_selection.hpp>
 #include <syncway/result.hpp>
 
 #include <cstdint>
@@ -73,6 +74,8 @@ struct Options {
     int64_t frames = 0;                // --frames: end after this many presented frames (0: no limit)
     int64_t timeout_ms = 0;            // --timeout: end after this long (0: no limit)
     double scale = 1.0;                // --scale: every output's scale
+    // --buffer-heap: where the outputs' framebuffers come from (output_buffers.hpp).
+    heaps::HeapSelection buffer_heap;  // default auto
     // Fault injection for the recorder's own tests, not in --help: apply commits without
     // waiting for their acquire points, as a broken compositor would.
     bool test_ignore_acquire = false;

@@ -50,12 +50,8 @@ Output::~Output() { output_->data = nullptr; }
 
 bool Output::on() const { return wlr_output_layout_get(server_.output_layout.get(), output_) != nullptr; }
 
-bool Output::enable()
+Status Output::enable()
 {
-    if (!wlr_output_init_render(output_, server_.allocator.get(), server_.renderer.get())) {
-        wlr_log(WLR_ERROR, "output %s: cannot render to it with this renderer/allocator", output_->name);
-        return false;
-    }
     wlr_output_enable(output_, true);
     std::string chosen;
     if (!wl_list_empty(&output_->modes)) {
@@ -65,6 +61,30 @@ bool Output::enable()
     }
     if (server_.output_scale != 1.0)
         wlr_output_set_scale(output_, float(server_.output_scale));
+
+    // The framebuffers' source is tried with one buffer of the size the commit will ask for,
+    // before wlroots is told the allocator: wlr_output_init_render cannot be undone, and a
+    // source that fails must leave the output as it was, not half set up.
+    int width = output_->width, height = output_->height;
+    if (output_->pending.committed & WLR_OUTPUT_STATE_MODE) {
+        bool fixed = output_->pending.mode_type == WLR_OUTPUT_STATE_MODE_FIXED && output_->pending.mode;
+        width = fixed ? output_->pending.mode->width : output_->pending.custom_mode.width;
+        height = fixed ? output_->pending.mode->height : output_->pending.custom_mode.height;
+    }
+    auto buffers = server_.output_buffers->choose(output_, width, height);
+    if (!buffers) {
+        wlr_output_rollback(output_);
+        buffers_refused_ = true;
+        return buffers.error();
+    }
+    if (!wlr_output_init_render(output_, buffers->allocator, server_.renderer.get())) {
+        wlr_output_rollback(output_);
+        buffers_refused_ = server_.output_buffers->explicit_heap();
+        return make_error(EINVAL, "cannot render to it with this renderer and framebuffers from " +
+                                      buffers->description + " (see the log above)");
+    }
+    wlr_log(WLR_INFO, "output %s: framebuffers from %s", output_->name, buffers->description.c_str());
+
     bool committed = wlr_output_commit(output_);
     if (!committed && spec_ && !wl_list_empty(&output_->modes)) {
         // A custom mode (or a listed one) the hardware will not take: the preferred mode.
@@ -75,13 +95,11 @@ bool Output::enable()
         chosen = "its preferred mode";
         committed = wlr_output_commit(output_);
     }
-    if (!committed) {
-        wlr_log(WLR_ERROR, "output %s: the backend refused to enable it", output_->name);
-        return false;
-    }
+    if (!committed)
+        return make_error(EIO, "the backend refused to enable it");
     wlr_log(WLR_INFO, "output %s: %dx%d@%.3f Hz%s%s", output_->name, output_->width, output_->height,
             output_->refresh / 1000.0, chosen.empty() ? "" : ", ", chosen.c_str());
-    return true;
+    return Ok{};
 }
 
 std::string Output::choose_listed_mode()

@@ -26,8 +26,11 @@ public:
     ~Output();
     Output(const Output&) = delete;
 
-    // Modeset and enable; false (logged, naming the output) when the backend refuses.
-    bool enable();
+    // Chooses where the framebuffers come from (--buffer-heap), modesets and enables; an error
+    // saying why not (the caller names the output), leaving the output disabled.
+    Status enable();
+    // enable() failed because the heap the user chose cannot serve this output.
+    bool buffers_refused() const { return buffers_refused_; }
     wlr_output* wlr() const { return output_; }
     // Whether the output shows the scene: it is in the output layout. Output management takes
     // an output out of the layout to turn it off (see output_management_v1.hpp); it then
@@ -46,6 +49,7 @@ private:
     wlr_output* output_;
     std::optional<OutputSpec> spec_;
     bool logged_commit_failure_ = false;
+    bool buffers_refused_ = false;
     std::unique_ptr<HeadlessPresentRelay> present_relay_;  // headless outputs only
     std::unique_ptr<DamageDrivenFrames> damage_frames_;    // headless --output WxH@0 only
     // The last frame we rendered and committed, while it is on screen: a frame that only

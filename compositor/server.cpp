@@ -103,6 +103,14 @@ Status Server::init(const Options& options, const std::string& runtime_dir)
     if (!allocator)
         return make_error(EIO, std::string(backend_name(backend.kind)) +
                                    " backend: no buffer allocator fits it and the renderer");
+    bool pixman = wlr_renderer_is_pixman(renderer.get());
+    if (!pixman && (options.buffer_heap.kind == heaps::HeapSelection::Kind::Named ||
+                    options.buffer_heap.kind == heaps::HeapSelection::Kind::Properties))
+        return make_error(EINVAL, "--buffer-heap " + heaps::describe(options.buffer_heap) +
+                                      ": heap framebuffers are for the pixman renderer; gles2 draws into its "
+                                      "GPU's buffers (use --renderer pixman, or --buffer-heap none)");
+    output_buffers = std::make_unique<OutputBuffers>(options.buffer_heap, heaps::AllocatorPaths{}, allocator.get(),
+                                                     pixman);
 
     output_layout.reset(wlr_output_layout_create());
     scene.reset(wlr_scene_create());
@@ -160,6 +168,9 @@ Status Server::init(const Options& options, const std::string& runtime_dir)
         pending_specs_.assign(specs.begin(), specs.end());
     if (Status status = request_outputs(backend, specs); !status)
         return status;
+    starting_ = false;
+    if (startup_error_)
+        return *startup_error_;
     if (outputs.empty() && backend.kind != BackendKind::Drm)
         return make_error(EIO, std::string(backend_name(backend.kind)) + " backend: no output could be enabled");
     return Ok{};
@@ -204,6 +215,7 @@ Server::~Server()
     // freed scene when it goes (a crash at exit, seen with MALLOC_PERTURB_).
     output_layout.reset();
     scene.reset();
+    output_buffers.reset();
     allocator.reset();
     renderer.reset();
     display.reset();
@@ -232,8 +244,15 @@ void Server::handle_new_output(wlr_output* wlr_output)
         pending_specs_.pop_front();
     }
     auto output = std::make_unique<Output>(*this, wlr_output, spec);
-    if (!output->enable())
-        return;  // logged; the wlr_output stays unused
+    if (Status enabled = output->enable(); !enabled) {
+        // The wlr_output stays unused. A heap the user named that cannot serve it ends the
+        // start-up: running with that output left out would hide the error.
+        wlr_log(WLR_ERROR, "output %s: %s", wlr_output->name, enabled.error().message.c_str());
+        if (starting_ && output->buffers_refused() && !startup_error_)
+            startup_error_ = make_error(enabled.error().code,
+                                        "output " + std::string(wlr_output->name) + ": " + enabled.error().message);
+        return;
+    }
     outputs.push_back(std::move(output));
     wlr_output_layout_add_auto(output_layout.get(), wlr_output);
     wl_signal_emit(&outputs_changed, nullptr);

@@ -10,6 +10,7 @@
 #include "listener.hpp"
 #include "options.hpp"
 #include "output.hpp"
+#include "output_buffers.hpp"
 #include "seat.hpp"
 #include "shm_read_guard.hpp"
 #include "wlr_ptr.hpp"
@@ -19,6 +20,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,7 +58,9 @@ public:
     std::unique_ptr<InertRoleGuard> inert_role_guard;
     Backend backend;
     RendererPtr renderer;
-    AllocatorPtr allocator;
+    AllocatorPtr allocator;  // wlroots' own (--buffer-heap none, and what auto falls back to)
+    // Each output's allocator (--buffer-heap); outlives the backend's outputs and swapchains.
+    std::unique_ptr<OutputBuffers> output_buffers;
     OutputLayoutPtr output_layout;
     ScenePtr scene;
     // No background node: the scene clears what no window covers to black, which costs a
@@ -115,7 +119,11 @@ private:
     // Gives the surfaces on an output just added to the layout their outputs (see there).
     void refresh_surface_outputs(wlr_output* output);
 
-    std::deque<OutputSpec> pending_specs_;  // --output sizes not yet given to new outputs
+    std::deque<OutputSpec> pending_specs_;
+    // The first output whose explicitly chosen heap could not serve it while starting up:
+    // start-up fails with it rather than run with an output left out.
+    std::optional<Error> startup_error_;
+    bool starting_ = true;  // --output sizes not yet given to new outputs
     std::vector<std::shared_ptr<void>> protocols_;
     Listener new_output_;
     Listener new_input_;

@@ -194,3 +194,30 @@ TEST(Environment, SyncobjModeFromTheEnvironment)
     apply_environment(parsed.value(), env);
     EXPECT_EQ(parsed->env.xdg_runtime_dir, "/run/user/1000");
 }
+
+TEST(Options, BufferHeap)
+{
+    auto options = parse({});
+    ASSERT_TRUE(options);
+    EXPECT_EQ(options->buffer_heap.kind, heaps::HeapSelection::Kind::Auto) << "auto is the default";
+    options = parse({"--buffer-heap", "system"});
+    ASSERT_TRUE(options) << options.error().message;
+    EXPECT_EQ(options->buffer_heap.kind, heaps::HeapSelection::Kind::Named);
+    EXPECT_EQ(options->buffer_heap.name, "system");
+    options = parse({"--buffer-heap=contiguous,uncacheable"});
+    ASSERT_TRUE(options) << options.error().message;
+    EXPECT_EQ(options->buffer_heap.kind, heaps::HeapSelection::Kind::Properties);
+    EXPECT_EQ(options->buffer_heap.requirements.contiguous, heaps::Need::Required);
+    EXPECT_EQ(options->buffer_heap.requirements.cacheable, heaps::Need::Forbidden);
+    options = parse({"--buffer-heap", "none"});
+    ASSERT_TRUE(options);
+    EXPECT_EQ(options->buffer_heap.kind, heaps::HeapSelection::Kind::None);
+    for (std::vector<std::string_view> bad : {std::vector<std::string_view>{"--buffer-heap"},
+                                              {"--buffer-heap", ""},
+                                              {"--buffer-heap", "cacheable,uncached"},
+                                              {"--buffer-heap", "/dev/dma_heap/system"}}) {
+        auto refused = parse(bad);
+        ASSERT_FALSE(refused) << "accepted " << bad.back();
+        EXPECT_NE(refused.error().message.find("--buffer-heap"), std::string::npos) << refused.error().message;
+    }
+}

@@ -18,7 +18,8 @@
 
 namespace syncway::heaps::test {
 
-CompositorProcess::CompositorProcess(const std::string& binary, const std::string& output, const std::string& backend)
+CompositorProcess::CompositorProcess(const std::string& binary, const std::string& output, const std::string& backend,
+                                     const std::vector<std::string>& extra_args)
 {
     char tmpl[] = "/tmp/syncway-heaps-runtime-XXXXXX";
     if (!mkdtemp(tmpl)) {
@@ -30,6 +31,7 @@ CompositorProcess::CompositorProcess(const std::string& binary, const std::strin
 
     std::vector<std::string> args = {binary,   "--backend", backend, "--renderer", "pixman",
                                      "--output", output,      "--socket", socket_};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
     const pid_t parent = getpid();
     pid_ = fork();
     if (pid_ < 0) {
@@ -69,10 +71,15 @@ CompositorProcess::CompositorProcess(const std::string& binary, const std::strin
             break;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    std::ifstream log(log_path_);
+    error_ = "syncway did not create " + socket_path + "; its log:\n" + log();
+}
+
+std::string CompositorProcess::log() const
+{
+    std::ifstream file(log_path_);
     std::stringstream text;
-    text << log.rdbuf();
-    error_ = "syncway did not create " + socket_path + "; its log:\n" + text.str();
+    text << file.rdbuf();
+    return text.str();
 }
 
 CompositorProcess::~CompositorProcess()
@@ -96,6 +103,7 @@ bool CompositorProcess::alive()
     int status = 0;
     pid_t r = waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
+        wait_status_ = status;
         pid_ = -1;
         return false;
     }

@@ -14,7 +14,9 @@ public:
     // `binary`: the syncway executable; `output`: "WxH"; `backend`: headless or drm (the drm
     // backend runs with libseat's builtin backend, as root, and without input devices).
     // Waits up to a minute for the socket (the VM tier emulates the CPU). Check error().
-    CompositorProcess(const std::string& binary, const std::string& output, const std::string& backend = "headless");
+    // `extra_args` go after the ones above (e.g. {"--buffer-heap", "auto"}).
+    CompositorProcess(const std::string& binary, const std::string& output, const std::string& backend = "headless",
+                      const std::vector<std::string>& extra_args = {});
     ~CompositorProcess();
     CompositorProcess(const CompositorProcess&) = delete;
     CompositorProcess& operator=(const CompositorProcess&) = delete;
@@ -27,6 +29,10 @@ public:
     bool alive();
     // Sets WAYLAND_DISPLAY and XDG_RUNTIME_DIR in this process so clients and grim find it.
     void export_environment() const;
+    // What it wrote to stdout and stderr so far.
+    std::string log() const;
+    // Once it has exited (alive() false): its wait status (waitpid); -1 before.
+    int wait_status() const { return wait_status_; }
     // Total CPU time (user + system) the compositor has used, in seconds.
     double cpu_seconds() const;
 
@@ -36,6 +42,7 @@ private:
     std::string log_path_;
     std::string error_;
     pid_t pid_ = -1;
+    int wait_status_ = -1;
 };
 
 } // namespace syncway::heaps::test

@@ -180,7 +180,9 @@ bool dma_buf_source_exists()
 }
 
 // The exporters ("system", "udmabuf", ...) of the dma-bufs process `pid` holds open, one entry
-// per fd (/proc/PID/fdinfo names a dma-buf's exporter in its exp_name line).
+// per fd (/proc/PID/fdinfo names a dma-buf's exporter in its exp_name line), leaving out
+// syncway's own framebuffers (`--buffer-heap`: dma-bufs it names syncway-framebuffer), which
+// come from the same heap or udmabuf where one exists.
 std::vector<std::string> dma_bufs_held_by(pid_t pid)
 {
     std::vector<std::string> out;
@@ -190,9 +192,15 @@ std::vector<std::string> dma_bufs_held_by(pid_t pid)
         return out;
     while (dirent* entry = ::readdir(dir)) {
         std::istringstream info(read_file(fds + "/" + entry->d_name));
-        for (std::string line; std::getline(info, line);)
+        std::string exporter, name;
+        for (std::string line; std::getline(info, line);) {
             if (line.rfind("exp_name:", 0) == 0)
-                out.push_back(line.substr(line.find_first_not_of(" \t", 9)));
+                exporter = line.substr(line.find_first_not_of(" \t", 9));
+            else if (line.rfind("name:", 0) == 0 && line.size() > 5)
+                name = line.substr(std::min(line.size(), line.find_first_not_of(" \t", 5)));
+        }
+        if (!exporter.empty() && name.rfind("syncway-framebuffer", 0) != 0)
+            out.push_back(exporter);
     }
     ::closedir(dir);
     return out;

@@ -26,7 +26,7 @@ constexpr const char* usage =
     "                           no-fb, fb-not=N, moved-from=X,Y; print it; exit 1 if it did not in time\n"
     "  plane-pixel DRIVER TYPE X Y [AARRGGBB SECONDS]\n"
     "                           print the pixel (AARRGGBB) at X,Y of the framebuffer on DRIVER's TYPE plane\n"
-    "                           (read through GETFB2 + MAP_DUMB, needs root); with AARRGGBB, wait until it\n"
+    "                           (read through GETFB2 + MAP_DUMB or PRIME, needs root); with AARRGGBB, wait until it\n"
     "                           is that colour; exit 1 if it did not become it in time\n";
 
 std::vector<std::string> split_commas(const char* s)
@@ -104,6 +104,13 @@ int main(int argc, char** argv)
             return report(pixel.error(), cmd);
         std::printf("%08x %s\n", pixel->argb, pixel->plane.describe().c_str());
         return pixel->met ? 0 : 1;
+    }
+    if (!std::strcmp(cmd, "plane-memory") && argc == 4) {
+        auto memory = read_plane_memory(argv[2], argv[3]);
+        if (!memory)
+            return report(memory.error(), cmd);
+        std::printf("%s %s\n", memory->memory.c_str(), memory->plane.describe().c_str());
+        return 0;
     }
     std::fprintf(stderr, "vm-kernel-probe: unknown command '%s'\n%s", cmd, usage);
     return 2;

@@ -6,6 +6,7 @@
 #include <syncway/unique_fd.hpp>
 
 #include <drm_fourcc.h>
+#include <linux/dma-buf.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -153,19 +154,73 @@ Result<uint32_t> read_fb_pixel(int fd, uint32_t fb_id, int x, int y)
     if (x < 0 || y < 0 || static_cast<uint32_t>(x) >= fb->width || static_cast<uint32_t>(y) >= fb->height)
         return make_error(EINVAL, "pixel (" + std::to_string(x) + ", " + std::to_string(y) + ") is outside the " +
                                       std::to_string(fb->width) + "x" + std::to_string(fb->height) + " framebuffer");
+    size_t size = static_cast<size_t>(fb->offsets[0]) + static_cast<size_t>(fb->pitches[0]) * fb->height;
+    size_t at = fb->offsets[0] + static_cast<size_t>(y) * fb->pitches[0] + static_cast<size_t>(x) * 4;
+    uint32_t argb = 0;
     drm_mode_map_dumb map{};
     map.handle = handle;
-    if (drmIoctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &map) != 0)
-        return sys_error("MAP_DUMB of framebuffer " + std::to_string(fb_id));
-    size_t size = static_cast<size_t>(fb->offsets[0]) + static_cast<size_t>(fb->pitches[0]) * fb->height;
-    void* data = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(map.offset));
+    if (drmIoctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &map) == 0) {
+        void* data = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(map.offset));
+        if (data == MAP_FAILED)
+            return sys_error("mmap of framebuffer " + std::to_string(fb_id));
+        std::memcpy(&argb, static_cast<const char*>(data) + at, sizeof argb);
+        munmap(data, size);
+        return argb;
+    }
+    // The kernel maps no imported buffer through MAP_DUMB (drm_gem_dumb_map_offset refuses
+    // them with EINVAL): a framebuffer made from another exporter's dma-buf (a dma-buf heap,
+    // udmabuf) is read through that dma-buf, which PRIME export of the handle gives back.
+    int map_err = errno;
+    int dmabuf = -1;
+    if (drmPrimeHandleToFD(fd, handle, DRM_CLOEXEC, &dmabuf) != 0)
+        return make_error(map_err, "MAP_DUMB of framebuffer " + std::to_string(fb_id) + ": " + std::strerror(map_err) +
+                                       ", and PRIME export of it: " + std::strerror(errno));
+    UniqueFd owned(dmabuf);
+    void* data = mmap(nullptr, size, PROT_READ, MAP_SHARED, owned.get(), 0);
     if (data == MAP_FAILED)
-        return sys_error("mmap of framebuffer " + std::to_string(fb_id));
-    uint32_t argb = 0;
-    std::memcpy(&argb, static_cast<const char*>(data) + fb->offsets[0] + static_cast<size_t>(y) * fb->pitches[0] + x * 4,
-                sizeof argb);
+        return sys_error("mmap of framebuffer " + std::to_string(fb_id) + "'s dma-buf");
+    dma_buf_sync sync{DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ};
+    drmIoctl(owned.get(), DMA_BUF_IOCTL_SYNC, &sync);
+    std::memcpy(&argb, static_cast<const char*>(data) + at, sizeof argb);
+    sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
+    drmIoctl(owned.get(), DMA_BUF_IOCTL_SYNC, &sync);
     munmap(data, size);
     return argb;
+}
+
+// What memory framebuffer `fb_id` is: the exporter and name of its dma-buf (PRIME export of
+// its GEM handle gives back the very dma-buf it was imported from), from our fdinfo.
+Result<std::string> read_fb_memory(int fd, uint32_t fb_id)
+{
+    std::unique_ptr<drmModeFB2, decltype(&drmModeFreeFB2)> fb(drmModeGetFB2(fd, fb_id), drmModeFreeFB2);
+    if (!fb)
+        return sys_error("GETFB2 of framebuffer " + std::to_string(fb_id));
+    uint32_t handle = fb->handles[0];
+    if (!handle)
+        return wrong("GETFB2 of framebuffer " + std::to_string(fb_id) + " gave no GEM handle (needs CAP_SYS_ADMIN)");
+    int dmabuf = -1;
+    int exported = drmPrimeHandleToFD(fd, handle, DRM_CLOEXEC, &dmabuf);
+    int err = errno;
+    drm_gem_close close{handle, 0};
+    drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &close);
+    if (exported != 0)
+        return make_error(err, "PRIME export of framebuffer " + std::to_string(fb_id) + ": " + std::strerror(err));
+    UniqueFd owned(dmabuf);
+    std::ifstream info("/proc/self/fdinfo/" + std::to_string(owned.get()));
+    std::string line, exporter = "?", name = "";
+    while (std::getline(info, line)) {
+        auto value = [&](size_t key_len) {
+            std::string v = line.substr(key_len);
+            size_t start = v.find_first_not_of(" \t");
+            return start == std::string::npos ? std::string() : v.substr(start);
+        };
+        if (line.rfind("exp_name:", 0) == 0)
+            exporter = value(9);
+        else if (line.rfind("name:", 0) == 0)
+            name = value(5);
+    }
+    return "exporter=" + exporter + " name=" + (name.empty() ? "-" : name) + " size=" +
+           std::to_string(fb->width) + "x" + std::to_string(fb->height);
 }
 
 bool condition_holds(const PlaneState& p, const std::string& condition)
@@ -235,6 +290,24 @@ Result<PlaneWait> wait_for_plane(const std::string& driver, const std::string& t
     Status polled = poll_plane(driver, type, timeout_ms, [&](const StateSource&, const PlaneState& plane) -> Result<bool> {
         result = PlaneWait{plane, condition_holds(plane, condition)};
         return result.met;
+    });
+    if (!polled)
+        return polled.error();
+    return result;
+}
+
+Result<PlaneMemory> read_plane_memory(const std::string& driver, const std::string& type)
+{
+    PlaneMemory result;
+    Status polled = poll_plane(driver, type, 0, [&](const StateSource& src, const PlaneState& plane) -> Result<bool> {
+        result.plane = plane;
+        if (!plane.fb)
+            return wrong("the " + type + " plane carries no framebuffer");
+        auto memory = read_fb_memory(src.fd.get(), plane.fb);
+        if (!memory)
+            return memory.error();
+        result.memory = *memory;
+        return true;
     });
     if (!polled)
         return polled.error();

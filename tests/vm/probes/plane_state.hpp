@@ -43,7 +43,7 @@ Result<PlaneWait> wait_for_plane(const std::string& driver, const std::string& t
 
 // The pixel at (x, y) of the framebuffer on DRIVER's first plane of `type`, as 0xAARRGGBB
 // (32-bit formats only): GETFB2 gives a GEM handle of it to a CAP_SYS_ADMIN caller, which
-// MAP_DUMB maps. With `expect`, re-reads every 50 ms until the pixel equals it or `timeout_ms`
+// MAP_DUMB maps (an imported buffer, which MAP_DUMB refuses: its dma-buf, by PRIME export). With `expect`, re-reads every 50 ms until the pixel equals it or `timeout_ms`
 // passes; `met` says which.
 struct PlanePixel {
     PlaneState plane;
@@ -52,5 +52,15 @@ struct PlanePixel {
 };
 Result<PlanePixel> read_plane_pixel(const std::string& driver, const std::string& type, int x, int y,
                                     std::optional<uint32_t> expect, int timeout_ms);
+
+// The memory of the framebuffer on DRIVER's first plane of `type`: "exporter=E name=N size=WxH",
+// E and N the dma-buf's exporter and DMA_BUF_SET_NAME name (fdinfo) after PRIME export of the
+// GEM handle GETFB2 gives: a dma-buf heap's name (e.g. system) for a framebuffer imported from
+// one, the DRM core's "drm" for the device's own buffers.
+struct PlaneMemory {
+    PlaneState plane;
+    std::string memory;
+};
+Result<PlaneMemory> read_plane_memory(const std::string& driver, const std::string& type);
 
 } // namespace syncway::vm
