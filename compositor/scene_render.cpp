@@ -197,6 +197,8 @@ void SceneOutputRender::render_item(size_t i, wlr_renderer* renderer)
     wlr_texture* texture = wlr_surface_get_texture(surface);
     if (!texture)
         return;
+    if (copy_opaque(surface, b, rects, count, renderer))
+        return;
     float matrix[9];
     wlr_matrix_project_box(matrix, &dst, wlr_output_transform_invert(surface->current.transform), 0.0,
                            output_->transform_matrix);
@@ -206,6 +208,48 @@ void SceneOutputRender::render_item(size_t i, wlr_renderer* renderer)
         scissor(renderer, rects[r]);
         wlr_render_subtexture_with_matrix(renderer, texture, &src, matrix, 1.0f);
     }
+}
+
+bool SceneOutputRender::copy_opaque(wlr_surface* surface, const pixman_box32_t& box, const pixman_box32_t* rects,
+                                    int count, wlr_renderer* renderer)
+{
+    // wlroots 0.15's pixman renderer blends every texture (OVER, through a solid mask), even
+    // one without alpha, where blending gives the source pixel. Copying it gives the same
+    // pixels for half the memory traffic, when the buffer maps 1:1 onto the output's pixels.
+    if (!wlr_renderer_is_pixman(renderer) || output_->scale != 1.0f ||
+        output_->transform != WL_OUTPUT_TRANSFORM_NORMAL || !surface->buffer || !surface->buffer->source)
+        return false;
+    const wlr_surface_state& state = surface->current;
+    if (state.scale != 1 || state.transform != WL_OUTPUT_TRANSFORM_NORMAL || state.viewport.has_src ||
+        state.viewport.has_dst)
+        return false;
+    wlr_buffer* source = surface->buffer->source;
+    if (source->width != box.x2 - box.x1 || source->height != box.y2 - box.y1)
+        return false;
+    void* data = nullptr;
+    uint32_t format = 0;
+    size_t stride = 0;
+    if (!wlr_buffer_begin_data_ptr_access(source, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data, &format, &stride))
+        return false;
+    pixman_format_code_t pixman_format = format == DRM_FORMAT_XRGB8888   ? PIXMAN_x8r8g8b8
+                                         : format == DRM_FORMAT_XBGR8888 ? PIXMAN_x8b8g8r8
+                                                                          : pixman_format_code_t(0);
+    pixman_image_t* target = wlr_pixman_renderer_get_current_image(renderer);
+    pixman_image_t* image = pixman_format && target
+                                ? pixman_image_create_bits_no_clear(pixman_format, source->width, source->height,
+                                                                    static_cast<uint32_t*>(data), int(stride))
+                                : nullptr;
+    if (image) {
+        for (int r = 0; r < count; ++r) {
+            scissor(renderer, rects[r]);
+            pixman_image_composite32(PIXMAN_OP_SRC, image, nullptr, target, rects[r].x1 - box.x1,
+                                     rects[r].y1 - box.y1, 0, 0, rects[r].x1, rects[r].y1, rects[r].x2 - rects[r].x1,
+                                     rects[r].y2 - rects[r].y1);
+        }
+        pixman_image_unref(image);
+    }
+    wlr_buffer_end_data_ptr_access(source);
+    return image != nullptr;
 }
 
 bool SceneOutputRender::commit()

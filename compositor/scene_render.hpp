@@ -56,6 +56,10 @@ private:
     void build(const pixman_region32_t* damage);
     bool try_scanout();
     void render_item(size_t i, wlr_renderer* renderer);
+    // pixman only: copies the rects of a surface whose buffer has no alpha and maps 1:1 onto
+    // the output; false (nothing done) when it does not apply.
+    bool copy_opaque(wlr_surface* surface, const pixman_box32_t& box, const pixman_box32_t* rects, int count,
+                     wlr_renderer* renderer);
     void scissor(wlr_renderer* renderer, const pixman_box32_t& rect);
     pixman_box32_t output_box_of(const SceneItem& item) const;
 
