@@ -374,8 +374,8 @@ int main(int argc, char** argv)
                         "                    size: full-output windows in syncway and sway (floated at\n"
                         "                    1920x1080, stacked), weston's default size in weston\n"
                         "  --rounds N        interleaved rounds; each row reports medians (default 1)\n"
-                        "  --only NAME       measure only the compositors whose name starts with NAME\n"
-                        "                    (e.g. syncway, sway, \"weston 14\")\n",
+                        "  --only NAMES      measure only the compositors whose name starts with one of\n"
+                        "                    NAMES, comma-separated (e.g. syncway, sway, \"syncway,sway 1.10\")\n",
                         argv[0]);
             return 0;
         } else {
@@ -424,8 +424,18 @@ int main(int argc, char** argv)
         peers.insert(peers.begin() + 1, Peer{"syncway before", {syncway_before, "--backend", "headless", "--renderer",
                                                                 "pixman", "--output", "1920x1080@60", "--socket", "b4"},
                                              {}, "b4", ""});
-    if (!only.empty())
-        std::erase_if(peers, [&](const Peer& p) { return p.name.rfind(only, 0) != 0; });
+    if (!only.empty()) {
+        // A comma-separated list of name prefixes.
+        std::vector<std::string> prefixes;
+        std::stringstream list(only);
+        for (std::string prefix; std::getline(list, prefix, ',');)
+            if (!prefix.empty())
+                prefixes.push_back(prefix);
+        std::erase_if(peers, [&](const Peer& p) {
+            return std::none_of(prefixes.begin(), prefixes.end(),
+                                [&](const std::string& prefix) { return p.name.rfind(prefix, 0) == 0; });
+        });
+    }
     if (peers.empty()) {
         std::fprintf(stderr, "b4: --only %s matches no compositor\n", only.c_str());
         return 2;
