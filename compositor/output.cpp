@@ -8,7 +8,7 @@
 
 namespace syncway {
 Output::Output(Server& server, wlr_output* output, std::optional<OutputSpec> spec)
-    : server_(server), output_(output), spec_(spec)
+    : server_(server), output_(output), spec_(spec), scene_render_(server.scene.get(), output, server.presentation)
 {
     output_->data = this;
     frame_.connect(&output_->events.frame, [this](void*) { render_frame(); });
@@ -138,14 +138,14 @@ void Output::render_frame()
     ShmReadGuard::Reading reading(server_.shm_guard.get());
     if (recommit_front_buffer()) {
         // Nothing to draw: the frame only moves a cursor plane.
-    } else if (!wlr_scene_output_commit(scene_output) && !logged_commit_failure_) {
+    } else if (!scene_render_.commit() && !logged_commit_failure_) {
         // A nested output whose window is hidden, or a DRM output mid-modeset: not fatal.
         wlr_log(WLR_DEBUG, "output %s: frame commit failed", output_->name);
         logged_commit_failure_ = true;
     }
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
-    wlr_scene_output_send_frame_done(scene_output, &now);
+    scene_render_.send_frame_done(now);
 }
 
 bool Output::recommit_front_buffer()

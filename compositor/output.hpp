@@ -1,11 +1,13 @@
-// One wlr_output: mode setup, and rendering the scene on every frame (the scene clears what no
-// window covers; there is no background node, see Server::window_layer).
+// One wlr_output: mode setup, and rendering the scene on every frame (scene_render.hpp draws
+// only what can be seen and clears the rest; there is no background node, see
+// Server::window_layer).
 #pragma once
 
 #include "damage_frames.hpp"
 #include "headless_present_relay.hpp"
 #include "listener.hpp"
 #include "options.hpp"
+#include "scene_render.hpp"
 #include "wlr_ptr.hpp"
 #include "wlr.hpp"
 
@@ -52,6 +54,7 @@ private:
     bool buffers_refused_ = false;
     std::unique_ptr<HeadlessPresentRelay> present_relay_;  // headless outputs only
     std::unique_ptr<DamageDrivenFrames> damage_frames_;    // headless --output WxH@0 only
+    SceneOutputRender scene_render_;
     // The last frame we rendered and committed, while it is on screen: a frame that only
     // carries a cursor-plane update commits it again instead of rendering a new one.
     BufferLockPtr front_;

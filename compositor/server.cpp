@@ -4,6 +4,7 @@
 
 #include "explicit_sync/feedback_per_commit.hpp"
 #include "explicit_sync/xdg_state_per_commit.hpp"
+#include "hidden_damage.hpp"
 #include "explicit_sync/timeline_host_setup.hpp"
 #include "record/recorder.hpp"
 
@@ -181,6 +182,7 @@ void Server::install_protocols(const Options& options)
     // Before linux-drm-syncobj-v1, so it outlives it and sees the last release points.
     if (!options.record_dir.empty() || !options.screenshot.empty() || options.frames > 0)
         recorder = &install<Recorder>(options);
+    install<HiddenDamage>();
     install<XdgShell>();
     install<VirtualPointerV1>();
     install<VirtualKeyboardV1>();

@@ -139,6 +139,10 @@ struct Peer {
 struct ClientKind {
     std::string name;
     std::string root;
+    // sway: float the clients at 1920x1080 on the output's corner, stacked as syncway stacks
+    // them, and float our counter window too, so it is mapped on top of them (a tiled window
+    // would stay under floating ones and, covered, get no frame callbacks in sway 1.10).
+    bool sway_full_output = false;
 };
 
 struct Measurement {
@@ -219,7 +223,13 @@ Measurement measure(const Peer& peer, const User& user, int clients, const Clien
         if (auto at = a.find("@DIR@"); at != std::string::npos)
             a.replace(at, 5, dir);
     if (peer.argv.front() == "sway") {
-        std::ofstream(dir + "/sway.conf") << "output HEADLESS-1 resolution 1920x1080@60Hz\n";
+        std::ofstream conf(dir + "/sway.conf");
+        conf << "output HEADLESS-1 resolution 1920x1080@60Hz\n";
+        if (kind.sway_full_output)
+            conf << "for_window [shell=\"xdg_shell\"] floating enable\n"
+                    "for_window [app_id=\"org.freedesktop.weston.simple-shm\"] resize set 1920 1080, "
+                    "move position 0 0\n";
+        conf.close();
         if (geteuid() == 0 && chown((dir + "/sway.conf").c_str(), user.uid, user.gid) != 0) {
             m.error = "chown sway.conf";
             return m;
@@ -335,6 +345,7 @@ int main(int argc, char** argv)
 {
     std::string syncway = SYNCWAY_BIN;
     std::string peers_root;
+    std::string syncway_before;
     double seconds = 5;
     int rounds = 1;
     std::string only;
@@ -344,6 +355,8 @@ int main(int argc, char** argv)
             seconds = std::atof(argv[++i]);
         else if (a == "--syncway" && i + 1 < argc)
             syncway = argv[++i];
+        else if (a == "--syncway-before" && i + 1 < argc)
+            syncway_before = argv[++i];
         else if (a == "--peers-root" && i + 1 < argc)
             peers_root = argv[++i];
         else if (a == "--rounds" && i + 1 < argc)
@@ -351,13 +364,18 @@ int main(int argc, char** argv)
         else if (a == "--only" && i + 1 < argc)
             only = argv[++i];
         else if (a == "-h" || a == "--help") {
-            std::printf("usage: %s [--seconds S] [--rounds N] [--syncway PATH] [--peers-root DIR] [--only NAME]\n"
+            std::printf("usage: %s [--seconds S] [--rounds N] [--syncway PATH] [--syncway-before PATH]\n"
+                        "          [--peers-root DIR] [--only NAME]\n"
+                        "  --syncway-before PATH  also measure another syncway binary (e.g. the build before\n"
+                        "                    a change), as the row \"syncway before\"\n"
                         "  --peers-root DIR  also run sway 1.10 and weston 14 from a Debian trixie root\n"
                         "                    (bench/peers/trixie-root.sh makes one), and a second set of\n"
-                        "                    rows with weston 14's weston-simple-shm (full-output windows)\n"
+                        "                    rows with weston 14's weston-simple-shm, which follows the configured\n"
+                        "                    size: full-output windows in syncway and sway (floated at\n"
+                        "                    1920x1080, stacked), weston's default size in weston\n"
                         "  --rounds N        interleaved rounds; each row reports medians (default 1)\n"
-                        "  --only NAME       measure only the compositors whose name starts with NAME\n"
-                        "                    (e.g. syncway, sway, \"weston 14\")\n",
+                        "  --only NAMES      measure only the compositors whose name starts with one of\n"
+                        "                    NAMES, comma-separated (e.g. syncway, sway, \"syncway,sway 1.10\")\n",
                         argv[0]);
             return 0;
         } else {
@@ -397,12 +415,27 @@ int main(int argc, char** argv)
         peers.push_back({"weston 14", {"weston", "--backend=headless", "--renderer=pixman", "--width=1920",
                                        "--height=1080", "--socket=b4", "--idle-time=0"},
                          {}, "b4", peers_root});
-        kinds.push_back({"weston 14's weston-simple-shm: windows sized by each compositor (syncway: full output)",
-                         peers_root});
+        kinds.push_back({"weston 14's weston-simple-shm: full-output windows, stacked (syncway; sway floats them at "
+                         "1920x1080); weston gives its default size",
+                         peers_root, true});
     }
 
-    if (!only.empty())
-        std::erase_if(peers, [&](const Peer& p) { return p.name.rfind(only, 0) != 0; });
+    if (!syncway_before.empty())
+        peers.insert(peers.begin() + 1, Peer{"syncway before", {syncway_before, "--backend", "headless", "--renderer",
+                                                                "pixman", "--output", "1920x1080@60", "--socket", "b4"},
+                                             {}, "b4", ""});
+    if (!only.empty()) {
+        // A comma-separated list of name prefixes.
+        std::vector<std::string> prefixes;
+        std::stringstream list(only);
+        for (std::string prefix; std::getline(list, prefix, ',');)
+            if (!prefix.empty())
+                prefixes.push_back(prefix);
+        std::erase_if(peers, [&](const Peer& p) {
+            return std::none_of(prefixes.begin(), prefixes.end(),
+                                [&](const std::string& prefix) { return p.name.rfind(prefix, 0) == 0; });
+        });
+    }
     if (peers.empty()) {
         std::fprintf(stderr, "b4: --only %s matches no compositor\n", only.c_str());
         return 2;
@@ -471,7 +504,7 @@ int main(int argc, char** argv)
             double best = 0;
             std::string best_name;
             for (auto& peer : peers)
-                if (auto it = cpu.find({peer.name, clients}); peer.name != "syncway" && it != cpu.end() &&
+                if (auto it = cpu.find({peer.name, clients}); peer.name.rfind("syncway", 0) != 0 && it != cpu.end() &&
                                                               (best == 0 || it->second < best)) {
                     best = it->second;
                     best_name = peer.name;
@@ -480,6 +513,12 @@ int main(int argc, char** argv)
                 std::printf("%d client(s): syncway %.3f ms/frame vs best peer (%s) %.3f ms/frame: ratio %.2f\n",
                             clients, ours->second, best_name.c_str(), best, ours->second / best);
         }
+        if (auto before = cpu.find({"syncway before", 1}); before != cpu.end())
+            for (int clients : {0, 1, 4})
+                if (cpu.count({"syncway", clients}) && cpu.count({"syncway before", clients}))
+                    std::printf("%d client(s): syncway %.3f ms/frame vs syncway before %.3f: ratio %.2f\n", clients,
+                                cpu[{"syncway", clients}], cpu[{"syncway before", clients}],
+                                cpu[{"syncway", clients}] / cpu[{"syncway before", clients}]);
         if (cpu.count({"syncway", 1}) && cpu.count({"syncway", 4}))
             std::printf("syncway, 4 clients vs 1: %.3f / %.3f ms/frame = %.2fx (goal: at most 1.2x)\n",
                         cpu[{"syncway", 4}], cpu[{"syncway", 1}], cpu[{"syncway", 4}] / cpu[{"syncway", 1}]);

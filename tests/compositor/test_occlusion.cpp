@@ -70,8 +70,10 @@ public:
     }
     bool ready() const { return display_ && globals_->complete() && presentation_; }
 
-    // Maps window `index` with a first buffer of `pixel` in `format`.
-    ::testing::AssertionResult map(int index, uint32_t pixel, uint32_t format = WL_SHM_FORMAT_XRGB8888)
+    // Maps window `index` with a first buffer of `pixel` in `format`, of the configured size
+    // unless one is given (a window smaller than the output covers only part of what is below).
+    ::testing::AssertionResult map(int index, uint32_t pixel, uint32_t format = WL_SHM_FORMAT_XRGB8888,
+                                   int32_t buffer_width = 0, int32_t buffer_height = 0)
     {
         auto& w = windows_[index];
         w = std::make_unique<Window>();
@@ -79,8 +81,8 @@ public:
                                                                    index == 0 ? "below" : "above");
         if (dispatch_until(display_, [&] { return w->toplevel->configured(); }, 10s) != DispatchResult::done)
             return ::testing::AssertionFailure() << "window " << index << " was never configured";
-        int32_t width = w->toplevel->width() > 0 ? w->toplevel->width() : 1920;
-        int32_t height = w->toplevel->height() > 0 ? w->toplevel->height() : 1080;
+        int32_t width = buffer_width > 0 ? buffer_width : w->toplevel->width() > 0 ? w->toplevel->width() : 1920;
+        int32_t height = buffer_height > 0 ? buffer_height : w->toplevel->height() > 0 ? w->toplevel->height() : 1080;
         auto buffers = syncway::testing::ShmBuffers::create(globals_->shm, width, height, 4, pixel, format);
         if (!buffers)
             return ::testing::AssertionFailure() << "shm buffers: " << buffers.error().message;
@@ -104,6 +106,31 @@ public:
         auto& w = *windows_[index];
         int slot = w.next++ % w.buffers->count();
         w.buffers->fill(slot, pixel);
+        return attach_and_commit(index, slot, feedback, 0, 0, INT32_MAX, INT32_MAX);
+    }
+
+    struct Rect {
+        int32_t x, y, width, height;
+    };
+    // Commits the next buffer of window `index`: `base` everywhere but `patch` in `painted`, of
+    // which only `damaged` changed since the last commit (only that is damaged).
+    ::testing::AssertionResult commit_patch(int index, uint32_t base, uint32_t patch, Rect painted, Rect damaged,
+                                            Feedback* feedback = nullptr)
+    {
+        auto& w = *windows_[index];
+        int slot = w.next++ % w.buffers->count();
+        w.buffers->fill(slot, base);
+        uint32_t* pixels = w.buffers->pixels(slot);
+        for (int32_t row = painted.y; row < painted.y + painted.height && row < w.buffers->height(); ++row)
+            for (int32_t col = painted.x; col < painted.x + painted.width && col < w.buffers->width(); ++col)
+                pixels[size_t(row) * size_t(w.buffers->width()) + size_t(col)] = patch;
+        return attach_and_commit(index, slot, feedback, damaged.x, damaged.y, damaged.width, damaged.height);
+    }
+
+    ::testing::AssertionResult attach_and_commit(int index, int slot, Feedback* feedback, int32_t x, int32_t y,
+                                                 int32_t width, int32_t height)
+    {
+        auto& w = *windows_[index];
         wl_surface* surface = w.toplevel->surface();
         if (feedback) {
             *feedback = Feedback::pending;
@@ -122,7 +149,7 @@ public:
             wp_presentation_feedback_add_listener(f->proxy, &listener, f.get());
         }
         wl_surface_attach(surface, w.buffers->get(slot), 0, 0);
-        wl_surface_damage_buffer(surface, 0, 0, INT32_MAX, INT32_MAX);
+        wl_surface_damage_buffer(surface, x, y, width, height);
         wl_surface_commit(surface);
         if (wl_display_flush(display_) < 0)
             return ::testing::AssertionFailure() << "connection lost";
@@ -273,4 +300,45 @@ TEST(Occlusion, OpaqueRegionCovers)
     ASSERT_TRUE(s.start(WL_SHM_FORMAT_ARGB8888, true, {0, 0, 255}));
     EXPECT_EQ(s.fate_of_commit_below(green), Feedback::discarded)
         << "a window under an opaque region was composited";
+}
+
+TEST(Occlusion, ChangeUnderAnOpaqueWindowRendersNothingAndShowsWhenUncovered)
+{
+    Stack s;
+    // Below: red, the whole output. Above: blue XRGB, 400x300 at the output's corner.
+    ASSERT_TRUE(s.compositor.wait_ready()) << s.compositor.process().output();
+    s.client = std::make_unique<Client>(s.compositor.runtime_dir() + "/" + s.compositor.socket());
+    ASSERT_TRUE(s.client->ready());
+    ASSERT_TRUE(s.client->map(0, red));
+    ASSERT_TRUE(s.compositor.wait_for_screenshot([](const Image& i) { return shows(i, {255, 0, 0}); }));
+    ASSERT_TRUE(s.client->map(1, blue, WL_SHM_FORMAT_XRGB8888, 400, 300));
+    ASSERT_TRUE(s.compositor.wait_for_screenshot(
+        [](const Image& i) { return i.at(200, 150) == Rgb{0, 0, 255} && shows(i, {255, 0, 0}); }));
+
+    // The window below changes a rectangle that lies entirely under the one above. Nothing on
+    // screen changes, so no frame may be rendered for it: its presentation feedback stays
+    // pending (wlroots reports every surface a rendered frame shows as presented, and the
+    // window below shows around the one above).
+    Feedback hidden = Feedback::pending;
+    ASSERT_TRUE(s.client->commit_patch(0, red, green, {100, 100, 200, 100}, {100, 100, 200, 100}, &hidden));
+    s.client->until([&] { return hidden != Feedback::pending; }, 1500ms);
+    EXPECT_EQ(hidden, Feedback::pending) << "a change hidden under an opaque window was rendered";
+
+    // A change that shows in part (x 300..500 crosses the edge of the window above at 400) is
+    // rendered, and only its visible part needs to be. The buffer keeps the earlier patch.
+    Feedback partly = Feedback::pending;
+    ASSERT_TRUE(s.client->commit_patch(0, red, green, {100, 100, 400, 100}, {300, 100, 200, 100}, &partly));
+    EXPECT_EQ(s.client->until([&] { return partly != Feedback::pending; }, 10s), DispatchResult::done);
+    EXPECT_EQ(partly, Feedback::presented) << "a change that shows in part was not presented";
+    EXPECT_EQ(hidden, Feedback::discarded) << "the hidden change's feedback was not discarded once replaced";
+
+    // Uncovered: the latest content is on screen at once (the green patch 100..500 x 100..200).
+    s.client->unmap(1);
+    auto shot = s.compositor.wait_for_screenshot(
+        [](const Image& i) { return i.at(150, 150) == Rgb{0, 255, 0} && i.at(50, 50) == Rgb{255, 0, 0}; }, 5s);
+    ASSERT_TRUE(shot);
+    EXPECT_EQ(shot->at(150, 150), (Rgb{0, 255, 0})) << "the uncovered part does not show the latest content";
+    EXPECT_EQ(shot->at(450, 150), (Rgb{0, 255, 0}));
+    EXPECT_EQ(shot->at(50, 50), (Rgb{255, 0, 0}));
+    EXPECT_EQ(shot->at(600, 150), (Rgb{255, 0, 0}));
 }
