@@ -7,35 +7,18 @@ TCG makes absolute numbers meaningless; the ratio is the figure.
 Usage: heap_bench.py --source-root S --build-root B [--env K=V ...]
 """
 
-import argparse
 import statistics
-import subprocess
 import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+import bench_session
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--source-root", required=True)
-    p.add_argument("--build-root", required=True)
-    p.add_argument("--env", action="append", default=[], metavar="K=V", help="extra guest environment")
-    args = p.parse_args()
-    tier = Path(args.source_root) / "tests" / "vm" / "vm_tier.py"
-    cmd = [sys.executable, str(tier), "run", "--session", "bench-heap", "--checks", "heap-frames",
-           "--checks-dir", str(HERE / "guest"), "--source-root", args.source_root,
-           "--build-root", args.build_root, "--check-timeout", "400", "--timeout", "480"]
-    for e in args.env:
-        cmd += ["--env", e]
-    run = subprocess.run(cmd, capture_output=True, text=True)
-    session = Path(args.build_root) / "tests" / "vm" / "sessions" / "bench-heap"
-    figures_file = session / "out" / "results" / "heap-frames.figures"
-    if run.returncode != 0 or not figures_file.is_file():
-        sys.stdout.write(run.stdout[-4000:])
-        print("bench-vm-heap: the benchmark session failed (see above)")
+    args = bench_session.parse_args(__doc__)
+    result = bench_session.run(args, "bench-heap", "heap-frames", 400, 480, "bench-vm-heap")
+    if result is None:
         return 1
-    f = dict(item.split("=", 1) for item in figures_file.read_text().split() if "=" in item)
+    session, f = result
     rounds = int(f["rounds"])
     per = {m: [float(f[f"{m}_{r}_cpu_ms_per_frame"]) for r in range(1, rounds + 1)] for m in ("heap", "dumb")}
     fps = {m: [float(f[f"{m}_{r}_fps"]) for r in range(1, rounds + 1)] for m in ("heap", "dumb")}

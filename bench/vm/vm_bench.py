@@ -9,34 +9,17 @@ TCG makes absolute numbers meaningless; the ratios are the figures.
 Usage: vm_bench.py --source-root S --build-root B [--env K=V ...] (e.g. --env SYNCWAY=/path/to/syncway)
 """
 
-import argparse
-import subprocess
 import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+import bench_session
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--source-root", required=True)
-    p.add_argument("--build-root", required=True)
-    p.add_argument("--env", action="append", default=[], metavar="K=V", help="extra guest environment")
-    args = p.parse_args()
-    tier = Path(args.source_root) / "tests" / "vm" / "vm_tier.py"
-    cmd = [sys.executable, str(tier), "run", "--session", "bench", "--checks", "cursor-motion",
-           "--checks-dir", str(HERE / "guest"), "--source-root", args.source_root,
-           "--build-root", args.build_root, "--check-timeout", "240", "--timeout", "290"]
-    for e in args.env:
-        cmd += ["--env", e]
-    run = subprocess.run(cmd, capture_output=True, text=True)
-    session = Path(args.build_root) / "tests" / "vm" / "sessions" / "bench"
-    figures_file = session / "out" / "results" / "cursor-motion.figures"
-    if run.returncode != 0 or not figures_file.is_file():
-        sys.stdout.write(run.stdout[-4000:])
-        print("bench-vm: the benchmark session failed (see above)")
+    args = bench_session.parse_args(__doc__)
+    result = bench_session.run(args, "bench", "cursor-motion", 240, 290, "bench-vm")
+    if result is None:
         return 1
-    f = dict(line.split("=", 1) for line in figures_file.read_text().split() if "=" in line)
+    session, f = result
     boot = (session / "out" / "boot-stamp").read_text().split()[1]
     hw, sw = float(f["hardware_cpu_ms_per_move"]), float(f["software_cpu_ms_per_move"])
     print(f"VM tier benchmark (qemu TCG, vkms, pixman; {f['moves']} moves {f['interval_ms']} ms apart)")
