@@ -1,5 +1,7 @@
 #include "runtime_dir.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,6 +27,45 @@ std::string why_unusable(const char* dir, const std::string& socket_name)
     if (std::strlen(dir) + 1 + socket_name.size() + 1 > sizeof(sockaddr_un{}.sun_path))
         return std::string("XDG_RUNTIME_DIR '") + dir + "' is too long for a socket path";
     return {};
+}
+
+// Empties the directory `fd` (which this takes over), never following a symbolic link: links
+// are removed, not what they point to. Counts what it removed; false at the first thing it could
+// not remove (errno set). `depth` bounds the recursion.
+bool remove_contents(int fd, int depth, unsigned& removed)
+{
+    DIR* dir = ::fdopendir(fd);
+    if (!dir) {
+        ::close(fd);
+        return false;
+    }
+    bool ok = true;
+    while (dirent* entry = ::readdir(dir)) {
+        const char* name = entry->d_name;
+        if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0)
+            continue;
+        struct stat st {};
+        if (::fstatat(::dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            ok = false;
+            break;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            int child = depth > 0 ? ::openat(::dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+            if (child < 0 || !remove_contents(child, depth - 1, removed) ||
+                ::unlinkat(::dirfd(dir), name, AT_REMOVEDIR) != 0) {
+                ok = false;
+                break;
+            }
+        } else if (::unlinkat(::dirfd(dir), name, 0) != 0) {
+            ok = false;
+            break;
+        }
+        ++removed;
+    }
+    int saved = errno;
+    ::closedir(dir);
+    errno = saved;
+    return ok;
 }
 
 } // namespace
@@ -56,10 +97,21 @@ Result<RuntimeDir> RuntimeDir::ensure(const Environment& env, const std::string&
 
 RuntimeDir::~RuntimeDir()
 {
-    // The socket and its lock are gone by now (wl_display_destroy); anything a client left
-    // behind stays, and so does the directory, rather than deleting files we do not know.
-    if (owned_ && ::rmdir(path_.c_str()) != 0)
+    // The socket and its lock are gone by now (wl_display_destroy). The directory is this run's
+    // XDG_RUNTIME_DIR, which the XDG base directory spec ties to the session: what clients left
+    // in it (dconf's and at-spi's runtime files, sockets of their own) goes with it, as it does
+    // at logout. It is ours alone (0700, made by mkdtemp); links in it are removed, never
+    // followed.
+    if (!owned_)
+        return;
+    unsigned removed = 0;
+    int fd = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || !remove_contents(fd, 16, removed) || ::rmdir(path_.c_str()) != 0) {
         std::fprintf(stderr, "syncway: could not remove %s: %s\n", path_.c_str(), std::strerror(errno));
+        return;
+    }
+    if (removed > 0)
+        std::fprintf(stderr, "syncway: removed %s with %u entries clients left in it\n", path_.c_str(), removed);
 }
 
 } // namespace syncway

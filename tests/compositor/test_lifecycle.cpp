@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 using namespace syncway::test;
@@ -182,15 +183,25 @@ TEST(BadInput, SocketInUseFails)
 
 TEST(RuntimeDir, PrivateDirectoryWhenUnset)
 {
+    // The command leaves what clients leave in a runtime directory (dconf's files, a directory
+    // of its own) and a link to a file outside, which must survive.
+    TempDir outside;
+    std::string keep = outside.path() + "/keep";
+    std::ofstream(keep) << "not syncway's";
     RunResult r = run_syncway({"--backend", "headless", "--", "sh", "-c",
                                "echo \"dir=$XDG_RUNTIME_DIR mode=$(stat -c %a \"$XDG_RUNTIME_DIR\")\"; "
+                               "mkdir -p \"$XDG_RUNTIME_DIR/dconf/deep\" && echo x > \"$XDG_RUNTIME_DIR/dconf/user\" && "
+                               "ln -s " + keep + " \"$XDG_RUNTIME_DIR/link\" && ln -s " + outside.path() +
+                                   " \"$XDG_RUNTIME_DIR/dirlink\" && "
                                "test -S \"$XDG_RUNTIME_DIR/$WAYLAND_DISPLAY\""},
                               {{"XDG_RUNTIME_DIR", std::nullopt}, {"WAYLAND_DISPLAY", std::nullopt}, {"DISPLAY", std::nullopt}});
     ASSERT_TRUE(r.exited) << r.output;
     EXPECT_EQ(r.exit_code, 0) << r.output;
     std::smatch m;
     ASSERT_TRUE(std::regex_search(r.output, m, std::regex("dir=(/tmp/syncway-\\S+) mode=700"))) << r.output;
-    EXPECT_FALSE(std::filesystem::exists(m[1].str())) << "private directory not removed";
+    EXPECT_FALSE(std::filesystem::exists(m[1].str())) << "private directory not removed\n" << r.output;
+    EXPECT_NE(r.output.find("with 5 entries clients left in it"), std::string::npos) << r.output;
+    EXPECT_TRUE(std::filesystem::exists(keep)) << "a link was followed";
 }
 
 TEST(RuntimeDir, PrivateDirectoryWhenTooLong)
