@@ -19,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <utility>
 #include <sstream>
 #include <thread>
 
@@ -129,26 +130,48 @@ struct StateSource {
     }
 };
 
+// Framebuffer `fb_id` (any process's) as GETFB2 describes it, with a GEM handle of our own to
+// its first plane, closed when this goes.
+struct FbPlane {
+    std::unique_ptr<drmModeFB2, decltype(&drmModeFreeFB2)> fb{nullptr, drmModeFreeFB2};
+    int fd = -1;
+    uint32_t handle = 0;
+
+    FbPlane() = default;
+    FbPlane(FbPlane&& other) noexcept
+        : fb(std::move(other.fb)), fd(other.fd), handle(std::exchange(other.handle, 0)) {}
+    FbPlane& operator=(FbPlane&&) = delete;
+    ~FbPlane()
+    {
+        if (handle) {
+            drm_gem_close close{handle, 0};
+            drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &close);
+        }
+    }
+
+    static Result<FbPlane> get(int fd, uint32_t fb_id)
+    {
+        FbPlane plane;
+        plane.fd = fd;
+        plane.fb.reset(drmModeGetFB2(fd, fb_id));
+        if (!plane.fb)
+            return sys_error("GETFB2 of framebuffer " + std::to_string(fb_id));
+        plane.handle = plane.fb->handles[0];
+        if (!plane.handle)
+            return wrong("GETFB2 of framebuffer " + std::to_string(fb_id) + " gave no GEM handle (needs CAP_SYS_ADMIN)");
+        return plane;
+    }
+};
+
 // The pixel at (x, y) of framebuffer `fb_id` (any process's), read through a GEM handle of
 // our own.
 Result<uint32_t> read_fb_pixel(int fd, uint32_t fb_id, int x, int y)
 {
-    std::unique_ptr<drmModeFB2, decltype(&drmModeFreeFB2)> fb(drmModeGetFB2(fd, fb_id), drmModeFreeFB2);
-    if (!fb)
-        return sys_error("GETFB2 of framebuffer " + std::to_string(fb_id));
-    uint32_t handle = fb->handles[0];
-    if (!handle)
-        return wrong("GETFB2 of framebuffer " + std::to_string(fb_id) + " gave no GEM handle (needs CAP_SYS_ADMIN)");
-    // Closes the handle, whatever happens below.
-    struct HandleCloser {
-        int fd;
-        uint32_t handle;
-        ~HandleCloser()
-        {
-            drm_gem_close close{handle, 0};
-            drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &close);
-        }
-    } handle_closer{fd, handle};
+    auto plane = FbPlane::get(fd, fb_id);
+    if (!plane)
+        return plane.error();
+    const auto& fb = plane->fb;
+    uint32_t handle = plane->handle;
     if (fb->pixel_format != DRM_FORMAT_ARGB8888 && fb->pixel_format != DRM_FORMAT_XRGB8888)
         return wrong("framebuffer " + std::to_string(fb_id) + " is not ARGB8888/XRGB8888");
     if (x < 0 || y < 0 || static_cast<uint32_t>(x) >= fb->width || static_cast<uint32_t>(y) >= fb->height)
@@ -192,17 +215,13 @@ Result<uint32_t> read_fb_pixel(int fd, uint32_t fb_id, int x, int y)
 // its GEM handle gives back the very dma-buf it was imported from), from our fdinfo.
 Result<std::string> read_fb_memory(int fd, uint32_t fb_id)
 {
-    std::unique_ptr<drmModeFB2, decltype(&drmModeFreeFB2)> fb(drmModeGetFB2(fd, fb_id), drmModeFreeFB2);
-    if (!fb)
-        return sys_error("GETFB2 of framebuffer " + std::to_string(fb_id));
-    uint32_t handle = fb->handles[0];
-    if (!handle)
-        return wrong("GETFB2 of framebuffer " + std::to_string(fb_id) + " gave no GEM handle (needs CAP_SYS_ADMIN)");
+    auto plane = FbPlane::get(fd, fb_id);
+    if (!plane)
+        return plane.error();
+    const auto& fb = plane->fb;
     int dmabuf = -1;
-    int exported = drmPrimeHandleToFD(fd, handle, DRM_CLOEXEC, &dmabuf);
+    int exported = drmPrimeHandleToFD(fd, plane->handle, DRM_CLOEXEC, &dmabuf);
     int err = errno;
-    drm_gem_close close{handle, 0};
-    drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &close);
     if (exported != 0)
         return make_error(err, "PRIME export of framebuffer " + std::to_string(fb_id) + ": " + std::strerror(err));
     UniqueFd owned(dmabuf);
