@@ -18,6 +18,9 @@ public:
     public:
         virtual ~Source() = default;
         virtual void ready(uint32_t events) = 0;
+        // A source of requests that read state (a client connection): handled after the
+        // other sources of the same batch. See run_once.
+        virtual bool reads_state() const noexcept { return false; }
     };
 
     Poller() : epoll_(epoll_create1(EPOLL_CLOEXEC)) {}
@@ -56,16 +59,24 @@ public:
         unwatch_.clear();
     }
     // Handles up to one batch of ready events; timeout_ms as for epoll_wait.
+    //
+    // State changes first, requests last: a client that signals a kernel fence and then asks
+    // for the state of the point it backs must read "signaled", as it would from the kernel.
+    // Its fence became ready before its request did, so both are in the same batch, but not
+    // necessarily in that order (epoll re-queues a level-triggered fd behind the ones that
+    // became ready since it was last reported). So sources that read state go in a second pass.
     int run_once(int timeout_ms)
     {
         epoll_event events[64];
         int n = epoll_wait(epoll_.get(), events, 64, timeout_ms);
-        for (int i = 0; i < n; i++) {
-            uint64_t id = events[i].data.u64; // epoll_event is packed: copy before use
-            auto it = sources_.find(id);
-            if (it != sources_.end())
-                it->second->ready(events[i].events);
-        }
+        for (bool requests : {false, true})
+            for (int i = 0; i < n; i++) {
+                uint64_t id = events[i].data.u64; // epoll_event is packed: copy before use
+                // Looked up again in the second pass: the first may have destroyed it.
+                auto it = sources_.find(id);
+                if (it != sources_.end() && it->second->reads_state() == requests)
+                    it->second->ready(events[i].events);
+            }
         return n;
     }
 

@@ -264,6 +264,7 @@ struct Connection final : Poller::Source {
     std::shared_ptr<core::PointBudget> points = std::make_shared<core::PointBudget>();
     Connection(Service::State& state) : s(state) {}
     void ready(uint32_t events) override;
+    bool reads_state() const noexcept override { return true; }
     // One request already received: answers it. False once the connection has closed.
     bool handle_message(const uint8_t* buf, size_t n, int msg_flags, std::vector<UniqueFd>& fds);
     Reply handle(const WireRequest& req, std::vector<UniqueFd>& fds);
