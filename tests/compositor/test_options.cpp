@@ -38,9 +38,10 @@ TEST(OutputSpec, RejectsMalformed)
                                  "1920X1080", "19.5x10"}) {
         auto spec = parse_output_spec(bad);
         EXPECT_FALSE(spec) << "accepted '" << bad << "'";
-        if (!spec)
+        if (!spec) {
             EXPECT_NE(spec.error().message.find("'" + std::string(bad) + "'"), std::string::npos)
                 << spec.error().message;
+        }
     }
 }
 

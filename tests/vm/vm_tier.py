@@ -173,6 +173,7 @@ class Session:
         self.timeout = float(os.environ.get("SYNCWAY_VM_TIMEOUT", args.timeout))
         self.check_timeout = int(os.environ.get("SYNCWAY_VM_CHECK_TIMEOUT", args.check_timeout))
         self.memory = args.memory
+        self.cpus = args.cpus
         self.kernel_version = args.kernel
         self.gpu = args.gpu
 
@@ -189,9 +190,13 @@ class Session:
         # llvmpipe's JIT samples textures with exactly that: GL programs crashed in the guest.
         # Without AVX2 llvmpipe fetches texels without gathers (README: "The guest CPU";
         # the guest-cpu check fails if the guest CPU offers a broken gather).
+        # One guest CPU by default: with two, every fork, exec and exit in the guest makes TCG
+        # synchronise both vCPUs for the TLB flush, and starting a process cost 2.5-4x more
+        # (/bin/true 76 vs 261 ms, python3 0.96 vs 1.75 s on this host): the checks are shell
+        # scripts that start hundreds of processes, so one CPU finishes sooner and burns less.
         append = "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 no_timer_check rdinit=/init"
         return [
-            QEMU, "-accel", "tcg,thread=multi", "-smp", "2", "-cpu", "max,-avx2", "-m", self.memory,
+            QEMU, "-accel", "tcg,thread=multi", "-smp", str(self.cpus), "-cpu", "max,-avx2", "-m", self.memory,
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-kernel", str(kernel), "-initrd", str(initrd), "-append", append,
             "-serial", f"file:{self.dir / 'console.log'}",
@@ -374,6 +379,7 @@ def main():
     parser.add_argument("--timeout", default="380", help="seconds for the whole boot (env SYNCWAY_VM_TIMEOUT)")
     parser.add_argument("--check-timeout", default="200", help="seconds per check inside the guest (env SYNCWAY_VM_CHECK_TIMEOUT)")
     parser.add_argument("--memory", default="2G", help="guest memory (qemu -m)")
+    parser.add_argument("--cpus", type=int, default=1, help="guest CPUs (qemu -smp; see qemu_command)")
     parser.add_argument("--kernel", default="6.1", choices=sorted(select_kernel.VERSIONS),
                         help="which kernel the session boots (6.12: timeline syncobjs on virtio-gpu)")
     parser.add_argument("--gpu", default="virtio", choices=["virtio", "virgl"],

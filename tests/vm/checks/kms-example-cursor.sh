@@ -35,7 +35,7 @@ for _ in $(seq 1 120); do
         [ ${#codes[@]} -ge 3 ] && break
     fi
     kill -0 $example_pid 2>/dev/null || break
-    sleep 0.25
+    vm_sleep 0.25
 done
 if [ ${#codes[@]} -ge 3 ]; then
     vm_pass on-plane "the cursor plane shows the example's dial, frames (blue, hex) ${codes[*]}: $(kms_plane cursor)"

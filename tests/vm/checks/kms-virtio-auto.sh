@@ -13,7 +13,7 @@ if ! vm_wait_for 60 grep -q presented "$CHECK_TMP/client.log"; then
 else
     read -r mode_w mode_h <<<"$(kms_mode_size)"
     px=$(kms_screenshot_pixel $((mode_w / 2)) $((mode_h / 2)))
-    sleep 2  # a renderer that crashes does so within the first frames
+    vm_sleep 2  # a renderer that crashes does so within the first frames
     if ! kill -0 "$KMS_PID" 2>/dev/null; then
         vm_failed renderer "${took:-no renderer named}; syncway died after the first frame: $(tail -8 "$CHECK_TMP/syncway.log" | tr '\n' ' ')"
     elif [ "$took" != "renderer: pixman (--renderer auto)" ]; then

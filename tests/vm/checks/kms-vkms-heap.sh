@@ -17,7 +17,7 @@
 heap_plane_memory() { "$VM_PROBE" plane-memory vkms "$1"; }
 heap_stop() {
     kill -TERM "$KMS_PID" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$KMS_PID" 2>/dev/null || break; sleep 0.1; done
+    for _ in {1..50}; do kill -0 "$KMS_PID" 2>/dev/null || break; vm_sleep 0.1; done
     kill -KILL "$KMS_PID" 2>/dev/null
     wait "$KMS_PID" 2>/dev/null
 }

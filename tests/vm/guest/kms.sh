@@ -127,7 +127,7 @@ kms_client_cursor() {
     fi
     local released=0
     for _ in 1 2 3 4 5 6 7 8 9 10; do
-        echo "release 1" >&7; sleep 0.3
+        echo "release 1" >&7; vm_sleep 0.3
         grep -q "release 1 signaled" "$CHECK_TMP/cursor-client.log" && { released=1; break; }
     done
     if [ $released = 1 ]; then
@@ -195,7 +195,7 @@ kms_dmabuf_fenced_release() {
     [ "$px" = "$FENCED_B" ] || { vm_failed $name "B presented, but the screenshot's centre pixel is #$px, expected #$FENCED_B"; return; }
     # B's frame and a screenshot's frame have been rendered since A was replaced: wlroots has
     # let go of A by now (without FencedRelease its release point would be signaled here).
-    sleep 1
+    vm_sleep 1
     echo "release 1" >&8
     kms_fenced_says 5 "release 1 " || { vm_failed $name "the client does not answer: $(kms_fenced_client_tail)"; return; }
     if ! grep -q "release 1 pending" "$CHECK_TMP/fenced-client.log"; then
@@ -232,14 +232,14 @@ kms_fault_logged() { [ "$(cat "$KMS_FAULT_DIR/log" 2>/dev/null | wc -l)" -gt "$1
 # Waits up to 5 s until the cursor plane's top-left is within 64 px above-left of (X, Y)
 # (the pointer minus the hotspot; 2 px of rounding either way); prints the plane.
 kms_cursor_near() {
-    local deadline=$(( $(date +%s) + 5 )) plane x y
+    local deadline=$(( ${EPOCHSECONDS} + 5 )) plane x y
     while :; do
         plane=$(kms_plane cursor)
         read -r x y <<<"$(kms_xy_of "$plane")"
         if [ "$(vm_field "$plane" fb)" != 0 ] && [ $(($1 - x)) -ge -2 ] && [ $(($1 - x)) -le 66 ] &&
             [ $(($2 - y)) -ge -2 ] && [ $(($2 - y)) -le 66 ]; then echo "$plane"; return 0; fi
-        [ "$(date +%s)" -lt "$deadline" ] || { echo "$plane"; return 1; }
-        sleep 0.1
+        [ "$EPOCHSECONDS" -lt "$deadline" ] || { echo "$plane"; return 1; }
+        vm_sleep 0.1
     done
 }
 kms_cursor_fault() {
@@ -388,7 +388,7 @@ kms_checks() {
     before=$(kms_fb primary)
     for pos in "9000 9000" "12000 10000" "15000 11000" "18000 12000" "21000 13000"; do
         vm_tablet_move ${pos% *} ${pos#* }
-        sleep 0.3
+        vm_sleep 0.3
         fb=$(kms_fb primary)
         seen+=("$fb")
     done

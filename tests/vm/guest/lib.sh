@@ -15,7 +15,7 @@ vm_cleanup() {
     for ((i = ${#VM_PIDS[@]} - 1; i >= 0; i--)); do
         pid=${VM_PIDS[i]}
         kill -TERM "$pid" 2>/dev/null || continue
-        for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        for _ in {1..30}; do kill -0 "$pid" 2>/dev/null || break; vm_sleep 0.1; done
         kill -KILL "$pid" 2>/dev/null
     done
     VM_PIDS=()
@@ -47,13 +47,21 @@ vm_spawn() {
     VM_PIDS+=("$VM_LAST_PID")
 }
 
+# Sleeps $1 seconds (fractions allowed) without starting a process: under TCG each process
+# start costs a tenth of a second or more, and the checks poll a lot. read times out on a pipe
+# nobody writes (held open for reading and writing, so it never reaches end of file).
+vm_sleep() {
+    [ -n "${VM_SLEEP_FD:-}" ] || exec {VM_SLEEP_FD}<> <(:)
+    read -r -t "$1" -u "$VM_SLEEP_FD" || true
+}
+
 # Waits until "$@" succeeds, up to $1 seconds (polling every 0.1 s).
 vm_wait_for() {
     local timeout=$1; shift
-    local deadline=$(( $(date +%s%N) + timeout * 1000000000 ))
+    local deadline=$(( ${EPOCHREALTIME/./} + timeout * 1000000 ))
     until "$@"; do
-        [ "$(date +%s%N)" -lt "$deadline" ] || return 1
-        sleep 0.1
+        [ "${EPOCHREALTIME/./}" -lt "$deadline" ] || return 1
+        vm_sleep 0.1
     done
 }
 
@@ -72,11 +80,11 @@ vm_field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
 # to TIMEOUT seconds until qemu has the events: vm_input_request JSON TIMEOUT.
 vm_input_request() {
     local id dir=$VM_OUT/input answer
-    id=$(date +%s%N)-$RANDOM
+    id=${EPOCHREALTIME/./}-$RANDOM
     printf '%s' "$1" > "$dir/$id.tmp"
     mv "$dir/$id.tmp" "$dir/$id.req"
     vm_wait_for "$2" test -f "$dir/$id.done" || vm_fail "the host's QMP input relay did not answer"
-    answer=$(cat "$dir/$id.done")
+    read -r answer < "$dir/$id.done"
     rm -f "$dir/$id.done"
     [ "$answer" = ok ] || vm_fail "qemu refused the input events: $answer"
 }
@@ -102,20 +110,24 @@ vm_runtime_dir() {
     mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
 }
 
-# Runs meson suites of the build inside the VM, from the test list the host wrote into
-# $VM_OUT/suites/SUITE.sh (see dump_suites.py): same commands, environment, time limits and
-# expected failures as meson's. Prints one line per test; records GROUP.SUITE for each suite.
+# Runs the device-dependent tests of meson suites inside the VM, from the list the host wrote
+# into $VM_OUT/suites/devices/SUITE.sh (see dump_suites.py): same commands, environment, time
+# limits and expected failures as meson's. Prints one line per test; records GROUP.SUITE for
+# each suite.
 vm_suite_test() {
-    local name=$1 should_fail=$2 limit=$3 workdir=$4 rc verdict
+    local name=$1 should_fail=$2 limit=$3 workdir=$4 rc verdict t0 t1
     shift 4
+    t0=${EPOCHREALTIME/./}  # microseconds, without a process (each costs time under TCG)
     (cd "$workdir" && timeout -k 5 $((limit * 3)) "$@") > "$CHECK_TMP/test.log" 2>&1
     rc=$?
+    t1=${EPOCHREALTIME/./}
     if [ $rc = 77 ]; then verdict=SKIP
     elif [ $rc = 124 ] || [ $rc = 137 ]; then verdict=TIMEOUT
     elif [ "$should_fail" = 1 ]; then [ $rc != 0 ] && verdict=EXPECTEDFAIL || verdict=UNEXPECTEDPASS
     else [ $rc = 0 ] && verdict=OK || verdict=FAIL
     fi
-    printf '%-34s %-14s exit %s\n' "$VM_SUITE / $name" "$verdict" "$rc"
+    printf '%-34s %-14s exit %-3s %4d.%d s\n' "$VM_SUITE / $name" "$verdict" "$rc" \
+        $(((t1 - t0) / 1000000)) $(((t1 - t0) / 100000 % 10))
     # gtest cases that skipped (a missing device or facility) are named, so a skip is seen.
     grep -E '^\[  SKIPPED \] [A-Za-z][^ ]*$' "$CHECK_TMP/test.log" | sed 's/^/    /'
     case $verdict in
@@ -126,7 +138,7 @@ vm_suite_test() {
 vm_run_suites() {
     local suite list
     for suite in "$@"; do
-        list=$VM_OUT/suites/$suite.sh
+        list=$VM_OUT/suites/devices/$suite.sh
         if [ ! -f "$list" ]; then
             vm_failed "$suite" "the host listed no tests of suite $suite ($list)"
             continue

@@ -28,6 +28,8 @@ struct HeapRequirements {
     Need cacheable = Need::Any;
     Need contiguous = Need::Any;
     Need protected_memory = Need::Forbidden;
+
+    bool operator==(const HeapRequirements&) const = default;
 };
 
 bool satisfies(const HeapProperties& properties, const HeapRequirements& needs);
