@@ -36,9 +36,12 @@ if [ "$vm_runs" = 1 ]; then
 fi
 
 # The ASan build holds what its suites run: no benchmarks (never run) and no VM tier (runs once,
-# in the normal build; its tooling test stays registered).
+# in the normal build; its tooling test stays registered). It is a unity build (meson joins each
+# target's sources four at a time): 300 instead of 530 CPU-seconds, as most of a file's compile
+# is its headers. So two files of one target cannot both have an internal helper of the same
+# name; build/ compiles each file alone and catches a missing include.
 if [ ! -f build-asan/build.ninja ]; then
-  CC=clang CXX=clang++ meson setup build-asan --buildtype=debug \
+  CC=clang CXX=clang++ meson setup build-asan --buildtype=debug -Dunity=on \
     -Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=false -Dvm_tests=disabled
 fi
 

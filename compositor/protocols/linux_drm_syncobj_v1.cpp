@@ -192,11 +192,11 @@ const struct wp_linux_drm_syncobj_timeline_v1_interface timeline_impl = {
     .destroy = destroy_resource,
 };
 
-Impl* manager_from(wl_resource* resource) { return static_cast<Impl*>(wl_resource_get_user_data(resource)); }
+Impl* syncobj_manager_from(wl_resource* resource) { return static_cast<Impl*>(wl_resource_get_user_data(resource)); }
 
 void get_surface(wl_client* client, wl_resource* manager, uint32_t id, wl_resource* surface_resource)
 {
-    Impl& proto = *manager_from(manager);
+    Impl& proto = *syncobj_manager_from(manager);
     wlr_surface* surface = wlr_surface_from_resource(surface_resource);
     if (SyncobjSurface::find(proto, surface)) {
         wl_resource_post_error(manager, WP_LINUX_DRM_SYNCOBJ_MANAGER_V1_ERROR_SURFACE_EXISTS,
@@ -217,7 +217,7 @@ void get_surface(wl_client* client, wl_resource* manager, uint32_t id, wl_resour
 
 void import_timeline(wl_client* client, wl_resource* manager, uint32_t id, int32_t fd)
 {
-    Impl& proto = *manager_from(manager);
+    Impl& proto = *syncobj_manager_from(manager);
     UniqueFd owned(fd);
     auto charge = proto.server.ledger->charge(client, ClientResource::Timelines);
     if (!charge) {

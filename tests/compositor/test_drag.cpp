@@ -125,7 +125,7 @@ struct DragClient {
     }
 };
 
-const wl_registry_listener registry_listener = {
+const wl_registry_listener drag_registry_listener = {
     [](void* data, wl_registry* registry, uint32_t name, const char* interface, uint32_t) {
         auto* c = static_cast<DragClient*>(data);
         std::string_view iface(interface);
@@ -141,7 +141,7 @@ const wl_registry_listener registry_listener = {
     },
     [](void*, wl_registry*, uint32_t) {}};
 
-const wl_pointer_listener pointer_listener = {
+const wl_pointer_listener drag_pointer_listener = {
     .enter = [](void* data, wl_pointer*, uint32_t, wl_surface*, wl_fixed_t,
                 wl_fixed_t) { static_cast<DragClient*>(data)->pointer_inside = true; },
     .leave = [](void* data, wl_pointer*, uint32_t, wl_surface*) { static_cast<DragClient*>(data)->pointer_inside = false; },
@@ -235,11 +235,11 @@ TEST(Drag, RefusedStartDragsCostNothingAndAPressStartsOne)
     c.display = wl_display_connect(path.c_str());
     ASSERT_NE(c.display, nullptr);
     c.registry = wl_display_get_registry(c.display);
-    wl_registry_add_listener(c.registry, &registry_listener, &c);
+    wl_registry_add_listener(c.registry, &drag_registry_listener, &c);
     ASSERT_GE(wl_display_roundtrip(c.display), 0);
     ASSERT_TRUE(c.core->complete() && c.seat && c.data_manager && c.pointer_manager);
     c.pointer = wl_seat_get_pointer(c.seat);
-    wl_pointer_add_listener(c.pointer, &pointer_listener, &c);
+    wl_pointer_add_listener(c.pointer, &drag_pointer_listener, &c);
     c.data_device = wl_data_device_manager_get_data_device(c.data_manager, c.seat);
     wl_data_device_add_listener(c.data_device, &data_device_listener, &c);
     c.virtual_pointer = std::make_unique<syncway::testing::VirtualPointer>(c.pointer_manager, c.seat);
