@@ -2,10 +2,11 @@
 
 #include "addon.hpp"
 #include "client_ledger.hpp"
+#include "embedded_hook.hpp"
 #include "listener.hpp"
 
-#include <deque>
 #include <exception>
+#include <vector>
 
 namespace syncway {
 namespace {
@@ -69,16 +70,18 @@ public:
     static constexpr const char* kAddonName = "syncway-commit-gate-charges";
     CachedCharges(CommitGate& gate, wlr_surface* surface) : Addon(surface->addons, &gate), gate_(gate), surface_(surface)
     {
-        gate_.charged_.insert(this);
+        link_.owner = this;
+        wl_list_insert(&gate_.charged_, &link_.c);
         applied_.connect(&surface->events.commit, [this](void*) { applied(); });
     }
     static CachedCharges* find(CommitGate& gate, wlr_surface* surface) { return Addon::find(surface->addons, &gate); }
+    static CachedCharges* from_link(wl_list* link) { return Link::owner_of(link); }
 
     void push(uint32_t seq, Charge charge) { states_.push_back({seq, std::move(charge)}); }
     // The one way it ends: nothing left charged, the surface gone, or the gate going.
     void end()
     {
-        gate_.charged_.erase(this);
+        wl_list_remove(&link_.c);
         delete this;
     }
     void addon_destroyed() { end(); }
@@ -91,24 +94,30 @@ private:
     void applied()
     {
         uint32_t seq = surface_->current.seq;
-        while (!states_.empty() && static_cast<int32_t>(states_.front().seq - seq) <= 0)
-            states_.pop_front();
-        if (states_.empty())
+        for (; oldest_ < states_.size() && static_cast<int32_t>(states_[oldest_].seq - seq) <= 0; ++oldest_)
+            states_[oldest_].charge.reset();
+        if (oldest_ == states_.size())
             end();
     }
 
+    using Link = EmbeddedHook<wl_list, CachedCharges>;
     struct State {
         uint32_t seq;
         Charge charge;  // one of --limit-held-commits
     };
     CommitGate& gate_;
     wlr_surface* surface_;
-    std::deque<State> states_;
+    Link link_;
+    // Oldest first; those before oldest_ have applied (their charges given back). A vector, not
+    // a deque: a surface holds one commit most of the time, and a deque allocates half a kB.
+    std::vector<State> states_;
+    size_t oldest_ = 0;
     Listener applied_;
 };
 
 CommitGate::CommitGate(wl_display* display, ClientLedger& ledger) : ledger_(ledger)
 {
+    wl_list_init(&charged_);
     logger_ = wl_display_add_protocol_logger(
         display,
         [](void* data, wl_protocol_logger_type type, const wl_protocol_logger_message* message) {
@@ -124,8 +133,8 @@ CommitGate::~CommitGate()
 {
     if (logger_)
         wl_protocol_logger_destroy(logger_);
-    while (!charged_.empty())
-        (*charged_.begin())->end();
+    while (!wl_list_empty(&charged_))
+        CachedCharges::from_link(charged_.next)->end();
 }
 
 void CommitGate::set(Stage stage, Check check) { checks_[static_cast<unsigned>(stage)] = std::move(check); }

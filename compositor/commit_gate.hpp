@@ -32,7 +32,6 @@
 #include <cstdint>
 #include <functional>
 #include <string>
-#include <unordered_set>
 
 namespace syncway {
 
@@ -126,7 +125,9 @@ private:
     std::array<Check, static_cast<unsigned>(Stage::Count)> checks_;
     ReleaseHook release_hook_;
     ClientLedger& ledger_;
-    std::unordered_set<CachedCharges*> charged_;  // surfaces with charged cached states
+    // The surfaces with charged cached states: an intrusive list, so that a surface's first held
+    // commit costs no allocation beyond its own record.
+    wl_list charged_;
     wl_protocol_logger* logger_ = nullptr;
 };
 
