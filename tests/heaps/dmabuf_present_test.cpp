@@ -533,10 +533,15 @@ protected:
         if (!opened)
             GTEST_SKIP() << "no sw_sync: " << opened.error().message << "; the VM tier has it";
         timeline_.emplace(std::move(opened.value()));
-        compositor_ = std::make_unique<CompositorProcess>(bin, "320x240", "headless",
-                                                          std::vector<std::string>{"--limit-held-commits",
-                                                                                   std::to_string(limit)});
+        // One compositor for the suite (each start costs seconds under the VM tier's emulated
+        // CPU); each test has its own client, so its own charges.
+        if (!compositor_)
+            compositor_ = std::make_unique<CompositorProcess>(bin, "320x240", "headless",
+                                                              std::vector<std::string>{"--limit-held-commits",
+                                                                                       std::to_string(limit)});
         ASSERT_TRUE(compositor_->error().empty()) << compositor_->error();
+        ASSERT_TRUE(compositor_->alive()) << "the compositor is not running\n" << compositor_->log();
+        log_from_ = compositor_->log().size();  // an earlier test's refusal does not count
         compositor_->export_environment();
         client_ = std::make_unique<DmabufClient>();
         ASSERT_TRUE(client_->error().empty()) << client_->error();
@@ -586,19 +591,25 @@ protected:
         if (interface != "wl_display" || code != WL_DISPLAY_ERROR_IMPLEMENTATION)
             return ::testing::AssertionFailure() << "error " << code << " on '" << interface << "'";
         for (int i = 0; i < 50; ++i) {
-            if (compositor_->log().find("--limit-held-commits") != std::string::npos)
+            if (compositor_->log().find("--limit-held-commits", log_from_) != std::string::npos)
                 return ::testing::AssertionSuccess();
             usleep(100 * 1000);
         }
-        return ::testing::AssertionFailure() << "the log does not name --limit-held-commits\n" << compositor_->log();
+        return ::testing::AssertionFailure() << "the log does not name --limit-held-commits\n"
+                                             << compositor_->log().substr(log_from_);
     }
+
+    static void TearDownTestSuite() { compositor_.reset(); }
 
     std::optional<Image> image_;
     std::optional<syncway::syncobj::SwSyncTimeline> timeline_;
-    std::unique_ptr<CompositorProcess> compositor_;
     std::unique_ptr<DmabufClient> client_;
     wl_buffer* buffer_ = nullptr;
+    size_t log_from_ = 0;
+    static std::unique_ptr<CompositorProcess> compositor_;
 };
+
+std::unique_ptr<CompositorProcess> ImplicitSyncLimit::compositor_;
 
 } // namespace
 
