@@ -17,7 +17,7 @@ Described describe(ClientResource what)
 {
     switch (what) {
     case ClientResource::Timelines: return {"imported timelines", "--limit-timelines"};
-    case ClientResource::HeldCommits: return {"commits held for their acquire point", "--limit-held-commits"};
+    case ClientResource::HeldCommits: return {"held commits (cached until they can apply)", "--limit-held-commits"};
     case ClientResource::PointWaits: return {"acquire-point waits", "--limit-waits"};
     case ClientResource::DmabufFds: return {"linux-dmabuf fds", "--limit-dmabuf-fds"};
     case ClientResource::Connection: return {"connections", nullptr};

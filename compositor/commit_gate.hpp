@@ -15,6 +15,13 @@
 //    end of this request. Later stages do not run for a rejected commit.
 // Exceptions thrown by a stage end at the gate (libwayland's C frames must not unwind): the
 // commit is rejected with no_memory.
+//
+// Every commit that wlroots caches rather than applies costs the compositor a cached surface
+// state until it applies, whatever caches it: a stage's hold, a cached state ahead of it (wlroots
+// caches every commit behind one), or a synchronized subsurface waiting for its parent. The gate
+// charges each such commit to its client (--limit-held-commits, ClientResource::HeldCommits) and
+// gives the charge back when wlroots applies that state or frees it with its surface; a client
+// over the limit is refused (an implementation error naming the option) and disconnected.
 #pragma once
 
 #include "wlr.hpp"
@@ -27,6 +34,8 @@
 #include <string>
 
 namespace syncway {
+
+class ClientLedger;
 
 // One wl_surface.commit going through the gate.
 class Commit {
@@ -41,6 +50,13 @@ public:
         return (surface_->pending.committed & WLR_SURFACE_STATE_BUFFER) ? surface_->pending.buffer : nullptr;
     }
     wl_client* client() const { return wl_resource_get_client(surface_->resource); }
+
+    // wlroots caches this commit whatever the stages do: a cached state is ahead of it, or the
+    // surface is a synchronized subsurface (wlroots locks its first commit until the parent's).
+    bool queued_by_wlroots() const;
+    // wlroots will cache this commit rather than apply it, as things stand now: the above, or a
+    // stage (so far) holds it.
+    bool cached() const { return surface_->pending.cached_state_locks > 0 || queued_by_wlroots(); }
 
     // Keeps wlroots from applying this state until CommitGate::release(surface, seq).
     uint32_t hold() { return wlr_surface_lock_pending(surface_); }
@@ -75,7 +91,8 @@ public:
     };
     using Check = std::function<void(Commit&)>;
 
-    explicit CommitGate(wl_display* display);
+    // Cached commits are charged to their clients in `ledger`, which must outlive the gate.
+    CommitGate(wl_display* display, ClientLedger& ledger);
     ~CommitGate();
     CommitGate(const CommitGate&) = delete;
     CommitGate& operator=(const CommitGate&) = delete;
@@ -97,10 +114,20 @@ public:
     void set_release_hook(ReleaseHook hook) { release_hook_ = std::move(hook); }
 
 private:
+    class CachedCharges;
+    friend class CachedCharges;
+
     void on_commit(wl_resource* surface_resource);
+    // Charges the state `commit` is about to leave cached against --limit-held-commits until it
+    // applies; false when the client is over the limit (the commit is refused).
+    bool charge(Commit& commit);
 
     std::array<Check, static_cast<unsigned>(Stage::Count)> checks_;
     ReleaseHook release_hook_;
+    ClientLedger& ledger_;
+    // The surfaces with charged cached states: an intrusive list, so that a surface's first held
+    // commit costs no allocation beyond its own record.
+    wl_list charged_;
     wl_protocol_logger* logger_ = nullptr;
 };
 

@@ -32,7 +32,7 @@ struct OutputSpec {
 // protocol error naming the limit and its option, and the client is disconnected.
 struct ClientLimits {
     uint32_t timelines = 256;      // --limit-timelines: imported timelines (up to 2 fds each)
-    uint32_t held_commits = 1024;  // --limit-held-commits: commits held for their acquire point
+    uint32_t held_commits = 1024;  // --limit-held-commits: commits cached until they can apply
     uint32_t point_waits = 128;    // --limit-waits: armed acquire-point waits (2 fds each)
     uint32_t dmabuf_fds = 256;     // --limit-dmabuf-fds: fds in linux-dmabuf params and buffers
     uint32_t fd_headroom = 512;    // --fd-headroom: fds never handed out to client objects

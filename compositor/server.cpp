@@ -81,7 +81,7 @@ Status Server::init(const Options& options, const std::string& runtime_dir)
                            "every connection will be refused", options.limits.fd_headroom,
                 static_cast<unsigned long long>(current_fd_limit()));
     connection_gate = std::make_unique<ConnectionGate>(display.get(), *ledger);
-    commit_gate = std::make_unique<CommitGate>(display.get());
+    commit_gate = std::make_unique<CommitGate>(display.get(), *ledger);
     inert_role_guard = std::make_unique<InertRoleGuard>(display.get());
 
     env = options.env;

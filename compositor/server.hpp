@@ -50,10 +50,11 @@ public:
     // The object graph, in creation order. ~Server tears it down in the order wlroots needs
     // (clients first, then protocols, backend, seat, ...): see there.
     DisplayPtr display;
-    // The one place wl_surface.commit is intercepted (commit_gate.hpp).
-    std::unique_ptr<CommitGate> commit_gate;
     // What each client holds, against --limit-* and the fd limit (see client_ledger.hpp).
     std::unique_ptr<ClientLedger> ledger;
+    // The one place wl_surface.commit is intercepted (commit_gate.hpp); charges cached commits
+    // in the ledger.
+    std::unique_ptr<CommitGate> commit_gate;
     std::unique_ptr<ConnectionGate> connection_gate;
     std::unique_ptr<InertRoleGuard> inert_role_guard;
     Backend backend;

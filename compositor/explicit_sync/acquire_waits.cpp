@@ -234,11 +234,7 @@ void AcquireWaits::hold(Commit& commit, TimelinePoint acquire)
     SurfaceQueue* queue = SurfaceQueue::find(*this, commit.surface());
     if (held.points.empty() && !queue)
         return;  // nothing to wait for: wlroots applies it with its subsurfaces as usual
-    auto charge = server_.ledger->charge(commit.client(), ClientResource::HeldCommits);
-    if (!charge)
-        return commit.refuse("linux-drm-syncobj: " + charge.error().message);
-    held.charge = std::move(charge.value());
-    held.seq = commit.hold();
+    held.seq = commit.hold();  // the commit gate charges it (--limit-held-commits)
     // wlroots releases the subsurfaces' cached states as soon as this request is handled; our
     // own lock keeps them until the parent's state applies.
     for (wlr_surface* child : children)

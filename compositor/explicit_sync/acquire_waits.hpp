@@ -40,11 +40,10 @@ public:
     // `acquire` point (empty: none pending) and the acquire points of the synchronized
     // subsurfaces whose states this commit applies have all resolved; those subsurfaces' states
     // are held with it and apply right after it, so no frame shows part of the transaction.
-    // A commit queued behind a held one is held too, with nothing of its own to wait for: it
-    // counts against --limit-held-commits like the others (wlroots keeps a cached state for it
-    // either way), and it applies through the commit gate's release like the others.
-    // Holds nothing when there is nothing to wait for. The commit may be refused instead (the
-    // client is over --limit-held-commits).
+    // A commit queued behind a held one is held too, with nothing of its own to wait for (wlroots
+    // keeps a cached state for it either way), so that it applies through the commit gate's
+    // release like the others. Holds nothing when there is nothing to wait for. The gate, not
+    // this, charges held commits against --limit-held-commits.
     void hold(Commit& commit, TimelinePoint acquire);
 
     // Called by the timeline host's dispatch, before it cleans up after the signals it handled:
@@ -85,7 +84,6 @@ private:
         bool has_own = false;
         size_t next = 0;
         std::vector<std::unique_ptr<ChildLock>> children;
-        Charge charge;  // against --limit-held-commits
     };
 
     // The synchronized subsurfaces (recursively) whose cached states a commit of `surface`

@@ -33,20 +33,6 @@ bool listens(wl_signal& signal, wl_listener* listener)
     return false;
 }
 
-// A subsurface that is synchronized itself or through an ancestor subsurface.
-bool effectively_synchronized(wlr_surface* surface)
-{
-    while (surface && wlr_surface_is_subsurface(surface)) {
-        wlr_subsurface* sub = wlr_subsurface_from_wlr_surface(surface);
-        if (!sub)
-            return false;
-        if (sub->synchronized)
-            return true;
-        surface = sub->parent;
-    }
-    return false;
-}
-
 } // namespace
 
 Wlr015PresentationSurface* FeedbackPerCommit::presentation_state(wlr_surface* surface)
@@ -166,8 +152,7 @@ void FeedbackPerCommit::check_commit(Commit& commit)
     wlr_surface* surface = commit.surface();
     // Cached rather than applied: held by a stage before this one, behind a held state, or a
     // synchronized subsurface's (wlroots caches those right after this gate).
-    bool cached = surface->pending.cached_state_locks > 0 || !wl_list_empty(&surface->cached) ||
-                  effectively_synchronized(surface);
+    bool cached = commit.cached();
     SurfaceFeedback* feedback = SurfaceFeedback::find(*this, surface);
     if (!cached && !feedback)
         return;

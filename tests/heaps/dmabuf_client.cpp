@@ -186,6 +186,12 @@ bool DmabufClient::present(wl_buffer* buffer, bool wait, int timeout_ms)
     return !wait || wait_frame(timeout_ms);
 }
 
+bool DmabufClient::commit()
+{
+    wl_surface_commit(window_->surface());
+    return wl_display_flush(display_) >= 0;
+}
+
 bool DmabufClient::wait_frame(int timeout_ms) { return dispatch_until(frame_done_, timeout_ms); }
 
 uint32_t quadrant_colour(uint32_t x, uint32_t y, uint32_t width, uint32_t height)

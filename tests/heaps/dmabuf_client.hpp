@@ -68,6 +68,8 @@ public:
     // attach + damage + frame callback + commit; with wait, returns once the frame callback
     // fired (the compositor drew the frame), false on timeout or a dead connection.
     bool present(wl_buffer* buffer, bool wait = true, int timeout_ms = 5000);
+    // A bare wl_surface.commit of the window (nothing attached, no frame callback).
+    bool commit();
     // After present(wait=false): waits for that frame callback.
     bool wait_frame(int timeout_ms);
     bool frame_done() const { return frame_done_; }

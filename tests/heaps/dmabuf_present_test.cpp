@@ -504,6 +504,145 @@ TEST_F(DmabufOnPixman, ImplicitWriteFenceHoldsTheCommit)
     client.roundtrip();
 }
 
+// ---- implicit sync and --limit-held-commits (VM tier) ----
+//
+// A commit held for its dma-buf's writers, and every commit queued behind it (wlroots caches them
+// all), count against --limit-held-commits like commits held for an acquire point: a client that
+// attaches a buffer whose writer never finishes and then commits in a loop is disconnected at the
+// limit, naming it, and the charges are given back once the held commits apply.
+
+namespace {
+
+class ImplicitSyncLimit : public ::testing::Test {
+protected:
+    static constexpr int limit = 4;
+
+    void SetUp() override
+    {
+        const char* bin = std::getenv("SYNCWAY_BIN");
+        if (!bin || !*bin)
+            GTEST_SKIP() << "SYNCWAY_BIN is not set (the compositor is not part of this build)";
+        const FormatInfo& xrgb = *find_format("XRGB8888");
+        auto made = make_image(BackendChoice::Heap, xrgb, 64, 64);
+        if (!made.ok())
+            made = make_image(BackendChoice::Udmabuf, xrgb, 64, 64);
+        if (!made.ok())
+            GTEST_SKIP() << "no kernel dma-buf backend here (" << made.error().message << "); the VM tier runs this";
+        image_.emplace(std::move(made.value()));
+        auto opened = syncway::syncobj::SwSyncTimeline::open();
+        if (!opened)
+            GTEST_SKIP() << "no sw_sync: " << opened.error().message << "; the VM tier has it";
+        timeline_.emplace(std::move(opened.value()));
+        // One compositor for the suite (each start costs seconds under the VM tier's emulated
+        // CPU); each test has its own client, so its own charges.
+        if (!compositor_)
+            compositor_ = std::make_unique<CompositorProcess>(bin, "320x240", "headless",
+                                                              std::vector<std::string>{"--limit-held-commits",
+                                                                                       std::to_string(limit)});
+        ASSERT_TRUE(compositor_->error().empty()) << compositor_->error();
+        ASSERT_TRUE(compositor_->alive()) << "the compositor is not running\n" << compositor_->log();
+        log_from_ = compositor_->log().size();  // an earlier test's refusal does not count
+        compositor_->export_environment();
+        client_ = std::make_unique<DmabufClient>();
+        ASSERT_TRUE(client_->error().empty()) << client_->error();
+        ASSERT_TRUE(client_->map_window());
+        PlaneSpec plane{image_->buffer.fd.get(), 0, 0, image_->layout.stride, 0};
+        buffer_ = client_->create_buffer({plane}, 64, 64, static_cast<uint32_t>(xrgb.format), true);
+        ASSERT_NE(buffer_, nullptr);
+        ASSERT_TRUE(client_->present(buffer_)) << "first frame (no fence) not presented";
+    }
+    void TearDown() override
+    {
+        if (timeline_)
+            (void)timeline_->advance(100);  // no fence of the test stays pending
+        if (buffer_)
+            wl_buffer_destroy(buffer_);
+        client_.reset();
+        if (compositor_) {
+            EXPECT_TRUE(compositor_->alive()) << "the compositor died\n" << compositor_->log();
+        }
+    }
+
+    // A writer that finishes when the sw_sync counter reaches `value`, added to the buffer's
+    // implicit fences; false (errno set) when the kernel cannot add it.
+    bool add_writer(uint32_t value)
+    {
+        auto fence = timeline_->create_fence(value, "held-commit-limit");
+        if (!fence)
+            return false;
+        return attach_write_fence(image_->buffer.fd.get(), fence->get());
+    }
+
+    // The buffer with a pending writer (held for it), then `more` bare commits queued behind it.
+    void hold_and_queue(int more)
+    {
+        ASSERT_TRUE(client_->present(buffer_, /*wait=*/false));
+        for (int i = 0; i < more; ++i)
+            ASSERT_TRUE(client_->commit());
+    }
+
+    // Disconnected with wl_display's implementation error, and the log names --limit-held-commits.
+    ::testing::AssertionResult refused_for_the_limit()
+    {
+        if (client_->roundtrip())
+            return ::testing::AssertionFailure() << "the client was not disconnected";
+        std::string interface;
+        int code = client_->protocol_error(&interface);
+        if (interface != "wl_display" || code != WL_DISPLAY_ERROR_IMPLEMENTATION)
+            return ::testing::AssertionFailure() << "error " << code << " on '" << interface << "'";
+        for (int i = 0; i < 50; ++i) {
+            if (compositor_->log().find("--limit-held-commits", log_from_) != std::string::npos)
+                return ::testing::AssertionSuccess();
+            usleep(100 * 1000);
+        }
+        return ::testing::AssertionFailure() << "the log does not name --limit-held-commits\n"
+                                             << compositor_->log().substr(log_from_);
+    }
+
+    static void TearDownTestSuite() { compositor_.reset(); }
+
+    std::optional<Image> image_;
+    std::optional<syncway::syncobj::SwSyncTimeline> timeline_;
+    std::unique_ptr<DmabufClient> client_;
+    wl_buffer* buffer_ = nullptr;
+    size_t log_from_ = 0;
+    static std::unique_ptr<CompositorProcess> compositor_;
+};
+
+std::unique_ptr<CompositorProcess> ImplicitSyncLimit::compositor_;
+
+} // namespace
+
+TEST_F(ImplicitSyncLimit, CommitsQueuedBehindAnImplicitHoldCount)
+{
+    if (!add_writer(1))
+        GTEST_SKIP() << "cannot add a write fence (DMA_BUF_IOCTL_IMPORT_SYNC_FILE): " << strerror(errno);
+    hold_and_queue(limit - 1);
+    ASSERT_FALSE(HasFatalFailure());
+    ASSERT_TRUE(client_->roundtrip()) << limit << " cached commits are within the limit\n" << compositor_->log();
+    EXPECT_FALSE(client_->frame_done()) << "the commit applied while its buffer's writer was still pending";
+    ASSERT_TRUE(client_->commit());
+    EXPECT_TRUE(refused_for_the_limit());
+}
+
+TEST_F(ImplicitSyncLimit, AppliedCommitsAreGivenBack)
+{
+    for (uint32_t round = 1; round <= 3; ++round) {
+        if (!add_writer(round))
+            GTEST_SKIP() << "cannot add a write fence (DMA_BUF_IOCTL_IMPORT_SYNC_FILE): " << strerror(errno);
+        hold_and_queue(limit - 1);
+        ASSERT_FALSE(HasFatalFailure());
+        ASSERT_TRUE(client_->roundtrip()) << "round " << round << ": the charges of applied commits stayed\n"
+                                          << compositor_->log();
+        ASSERT_TRUE(timeline_->advance().ok());
+        ASSERT_TRUE(client_->wait_frame(3000)) << "round " << round << ": the commit never applied";
+    }
+    ASSERT_TRUE(add_writer(4));
+    hold_and_queue(limit);
+    ASSERT_FALSE(HasFatalFailure());
+    EXPECT_TRUE(refused_for_the_limit());
+}
+
 // ---- v4 feedback (where a DRM device exists to name) ----
 
 namespace {

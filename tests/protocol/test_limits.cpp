@@ -260,6 +260,88 @@ TEST(Limits, CommitsQueuedBehindAHeldOneCount)
     EXPECT_TRUE(session.shuts_down_cleanly());
 }
 
+// Whatever makes wlroots cache a commit counts, not only our explicit-sync holds: a synchronized
+// subsurface's commits are cached by wlroots itself until its parent commits, so a client that
+// never commits the parent would pile them up without bound.
+TEST(Limits, SynchronizedSubsurfaceCommitsCount)
+{
+    SyncSession session({"--limit-held-commits", "4"});
+    ASSERT_TRUE(session.ready()) << session.log();
+    auto client = session.connect();
+    Surface parent(*client);
+    Buffer buffer(client->shm(), 32, 32, red);
+    parent.attach(buffer);
+    parent.commit();
+    Surface child(*client, parent, 0, 0, /*desync=*/false);
+    child.attach(buffer);
+    child.commit();
+    for (int i = 0; i < 3; ++i)
+        child.commit();  // cached behind the first until the parent commits
+    ASSERT_TRUE(client->roundtrip()) << "4 cached commits are within the limit\n" << session.log();
+    child.commit();
+    EXPECT_TRUE(refused_naming(*client, session, "--limit-held-commits"));
+    EXPECT_TRUE(shm_client_served(session));
+    EXPECT_TRUE(session.shuts_down_cleanly());
+}
+
+// A cached commit's charge is given back when wlroots applies it: after the parent's commit
+// applied the synchronized subsurface's 4 states, the client may cache 4 again, and no more.
+TEST(Limits, AppliedSubsurfaceCommitsAreGivenBack)
+{
+    SyncSession session({"--limit-held-commits", "4"});
+    ASSERT_TRUE(session.ready()) << session.log();
+    auto client = session.connect();
+    Surface parent(*client);
+    Buffer buffer(client->shm(), 32, 32, red);
+    parent.attach(buffer);
+    parent.commit();
+    Surface child(*client, parent, 0, 0, /*desync=*/false);
+    for (int round = 0; round < 3; ++round) {
+        for (int i = 0; i < 4; ++i)
+            child.commit();
+        parent.commit();  // applies them
+        ASSERT_TRUE(client->roundtrip()) << "round " << round << ": the charges of applied commits stayed\n"
+                                         << session.log();
+    }
+    for (int i = 0; i < 5; ++i)
+        child.commit();
+    EXPECT_TRUE(refused_naming(*client, session, "--limit-held-commits"));
+    EXPECT_TRUE(session.shuts_down_cleanly());
+}
+
+// The same for commits held for their acquire point and those queued behind them: once the
+// point is signaled and they apply, the client may hold 4 again, and no more.
+TEST(Limits, AppliedHeldCommitsAreGivenBack)
+{
+    SyncSession session({"--limit-held-commits", "4"});
+    ASSERT_TRUE(session.ready()) << session.log();
+    auto client = session.connect();
+    Surface surface(*client);
+    SyncTimeline acquire(session, *client), release(session, *client);
+    Buffer first(client->shm(), 640, 480, red), second(client->shm(), 640, 480, blue);
+    const Buffer* buffers[] = {&first, &second};
+    uint64_t point = 0;
+    for (int round = 0; round < 2; ++round) {
+        ++point;
+        surface.attach(*buffers[round]);
+        surface.set_points(acquire.object, point, release.object, point);
+        surface.commit();
+        for (int i = 0; i < 3; ++i)
+            surface.commit();
+        ASSERT_TRUE(client->roundtrip()) << "round " << round << ": 4 held commits are within the limit\n"
+                                         << session.log();
+        session.dev().signal(acquire.fd.get(), point);
+        ASSERT_TRUE(session.shows(100, 100, round == 0 ? red : blue, 5s)) << "round " << round;
+    }
+    surface.attach(first);
+    surface.set_points(acquire.object, point + 1, release.object, point + 1);
+    surface.commit();
+    for (int i = 0; i < 4; ++i)
+        surface.commit();
+    EXPECT_TRUE(refused_naming(*client, session, "--limit-held-commits"));
+    EXPECT_TRUE(session.shuts_down_cleanly());
+}
+
 TEST(Limits, PointWaitsPerClient)
 {
     SyncSession session({"--limit-waits", "2"});
