@@ -401,7 +401,7 @@ std::string usage_text(std::string_view program)
            "                       commits of one client cached until they can apply: held\n"
            "                       back for an acquire point or a dma-buf's writers, queued\n"
            "                       behind one that is, or a synchronized subsurface's waiting\n"
-           "                       for its parent (default 1024; about 250 bytes each)\n"
+           "                       for its parent (default 1024; about 420 bytes each)\n"
            "  --limit-waits N      acquire points one client has us wait for at once (one per\n"
            "                       surface with held commits; default 128; 2 fds each)\n"
            "  --limit-dmabuf-fds N fds one client may have in linux-dmabuf params and buffers\n"
