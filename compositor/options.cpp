@@ -313,9 +313,9 @@ Result<Options> parse_options(std::span<const std::string_view> args)
             options.buffer_heap = selection.value();
         } else if (name == "--direct-scanout") {
             if (*value == "auto")
-                options.direct_scanout = DirectScanout::Auto;
+                options.direct_scanout = ScanoutMode::Auto;
             else if (*value == "off")
-                options.direct_scanout = DirectScanout::Off;
+                options.direct_scanout = ScanoutMode::Off;
             else
                 return bad("invalid --direct-scanout '" + std::string(*value) + "': expected auto or off");
         } else if (name == "--socket") {

@@ -18,7 +18,7 @@ enum class RendererKind { Auto, Pixman, Gles2 };
 // Which timelines linux-drm-syncobj-v1 accepts (compositor/protocols/linux_drm_syncobj_v1.cpp).
 enum class SyncobjMode { Auto, Kernel, Drm, Service, Off };
 // --direct-scanout: whether a lone full-output client buffer may go straight to the display.
-enum class DirectScanout { Auto, Off };
+enum class ScanoutMode { Auto, Off };
 
 struct OutputSpec {
     int32_t width = 1920;
@@ -80,7 +80,7 @@ struct Options {
     heaps::HeapSelection buffer_heap;  // default auto
     // --direct-scanout: KMS outputs show a lone opaque full-output client dma-buf without
     // compositing it, where the device takes it (compositor/direct_scanout.hpp).
-    DirectScanout direct_scanout = DirectScanout::Auto;
+    ScanoutMode direct_scanout = ScanoutMode::Auto;
     // Fault injection for the recorder's own tests, not in --help: apply commits without
     // waiting for their acquire points, as a broken compositor would.
     bool test_ignore_acquire = false;

@@ -12,7 +12,7 @@ Output::Output(Server& server, wlr_output* output, std::optional<OutputSpec> spe
       // Only KMS: a headless or nested output hands the buffer it commits to screen capture
       // and the recorder, which read it as the composited frame.
       scene_render_(server.scene.get(), output, server.presentation,
-                    server.direct_scanout == DirectScanout::Auto && wlr_output_is_drm(output))
+                    server.direct_scanout == ScanoutMode::Auto && wlr_output_is_drm(output))
 {
     output_->data = this;
     frame_.connect(&output_->events.frame, [this](void*) { render_frame(); });

@@ -226,13 +226,13 @@ TEST(Options, DirectScanout)
 {
     auto options = parse({});
     ASSERT_TRUE(options);
-    EXPECT_EQ(options->direct_scanout, DirectScanout::Auto) << "auto is the default";
+    EXPECT_EQ(options->direct_scanout, ScanoutMode::Auto) << "auto is the default";
     options = parse({"--direct-scanout", "off"});
     ASSERT_TRUE(options) << options.error().message;
-    EXPECT_EQ(options->direct_scanout, DirectScanout::Off);
+    EXPECT_EQ(options->direct_scanout, ScanoutMode::Off);
     options = parse({"--direct-scanout=auto"});
     ASSERT_TRUE(options) << options.error().message;
-    EXPECT_EQ(options->direct_scanout, DirectScanout::Auto);
+    EXPECT_EQ(options->direct_scanout, ScanoutMode::Auto);
     for (std::vector<std::string_view> bad : {std::vector<std::string_view>{"--direct-scanout"},
                                               {"--direct-scanout", ""},
                                               {"--direct-scanout", "on"}}) {
