@@ -143,18 +143,18 @@ bool SceneOutputRender::software_cursor_shown() const
 
 ScanoutVerdict SceneOutputRender::try_scanout()
 {
+    if (!scanout_allowed_)
+        return ScanoutVerdict::Off;
     int width = 0, height = 0;
     wlr_output_transformed_resolution(output_, &width, &height);
     ScanoutFrame frame;
-    frame.allowed = scanout_allowed_;
+    frame.allowed = true;
     frame.output_box = {0, 0, width, height};
     frame.mode_width = output_->width;
     frame.mode_height = output_->height;
-    if (frame.allowed) {
-        frame.software_cursor = software_cursor_shown();
-        // Screencopy and dma-buf export lock rendering while they wait for a frame to copy.
-        frame.capturing = output_->attach_render_locks > 0;
-    }
+    frame.software_cursor = software_cursor_shown();
+    // Screencopy and dma-buf export lock rendering while they wait for a frame to copy.
+    frame.capturing = output_->attach_render_locks > 0;
     scanout_items_.resize(plan_.size());
     for (size_t i = 0; i < plan_.size(); ++i) {
         ScanoutItem& out = scanout_items_[i];
@@ -162,7 +162,7 @@ ScanoutVerdict SceneOutputRender::try_scanout()
         out = {};
         out.box = plan_items_[i].box;
         out.visible = pixman_region32_not_empty(const_cast<pixman_region32_t*>(plan_.visible(i).get()));
-        if (!frame.allowed || !out.visible || item.node->type != WLR_SCENE_NODE_SURFACE)
+        if (!out.visible || item.node->type != WLR_SCENE_NODE_SURFACE)
             continue;
         wlr_surface* surface = wlr_scene_surface_from_node(item.node)->surface;
         out.surface = true;
