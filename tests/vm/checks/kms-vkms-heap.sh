@@ -34,13 +34,15 @@ heap_stop() {
 SCANOUT_ARGB=ff2299dd SCANOUT_ARGB2=ffdd9922 SCANOUT_ARGB3=ff22dd99
 scanout_says() { vm_wait_for "$1" grep -q "$2" "$CHECK_TMP/scanout-client.log"; }
 scanout_tail() { tail -3 "$CHECK_TMP/scanout-client.log" | tr '\n' ' '; }
-# Waits until the primary plane's framebuffer is the dma-buf named $1 (or, with $1 =
-# syncway-framebuffer, one of syncway's); prints the last plane-memory line read.
+# Waits (5 s at most: a probe takes up to a second under TCG) until the primary plane's
+# framebuffer is the dma-buf named $1 (or, with $1 = syncway-framebuffer, one of syncway's);
+# prints the last plane-memory line read.
 scanout_plane_shows() {
-    local memory
-    for _ in $(seq 50); do
+    local memory deadline=$((SECONDS + 5))
+    while :; do
         memory=$(heap_plane_memory primary)
         [[ "$memory" == *" name=$1 "* ]] && { echo "$memory"; return 0; }
+        [ "$SECONDS" -lt "$deadline" ] || break
         sleep 0.1
     done
     echo "$memory"
