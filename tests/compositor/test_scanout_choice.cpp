@@ -5,7 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <vector>
+
+namespace syncway {
+// Failures name the verdicts in words.
+void PrintTo(ScanoutVerdict verdict, std::ostream* out) { *out << '"' << scanout_verdict_text(verdict) << '"'; }
+} // namespace syncway
 
 using syncway::choose_scanout;
 using syncway::ScanoutFrame;
