@@ -11,8 +11,8 @@
 #   scanout   direct scan-out: a client's full-output opaque dma-buf (a `system` heap buffer
 #             the client names vm-window-N) is itself the primary plane's framebuffer, its
 #             presentation says zero-copy, and a screenshot (which composites) shows its colour
-#   scanout-release  the replaced buffer's release point signals only once the buffer that
-#             replaced it is presented (the page flip away from it), never before
+#   scanout-release  in three swaps, the replaced buffer's release point signals only once
+#             the buffer that replaced it is presented (the page flip away from it), never before
 #   scanout-covered  with a second (translucent) window over it, the plane shows syncway's own
 #             framebuffer again; once that window is gone, the client's buffer again
 . "$VM_LIB"
@@ -81,26 +81,36 @@ scanout_checks() {
         fi
     fi
 
-    # A two-buffer swap timed by frame callbacks: window 2 is committed to the plane, and on
-    # its frame callback (its flip still pending) window 3 replaces it. Window 2's release
-    # point must come after window 3's presentation (the flip that takes 2 off the plane).
-    echo "swap-window $SCANOUT_ARGB2 $SCANOUT_ARGB3" >&8
-    if ! scanout_says 10 "swap: release 2"; then
-        vm_failed scanout-release "no answer to the swap: $(scanout_tail)"
-    else
-        line=$(grep "swap: release 2" "$CHECK_TMP/scanout-client.log")
-        memory=$(scanout_plane_shows vm-window-3)
-        local ms; ms=$(sed -n 's/.*signaled \(-\{0,1\}[0-9.]*\) ms after.*/\1/p' <<<"$line")
-        vm_note scanout-release "client: $(grep "^window [23] presented" "$CHECK_TMP/scanout-client.log" | tr '\n' ' ')"
-        if [[ "$memory" != *" name=vm-window-3 "* ]]; then
-            vm_failed scanout-release "after the swap the plane does not show vm-window-3: $memory"
-        elif [ -z "$ms" ] || awk -v m="$ms" 'BEGIN { exit !(m < 0) }'; then
-            vm_failed scanout-release "window 2's release point signaled before window 3 was presented (while the plane still scanned out window 2): $line"
-        elif ! grep -q "window 3 presented zero-copy" "$CHECK_TMP/scanout-client.log"; then
-            vm_failed scanout-release "window 3 was not scanned out: $(scanout_tail)"
-        else
-            vm_pass scanout-release "$line; plane: $memory"
+    # Two-buffer swaps timed by frame callbacks: window N is committed to the plane, and on its
+    # frame callback (its page flip still pending) window N+1. Window N's release point must
+    # come after window N+1's presentation time (the flip that takes N off the plane). Three
+    # swaps: a release that came too early by less than the wake-up latency of the client
+    # could pass one of them.
+    local swap first ms lines="" early=""
+    for swap in 1 2 3; do
+        first=$((2 * swap))
+        echo "swap-window $SCANOUT_ARGB2 $SCANOUT_ARGB3" >&8
+        if ! scanout_says 10 "swap: release $first "; then
+            vm_failed scanout-release "no answer to swap $swap: $(scanout_tail)"; early=x; break
         fi
+        line=$(grep "swap: release $first " "$CHECK_TMP/scanout-client.log")
+        lines+="${line#swap: }; "
+        ms=$(sed -n 's/.*signaled \(-\{0,1\}[0-9.]*\) ms after.*/\1/p' <<<"$line")
+        if [ -z "$ms" ] || awk -v m="$ms" 'BEGIN { exit !(m < 0) }'; then early+="$line; "; fi
+    done
+    SCANOUT_LAST=vm-window-$((first + 1))
+    memory=$(scanout_plane_shows "$SCANOUT_LAST")
+    vm_note scanout-release "client: $(grep "^window [2-7] presented" "$CHECK_TMP/scanout-client.log" | tr '\n' ' ')"
+    if [ "$early" = x ]; then
+        :
+    elif [[ "$memory" != *" name=$SCANOUT_LAST "* ]]; then
+        vm_failed scanout-release "after the swaps the plane does not show $SCANOUT_LAST: $memory"
+    elif [ -n "$early" ]; then
+        vm_failed scanout-release "a replaced window's release point signaled before the window replacing it was presented (while the plane still scanned it out): $early"
+    elif [ "$(grep -c "^window [2-7] presented zero-copy" "$CHECK_TMP/scanout-client.log")" != 6 ]; then
+        vm_failed scanout-release "not every swapped window was scanned out: $(grep "^window [2-7] " "$CHECK_TMP/scanout-client.log" | tr '\n' ' ')"
+    else
+        vm_pass scanout-release "${lines}plane: $memory"
     fi
 
     # scanout-covered: a second window (wl_shm ARGB8888: not opaque) over the first.
@@ -115,8 +125,8 @@ scanout_checks() {
     fi
     kill "$cover"; wait "$cover" 2>/dev/null
     local back
-    if ! back=$(scanout_plane_shows vm-window-3); then
-        vm_failed scanout-covered "covered: $memory; once the covering window was gone, the plane shows $back, not the client's vm-window-3"
+    if ! back=$(scanout_plane_shows "$SCANOUT_LAST"); then
+        vm_failed scanout-covered "covered: $memory; once the covering window was gone, the plane shows $back, not the client's $SCANOUT_LAST"
     else
         vm_pass scanout-covered "covered by a second window: $memory; uncovered: $back"
     fi
