@@ -8,14 +8,20 @@ namespace syncway {
 
 bool DirectScanout::show(wlr_surface* surface, bool primary_output, wlr_presentation* presentation)
 {
-    wlr_buffer* buffer = &surface->buffer->base;
+    wlr_buffer* committed = &surface->buffer->base;
     // Each commit of a dma-buf makes a new client buffer, so the same one means nothing new
     // to show. A frame asked for anyway (needs_frame: a cursor-plane move, which wlroots' DRM
     // backend applies only with a page flip) commits it again; otherwise committing the same
     // buffer would only flip to it at every vblank.
-    if (buffer == on_plane_ && !output_->needs_frame)
+    if (committed == on_plane_ && !output_->needs_frame)
         return true;
 
+    // The plane gets the client's own wl_buffer, not the per-commit client buffer wrapping it:
+    // the DRM backend keeps its framebuffer (and the kernel its import of the dma-buf) with
+    // the buffer it was made for, so a client cycling through a few buffers is imported once
+    // per buffer instead of once per frame. Locked by the backend while on the plane, it is
+    // released, and its release point signaled, once the plane has flipped away from it.
+    wlr_buffer* buffer = surface->buffer->source ? surface->buffer->source : committed;
     wlr_dmabuf_attributes dmabuf{};
     if (!wlr_buffer_get_dmabuf(buffer, &dmabuf)) {
         refused(NotDmabuf, buffer);
@@ -34,10 +40,10 @@ bool DirectScanout::show(wlr_surface* surface, bool primary_output, wlr_presenta
         forget();
         return false;
     }
-    if (buffer != on_plane_) {
+    if (committed != on_plane_) {
         forget();
-        on_plane_ = buffer;
-        on_plane_destroy_.connect(&buffer->events.destroy, [this](void*) { forget(); });
+        on_plane_ = committed;
+        on_plane_destroy_.connect(&committed->events.destroy, [this](void*) { forget(); });
     }
     return true;
 }

@@ -1,9 +1,9 @@
 // Direct scan-out on one KMS output: a frame that scanout_choice.hpp found fit shows the client
 // surface's buffer on the primary plane instead of a composite, when the display takes it.
 //
-// The display decides through wlr_output_test: wlroots' DRM backend asks the buffer for its
-// dma-buf (a wlr_client_buffer forwards to the client's wl_buffer, see linux_dmabuf_v1.cpp),
-// imports it (PRIME, AddFB2) and tests the atomic commit. A buffer it refuses is composited;
+// The display decides through wlr_output_test: wlroots' DRM backend asks the client's wl_buffer
+// (its wlr_buffer, see linux_dmabuf_v1.cpp) for its dma-buf, imports it (PRIME, AddFB2) and
+// tests the atomic commit. A buffer it refuses is composited;
 // each kind of refusal is logged once per output, not once per frame.
 //
 // Explicit sync needs nothing more here: a commit whose acquire point has not signaled never
@@ -38,8 +38,8 @@ private:
     void forget();
 
     wlr_output* output_;
-    // The client buffer last committed to the plane, while it exists (the DRM backend keeps
-    // it until it has flipped away from it).
+    // The surface's client buffer (one per commit) whose wl_buffer went to the plane last,
+    // while it exists (the surface keeps it until its next commit applies).
     wlr_buffer* on_plane_ = nullptr;
     Listener on_plane_destroy_;
     unsigned logged_ = 0;  // Refusal bits already logged

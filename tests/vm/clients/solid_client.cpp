@@ -223,7 +223,7 @@ struct Client {
     bool argb_linear = false, argb_implicit = false;  // linux-dmabuf modifiers offered for ARGB8888
 
     // --window-sync heap: `heap-window` and `swap-window` commits (dma-heap buffers), each with
-    // a wp_presentation feedback whose presented time and zero-copy flag are printed.
+    // a wp_presentation feedback whose presented time is noted.
     Proxy<wp_presentation, wp_presentation_destroy> presentation;
     clockid_t presentation_clock = CLOCK_MONOTONIC;
     uint32_t swap_second = 0;       // swap-window: the colour committed on the first one's frame callback
@@ -494,8 +494,8 @@ int64_t monotonic_ns()
     return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-// wp_presentation feedback of one window commit (point N): prints "window N presented
-// zero-copy|composited" or "window N discarded".
+// wp_presentation feedback of one window commit (point N): prints "window N presented" or
+// "window N discarded".
 struct WindowFeedback {
     Client* c;
     uint64_t point;
@@ -508,8 +508,10 @@ void on_feedback_presented(void* data, struct wp_presentation_feedback* fb, uint
     auto* f = static_cast<WindowFeedback*>(data);
     Client* c = f->c;
     int64_t when = int64_t((uint64_t{sec_hi} << 32) | sec_lo) * 1000000000LL + nsec;
-    std::printf("window %llu presented %s\n", static_cast<unsigned long long>(f->point),
-                flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY ? "zero-copy" : "composited");
+    // wlroots sets zero-copy only for a per-commit client buffer on the plane; syncway scans
+    // out the wl_buffer itself, so the plane's framebuffer (vm-kernel-probe) is the evidence.
+    std::printf("window %llu presented%s\n", static_cast<unsigned long long>(f->point),
+                flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY ? " (zero-copy)" : "");
     if (c->swap_wait && f->point == c->swap_wait + 1) {
         c->swap_presented_ns = when;
         swap_report(c);
@@ -826,7 +828,7 @@ int main(int argc, char** argv)
                          "                   heap-window AARRGGBB  (--window-sync heap) an opaque XRGB8888 dma-buf\n"
                          "                                    from heaps/ named vm-window-N replaces the window's\n"
                          "                                    buffer (points N); prints \"window frame done\" and\n"
-                         "                                    \"window N presented zero-copy|composited\"\n"
+                         "                                    \"window N presented\"\n"
                          "                   swap-window A B  (--window-sync heap) heap-window A, and at its frame\n"
                          "                                    callback heap-window B; prints \"swap: release N\n"
                          "                                    signaled T ms after window N+1 was presented\"\n"
