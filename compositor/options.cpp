@@ -263,7 +263,7 @@ Result<Options> parse_options(std::span<const std::string_view> args)
         bool takes_value = name == "--backend" || name == "--renderer" || name == "--output" ||
                            name == "--socket" || name == "--syncobj" || limit_option(name) || name == "--record" ||
                            name == "--screenshot" || name == "--frames" || name == "--timeout" || name == "--scale" ||
-                           name == "--buffer-heap";
+                           name == "--buffer-heap" || name == "--direct-scanout";
         if (!takes_value) {
             if (arg.starts_with("-"))
                 return bad("unknown option '" + std::string(arg) + "' (see --help)");
@@ -311,6 +311,13 @@ Result<Options> parse_options(std::span<const std::string_view> args)
             if (!selection)
                 return selection.error();
             options.buffer_heap = selection.value();
+        } else if (name == "--direct-scanout") {
+            if (*value == "auto")
+                options.direct_scanout = ScanoutMode::Auto;
+            else if (*value == "off")
+                options.direct_scanout = ScanoutMode::Off;
+            else
+                return bad("invalid --direct-scanout '" + std::string(*value) + "': expected auto or off");
         } else if (name == "--socket") {
             if (value->empty() || value->find('/') != std::string_view::npos)
                 return bad("invalid --socket '" + std::string(*value) +
@@ -358,6 +365,13 @@ std::string usage_text(std::string_view program)
            "                       heap meets, that cannot be opened or allocate, or that the\n"
            "                       device refuses, stop start-up with an error naming it.\n"
            "                       none: wlroots' own allocator. Each output logs its choice\n"
+           "  --direct-scanout auto|off\n"
+           "                       auto (default): on KMS, a frame whose only visible thing is\n"
+           "                       an opaque client dma-buf covering the output exactly (size,\n"
+           "                       transform, no cursor drawn in software) puts that buffer on\n"
+           "                       the primary plane instead of compositing it, if the device\n"
+           "                       takes it (else composited; the reason logged once). Never on\n"
+           "                       headless or nested outputs. off: always composite\n"
            "  --socket NAME        listen on $XDG_RUNTIME_DIR/NAME (default: first free wayland-N)\n"
            "  --syncobj auto|kernel|drm|service|off\n"
            "                       explicit sync (linux-drm-syncobj-v1): when the global is\n"

@@ -17,6 +17,8 @@ enum class BackendKind { Auto, Headless, Wayland, X11, Drm };
 enum class RendererKind { Auto, Pixman, Gles2 };
 // Which timelines linux-drm-syncobj-v1 accepts (compositor/protocols/linux_drm_syncobj_v1.cpp).
 enum class SyncobjMode { Auto, Kernel, Drm, Service, Off };
+// --direct-scanout: whether a lone full-output client buffer may go straight to the display.
+enum class ScanoutMode { Auto, Off };
 
 struct OutputSpec {
     int32_t width = 1920;
@@ -76,6 +78,9 @@ struct Options {
     double scale = 1.0;                // --scale: every output's scale
     // --buffer-heap: where the outputs' framebuffers come from (output_buffers.hpp).
     heaps::HeapSelection buffer_heap;  // default auto
+    // --direct-scanout: KMS outputs show a lone opaque full-output client dma-buf without
+    // compositing it, where the device takes it (compositor/direct_scanout.hpp).
+    ScanoutMode direct_scanout = ScanoutMode::Auto;
     // Fault injection for the recorder's own tests, not in --help: apply commits without
     // waiting for their acquire points, as a broken compositor would.
     bool test_ignore_acquire = false;

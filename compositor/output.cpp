@@ -8,7 +8,11 @@
 
 namespace syncway {
 Output::Output(Server& server, wlr_output* output, std::optional<OutputSpec> spec)
-    : server_(server), output_(output), spec_(spec), scene_render_(server.scene.get(), output, server.presentation)
+    : server_(server), output_(output), spec_(spec),
+      // Only KMS: a headless or nested output hands the buffer it commits to screen capture
+      // and the recorder, which read it as the composited frame.
+      scene_render_(server.scene.get(), output, server.presentation,
+                    server.direct_scanout == ScanoutMode::Auto && wlr_output_is_drm(output))
 {
     output_->data = this;
     frame_.connect(&output_->events.frame, [this](void*) { render_frame(); });

@@ -61,8 +61,9 @@ void add_opaque_region(const SceneItem& item, Region& out)
     }
 }
 
-SceneOutputRender::SceneOutputRender(wlr_scene* scene, wlr_output* output, wlr_presentation* presentation)
-    : scene_(scene), output_(output), presentation_(presentation)
+SceneOutputRender::SceneOutputRender(wlr_scene* scene, wlr_output* output, wlr_presentation* presentation,
+                                     bool scanout_allowed)
+    : scene_(scene), output_(output), presentation_(presentation), scanout_allowed_(scanout_allowed), direct_(output)
 {
 }
 
@@ -130,38 +131,58 @@ void SceneOutputRender::build(const pixman_region32_t* damage)
     plan_.build(plan_items_, pixman_box32_t{0, 0, width, height}, damage ? damage : none.get());
 }
 
-bool SceneOutputRender::try_scanout()
+bool SceneOutputRender::software_cursor_shown() const
 {
-    // As wlroots does: a lone surface that fills the output exactly is shown as it is, without
-    // rendering, when the output takes its buffer. Only what can be seen counts: windows behind
-    // an opaque one that fills the output do not prevent it.
-    wlr_scene_output* so = scene_output();
-    size_t shown = 0, candidate = 0;
-    for (size_t i = 0; i < plan_.size(); ++i)
-        if (pixman_region32_not_empty(const_cast<pixman_region32_t*>(plan_.visible(i).get()))) {
-            ++shown;
-            candidate = i;
-        }
-    if (shown != 1)
-        return false;
-    const SceneItem& item = items_[candidate];
-    int width = 0, height = 0;
-    wlr_output_effective_resolution(output_, &width, &height);
-    if (item.node->type != WLR_SCENE_NODE_SURFACE || item.lx != so->x || item.ly != so->y || item.width != width ||
-        item.height != height)
-        return false;
-    wlr_scene_surface* scene_surface = wlr_scene_surface_from_node(item.node);
-    wlr_surface* surface = scene_surface->surface;
-    if (!surface->buffer || surface->current.viewport.has_src || surface->current.transform != output_->transform)
-        return false;
-    wlr_output_attach_buffer(output_, &surface->buffer->base);
-    if (!wlr_output_test(output_)) {
-        wlr_output_rollback(output_);
-        return false;
+    wlr_output_cursor* cursor;
+    wl_list_for_each(cursor, &output_->cursors, link) {
+        if (cursor->enabled && cursor->visible && cursor != output_->hardware_cursor)
+            return true;
     }
-    if (presentation_ && scene_surface->primary_output == output_)
-        wlr_presentation_surface_sampled_on_output(presentation_, surface, output_);
-    return wlr_output_commit(output_);
+    return false;
+}
+
+ScanoutVerdict SceneOutputRender::try_scanout()
+{
+    if (!scanout_allowed_)
+        return ScanoutVerdict::Off;
+    int width = 0, height = 0;
+    wlr_output_transformed_resolution(output_, &width, &height);
+    ScanoutFrame frame;
+    frame.allowed = true;
+    frame.output_box = {0, 0, width, height};
+    frame.mode_width = output_->width;
+    frame.mode_height = output_->height;
+    frame.software_cursor = software_cursor_shown();
+    // Screencopy and dma-buf export lock rendering while they wait for a frame to copy.
+    frame.capturing = output_->attach_render_locks > 0;
+    scanout_items_.resize(plan_.size());
+    for (size_t i = 0; i < plan_.size(); ++i) {
+        ScanoutItem& out = scanout_items_[i];
+        const SceneItem& item = items_[i];
+        out = {};
+        out.box = plan_items_[i].box;
+        out.visible = pixman_region32_not_empty(const_cast<pixman_region32_t*>(plan_.visible(i).get()));
+        if (!out.visible || item.node->type != WLR_SCENE_NODE_SURFACE)
+            continue;
+        wlr_surface* surface = wlr_scene_surface_from_node(item.node)->surface;
+        out.surface = true;
+        out.has_buffer = surface->buffer != nullptr;
+        if (out.has_buffer) {
+            out.buffer_width = surface->buffer->base.width;
+            out.buffer_height = surface->buffer->base.height;
+        }
+        out.opaque = pixman_region32_contains_rectangle(const_cast<pixman_region32_t*>(opaque_[i].get()),
+                                                        &out.box) == PIXMAN_REGION_IN;
+        out.cropped = surface->current.viewport.has_src;
+        out.transform_matches = surface->current.transform == output_->transform;
+    }
+    ScanoutChoice choice = choose_scanout(frame, scanout_items_);
+    if (choice.verdict != ScanoutVerdict::Yes)
+        return choice.verdict;
+    wlr_scene_surface* scene_surface = wlr_scene_surface_from_node(items_[choice.item].node);
+    if (!direct_.show(scene_surface->surface, scene_surface->primary_output == output_, presentation_))
+        return ScanoutVerdict::Refused;  // logged by direct_
+    return ScanoutVerdict::Yes;
 }
 
 void SceneOutputRender::scissor(wlr_renderer* renderer, const pixman_box32_t& rect)
@@ -262,15 +283,18 @@ bool SceneOutputRender::commit()
         return wlr_scene_output_commit(so);  // a node only wlroots can draw: its pass, unchanged
     build(nullptr);
 
-    bool scanout = try_scanout();
+    ScanoutVerdict verdict = try_scanout();
+    bool scanout = verdict == ScanoutVerdict::Yes;
     if (scanout != prev_scanout_) {
-        wlr_log(WLR_DEBUG, "output %s: direct scan-out %s", output_->name, scanout ? "on" : "off");
+        wlr_log(WLR_DEBUG, "output %s: direct scan-out %s (%s)", output_->name, scanout ? "on" : "off",
+                scanout_verdict_text(verdict));
         // Leaving scan-out, the swapchain's buffers hold stale frames: redraw everything.
         wlr_output_damage_add_whole(so->damage);
     }
     prev_scanout_ = scanout;
     if (scanout)
         return true;
+    direct_.composited();
 
     bool needs_frame = false;
     Region damage;

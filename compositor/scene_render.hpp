@@ -5,12 +5,17 @@
 // is seen. Here each surface is drawn only where it can be seen (render_plan.hpp) and only
 // damage that nothing opaque covers is cleared.
 //
-// Kept as wlroots does it: the output's damage tracking (wlr_output_damage, buffer ages), direct
-// scan-out of a lone surface that fills the output, software cursors drawn last, wp_presentation
-// "sampled" for the surfaces the frame shows, frame callbacks after each frame.
+// Kept as wlroots does it: the output's damage tracking (wlr_output_damage, buffer ages), software
+// cursors drawn last, wp_presentation "sampled" for the surfaces the frame shows, frame callbacks
+// after each frame. Direct scan-out of a lone opaque surface that fills the output, as wlroots
+// tries it, but only where allowed (KMS: headless and nested outputs show the buffer they are
+// given to screen capture and recording, which must never get a client's) and only when what
+// can be seen, not merely what is in the scene, is that one surface (scanout_choice.hpp).
 #pragma once
 
+#include "direct_scanout.hpp"
 #include "render_plan.hpp"
+#include "scanout_choice.hpp"
 #include "wlr.hpp"
 
 #include <ctime>
@@ -35,7 +40,8 @@ void add_opaque_region(const SceneItem& item, Region& out);
 
 class SceneOutputRender {
 public:
-    SceneOutputRender(wlr_scene* scene, wlr_output* output, wlr_presentation* presentation);
+    // scanout_allowed: direct scan-out may be tried (a KMS output, --direct-scanout auto).
+    SceneOutputRender(wlr_scene* scene, wlr_output* output, wlr_presentation* presentation, bool scanout_allowed);
     SceneOutputRender(const SceneOutputRender&) = delete;
 
     // Brings the output up to date with the scene and commits, if anything changed; false when
@@ -54,7 +60,9 @@ private:
     bool gather();
     // plan_ for those items and `damage` (null: none, for visibility only).
     void build(const pixman_region32_t* damage);
-    bool try_scanout();
+    // Decides from plan_ whether this frame is a direct scan-out, and if so shows it.
+    ScanoutVerdict try_scanout();
+    bool software_cursor_shown() const;
     void render_item(size_t i, wlr_renderer* renderer);
     // pixman only: copies the rects of a surface whose buffer has no alpha and maps 1:1 onto
     // the output; false (nothing done) when it does not apply.
@@ -72,6 +80,9 @@ private:
     std::unique_ptr<Region[]> opaque_;  // per item, output pixels
     Region layout_opaque_;
     RenderPlan plan_;
+    std::vector<ScanoutItem> scanout_items_;
+    bool scanout_allowed_;
+    DirectScanout direct_;
     bool prev_scanout_ = false;
 };
 

@@ -145,6 +145,7 @@ Status Server::init(const Options& options, const std::string& runtime_dir)
     timelines = open_timeline_host(syncobj_mode, runtime_dir, env.syncobj_dev);
 
     output_scale = options.scale;
+    direct_scanout = options.direct_scanout;
     test_ignore_acquire = options.test_ignore_acquire;
     install_protocols(options);
     if (recorder && !recorder->ok())

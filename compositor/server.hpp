@@ -88,6 +88,7 @@ public:
     CommitObserver* commit_observer = nullptr;
     Environment env;                     // what we read of the process environment (options.hpp)
     double output_scale = 1.0;           // --scale
+    ScanoutMode direct_scanout = ScanoutMode::Auto;  // --direct-scanout
     bool test_ignore_acquire = false;    // --test-fault=ignore-acquire (the recorder's tests)
 
     // Protocols with code of our own (compositor/protocols/, one file each). Each is one line

@@ -81,9 +81,29 @@ bool buffer_begin_access(wlr_buffer* base, uint32_t flags, void** data, uint32_t
 
 void buffer_end_access(wlr_buffer* base) { buffer_from_wlr(base)->access.reset(); }
 
+// The dma-buf itself, for KMS to scan out directly (compositor/direct_scanout.hpp): wlroots'
+// DRM backend imports it with PRIME and AddFB2. Our renderer never asks (it has no dma-buf
+// texture formats, or this protocol would not be ours); a memfd offers none.
+bool buffer_get_dmabuf(wlr_buffer* base, wlr_dmabuf_attributes* attribs)
+{
+    DmabufBuffer* buffer = buffer_from_wlr(base);
+    if (!buffer->is_dmabuf)
+        return false;
+    *attribs = {};
+    attribs->width = base->width;
+    attribs->height = base->height;
+    attribs->format = buffer->format;
+    attribs->modifier = modifier_linear;  // the only layout import() accepts
+    attribs->n_planes = 1;
+    attribs->offset[0] = buffer->offset;
+    attribs->stride[0] = buffer->stride;
+    attribs->fd[0] = buffer->fd.get();  // borrowed: the buffer keeps it
+    return true;
+}
+
 const wlr_buffer_impl buffer_impl = {
     .destroy = buffer_destroy,
-    .get_dmabuf = nullptr,
+    .get_dmabuf = buffer_get_dmabuf,
     .get_shm = nullptr,
     .begin_data_ptr_access = buffer_begin_access,
     .end_data_ptr_access = buffer_end_access,

@@ -3,7 +3,8 @@
 // sets up itself); with pixman this file provides it: linear single-plane buffers, CPU-mapped
 // once per wl_buffer, sampled through wlr_buffer's data-pointer access, with implicit sync
 // (the dma-buf's write fences) honoured before a commit applies unless the surface syncs
-// explicitly. Version 4 (with feedback) when a DRM device exists to name as the main device,
+// explicitly. A buffer that is a dma-buf also offers it (wlr_buffer get_dmabuf), so that KMS
+// can scan it out without a composite (direct_scanout.hpp). Version 4 (with feedback) when a DRM device exists to name as the main device,
 // else 3 (docs/DESIGN.md §3, wlroots 0.15.1).
 #pragma once
 

@@ -222,3 +222,23 @@ TEST(Options, BufferHeap)
         EXPECT_NE(refused.error().message.find("--buffer-heap"), std::string::npos) << refused.error().message;
     }
 }
+
+TEST(Options, DirectScanout)
+{
+    auto options = parse({});
+    ASSERT_TRUE(options);
+    EXPECT_EQ(options->direct_scanout, ScanoutMode::Auto) << "auto is the default";
+    options = parse({"--direct-scanout", "off"});
+    ASSERT_TRUE(options) << options.error().message;
+    EXPECT_EQ(options->direct_scanout, ScanoutMode::Off);
+    options = parse({"--direct-scanout=auto"});
+    ASSERT_TRUE(options) << options.error().message;
+    EXPECT_EQ(options->direct_scanout, ScanoutMode::Auto);
+    for (std::vector<std::string_view> bad : {std::vector<std::string_view>{"--direct-scanout"},
+                                              {"--direct-scanout", ""},
+                                              {"--direct-scanout", "on"}}) {
+        auto refused = parse(bad);
+        ASSERT_FALSE(refused) << "accepted " << bad.back();
+        EXPECT_NE(refused.error().message.find("--direct-scanout"), std::string::npos) << refused.error().message;
+    }
+}

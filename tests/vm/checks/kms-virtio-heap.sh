@@ -6,6 +6,9 @@
 #             own (exporter drm), the screen shows a client's colour
 #   refused   --buffer-heap system: exit status 1 during start-up, the message names 'system'
 #             and virtio_gpu
+#   scanout-refused  a client's full-output heap dma-buf cannot be scanned out here: two such
+#             frames are presented composited (screen shows the colour, the plane keeps
+#             virtio-gpu's own framebuffer), and syncway logs why exactly once
 . "$VM_LIB"
 . "$VM_SOURCE_ROOT/tests/vm/guest/kms.sh"
 
@@ -33,6 +36,33 @@ else
     else
         vm_failed fallback "the screenshot's centre pixel is #$px, expected #$CLIENT_RGB"
     fi
+fi
+
+scanout_says() { vm_wait_for "$1" grep -q "$2" "$CHECK_TMP/scanout-client.log"; }
+fifo=$CHECK_TMP/scanout-client.in
+mkfifo "$fifo"
+SYNCWAY_SYNCOBJ_SOCKET=$XDG_RUNTIME_DIR/syncway-syncobj-$KMS_PID.sock \
+    "$SOLID_CLIENT" --color ff101010 --window-sync heap --commands < "$fifo" > "$CHECK_TMP/scanout-client.log" 2>&1 &
+VM_PIDS+=($!)
+exec 8> "$fifo"
+if scanout_says 30 presented && echo "heap-window ff2299dd" >&8 && scanout_says 10 "window 1 presented" &&
+    echo "heap-window ff22dd99" >&8 && scanout_says 10 "window 2 presented"; then
+    refusals=$(grep -c "direct scan-out of a .* client dma-buf not possible" "$CHECK_TMP/syncway.log")
+    refusal=$(grep -m1 "direct scan-out of a" "$CHECK_TMP/syncway.log")
+    memory=$("$VM_PROBE" plane-memory virtio_gpu primary)
+    px=$(kms_screenshot_pixel $((mode_w / 2)) $((mode_h / 2)))
+    presented=$(grep "^window [12] presented" "$CHECK_TMP/scanout-client.log" | tr '\n' ' ')
+    if [ "$refusals" != 1 ] || [[ "$refusal" != *"the display refused it"* ]]; then
+        vm_failed scanout-refused "expected one log line saying the display refused the client's dma-buf, found $refusals: ${refusal:-none}"
+    elif [[ "$memory" == *" name=vm-window-"* ]]; then
+        vm_failed scanout-refused "virtio-gpu scanned out a foreign dma-buf? plane: $memory; client: $presented"
+    elif [ "$px" != 22dd99 ]; then
+        vm_failed scanout-refused "the screenshot's centre pixel is #$px, expected #22dd99"
+    else
+        vm_pass scanout-refused "${refusal#*: }; plane: $memory; client: $presented; screenshot #$px"
+    fi
+else
+    vm_failed scanout-refused "the heap windows were not presented: $(tail -3 "$CHECK_TMP/scanout-client.log" | tr '\n' ' ')"
 fi
 vm_cleanup
 

@@ -4,8 +4,10 @@
 // shown the first frame (its frame callback fired), then stays until killed.
 // With --commands it reads commands on stdin that change the cursor surface, its commits
 // optionally carrying linux-drm-syncobj-v1 points whose acquire point it signals on demand.
+// With --window-sync heap its window can show dma-heap buffers (direct scan-out checks).
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "linux-drm-syncobj-v1-client-protocol.h"
+#include "presentation-time-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
 #include <syncobj/syncobj.h>
@@ -92,6 +94,30 @@ struct SolidBuffer {
         return b;
     }
 
+    // A window buffer for direct scan-out: a LINEAR XRGB8888 (opaque) dma-buf from heaps/, its
+    // dma-buf named `name` (so the kernel's view of a plane shows whose buffer it is).
+    static std::unique_ptr<SolidBuffer> create_heap_window(zwp_linux_dmabuf_v1* dmabuf, int width, int height,
+                                                           uint32_t argb, const std::string& name)
+    {
+        namespace h = syncway::heaps;
+        size_t stride = static_cast<size_t>(width) * 4, size = stride * height;
+        h::AllocationRequest request;
+        request.size = size;
+        request.debug_name = name;
+        auto allocated = h::Allocator().allocate(request);
+        if (!allocated || !allocated->is_dmabuf()) {
+            std::fprintf(stderr, "vm-solid-client: no dma-buf for the window: %s\n",
+                         allocated ? "only a memfd (no dma-buf heap or udmabuf)" : allocated.error().message.c_str());
+            return nullptr;
+        }
+        auto b = std::make_unique<SolidBuffer>();
+        b->fd = std::move(allocated->fd);
+        if (!b->fill_dmabuf(dmabuf, b->fd.get(), size, stride, DRM_FORMAT_MOD_LINEAR, width, height, argb,
+                            DRM_FORMAT_XRGB8888))
+            return nullptr;
+        return b;
+    }
+
     // A buffer of the GL driver of the card `driver` drives, through GBM (with virgl: one its GL
     // samples on the host), with `modifier` (LINEAR, or INVALID where the compositor offers only
     // implicit modifiers).
@@ -112,7 +138,7 @@ struct SolidBuffer {
     // Maps the dma-buf `fd`, fills it inside a DMA_BUF_IOCTL_SYNC bracket, and wraps it in a
     // linux-dmabuf wl_buffer.
     bool fill_dmabuf(zwp_linux_dmabuf_v1* dmabuf, int dmabuf_fd, size_t size, size_t stride, uint64_t modifier,
-                     int width, int height, uint32_t argb)
+                     int width, int height, uint32_t argb, uint32_t format = DRM_FORMAT_ARGB8888)
     {
         namespace h = syncway::heaps;
         map = syncway::Mapping::map(dmabuf_fd, size, PROT_READ | PROT_WRITE);
@@ -130,18 +156,19 @@ struct SolidBuffer {
                     row[x] = argb;
             }
         }
-        wrap_dmabuf(dmabuf, dmabuf_fd, stride, modifier, width, height);
+        wrap_dmabuf(dmabuf, dmabuf_fd, stride, modifier, width, height, format);
         return true;
     }
 
-    void wrap_dmabuf(zwp_linux_dmabuf_v1* dmabuf, int dmabuf_fd, size_t stride, uint64_t modifier, int width, int height)
+    void wrap_dmabuf(zwp_linux_dmabuf_v1* dmabuf, int dmabuf_fd, size_t stride, uint64_t modifier, int width, int height,
+                     uint32_t format = DRM_FORMAT_ARGB8888)
     {
         Proxy<zwp_linux_buffer_params_v1, zwp_linux_buffer_params_v1_destroy> params(
             zwp_linux_dmabuf_v1_create_params(dmabuf));
         zwp_linux_buffer_params_v1_add(params.get(), dmabuf_fd, 0, 0, static_cast<uint32_t>(stride),
                                        static_cast<uint32_t>(modifier >> 32),
                                        static_cast<uint32_t>(modifier & 0xffffffff));
-        buffer.reset(zwp_linux_buffer_params_v1_create_immed(params.get(), width, height, DRM_FORMAT_ARGB8888, 0));
+        buffer.reset(zwp_linux_buffer_params_v1_create_immed(params.get(), width, height, format, 0));
     }
 
     std::optional<syncway::vm::GbmBuffer> gbm;  // owns the dma-buf when GBM allocated it
@@ -188,12 +215,25 @@ struct Client {
     std::unique_ptr<SolidBuffer> window_dmabuf;
     std::vector<std::unique_ptr<SolidBuffer>> old_window_buffers;  // kept: their release is what is checked
     std::string window_driver;
+    bool window_heap = false;  // --window-sync heap: heap-window and swap-window
     // `fence-window`: a sw_sync timeline whose fence at 1 sits unsignaled, as a read fence (a
     // GPU still reading it), in the dma-buf that was the window's when the fence was put in.
     std::optional<syncway::syncobj::SwSyncTimeline> window_fence;
     int64_t window_fence_signaled_ns = 0;  // CLOCK_MONOTONIC
     bool argb_linear = false, argb_implicit = false;  // linux-dmabuf modifiers offered for ARGB8888
+
+    // --window-sync heap: `heap-window` and `swap-window` commits (dma-heap buffers), each with
+    // a wp_presentation feedback whose presented time is noted.
+    Proxy<wp_presentation, wp_presentation_destroy> presentation;
+    clockid_t presentation_clock = CLOCK_MONOTONIC;
+    uint32_t swap_second = 0;       // swap-window: the colour committed on the first one's frame callback
+    uint64_t swap_wait = 0;         // swap-window: the release point of the first one
+    int64_t swap_released_ns = 0;   // when that release point signaled (0: not yet)
+    int64_t swap_presented_ns = 0;  // when the second one was presented (0: not yet)
 };
+
+void on_clock_id(void* data, wp_presentation*, uint32_t clock) { static_cast<Client*>(data)->presentation_clock = clockid_t(clock); }
+const wp_presentation_listener presentation_listener{on_clock_id};
 
 void on_global(void* data, wl_registry* registry, uint32_t name, const char* iface, uint32_t version);
 void on_global_remove(void*, wl_registry*, uint32_t) {}
@@ -399,6 +439,9 @@ void on_global(void* data, wl_registry* registry, uint32_t name, const char* ifa
     } else if (!std::strcmp(iface, zwp_linux_dmabuf_v1_interface.name) && version >= 3) {
         c->dmabuf.reset(static_cast<zwp_linux_dmabuf_v1*>(bind(&zwp_linux_dmabuf_v1_interface, 3)));
         zwp_linux_dmabuf_v1_add_listener(c->dmabuf.get(), &dmabuf_listener, c);
+    } else if (!std::strcmp(iface, wp_presentation_interface.name)) {
+        c->presentation.reset(static_cast<wp_presentation*>(bind(&wp_presentation_interface, 1)));
+        wp_presentation_add_listener(c->presentation.get(), &presentation_listener, c);
     } else if (!std::strcmp(iface, wp_linux_drm_syncobj_manager_v1_interface.name)) {
         c->syncobj_manager.reset(
             static_cast<wp_linux_drm_syncobj_manager_v1*>(bind(&wp_linux_drm_syncobj_manager_v1_interface, 1)));
@@ -449,6 +492,120 @@ int64_t monotonic_ns()
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+// wp_presentation feedback of one window commit (point N): prints "window N presented" or
+// "window N discarded".
+struct WindowFeedback {
+    Client* c;
+    uint64_t point;
+};
+void swap_report(Client* c);
+void on_feedback_sync_output(void*, struct wp_presentation_feedback*, wl_output*) {}
+void on_feedback_presented(void* data, struct wp_presentation_feedback* fb, uint32_t sec_hi, uint32_t sec_lo, uint32_t nsec,
+                           uint32_t, uint32_t, uint32_t, uint32_t flags)
+{
+    auto* f = static_cast<WindowFeedback*>(data);
+    Client* c = f->c;
+    int64_t when = int64_t((uint64_t{sec_hi} << 32) | sec_lo) * 1000000000LL + nsec;
+    // wlroots sets zero-copy only for a per-commit client buffer on the plane; syncway scans
+    // out the wl_buffer itself, so the plane's framebuffer (vm-kernel-probe) is the evidence.
+    std::printf("window %llu presented%s\n", static_cast<unsigned long long>(f->point),
+                flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY ? " (zero-copy)" : "");
+    if (c->swap_wait && f->point == c->swap_wait + 1) {
+        c->swap_presented_ns = when;
+        swap_report(c);
+    }
+    std::fflush(stdout);
+    wp_presentation_feedback_destroy(fb);
+    delete f;
+}
+void on_feedback_discarded(void* data, struct wp_presentation_feedback* fb)
+{
+    auto* f = static_cast<WindowFeedback*>(data);
+    std::printf("window %llu discarded\n", static_cast<unsigned long long>(f->point));
+    std::fflush(stdout);
+    wp_presentation_feedback_destroy(fb);
+    delete f;
+}
+const wp_presentation_feedback_listener feedback_listener{on_feedback_sync_output, on_feedback_presented,
+                                                         on_feedback_discarded};
+
+void on_swap_frame_done(void* data, wl_callback* cb, uint32_t);
+const wl_callback_listener swap_frame_listener{on_swap_frame_done};
+
+// `heap-window`: a new dma-heap buffer of `color`, the window's size, replaces the window's
+// buffer with points N (acquire signaled), a frame callback (`frame_listener`: null prints
+// "window frame done") and a presentation feedback. Its dma-buf is named vm-window-N.
+bool commit_heap_window(Client* c, uint32_t color, const wl_callback_listener* frame_listener)
+{
+    uint64_t point = c->point + 1;
+    auto next = SolidBuffer::create_heap_window(c->dmabuf.get(), c->width, c->height, color,
+                                                "vm-window-" + std::to_string(point));
+    if (!next) {
+        std::printf("heap-window failed: no %dx%d dma-buf from heaps/ (see stderr)\n", c->width, c->height);
+        return false;
+    }
+    if (c->window_dmabuf)
+        c->old_window_buffers.push_back(std::move(c->window_dmabuf));
+    if (!c->window_sync_surface)
+        c->window_sync_surface.reset(
+            wp_linux_drm_syncobj_manager_v1_get_surface(c->syncobj_manager.get(), c->surface.get()));
+    c->window_dmabuf = std::move(next);
+    wl_surface_attach(c->surface.get(), c->window_dmabuf->buffer.get(), 0, 0);
+    wl_surface_damage_buffer(c->surface.get(), 0, 0, c->width, c->height);
+    wl_callback_add_listener(wl_surface_frame(c->surface.get()), frame_listener ? frame_listener : &window_frame_listener, c);
+    if (c->presentation)
+        wp_presentation_feedback_add_listener(wp_presentation_feedback(c->presentation.get(), c->surface.get()),
+                                              &feedback_listener, new WindowFeedback{c, point});
+    std::string how = set_points(c, c->window_sync_surface.get(), false);
+    wl_surface_commit(c->surface.get());
+    std::printf("window %08x committed (linux-dmabuf, dma-buf vm-window-%llu, XRGB8888 LINEAR, %s)\n", color,
+                static_cast<unsigned long long>(point), how.c_str());
+    std::fflush(stdout);
+    return true;
+}
+
+// Prints the swap's verdict once both times are known.
+void swap_report(Client* c)
+{
+    if (!c->swap_wait || !c->swap_released_ns || !c->swap_presented_ns)
+        return;
+    if (c->presentation_clock != CLOCK_MONOTONIC)
+        std::printf("swap: release %llu: cannot compare, the presentation clock is %d, not CLOCK_MONOTONIC\n",
+                    static_cast<unsigned long long>(c->swap_wait), int(c->presentation_clock));
+    else
+        std::printf("swap: release %llu signaled %.1f ms after window %llu was presented\n",
+                    static_cast<unsigned long long>(c->swap_wait), (c->swap_released_ns - c->swap_presented_ns) / 1e6,
+                    static_cast<unsigned long long>(c->swap_wait + 1));
+    std::fflush(stdout);
+    c->swap_wait = 0;
+}
+
+// `swap-window A B`: heap window A; the moment its frame callback comes (syncway has just
+// committed it, its page flip still to come), heap window B. Then waits for A's release point
+// and compares when it signaled with when B was presented: a release before B is on screen
+// would let the client write A while the display still reads it.
+void on_swap_frame_done(void* data, wl_callback* cb, uint32_t)
+{
+    auto* c = static_cast<Client*>(data);
+    wl_callback_destroy(cb);
+    uint64_t first = c->point;
+    if (!commit_heap_window(c, c->swap_second, nullptr))
+        return;
+    c->swap_wait = first;
+    wl_display_flush(c->display.get());
+    int fd = c->release_fd.get();
+    int r = syncobj_wait(c->dev, &fd, &first, 1, monotonic_ns() + 5000000000LL, SYNCOBJ_WAIT_FOR_SUBMIT, nullptr);
+    if (r < 0) {
+        std::printf("swap: release %llu not signaled within 5 s: %s\n", static_cast<unsigned long long>(first),
+                    syncobj_last_error());
+        c->swap_wait = 0;
+    } else {
+        c->swap_released_ns = monotonic_ns();
+    }
+    std::fflush(stdout);
+    swap_report(c);
 }
 
 // `wait-release N`: blocks (at most 5 s) until release point N signals; prints how long after
@@ -515,6 +672,20 @@ bool run_command(Client* c, const std::string& line)
         std::printf("acquire %llu signaled\n", static_cast<unsigned long long>(c->point));
     } else if (line.rfind("gbm-window ", 0) == 0 && c->window_sync && c->buffer && parse_color(line.c_str() + 11, color)) {
         commit_gbm_window(c, color);
+    } else if (line.rfind("heap-window ", 0) == 0 && c->window_heap && c->buffer && parse_color(line.c_str() + 12, color)) {
+        commit_heap_window(c, color, nullptr);
+    } else if (line.rfind("swap-window ", 0) == 0 && c->window_heap && c->buffer && !c->swap_wait) {
+        uint32_t second = 0;
+        std::string rest = line.substr(12);
+        size_t space = rest.find(' ');
+        if (space != std::string::npos && parse_color(rest.substr(0, space).c_str(), color) &&
+            parse_color(rest.substr(space + 1).c_str(), second)) {
+            c->swap_second = second;
+            c->swap_released_ns = c->swap_presented_ns = 0;
+            commit_heap_window(c, color, &swap_frame_listener);
+        } else {
+            std::printf("bad command '%s'\n", line.c_str());
+        }
     } else if (line == "fence-window" && c->window_dmabuf && !c->window_fence) {
         if (auto why = attach_read_fence(c); !why.empty())
             std::printf("fence-window failed: %s\n", why.c_str());
@@ -625,6 +796,7 @@ int main(int argc, char** argv)
         else if (a == "--window-sync" && i + 1 < argc) {
             c.window_sync = true;
             c.window_driver = argv[++i];
+            c.window_heap = c.window_driver == "heap";
         }
         else if (a == "--commands")
             c.commands = true;
@@ -639,7 +811,8 @@ int main(int argc, char** argv)
                          "                 (the Nth cursor commit) on two timelines of $SYNCWAY_SYNCOBJ_SOCKET's service\n"
                          "  --window-sync DRIVER  allow gbm-window: window commits of GBM buffers of the card\n"
                          "                 DRIVER drives (one Mesa has a GL driver for: virtio_gpu with virgl)\n"
-                         "                 with points on the same timelines\n"
+                         "                 with points on the same timelines; DRIVER heap: heap-window and\n"
+                         "                 swap-window instead (dma-heap buffers)\n"
                          "  --commands     read commands on stdin, one a line:\n"
                          "                   cursor AARRGGBB  commit a cursor buffer of that colour\n"
                          "                   dmabuf-cursor AARRGGBB  the same as a linux-dmabuf buffer (a dma-buf\n"
@@ -652,6 +825,13 @@ int main(int argc, char** argv)
                          "                   gbm-window AARRGGBB  (--window-sync) a new GBM dma-buf of that colour\n"
                          "                                    replaces the window's buffer, acquire point N\n"
                          "                                    signaled, release point N; prints \"window frame done\"\n"
+                         "                   heap-window AARRGGBB  (--window-sync heap) an opaque XRGB8888 dma-buf\n"
+                         "                                    from heaps/ named vm-window-N replaces the window's\n"
+                         "                                    buffer (points N); prints \"window frame done\" and\n"
+                         "                                    \"window N presented\"\n"
+                         "                   swap-window A B  (--window-sync heap) heap-window A, and at its frame\n"
+                         "                                    callback heap-window B; prints \"swap: release N\n"
+                         "                                    signaled T ms after window N+1 was presented\"\n"
                          "                   fence-window     put an unsignaled sw_sync fence into the window's current\n"
                          "                                    dma-buf as a read fence (root: debugfs)\n"
                          "                   signal-window-fence  signal that fence\n"
