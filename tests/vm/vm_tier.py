@@ -194,7 +194,12 @@ class Session:
         # synchronise both vCPUs for the TLB flush, and starting a process cost 2.5-4x more
         # (/bin/true 76 vs 261 ms, python3 0.96 vs 1.75 s on this host): the checks are shell
         # scripts that start hundreds of processes, so one CPU finishes sooner and burns less.
-        append = "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 no_timer_check rdinit=/init"
+        # clocksource=hpet: TCG's guest TSC follows the host's, which on a virtual host can jump
+        # (once by five days: every timeout in the guest fired at once). With two guest CPUs
+        # the kernel found the TSCs unsynchronised and chose the HPET itself; with one it
+        # trusted the TSC.
+        append = ("console=ttyS0 panic=-1 oops=panic quiet loglevel=4 no_timer_check clocksource=hpet "
+                  "rdinit=/init")
         return [
             QEMU, "-accel", "tcg,thread=multi", "-smp", str(self.cpus), "-cpu", "max,-avx2", "-m", self.memory,
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
